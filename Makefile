@@ -1,0 +1,93 @@
+# binlogd build. `make` builds bin/binlogd; `make test` installs what is missing and runs
+# every test (unit, unit under ASan+UBSan, integration against real MariaDB servers);
+# `make demo` shows a live mirror; `make bench` prints the benchmarks.
+# Sources are picked up by wildcard: one file per concept, no list to maintain.
+
+CC       ?= cc
+PKGS     := libmariadb libevent libevent_pthreads zlib libcrypto
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla
+BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. $(WARN)
+PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CORE_SRC   := $(wildcard protocol/*.c) $(wildcard storage/*.c) $(wildcard conf/*.c)
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_HELP  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+BENCH_SRC  := $(wildcard tests/bench/*.c)
+
+# Two build flavours share the rules: build/rel (release) and build/san (ASan+UBSan).
+define flavour
+$(1)/obj/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE) $$(CFLAGS) $(2) $$(PKGCFLAGS) -MMD -MP -c $$< -o $$@
+$(1)/libcore.a: $$(patsubst %.c,$(1)/obj/%.o,$$(CORE_SRC) $$(SERVER_SRC))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+$(1)/unit/%: tests/unit/%.c $$(patsubst %.c,$(1)/obj/%.o,$$(UNIT_HELP)) $(1)/libcore.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE) $$(CFLAGS) $(2) $$(PKGCFLAGS) -MMD -MP $$< $$(patsubst %.c,$(1)/obj/%.o,$$(UNIT_HELP)) $(1)/libcore.a -lcmocka $$(PKGLIBS) -o $$@
+endef
+$(eval $(call flavour,build/rel,))
+$(eval $(call flavour,build/san,$(SAN)))
+
+UNITS_REL := $(patsubst tests/unit/%.c,build/rel/unit/%,$(UNIT_SRC))
+UNITS_SAN := $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
+
+.PHONY: all deps test unit unit-san integration demo bench torture clean fixtures
+all: bin/binlogd $(patsubst tests/bench/%.c,bin/%,$(BENCH_SRC))
+
+bin/binlogd: build/rel/obj/server/main.o build/rel/libcore.a
+	@mkdir -p bin
+	$(CC) $(BASE) $(CFLAGS) $^ $(PKGLIBS) -o $@
+
+bin/%: tests/bench/%.c build/rel/libcore.a
+	@mkdir -p bin
+	$(CC) $(BASE) $(CFLAGS) $(PKGCFLAGS) $^ $(PKGLIBS) -o $@
+
+deps:
+	@bash scripts/deps.sh
+
+# Fixture binlogs written by a real MariaDB during this run (unit tests read them).
+fixtures: build/fixtures/.done
+build/fixtures/.done: tests/integration/make_fixtures.sh tests/integration/lib.sh
+	@bash tests/integration/make_fixtures.sh build/fixtures
+
+unit: $(UNITS_REL) fixtures
+	@bash tests/run_units.sh build/rel/unit
+
+unit-san: $(UNITS_SAN) fixtures
+	@bash tests/run_units.sh build/san/unit
+
+integration: bin/binlogd
+	@bash tests/integration/run.sh
+
+test:
+	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-san
+	@$(MAKE) --no-print-directory integration
+
+demo:
+	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@bash tests/integration/demo.sh
+
+bench:
+	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/run.sh
+
+torture:
+	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@TORTURE=1 bash tests/integration/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

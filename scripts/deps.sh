@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install what binlogd needs to build, test and demo, on Debian, with apt-get.
+# Idempotent: only missing packages are installed. Runs as root (or via sudo when available).
+set -euo pipefail
+PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
+      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >&2
+# Debian's mariadb-server postinst tries to start the service; in containers there is no init,
+# so prevent service starts during install (policy-rc.d 101 = action forbidden).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

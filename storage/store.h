@@ -1,0 +1,133 @@
+/*
+ * store.h - the data directory: byte-identical copies of the primary's binlog files, the
+ * `<basename>.index` file, crash recovery, and the committed watermark.
+ *
+ * Threads: exactly one writer (the ingest thread) calls the "writer" functions. Any thread
+ * may call the "reader" functions; they take a short internal mutex and copy out.
+ *
+ * The committed watermark (file, offset) only ever stands at a transaction boundary whose
+ * bytes the sync policy has made durable. Readers must never read past it.
+ *
+ * Error policy (every write/fsync/rename error has one):
+ *   - input that does not continue the stored bytes (log_pos mismatch, event after ROTATE,
+ *     unknown file at pos != 4, name collision)  -> STORE_REFUSED, nothing written.
+ *   - ENOSPC / EDQUOT on write or on creating a file -> the partial tail is truncated back to
+ *     the last boundary, STORE_NOSPACE returned; the caller pauses and retries later.
+ *   - any fsync/fdatasync error, EIO on write, a failed truncate or rename -> STORE_FATAL:
+ *     the store refuses every further write; the caller must stop ingest and exit non-zero
+ *     (fsyncgate: a failed fsync may have dropped dirty pages; only a restart that
+ *     re-verifies the tail is safe).
+ */
+#ifndef BINLOGD_STORAGE_STORE_H
+#define BINLOGD_STORAGE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../protocol/event.h"
+
+enum store_result {
+    STORE_OK = 0,
+    STORE_REFUSED = 1,   /* bad input: nothing was written; err says why (file:offset) */
+    STORE_NOSPACE = 2,   /* disk full: partial tail rolled back; retry later */
+    STORE_FATAL = 3      /* I/O error: the store is poisoned; exit non-zero */
+};
+
+enum store_sync_mode { STORE_SYNC_TRX = 0, STORE_SYNC_INTERVAL, STORE_SYNC_NONE };
+
+struct store_opts {
+    const char *dir;
+    enum store_sync_mode sync;
+    unsigned sync_interval_ms;   /* STORE_SYNC_INTERVAL only */
+};
+
+struct store_watermark {
+    char     file[EV_MAX_NAME_LEN + 1];  /* "" when the store is empty */
+    uint64_t offset;                     /* committed end offset in file */
+    uint64_t generation;                 /* bumps every time the watermark moves */
+};
+
+struct store_file_info {
+    char     name[EV_MAX_NAME_LEN + 1];
+    uint64_t size;     /* committed size (for the active file: the watermark offset) */
+    int      sealed;   /* 1 once the file ended with ROTATE/STOP (or was closed by a switch) */
+};
+
+struct store;
+
+const char *store_result_name(enum store_result r);
+
+/* Open (creating if needed) the data directory and recover it: take an exclusive lock,
+ * remove our temp files, reconcile the index with the directory, scan the last file
+ * (header, CRC, log_pos chain, transaction state), truncate it back to the last complete
+ * transaction and fsync. Returns STORE_OK and *out, or an error with err filled
+ * ("<dir>/<file>:<offset>: reason"). Any thread, once, before other calls. */
+enum store_result store_open(const struct store_opts *opts, struct store **out,
+                             char *err, size_t errlen);
+
+/* Flush, fsync and close. Leaves the active file's IN_USE flag set (it is still open on the
+ * primary); the next store_open resumes it. Writer thread (or after it has stopped). */
+void store_free(struct store *s);
+
+/* Where the upstream dump must resume: (file, pos). For a file that ended with a real ROTATE,
+ * the ROTATE's target (next name, its position). Returns 0 and fills, or -1 when the store
+ * is empty. */
+int store_resume_point(struct store *s, char *file, size_t cap, uint64_t *pos);
+
+/* ---- writer (ingest thread only) ---- */
+
+/* Start a new file: `name` must be a plain binlog name (no '/', no "..", <= EV_MAX_NAME_LEN)
+ * that is not in the index; fde/len is the FORMAT_DESCRIPTION as received for position 4
+ * (its log_pos must be 4 + len). The index entry is written first (atomic replace), then the
+ * file is created atomically: temp file with magic + FDE with IN_USE set, fsync, rename,
+ * fsync dir. If the current file is not sealed it is closed as it is (the upstream moved on
+ * without a ROTATE, e.g. after a primary crash). */
+enum store_result store_file_begin(struct store *s, const char *name,
+                                   const uint8_t *fde, size_t len, char *err, size_t errlen);
+
+/* Append one whole, already CRC-checked event to the current file. Refused unless its
+ * header log_pos == current end + len, and nothing may follow a ROTATE/STOP. Tracks
+ * transaction boundaries; bytes become visible to readers only at store_sync(). */
+enum store_result store_append(struct store *s, const uint8_t *ev, size_t len,
+                               char *err, size_t errlen);
+
+/* Bytes appended beyond the last transaction boundary (0 = at a boundary). */
+uint64_t store_pending_partial(const struct store *s);
+
+/* Bytes appended up to the last boundary but not yet synced/published. */
+uint64_t store_pending_complete(const struct store *s);
+
+/* Apply the sync policy: make everything up to the last boundary durable (one fdatasync
+ * for all complete transactions appended since the last call), seal the file if it ended
+ * with ROTATE/STOP (clear IN_USE, fsync), move the watermark, call the notify hook.
+ * A no-op when nothing complete is pending. */
+enum store_result store_sync(struct store *s, char *err, size_t errlen);
+
+/* Throw away bytes appended after the last transaction boundary (the upstream connection
+ * dropped mid-transaction). Complete-but-unsynced transactions are kept. */
+enum store_result store_rollback_partial(struct store *s, char *err, size_t errlen);
+
+/* Current end offset and name of the file being written ("" / 0 when empty). */
+uint64_t store_write_offset(const struct store *s);
+const char *store_write_file(const struct store *s);
+/* The FORMAT_DESCRIPTION context of the file being written (NULL when empty). */
+const struct ev_fmt *store_write_fmt(const struct store *s);
+/* 1 when the file being written has ended with ROTATE/STOP. */
+int store_write_sealed(const struct store *s);
+
+/* Called from the writer thread, outside store locks, each time the watermark moves. */
+void store_set_notify(struct store *s, void (*fn)(void *arg), void *arg);
+
+/* ---- readers (any thread) ---- */
+
+void store_watermark_get(struct store *s, struct store_watermark *wm);
+
+/* Copy up to cap entries of the index, oldest first; returns the total number of files. */
+size_t store_files(struct store *s, struct store_file_info *out, size_t cap);
+
+/* Find a file by exact name; 0 and *info, or -1. */
+int store_file_lookup(struct store *s, const char *name, struct store_file_info *info);
+
+/* Directory fd of the data dir, for openat() by readers (valid until store_free). */
+int store_dir_fd(const struct store *s);
+
+#endif
