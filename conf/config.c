@@ -1,0 +1,337 @@
+/*
+ * config.c - option table, INI parser and command-line overrides.
+ *
+ * One table drives parsing, validation and dumping, so an option cannot be parsed by one
+ * code path and forgotten by another. Per-account options ([user.NAME]) are the one
+ * dynamic family and are handled beside the table.
+ */
+#include "conf/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type { OPT_UINT32, OPT_UINT64, OPT_PORT, OPT_STR, OPT_HOSTPORT, OPT_SYNC, OPT_LOGLEVEL };
+
+struct opt {
+    const char *name;       /* "section.key" */
+    enum opt_type type;
+    size_t offset;          /* into struct config */
+    size_t size;            /* buffer size for OPT_STR */
+    uint64_t min, max;      /* numeric bounds */
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define SZ(f) sizeof(((struct config *)0)->f)
+
+static const struct opt opts[] = {
+    {"binlogd.server_id", OPT_UINT32, OFF(server_id), 0, 1, UINT32_MAX,
+     "server_id binlogd uses towards the primary and reports to replicas (required)"},
+    {"binlogd.data_dir", OPT_STR, OFF(data_dir), SZ(data_dir), 1, 0, "directory of the mirrored binlogs"},
+    {"binlogd.listen", OPT_HOSTPORT, OFF(listen_host), SZ(listen_host), 0, 0,
+     "host:port replicas connect to (empty = no listener)"},
+    {"binlogd.server_uuid", OPT_STR, OFF(server_uuid), SZ(server_uuid), 0, 0,
+     "server_uuid reported to replicas (default derived from server_id)"},
+    {"binlogd.server_version", OPT_STR, OFF(server_version), SZ(server_version), 1, 0,
+     "version string in the handshake"},
+    {"binlogd.log_level", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0, "debug | info | warn | error"},
+    {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)"},
+    {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port"},
+    {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary"},
+    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0, "its password"},
+    {"upstream.start_file", OPT_STR, OFF(up_start_file), SZ(up_start_file), 0, 0,
+     "first file to mirror into an empty data dir (default: oldest on the primary)"},
+    {"upstream.connect_timeout", OPT_UINT32, OFF(up_connect_timeout), 0, 1, 3600, "seconds"},
+    {"upstream.net_timeout", OPT_UINT32, OFF(up_net_timeout), 0, 2, 86400,
+     "seconds of silence before the link is declared dead"},
+    {"upstream.heartbeat_ms", OPT_UINT32, OFF(up_heartbeat_ms), 0, 0, 86400000,
+     "heartbeat period asked of the primary (0 = net_timeout/2)"},
+    {"upstream.retry_min_ms", OPT_UINT32, OFF(up_retry_min_ms), 0, 10, 3600000, "first reconnect delay"},
+    {"upstream.retry_max_ms", OPT_UINT32, OFF(up_retry_max_ms), 0, 10, 3600000, "longest reconnect delay"},
+    {"upstream.max_packet", OPT_UINT64, OFF(up_max_packet), 0, 1024 * 1024, 1024ULL * 1024 * 1024,
+     "largest event accepted from the primary (bytes)"},
+    {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none"},
+    {"storage.group_commit_max_ms", OPT_UINT32, OFF(group_commit_max_ms), 0, 0, 10000,
+     "longest a complete transaction waits for its read burst to end before fdatasync"},
+    {"storage.group_commit_max_bytes", OPT_UINT64, OFF(group_commit_max_bytes), 0, 4096, 1ULL << 34,
+     "complete bytes after which fdatasync happens even mid-burst"},
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", "./binlogd-data");
+    snprintf(cfg->server_version, sizeof(cfg->server_version), "%s", "10.11.6-MariaDB-binlogd");
+    cfg->log_level = CONFIG_LOG_INFO;
+    cfg->up_port = 3306;
+    cfg->up_connect_timeout = 10;
+    cfg->up_net_timeout = 60;
+    cfg->up_retry_min_ms = 1000;
+    cfg->up_retry_max_ms = 30000;
+    cfg->up_max_packet = 1024ULL * 1024 * 1024;
+    cfg->sync = CONFIG_SYNC_TRX;
+    cfg->group_commit_max_ms = 5;
+    cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
+}
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+    if (!*v || !isdigit((unsigned char)*v)) return -1;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end) return -1;
+    *out = x;
+    return 0;
+}
+
+static int set_opt(struct config *cfg, const struct opt *o, const char *v, const char *origin,
+                   char *err, size_t errlen)
+{
+    char *base = (char *)cfg + o->offset;
+    uint64_t n;
+    switch (o->type) {
+    case OPT_UINT32: case OPT_UINT64: case OPT_PORT:
+        if (parse_u64(v, &n) == -1 || n < o->min || n > o->max)
+            return fail(err, errlen, "%s: bad value '%s' for %s (an integer from %llu to %llu)", origin, v,
+                        o->name, (unsigned long long)o->min, (unsigned long long)o->max);
+        if (o->type == OPT_UINT32) *(uint32_t *)base = (uint32_t)n;
+        else if (o->type == OPT_PORT) *(uint16_t *)base = (uint16_t)n;
+        else *(uint64_t *)base = n;
+        if (o->offset == OFF(server_id)) cfg->server_id_set = 1;
+        return 0;
+    case OPT_STR:
+        if (strlen(v) >= o->size)
+            return fail(err, errlen, "%s: value for %s is too long (max %zu bytes)", origin, o->name, o->size - 1);
+        if (o->min && !*v) return fail(err, errlen, "%s: %s must not be empty", origin, o->name);
+        memcpy(base, v, strlen(v) + 1);
+        return 0;
+    case OPT_HOSTPORT: {
+        if (!*v) { cfg->listen_host[0] = 0; cfg->listen_port = 0; return 0; }
+        const char *colon = strrchr(v, ':');
+        if (!colon || colon == v || (size_t)(colon - v) >= sizeof(cfg->listen_host) ||
+            parse_u64(colon + 1, &n) == -1 || n < 1 || n > 65535)
+            return fail(err, errlen, "%s: bad value '%s' for %s (expected host:port)", origin, v, o->name);
+        memcpy(cfg->listen_host, v, (size_t)(colon - v));
+        cfg->listen_host[colon - v] = 0;
+        cfg->listen_port = (uint16_t)n;
+        return 0;
+    }
+    case OPT_SYNC:
+        if (!strcmp(v, "trx")) cfg->sync = CONFIG_SYNC_TRX;
+        else if (!strcmp(v, "none")) cfg->sync = CONFIG_SYNC_NONE;
+        else if (!strncmp(v, "interval:", 9) && parse_u64(v + 9, &n) == 0 && n >= 1 && n <= 60000) {
+            cfg->sync = CONFIG_SYNC_INTERVAL;
+            cfg->sync_interval_ms = (uint32_t)n;
+        } else
+            return fail(err, errlen, "%s: bad value '%s' for %s (trx | interval:MS | none)", origin, v, o->name);
+        return 0;
+    case OPT_LOGLEVEL:
+        if (!strcmp(v, "debug")) cfg->log_level = CONFIG_LOG_DEBUG;
+        else if (!strcmp(v, "info")) cfg->log_level = CONFIG_LOG_INFO;
+        else if (!strcmp(v, "warn")) cfg->log_level = CONFIG_LOG_WARN;
+        else if (!strcmp(v, "error")) cfg->log_level = CONFIG_LOG_ERROR;
+        else return fail(err, errlen, "%s: bad value '%s' for %s (debug | info | warn | error)", origin, v, o->name);
+        return 0;
+    }
+    return fail(err, errlen, "%s: internal: option type", origin);
+}
+
+/* [user.NAME] password / role: NAME is what a client types as its user name. */
+static int set_user(struct config *cfg, const char *name, size_t name_len, const char *key, const char *v,
+                    const char *origin, char *err, size_t errlen)
+{
+    if (name_len == 0 || name_len >= sizeof(cfg->users[0].name))
+        return fail(err, errlen, "%s: bad account name in user.%.*s.%s", origin, (int)name_len, name, key);
+    struct config_user *u = NULL;
+    for (size_t i = 0; i < cfg->n_users; i++)
+        if (strlen(cfg->users[i].name) == name_len && !memcmp(cfg->users[i].name, name, name_len)) u = &cfg->users[i];
+    if (!u) {
+        if (cfg->n_users == CONFIG_MAX_USERS)
+            return fail(err, errlen, "%s: too many accounts (max %d)", origin, CONFIG_MAX_USERS);
+        u = &cfg->users[cfg->n_users++];
+        memset(u, 0, sizeof(*u));
+        memcpy(u->name, name, name_len);
+    }
+    if (!strcmp(key, "password")) {
+        if (strlen(v) >= sizeof(u->password))
+            return fail(err, errlen, "%s: user.%s.password is too long", origin, u->name);
+        snprintf(u->password, sizeof(u->password), "%s", v);
+        u->has_password = 1;
+        return 0;
+    }
+    if (!strcmp(key, "role")) {
+        if (!strcmp(v, "replica")) u->role = CONFIG_ROLE_REPLICA;
+        else if (!strcmp(v, "admin")) u->role = CONFIG_ROLE_ADMIN;
+        else return fail(err, errlen, "%s: bad value '%s' for user.%s.role (replica | admin)", origin, v, u->name);
+        return 0;
+    }
+    return fail(err, errlen, "%s: unknown key 'user.%s.%s' (password | role)", origin, u->name, key);
+}
+
+static int set_key(struct config *cfg, const char *key, const char *v, const char *origin, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (!strcmp(opts[i].name, key)) return set_opt(cfg, &opts[i], v, origin, err, errlen);
+    if (!strncmp(key, "user.", 5)) {
+        const char *name = key + 5, *dot = strrchr(name, '.');
+        if (dot) return set_user(cfg, name, (size_t)(dot - name), dot + 1, v, origin, err, errlen);
+    }
+    return fail(err, errlen, "%s: unknown key '%s'", origin, key);
+}
+
+int config_set(struct config *cfg, const char *assignment, const char *origin, char *err, size_t errlen)
+{
+    const char *eq = strchr(assignment, '=');
+    char key[CONFIG_STR_MAX];
+    if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(key))
+        return fail(err, errlen, "%s: expected section.key=value, got '%s'", origin, assignment);
+    memcpy(key, assignment, (size_t)(eq - assignment));
+    key[eq - assignment] = 0;
+    return set_key(cfg, key, eq + 1, origin, err, errlen);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char line[4096], section[256] = "", origin[CONFIG_STR_MAX + 32];
+    unsigned lineno = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+        if (!strchr(line, '\n') && !feof(f)) { rc = fail(err, errlen, "%s: line too long", origin); break; }
+        char *s = trim(line);
+        if (!*s || *s == '#' || *s == ';') continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (!close || close[1] || close - s - 1 >= (long)sizeof(section) || close == s + 1) {
+                rc = fail(err, errlen, "%s: bad section header '%s'", origin, s);
+                break;
+            }
+            *close = 0;
+            snprintf(section, sizeof(section), "%s", trim(s + 1));
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) { rc = fail(err, errlen, "%s: expected key = value, got '%s'", origin, s); break; }
+        *eq = 0;
+        char *k = trim(s), *v = trim(eq + 1);
+        size_t vl = strlen(v);
+        if (vl >= 2 && ((v[0] == '"' && v[vl - 1] == '"') || (v[0] == '\'' && v[vl - 1] == '\''))) {
+            v[vl - 1] = 0;
+            v++;
+        }
+        if (!*section) { rc = fail(err, errlen, "%s: key '%s' outside any [section]", origin, k); break; }
+        char key[CONFIG_STR_MAX];
+        if ((size_t)snprintf(key, sizeof(key), "%s.%s", section, k) >= sizeof(key)) {
+            rc = fail(err, errlen, "%s: key too long", origin);
+            break;
+        }
+        rc = set_key(cfg, key, v, origin, err, errlen);
+    }
+    if (rc == 0 && ferror(f)) rc = fail(err, errlen, "%s: read error", path);
+    fclose(f);
+    return rc;
+}
+
+int config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->server_id_set)
+        return fail(err, errlen, "binlogd.server_id is required (a unique id, 1..4294967295, not the primary's)");
+    if (cfg->up_retry_min_ms > cfg->up_retry_max_ms)
+        return fail(err, errlen, "upstream.retry_min_ms (%u) must not exceed upstream.retry_max_ms (%u)",
+                    cfg->up_retry_min_ms, cfg->up_retry_max_ms);
+    if (cfg->up_host[0] && !cfg->up_user[0])
+        return fail(err, errlen, "upstream.user is required when upstream.host is set");
+    for (size_t i = 0; i < cfg->n_users; i++)
+        if (!cfg->users[i].has_password)
+            return fail(err, errlen, "user.%s.password is required", cfg->users[i].name);
+    return 0;
+}
+
+const struct config_user *config_user_find(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_users; i++)
+        if (!strcmp(cfg->users[i].name, name)) return &cfg->users[i];
+    return NULL;
+}
+
+const char *config_sync_name(enum config_sync s)
+{
+    switch (s) {
+    case CONFIG_SYNC_TRX: return "trx";
+    case CONFIG_SYNC_INTERVAL: return "interval";
+    case CONFIG_SYNC_NONE: return "none";
+    }
+    return "?";
+}
+
+const char *config_role_name(enum config_role r)
+{
+    return r == CONFIG_ROLE_ADMIN ? "admin" : "replica";
+}
+
+static const char *loglevel_name(enum config_log_level l)
+{
+    static const char *n[] = {"debug", "info", "warn", "error"};
+    return (unsigned)l < 4 ? n[l] : "?";
+}
+
+void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *line), void *arg)
+{
+    char line[CONFIG_STR_MAX + 128];
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const struct opt *o = &opts[i];
+        const char *base = (const char *)cfg + o->offset;
+        switch (o->type) {
+        case OPT_UINT32: snprintf(line, sizeof(line), "%s = %u", o->name, *(const uint32_t *)base); break;
+        case OPT_UINT64: snprintf(line, sizeof(line), "%s = %llu", o->name, (unsigned long long)*(const uint64_t *)base); break;
+        case OPT_PORT: snprintf(line, sizeof(line), "%s = %u", o->name, *(const uint16_t *)base); break;
+        case OPT_STR:
+            snprintf(line, sizeof(line), "%s = %s", o->name,
+                     o->offset == OFF(up_password) ? (*base ? "********" : "") : base);
+            break;
+        case OPT_HOSTPORT:
+            if (cfg->listen_port) snprintf(line, sizeof(line), "%s = %s:%u", o->name, cfg->listen_host, cfg->listen_port);
+            else snprintf(line, sizeof(line), "%s =", o->name);
+            break;
+        case OPT_SYNC:
+            if (cfg->sync == CONFIG_SYNC_INTERVAL) snprintf(line, sizeof(line), "%s = interval:%u", o->name, cfg->sync_interval_ms);
+            else snprintf(line, sizeof(line), "%s = %s", o->name, config_sync_name(cfg->sync));
+            break;
+        case OPT_LOGLEVEL: snprintf(line, sizeof(line), "%s = %s", o->name, loglevel_name(cfg->log_level)); break;
+        }
+        emit(arg, line);
+    }
+    for (size_t i = 0; i < cfg->n_users; i++) {
+        snprintf(line, sizeof(line), "user.%s.password = ********", cfg->users[i].name);
+        emit(arg, line);
+        snprintf(line, sizeof(line), "user.%s.role = %s", cfg->users[i].name, config_role_name(cfg->users[i].role));
+        emit(arg, line);
+    }
+}

@@ -1,0 +1,82 @@
+/*
+ * config.h - binlogd configuration: an INI file plus `--section.key=value` command-line
+ * overrides, validated against one option table. Owns every string it returns.
+ * Single-threaded: parse once at start-up, then treat the struct as read-only.
+ */
+#ifndef BINLOGD_CONF_CONFIG_H
+#define BINLOGD_CONF_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_USERS 64
+#define CONFIG_STR_MAX   512
+
+enum config_sync { CONFIG_SYNC_TRX = 0, CONFIG_SYNC_INTERVAL, CONFIG_SYNC_NONE };
+enum config_role { CONFIG_ROLE_REPLICA = 0, CONFIG_ROLE_ADMIN };
+enum config_log_level { CONFIG_LOG_DEBUG = 0, CONFIG_LOG_INFO, CONFIG_LOG_WARN, CONFIG_LOG_ERROR };
+
+struct config_user {
+    char name[64];
+    char password[CONFIG_STR_MAX];  /* plaintext, or "*HEX" mysql_native hash */
+    enum config_role role;
+    int  has_password;
+};
+
+struct config {
+    /* [binlogd] */
+    uint32_t server_id;
+    int      server_id_set;
+    char     data_dir[CONFIG_STR_MAX];
+    char     listen_host[256];
+    uint16_t listen_port;            /* 0 = do not listen */
+    char     server_uuid[40];        /* "" = derived from server_id */
+    char     server_version[64];
+    enum config_log_level log_level;
+    /* [upstream] */
+    char     up_host[256];           /* "" = no upstream: serve what is stored */
+    uint16_t up_port;
+    char     up_user[128];
+    char     up_password[CONFIG_STR_MAX];
+    char     up_start_file[CONFIG_STR_MAX];
+    uint32_t up_connect_timeout;     /* seconds */
+    uint32_t up_net_timeout;         /* seconds without any byte before reconnecting */
+    uint32_t up_heartbeat_ms;        /* asked of the primary; 0 = net_timeout/2 */
+    uint32_t up_retry_min_ms;
+    uint32_t up_retry_max_ms;
+    uint64_t up_max_packet;          /* largest event accepted from upstream */
+    /* [storage] */
+    enum config_sync sync;
+    uint32_t sync_interval_ms;
+    uint32_t group_commit_max_ms;    /* longest a complete trx waits for its burst to end */
+    uint64_t group_commit_max_bytes;
+    /* [user.NAME] */
+    struct config_user users[CONFIG_MAX_USERS];
+    size_t   n_users;
+};
+
+/* Fill *cfg with defaults. */
+void config_defaults(struct config *cfg);
+
+/* Load an INI file on top of *cfg. Returns 0, or -1 with err = "FILE:LINE: message naming
+ * the key". Unknown sections/keys and bad values are errors. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Apply one "section.key=value" override (the leading "--" already stripped).
+ * Returns 0, or -1 with err naming the key. */
+int config_set(struct config *cfg, const char *assignment, const char *origin, char *err, size_t errlen);
+
+/* Cross-field checks after everything is loaded (server_id present, retry_min <= max, ...).
+ * Returns 0, or -1 with err naming the key. */
+int config_validate(const struct config *cfg, char *err, size_t errlen);
+
+/* Find an account; NULL if none. */
+const struct config_user *config_user_find(const struct config *cfg, const char *name);
+
+/* Write the effective configuration as INI text (passwords masked) with `emit` per line. */
+void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *line), void *arg);
+
+const char *config_sync_name(enum config_sync s);
+const char *config_role_name(enum config_role r);
+
+#endif

@@ -1,0 +1,580 @@
+/*
+ * ingest.c - upstream session state machine (see ingest.h).
+ *
+ *   CONNECTING -> (queries, COM_REGISTER_SLAVE, COM_BINLOG_DUMP) -> STREAMING
+ *   STREAMING  -> on any error: roll back the partial transaction, sync what is complete,
+ *                 BACKOFF (1 s doubling to 30 s by default) -> CONNECTING
+ *   any        -> STORE_FATAL -> FAILED (on_fatal: the process exits non-zero)
+ *
+ * Every byte from the upstream is hostile until checked: packet framing, header sanity,
+ * size == packet length, CRC, and (in the store) log_pos continuity, before anything is
+ * written. Wire-only events (artificial flag, log_pos 0, fake ROTATE, heartbeats) are
+ * dropped before the store.
+ */
+#include "server/ingest.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <mysql.h>
+#include <ma_pvio.h>
+
+#include "protocol/checksum.h"
+#include "protocol/event.h"
+#include "protocol/wire.h"
+#include "server/log.h"
+
+#define TAG "ingest"
+/* COM_BINLOG_DUMP flag: MariaDB's BINLOG_SEND_ANNOTATE_ROWS_EVENT. Without it a session with
+ * @mariadb_slave_capability=4 silently loses ANNOTATE_ROWS events: holes, not a mirror. */
+#define DUMP_FLAG_SEND_ANNOTATE_ROWS 0x02
+
+enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
+
+struct ingest {
+    struct ingest_opts o;
+    char *host, *user, *password, *start_file;
+    struct store *store;
+    void (*on_fatal)(void *);
+    void *fatal_arg;
+
+    pthread_t thread;
+    int started;
+    atomic_int stopping;
+    pthread_mutex_t mu;              /* guards st, sock and the stop condition */
+    pthread_cond_t cv;
+    int sock;                        /* live upstream socket, -1 if none (for ingest_stop) */
+    struct ingest_status st;
+    struct log_ratelimit rl;
+};
+
+/* Per-connection stream state: what the last fake ROTATE announced, and the format of the
+ * events that follow. */
+struct stream {
+    MYSQL *m;
+    char file[EV_MAX_NAME_LEN + 1];
+    int  pending_new_file;           /* fake ROTATE named a file we do not have: its FDE creates it */
+    int  seen_fde;
+    enum ev_checksum_alg wire_alg;   /* from @master_binlog_checksum, until the first FDE */
+    struct ev_fmt fmt;
+    uint64_t first_pending_ms;       /* when the oldest unsynced complete trx arrived */
+    int streamed;                    /* stored at least one event this session */
+};
+
+const char *ingest_state_name(enum ingest_state s)
+{
+    switch (s) {
+    case INGEST_IDLE: return "idle";
+    case INGEST_CONNECTING: return "connecting";
+    case INGEST_STREAMING: return "streaming";
+    case INGEST_BACKOFF: return "backoff";
+    case INGEST_STOPPED: return "stopped";
+    case INGEST_FAILED: return "failed";
+    }
+    return "?";
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void set_state(struct ingest *in, enum ingest_state s)
+{
+    pthread_mutex_lock(&in->mu);
+    in->st.state = s;
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* Record and log an error. Repeated errors in a reconnect loop are rate-limited. */
+static void set_error(struct ingest *in, enum log_level lvl, uint32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_error(struct ingest *in, enum log_level lvl, uint32_t code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&in->mu);
+    snprintf(in->st.last_error, sizeof(in->st.last_error), "%s", msg);
+    in->st.last_errno = code;
+    pthread_mutex_unlock(&in->mu);
+    unsigned suppressed = 0;
+    if (lvl >= LOG_ERROR || log_ratelimit_allow(&in->rl, &suppressed)) {
+        if (suppressed) log_msg(lvl, TAG, "%s (%u similar messages suppressed)", msg, suppressed);
+        else log_msg(lvl, TAG, "%s", msg);
+    }
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+struct ingest *ingest_new(const struct ingest_opts *opts, struct store *store,
+                          void (*on_fatal)(void *arg), void *arg)
+{
+    struct ingest *in = calloc(1, sizeof(*in));
+    if (!in) return NULL;
+    in->o = *opts;
+    in->host = dup_or_empty(opts->host);
+    in->user = dup_or_empty(opts->user);
+    in->password = dup_or_empty(opts->password);
+    in->start_file = dup_or_empty(opts->start_file);
+    if (!in->host || !in->user || !in->password || !in->start_file) {
+        ingest_free(in);
+        return NULL;
+    }
+    in->store = store;
+    in->on_fatal = on_fatal;
+    in->fatal_arg = arg;
+    in->sock = -1;
+    in->rl.period_ms = 60000;
+    in->rl.burst = 5;
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_cond_init(&in->cv, NULL);
+    return in;
+}
+
+/* Sleep up to ms, returning early when stopping. */
+static void backoff_wait(struct ingest *in, uint32_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&in->mu);
+    while (!atomic_load(&in->stopping))
+        if (pthread_cond_timedwait(&in->cv, &in->mu, &ts) == ETIMEDOUT) break;
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* Run a statement that returns at most one interesting value (first column of the first
+ * row) into out. Returns 0, or the server's error number (or -1 with no number). */
+static int query_value(MYSQL *m, const char *sql, char *out, size_t cap, int *has_row)
+{
+    if (has_row) *has_row = 0;
+    if (out && cap) out[0] = 0;
+    if (mysql_real_query(m, sql, strlen(sql))) return mysql_errno(m) ? (int)mysql_errno(m) : -1;
+    MYSQL_RES *res = mysql_store_result(m);
+    if (!res) return mysql_field_count(m) == 0 ? 0 : (mysql_errno(m) ? (int)mysql_errno(m) : -1);
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && has_row) *has_row = 1;
+    if (row && row[0] && out) snprintf(out, cap, "%s", row[0]);
+    mysql_free_result(res);
+    return 0;
+}
+
+/* Is another packet already here (in libmariadb's read-ahead cache or the socket)? If so
+ * the read burst is not over and the fdatasync can wait for more transactions. */
+static int more_data_ready(MYSQL *m)
+{
+    MARIADB_PVIO *pvio = m->net.pvio;
+    if (pvio && pvio->cache && pvio->cache_pos < pvio->cache + pvio->cache_size) return 1;
+    struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
+    return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
+}
+
+static int valid_name(const char *name, size_t len)
+{
+    if (len == 0 || len > EV_MAX_NAME_LEN) return 0;
+    if (memchr(name, '/', len) || memchr(name, 0, len)) return 0;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) return 0;
+    return 1;
+}
+
+/* Apply the sync policy now. 0, or -1 with *res set (the session must end). */
+static int do_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
+{
+    char err[512];
+    enum store_result r = store_sync(in->store, err, sizeof(err));
+    ss->first_pending_ms = 0;
+    if (r == STORE_OK) {
+        pthread_mutex_lock(&in->mu);
+        in->st.syncs++;
+        pthread_mutex_unlock(&in->mu);
+        return 0;
+    }
+    set_error(in, LOG_ERROR, 0, "store sync failed (%s): %s", store_result_name(r), err);
+    *res = r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
+    return -1;
+}
+
+/* Group commit: sync when the burst is over, or the oldest complete trx waited too long, or
+ * too many complete bytes are pending. Returns -1 (with *res) on a failed sync. */
+static int maybe_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
+{
+    uint64_t complete = store_pending_complete(in->store);
+    if (complete == 0) return 0;
+    uint64_t now = now_ms();
+    if (!ss->first_pending_ms) ss->first_pending_ms = now;
+    if (more_data_ready(ss->m) && complete < in->o.group_commit_max_bytes &&
+        now - ss->first_pending_ms < in->o.group_commit_max_ms)
+        return 0;
+    return do_sync(in, ss, res);
+}
+
+static enum sess_result store_error(struct ingest *in, enum store_result r, const char *what, const char *err)
+{
+    set_error(in, r == STORE_FATAL ? LOG_ERROR : LOG_WARN, 0, "%s: %s: %s", what, store_result_name(r), err);
+    return r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
+}
+
+/* One event from the wire (ev/len is exactly one whole event). Returns -1 to end the
+ * session with *res set. */
+static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev, size_t len,
+                        enum sess_result *res)
+{
+    struct ev_header h;
+    const char *why = NULL;
+    char err[512];
+    *res = SESS_RETRY;
+    if (ev_header_parse(ev, len, &h, &why) != EV_OK || h.event_size != len) {
+        set_error(in, LOG_ERROR, 0, "corrupt event from upstream after %s:%llu: %s (size %u, packet %zu)",
+                  ss->file, (unsigned long long)store_write_offset(in->store), why ? why : "size mismatch",
+                  h.event_size, len);
+        return -1;
+    }
+    /* CRC first: nothing unverified is interpreted further, let alone stored. */
+    if (h.type == EV_FORMAT_DESCRIPTION) {
+        struct ev_fde fde;
+        if (ev_fde_parse(ev, len, &fde, &why) != EV_OK) {
+            set_error(in, LOG_ERROR, 0, "bad FORMAT_DESCRIPTION from upstream for %s: %s", ss->file, why);
+            return -1;
+        }
+        if (fde.has_checksum_alg && ev_crc32_verify(ev, len) != 0) {
+            set_error(in, LOG_ERROR, 0, "CRC mismatch in FORMAT_DESCRIPTION from upstream for %s", ss->file);
+            return -1;
+        }
+        ev_fmt_from_fde(&ss->fmt, &fde);
+        ss->seen_fde = 1;
+    } else {
+        enum ev_checksum_alg alg = ss->seen_fde ? ss->fmt.checksum : ss->wire_alg;
+        if (alg == EV_CHECKSUM_CRC32 && ev_crc32_verify(ev, len) != 0) {
+            set_error(in, LOG_ERROR, 0, "CRC mismatch in %s event from upstream at %s:%u (dropped, reconnecting)",
+                      ev_type_name(h.type), ss->file, h.log_pos);
+            return -1;
+        }
+    }
+
+    if (h.type == EV_HEARTBEAT || h.type == EV_HEARTBEAT_V2) return 0;
+
+    if (h.type == EV_ROTATE && ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0)) {
+        struct ev_rotate rot;
+        struct ev_fmt f;
+        ev_fmt_default(&f, ss->seen_fde ? ss->fmt.checksum : ss->wire_alg);
+        if (ss->seen_fde) f = ss->fmt;
+        if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || !valid_name(rot.name, rot.name_len)) {
+            set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
+            return -1;
+        }
+        memcpy(ss->file, rot.name, rot.name_len);
+        ss->file[rot.name_len] = 0;
+        ss->seen_fde = 0;
+        if (!strcmp(ss->file, store_write_file(in->store))) {
+            ss->pending_new_file = 0;
+            if (rot.position != store_write_offset(in->store)) {
+                set_error(in, LOG_ERROR, 0, "upstream resumes %s at %llu but binlogd's copy ends at %llu",
+                          ss->file, (unsigned long long)rot.position,
+                          (unsigned long long)store_write_offset(in->store));
+                return -1;
+            }
+        } else {
+            if (rot.position != 4) {
+                set_error(in, LOG_ERROR, 0, "upstream offers %s from position %llu, but binlogd does not have that "
+                          "file; refusing to start a copy mid-file", ss->file, (unsigned long long)rot.position);
+                return -1;
+            }
+            ss->pending_new_file = 1;
+        }
+        pthread_mutex_lock(&in->mu);
+        snprintf(in->st.upstream_file, sizeof(in->st.upstream_file), "%s", ss->file);
+        in->st.upstream_pos = rot.position;
+        pthread_mutex_unlock(&in->mu);
+        return 0;
+    }
+
+    if (h.type == EV_FORMAT_DESCRIPTION) {
+        if (ss->pending_new_file) {
+            if (h.log_pos != 4 + len) {
+                set_error(in, LOG_ERROR, 0, "FORMAT_DESCRIPTION for new file %s has log_pos %u, expected %zu",
+                          ss->file, h.log_pos, 4 + len);
+                return -1;
+            }
+            if (store_pending_complete(in->store) && do_sync(in, ss, res) == -1) return -1;
+            enum store_result r = store_file_begin(in->store, ss->file, ev, len, err, sizeof(err));
+            if (r != STORE_OK) { *res = store_error(in, r, "cannot start file", err); return -1; }
+            ss->pending_new_file = 0;
+            ss->streamed = 1;
+            log_info(TAG, "mirroring %s", ss->file);
+        } else if (h.log_pos != 0) {
+            set_error(in, LOG_ERROR, 0, "unexpected FORMAT_DESCRIPTION in the middle of %s", ss->file);
+            return -1;
+        }
+        /* log_pos 0: the FDE re-sent for a mid-file resume; our file already has the original. */
+        return 0;
+    }
+
+    if ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0) return 0;   /* wire-only (e.g. fake GTID_LIST) */
+
+    if (ss->pending_new_file || !store_write_file(in->store)[0]) {
+        set_error(in, LOG_ERROR, 0, "upstream sent %s before the FORMAT_DESCRIPTION of %s", ev_type_name(h.type), ss->file);
+        return -1;
+    }
+    enum store_result r = store_append(in->store, ev, len, err, sizeof(err));
+    if (r != STORE_OK) { *res = store_error(in, r, "event refused", err); return -1; }
+    ss->streamed = 1;
+    pthread_mutex_lock(&in->mu);
+    in->st.events++;
+    in->st.bytes += len;
+    in->st.upstream_pos = h.log_pos;
+    pthread_mutex_unlock(&in->mu);
+    /* End of a file: make it durable and sealed now, before the next file is created. */
+    if ((h.type == EV_ROTATE || h.type == EV_STOP) && do_sync(in, ss, res) == -1) return -1;
+    return maybe_sync(in, ss, res);
+}
+
+static int send_register(struct ingest *in, MYSQL *m)
+{
+    uint8_t pkt[4 + 3 + 2 + 4 + 4];
+    size_t n = 0;
+    wire_put_u32(pkt, in->o.server_id); n += 4;
+    pkt[n++] = 0; pkt[n++] = 0; pkt[n++] = 0;   /* report_host, user, password: empty */
+    wire_put_u16(pkt + n, 0); n += 2;           /* report_port */
+    wire_put_u32(pkt + n, 0); n += 4;           /* rpl_recovery_rank */
+    wire_put_u32(pkt + n, 0); n += 4;           /* master_id: the primary fills in its own */
+    return m->methods->db_command(m, COM_REGISTER_SLAVE, (const char *)pkt, n, 0, NULL);
+}
+
+static int send_dump(struct ingest *in, MYSQL *m, const char *file, uint32_t pos)
+{
+    size_t fl = strlen(file);
+    uint8_t pkt[10 + EV_MAX_NAME_LEN];
+    wire_put_u32(pkt, pos);
+    wire_put_u16(pkt + 4, DUMP_FLAG_SEND_ANNOTATE_ROWS);
+    wire_put_u32(pkt + 6, in->o.server_id);
+    memcpy(pkt + 10, file, fl);
+    return m->methods->db_command(m, COM_BINLOG_DUMP, (const char *)pkt, 10 + fl, 1, NULL);
+}
+
+/* Connect, prepare the session as a replica does, and dump until something ends it. */
+static enum sess_result session_run(struct ingest *in, int *streamed)
+{
+    struct stream ss;
+    memset(&ss, 0, sizeof(ss));
+    enum sess_result res = SESS_RETRY;
+    char val[256], file[EV_MAX_NAME_LEN + 1];
+    uint64_t pos = 4;
+    int has_row;
+
+    set_state(in, INGEST_CONNECTING);
+    MYSQL *m = mysql_init(NULL);
+    if (!m) { set_error(in, LOG_ERROR, 0, "mysql_init: out of memory"); return SESS_RETRY; }
+    ss.m = m;
+    unsigned int ct = in->o.connect_timeout_s, rt = in->o.net_timeout_s;
+    unsigned long maxp = (unsigned long)in->o.max_packet + 4096;
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rt);
+    mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+    if (!mysql_real_connect(m, in->host, in->user, in->password, NULL, in->o.port, NULL, 0)) {
+        set_error(in, LOG_WARN, mysql_errno(m), "upstream %s:%u: cannot connect: %s", in->host, in->o.port, mysql_error(m));
+        goto out;
+    }
+    pthread_mutex_lock(&in->mu);
+    in->sock = (int)mysql_get_socket(m);
+    int stop_now = atomic_load(&in->stopping);
+    pthread_mutex_unlock(&in->mu);
+    if (stop_now) { res = SESS_STOP; goto out; }
+
+    /* The primary's server_id must differ from ours, as a replica's IO thread insists. */
+    if (query_value(m, "SELECT @@server_id", val, sizeof(val), &has_row) || !has_row) {
+        set_error(in, LOG_WARN, mysql_errno(m), "upstream %s:%u: SELECT @@server_id failed: %s", in->host, in->o.port, mysql_error(m));
+        goto out;
+    }
+    unsigned long up_id = strtoul(val, NULL, 10);
+    if (up_id == in->o.server_id) {
+        set_error(in, LOG_ERROR, 0, "upstream %s:%u has server_id %lu, the same as binlogd.server_id; "
+                  "set a unique binlogd.server_id", in->host, in->o.port, up_id);
+        goto out;
+    }
+    pthread_mutex_lock(&in->mu);
+    in->st.upstream_server_id = (uint32_t)up_id;
+    pthread_mutex_unlock(&in->mu);
+
+    /* Ask for events exactly as the primary stores them (its own checksum algorithm). */
+    int e = query_value(m, "SET @master_binlog_checksum= @@global.binlog_checksum", NULL, 0, NULL);
+    ss.wire_alg = EV_CHECKSUM_OFF;
+    if (e == 0) {
+        if (query_value(m, "SELECT @master_binlog_checksum", val, sizeof(val), &has_row) || !has_row) {
+            set_error(in, LOG_WARN, mysql_errno(m), "upstream: SELECT @master_binlog_checksum failed: %s", mysql_error(m));
+            goto out;
+        }
+        if (!strcasecmp(val, "CRC32")) ss.wire_alg = EV_CHECKSUM_CRC32;
+        else if (strcasecmp(val, "NONE")) {
+            set_error(in, LOG_ERROR, 0, "upstream uses unknown binlog_checksum '%s'", val);
+            goto out;
+        }
+    } else if (e != 1193) {
+        set_error(in, LOG_WARN, (uint32_t)e, "upstream: SET @master_binlog_checksum failed: %s", mysql_error(m));
+        goto out;
+    }
+    uint64_t hb_ms = in->o.heartbeat_ms ? in->o.heartbeat_ms : (uint64_t)in->o.net_timeout_s * 500;
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SET @master_heartbeat_period= %llu", (unsigned long long)hb_ms * 1000000ULL);
+    if (query_value(m, sql, NULL, 0, NULL) ||
+        query_value(m, "SET @mariadb_slave_capability= 4", NULL, 0, NULL)) {
+        set_error(in, LOG_WARN, mysql_errno(m), "upstream: session setup failed: %s", mysql_error(m));
+        goto out;
+    }
+
+    if (store_resume_point(in->store, file, sizeof(file), &pos) == -1) {
+        if (in->start_file[0]) {
+            snprintf(file, sizeof(file), "%s", in->start_file);
+        } else if (query_value(m, "SHOW BINARY LOGS", file, sizeof(file), &has_row) || !has_row) {
+            set_error(in, LOG_WARN, mysql_errno(m), "upstream: SHOW BINARY LOGS failed (is log_bin on? does the "
+                      "account have BINLOG MONITOR / REPLICATION CLIENT?): %s", mysql_error(m));
+            goto out;
+        }
+        pos = 4;
+    }
+    if (pos > UINT32_MAX) {
+        /* COM_BINLOG_DUMP carries a 4-byte position: a file/pos resume past 4 GiB is impossible. */
+        set_error(in, LOG_ERROR, 0, "cannot resume %s at %llu: file/position dumps are limited to 4 GiB offsets",
+                  file, (unsigned long long)pos);
+        goto out;
+    }
+    if (send_register(in, m)) {
+        set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_REGISTER_SLAVE failed: %s", mysql_error(m));
+        goto out;
+    }
+    if (send_dump(in, m, file, (uint32_t)pos)) {
+        set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_BINLOG_DUMP failed: %s", mysql_error(m));
+        goto out;
+    }
+    log_info(TAG, "upstream %s:%u (server_id %lu, checksum %s): dumping from %s:%llu", in->host, in->o.port, up_id,
+             ss.wire_alg == EV_CHECKSUM_CRC32 ? "CRC32" : "NONE", file, (unsigned long long)pos);
+    snprintf(ss.file, sizeof(ss.file), "%s", file);
+    set_state(in, INGEST_STREAMING);
+
+    for (;;) {
+        unsigned long n = mysql_net_read_packet(m);
+        if (atomic_load(&in->stopping)) { res = SESS_STOP; break; }
+        if (n == packet_error || n == 0) {
+            unsigned en = mysql_errno(m);
+            set_error(in, en == 1236 ? LOG_ERROR : LOG_WARN, en, "upstream %s:%u: stream ended: %s%s", in->host,
+                      in->o.port, en ? mysql_error(m) : "empty packet", en == 1236 ? " (will retry)" : "");
+            break;
+        }
+        const uint8_t *p = m->net.read_pos;
+        if (p[0] == 0xFE && n < 8) {
+            set_error(in, LOG_WARN, 0, "upstream %s:%u closed the stream (EOF; primary shutting down?)", in->host, in->o.port);
+            break;
+        }
+        if (p[0] != 0x00) {
+            set_error(in, LOG_ERROR, 0, "upstream sent an unexpected packet (first byte 0x%02x, %lu bytes)", p[0], n);
+            break;
+        }
+        if (handle_event(in, &ss, p + 1, n - 1, &res) == -1) break;
+    }
+out:
+    pthread_mutex_lock(&in->mu);
+    in->sock = -1;
+    pthread_mutex_unlock(&in->mu);
+    mysql_close(m);
+    *streamed = ss.streamed;
+    return res;
+}
+
+/* Disconnect policy: complete transactions are kept (and made durable), the partial one in
+ * flight is cut off, so readers and the next session start at a boundary. */
+static enum sess_result settle_store(struct ingest *in)
+{
+    char err[512];
+    enum store_result r = store_rollback_partial(in->store, err, sizeof(err));
+    if (r == STORE_OK) r = store_sync(in->store, err, sizeof(err));
+    if (r == STORE_OK) return SESS_RETRY;
+    set_error(in, LOG_ERROR, 0, "store: %s: %s", store_result_name(r), err);
+    return r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
+}
+
+static void *ingest_main(void *arg)
+{
+    struct ingest *in = arg;
+    uint32_t delay = in->o.retry_min_ms;
+    for (;;) {
+        int streamed = 0;
+        enum sess_result r = session_run(in, &streamed);
+        if (settle_store(in) == SESS_FATAL) r = SESS_FATAL;
+        if (r == SESS_FATAL) {
+            set_state(in, INGEST_FAILED);
+            log_error(TAG, "storage failed: ingest stopped; binlogd must restart and re-verify the data directory");
+            if (in->on_fatal) in->on_fatal(in->fatal_arg);
+            return NULL;
+        }
+        if (r == SESS_STOP || atomic_load(&in->stopping)) break;
+        if (streamed) delay = in->o.retry_min_ms;
+        pthread_mutex_lock(&in->mu);
+        in->st.reconnects++;
+        pthread_mutex_unlock(&in->mu);
+        set_state(in, INGEST_BACKOFF);
+        log_info(TAG, "reconnecting to %s:%u in %u ms", in->host, in->o.port, delay);
+        backoff_wait(in, delay);
+        if (atomic_load(&in->stopping)) break;
+        delay = delay * 2 > in->o.retry_max_ms ? in->o.retry_max_ms : delay * 2;
+    }
+    set_state(in, INGEST_STOPPED);
+    return NULL;
+}
+
+int ingest_start(struct ingest *in)
+{
+    int e = pthread_create(&in->thread, NULL, ingest_main, in);
+    if (e) { errno = e; return -1; }
+    in->started = 1;
+    return 0;
+}
+
+void ingest_stop(struct ingest *in)
+{
+    if (!in->started) return;
+    pthread_mutex_lock(&in->mu);
+    atomic_store(&in->stopping, 1);
+    /* Unblock a read in progress: the blocking client call returns an error at once. */
+    if (in->sock >= 0) shutdown(in->sock, SHUT_RDWR);
+    pthread_cond_broadcast(&in->cv);
+    pthread_mutex_unlock(&in->mu);
+    pthread_join(in->thread, NULL);
+    in->started = 0;
+}
+
+void ingest_free(struct ingest *in)
+{
+    if (!in) return;
+    ingest_stop(in);
+    free(in->host);
+    free(in->user);
+    free(in->password);
+    free(in->start_file);
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->cv);
+    free(in);
+}
+
+void ingest_status_get(struct ingest *in, struct ingest_status *st)
+{
+    pthread_mutex_lock(&in->mu);
+    *st = in->st;
+    pthread_mutex_unlock(&in->mu);
+}

@@ -1,0 +1,165 @@
+/* test_config.c - config parsing: file, overrides, validation messages naming key and file:line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+
+static char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/binlogd-cfg-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_defaults_need_server_id(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "binlogd.server_id"));
+    assert_int_equal(config_set(&c, "binlogd.server_id=7", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.server_id, 7);
+    assert_int_equal(c.up_retry_min_ms, 1000);
+    assert_int_equal(c.up_retry_max_ms, 30000);
+    assert_int_equal(c.sync, CONFIG_SYNC_TRX);
+}
+
+static void test_file_and_override(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    char *p = write_tmp("# comment\n[binlogd]\nserver_id = 100\ndata_dir = \"/tmp/x y\"\nlisten = 127.0.0.1:3307\n"
+                        "[upstream]\nhost=db1\nport = 3310\nuser=repl\npassword = 'p=w'\n[storage]\nsync = interval:20\n"
+                        "[user.repl]\npassword = *E8D46CE25265E545D225A8A6F1BAF642FEBEE5CB\nrole = replica\n"
+                        "[user.ops]\npassword=x\nrole=admin\n");
+    assert_int_equal(config_load_file(&c, p, err, sizeof(err)), 0);
+    unlink(p);
+    assert_int_equal(c.server_id, 100);
+    assert_string_equal(c.data_dir, "/tmp/x y");
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 3307);
+    assert_string_equal(c.up_host, "db1");
+    assert_int_equal(c.up_port, 3310);
+    assert_string_equal(c.up_password, "p=w");
+    assert_int_equal(c.sync, CONFIG_SYNC_INTERVAL);
+    assert_int_equal(c.sync_interval_ms, 20);
+    assert_int_equal(c.n_users, 2);
+    const struct config_user *u = config_user_find(&c, "ops");
+    assert_non_null(u);
+    assert_int_equal(u->role, CONFIG_ROLE_ADMIN);
+    assert_null(config_user_find(&c, "nobody"));
+    /* Command-line override wins; dotted account names use the last dot for the key. */
+    assert_int_equal(config_set(&c, "upstream.port=3311", "cli", err, sizeof(err)), 0);
+    assert_int_equal(c.up_port, 3311);
+    assert_int_equal(config_set(&c, "user.a.b.password=z", "cli", err, sizeof(err)), 0);
+    assert_non_null(config_user_find(&c, "a.b"));
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+}
+
+static void expect_file_error(const char *text, const char *needle1, const char *needle2)
+{
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    char *p = write_tmp(text);
+    int rc = config_load_file(&c, p, err, sizeof(err));
+    unlink(p);
+    assert_int_equal(rc, -1);
+    if (!strstr(err, needle1) || (needle2 && !strstr(err, needle2))) fail_msg("error '%s' lacks '%s'", err, needle1);
+}
+
+static void test_file_errors(void **state)
+{
+    (void)state;
+    expect_file_error("[binlogd]\nserver_id = 1\nbogus = 2\n", ":3:", "binlogd.bogus");
+    expect_file_error("[binlogd]\nserver_id = abc\n", ":2:", "binlogd.server_id");
+    expect_file_error("[binlogd]\nserver_id = 0\n", ":2:", "server_id");
+    expect_file_error("[binlogd]\nserver_id = 99999999999\n", ":2:", "server_id");
+    expect_file_error("server_id = 1\n", ":1:", "outside");
+    expect_file_error("[binlogd\n", ":1:", "section");
+    expect_file_error("[upstream]\nport = 70000\n", ":2:", "upstream.port");
+    expect_file_error("[storage]\nsync = sometimes\n", ":2:", "storage.sync");
+    expect_file_error("[binlogd]\nlisten = nohost\n", ":2:", "binlogd.listen");
+    expect_file_error("[nosuch]\nkey = 1\n", ":2:", "nosuch.key");
+    expect_file_error("[user.x]\nrole = god\n", ":2:", "user.x.role");
+    expect_file_error("[user.x]\ncolour = red\n", ":2:", "user.x.colour");
+    expect_file_error("[binlogd]\njust text\n", ":2:", NULL);
+}
+
+static void test_cli_errors(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "noequals", "arg 1", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "=5", "arg 1", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "upstream.retry_min_ms=5", "arg 2", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "upstream.retry_min_ms"));
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "upstream.retry_min_ms=50000", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "retry_min_ms"));
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "upstream.host=h", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "upstream.user"));
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "user.r.role=replica", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "user.r.password"));
+}
+
+static void collect(void *arg, const char *line)
+{
+    char *buf = arg;
+    strcat(buf, line);
+    strcat(buf, "\n");
+}
+
+static void test_dump_masks_secrets(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    static char out[16384];
+    out[0] = 0;
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "upstream.password=hunter2", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "user.r.password=opensesame", "a", err, sizeof(err)), 0);
+    config_dump(&c, collect, out);
+    assert_null(strstr(out, "hunter2"));
+    assert_null(strstr(out, "opensesame"));
+    assert_non_null(strstr(out, "storage.sync = trx"));
+    assert_non_null(strstr(out, "user.r.role = replica"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_need_server_id),
+        cmocka_unit_test(test_file_and_override),
+        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_dump_masks_secrets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
