@@ -1,0 +1,79 @@
+/*
+ * cursor.h - one reader's position in the store: whole events, one at a time, never past
+ * the committed watermark, hopping to the next file when one is complete.
+ *
+ * The cursor does not copy event bodies: it hands back (fd, offset, len) so the caller can
+ * send them with sendfile/evbuffer_add_file_segment. It reads event headers through a small
+ * read-ahead window that it frees when idle, so a replica waiting at the end of the log
+ * costs one file descriptor and a few hundred bytes.
+ *
+ * Thread: the thread that owns the replica session (the loop thread). Not shared.
+ */
+#ifndef BINLOGD_STORAGE_CURSOR_H
+#define BINLOGD_STORAGE_CURSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "protocol/event.h"
+#include "storage/store.h"
+
+enum cursor_result {
+    CURSOR_EVENT = 0,        /* *item is the next event */
+    CURSOR_NEXT_FILE,        /* moved to the next file (positioned after its FDE); send fake
+                                ROTATE + that file's FDE, then continue */
+    CURSOR_WAIT,             /* at the committed watermark: nothing more to read yet */
+    CURSOR_ERROR             /* err says what and where (file:offset) */
+};
+
+/* Why cursor_open refused: the dump command answers each with ERR 1236 in a primary's words. */
+enum cursor_open_error {
+    CURSOR_OPEN_OK = 0,
+    CURSOR_OPEN_BAD_NAME,    /* '/', "..", NUL, too long */
+    CURSOR_OPEN_NO_FILE,     /* not in the index */
+    CURSOR_OPEN_POS_LOW,     /* pos < 4 */
+    CURSOR_OPEN_POS_HIGH,    /* pos > committed size of the file */
+    CURSOR_OPEN_POS_MIDEVENT,/* pos is not an event boundary */
+    CURSOR_OPEN_IO,          /* open/read failed */
+    CURSOR_OPEN_CORRUPT      /* the stored file does not parse up to pos */
+};
+
+struct cursor_item {
+    int      fd;             /* the file's descriptor; owned by the cursor */
+    uint64_t offset;         /* where the event starts in the file */
+    uint32_t len;            /* whole event length */
+    struct ev_header h;
+};
+
+struct cursor;
+
+/* New cursor over store s (not positioned). NULL on ENOMEM. */
+struct cursor *cursor_new(struct store *s);
+void cursor_free(struct cursor *c);
+
+/* Position at (name, pos). An empty name means the first file in the index. pos must be 4 or
+ * an event boundary within the file's committed bytes. On failure returns the reason and
+ * fills err; the cursor is left unpositioned. */
+enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen);
+
+/* The current file's name and the offset of the next event to read. */
+const char *cursor_file(const struct cursor *c);
+uint64_t cursor_pos(const struct cursor *c);
+
+/* Read the current file's FORMAT_DESCRIPTION (at offset 4) into buf. Returns its length, or
+ * 0 with err filled (cap too small, I/O error, corrupt). */
+size_t cursor_read_fde(struct cursor *c, uint8_t *buf, size_t cap, char *err, size_t errlen);
+
+/* Advance: see enum cursor_result. The returned event is whole and lies below the watermark;
+ * its header is sane and its log_pos continues the file. */
+enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char *err, size_t errlen);
+
+/* Read bytes of the current file (e.g. an event body for CRC checks or for non-zero-copy
+ * sends). Returns 0, or -1 with err. */
+int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, char *err, size_t errlen);
+
+/* Drop the read-ahead window (call when the replica waits at the end of the log). */
+void cursor_idle(struct cursor *c);
+
+const char *cursor_open_error_name(enum cursor_open_error e);
+
+#endif
