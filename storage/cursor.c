@@ -288,6 +288,9 @@ have_data:
     item->fd = c->fd;
     item->offset = c->pos;
     item->len = item->h.event_size;
+    item->data = NULL;
+    if (c->win && c->pos >= c->win_off && c->pos + item->len <= c->win_off + c->win_len)
+        item->data = c->win + (c->pos - c->win_off);
     c->pos += item->h.event_size;
     return CURSOR_EVENT;
 }

@@ -42,6 +42,8 @@ struct cursor_item {
     uint64_t offset;         /* where the event starts in the file */
     uint32_t len;            /* whole event length */
     struct ev_header h;
+    const uint8_t *data;     /* the whole event when it lies in the read-ahead window (valid
+                                until the next cursor call), else NULL: read it from fd */
 };
 
 struct cursor;

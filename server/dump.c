@@ -1,0 +1,273 @@
+/*
+ * dump.c - see dump.h.
+ *
+ * Event bytes reach the socket three ways, cheapest first: copied from the cursor's
+ * read-ahead window (small events, no extra syscall), read straight into the output buffer
+ * (medium events), or as a file segment that libevent sends with sendfile (large events,
+ * no copy through user space). Packet headers are written in place, no allocation per event.
+ */
+#include "server/dump.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "protocol/checksum.h"
+#include "protocol/wire.h"
+#include "server/log.h"
+#include "storage/cursor.h"
+
+#define TAG "dump"
+#define MAX_PAYLOAD 0xFFFFFFu
+#define SEGMENT_MIN (64 * 1024)   /* events at least this large go out as file segments */
+#define FDE_MAX 4096
+
+struct dump {
+    struct store *store;
+    struct cursor *cur;
+    struct bufferevent *bev;
+    uint8_t *seq;
+    struct dump_opts o;
+    enum dump_state state;
+    enum ev_checksum_alg alg;      /* of the last FDE sent: fake events are checksummed with it */
+    struct dump_stats st;
+};
+
+const char *dump_state_name(enum dump_state s)
+{
+    switch (s) {
+    case DUMP_STREAMING: return "streaming";
+    case DUMP_WAITING: return "waiting";
+    case DUMP_FINISHED: return "finished";
+    case DUMP_FAILED: return "failed";
+    }
+    return "?";
+}
+
+static void put_header(struct evbuffer *out, uint32_t len, uint8_t seq)
+{
+    uint8_t h[4];
+    wire_put_u24(h, len);
+    h[3] = seq;
+    evbuffer_add(out, h, 4);
+}
+
+/* Where an event's bytes come from. */
+struct src {
+    const uint8_t *mem;                    /* whole event in memory, or NULL */
+    int fd;
+    uint64_t off;                          /* event start in the file */
+    struct evbuffer_file_segment *seg;     /* for large events */
+};
+
+static int add_bytes(struct dump *d, struct evbuffer *out, struct src *s, uint64_t from, uint64_t n)
+{
+    if (n == 0) return 0;
+    if (s->mem) return evbuffer_add(out, s->mem + from, (size_t)n);
+    if (s->seg) return evbuffer_add_file_segment(out, s->seg, (ev_off_t)from, (ev_off_t)n);
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1) return -1;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(s->fd, (char *)v.iov_base + done, (size_t)n - done, (off_t)(s->off + from + done));
+        if (r == -1 && errno == EINTR) continue;
+        if (r <= 0) {
+            log_error(TAG, "%s:%llu: read failed: %s", cursor_file(d->cur), (unsigned long long)(s->off + from + done),
+                      r == 0 ? "unexpected end of file" : strerror(errno));
+            return -1;
+        }
+        done += (size_t)r;
+    }
+    v.iov_len = (size_t)n;
+    return evbuffer_commit_space(out, &v, 1);
+}
+
+/* Queue one event as a packet: 0x00 [0xEF flag] + event, split into 16 MiB - 1 chunks with
+ * a trailing empty packet when the payload is an exact multiple. */
+static int queue_event(struct dump *d, struct src *s, uint32_t len)
+{
+    struct evbuffer *out = bufferevent_get_output(d->bev);
+    uint8_t prefix[3] = {0x00, 0xEF, 0x00};
+    uint64_t plen = d->o.semi_sync ? 3 : 1, total = plen + len, done = 0;
+    for (;;) {
+        uint32_t chunk = total - done > MAX_PAYLOAD ? MAX_PAYLOAD : (uint32_t)(total - done);
+        put_header(out, chunk, (*d->seq)++);
+        uint64_t a = done, b = done + chunk;
+        if (a < plen) evbuffer_add(out, prefix + a, (size_t)((b < plen ? b : plen) - a));
+        uint64_t ea = a > plen ? a - plen : 0, eb = b > plen ? b - plen : 0;
+        if (add_bytes(d, out, s, ea, eb - ea) == -1) return -1;
+        done = b;
+        if (chunk < MAX_PAYLOAD) break;
+        if (done == total) { put_header(out, 0, (*d->seq)++); break; }
+    }
+    return 0;
+}
+
+static int queue_mem_event(struct dump *d, const uint8_t *ev, size_t len)
+{
+    struct src s = {.mem = ev, .fd = -1};
+    return queue_event(d, &s, (uint32_t)len);
+}
+
+static void queue_err(struct dump *d, uint16_t code, const char *msg)
+{
+    uint8_t p[512];
+    size_t ml = strlen(msg);
+    if (ml > sizeof(p) - 9) ml = sizeof(p) - 9;
+    p[0] = 0xFF;
+    wire_put_u16(p + 1, code);
+    memcpy(p + 3, "#HY000", 6);
+    memcpy(p + 9, msg, ml);
+    struct evbuffer *out = bufferevent_get_output(d->bev);
+    put_header(out, (uint32_t)(9 + ml), (*d->seq)++);
+    evbuffer_add(out, p, 9 + ml);
+}
+
+static void queue_eof(struct dump *d)
+{
+    const uint8_t eof[5] = {0xFE, 0, 0, 0x02, 0};
+    struct evbuffer *out = bufferevent_get_output(d->bev);
+    put_header(out, sizeof(eof), (*d->seq)++);
+    evbuffer_add(out, eof, sizeof(eof));
+}
+
+/* Fake ROTATE naming the current file + its FDE (rewritten for a mid-file start). */
+static int queue_file_start(struct dump *d, uint64_t pos, char *err, size_t errlen)
+{
+    uint8_t fde[FDE_MAX], rot[64 + EV_MAX_NAME_LEN];
+    const char *name = cursor_file(d->cur), *why = NULL;
+    size_t fl = cursor_read_fde(d->cur, fde, sizeof(fde), err, errlen);
+    if (!fl) return -1;
+    struct ev_fde f;
+    if (ev_fde_parse(fde, fl, &f, &why) != EV_OK) {
+        snprintf(err, errlen, "%s:4: bad FORMAT_DESCRIPTION: %s", name, why);
+        return -1;
+    }
+    size_t rl = ev_build_fake_rotate(rot, sizeof(rot), d->o.server_id, pos, name, strlen(name), d->alg);
+    if (!rl || queue_mem_event(d, rot, rl) == -1) {
+        snprintf(err, errlen, "cannot build ROTATE for %s", name);
+        return -1;
+    }
+    /* The primary never sends IN_USE; the FDE's CRC is computed with it clear, so this
+     * keeps the CRC valid. */
+    wire_put_u16(fde + EV_FLAGS_OFFSET, (uint16_t)(wire_u16(fde + EV_FLAGS_OFFSET) & ~EV_F_BINLOG_IN_USE));
+    if (pos > BINLOG_MAGIC_LEN && ev_fde_rewrite_for_resume(fde, fl, &why) != EV_OK) {
+        snprintf(err, errlen, "%s:4: cannot rewrite FORMAT_DESCRIPTION: %s", name, why);
+        return -1;
+    }
+    if (queue_mem_event(d, fde, fl) == -1) return -1;
+    d->alg = f.has_checksum_alg ? f.checksum : EV_CHECKSUM_OFF;
+    snprintf(d->st.file, sizeof(d->st.file), "%s", name);
+    d->st.pos = pos > BINLOG_MAGIC_LEN ? pos : BINLOG_MAGIC_LEN + fl;
+    return 0;
+}
+
+struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
+                        const struct dump_opts *opts, const char *file, uint64_t pos,
+                        uint16_t *err_code, char *err, size_t errlen)
+{
+    *err_code = 1236;
+    struct dump *d = calloc(1, sizeof(*d));
+    if (!d || !(d->cur = cursor_new(store))) {
+        snprintf(err, errlen, "Out of memory");
+        free(d);
+        return NULL;
+    }
+    d->store = store;
+    d->bev = bev;
+    d->seq = seq;
+    d->o = *opts;
+    d->alg = opts->alg;
+    enum cursor_open_error e = cursor_open(d->cur, file, pos, err, errlen);
+    if (e != CURSOR_OPEN_OK) goto fail;
+    if (pos == BINLOG_MAGIC_LEN) {
+        /* The FDE is sent by queue_file_start: step the cursor over the file's copy. */
+        struct cursor_item it;
+        if (cursor_next(d->cur, &it, err, errlen) != CURSOR_EVENT || it.h.type != EV_FORMAT_DESCRIPTION) {
+            snprintf(err, errlen, "%s:4: no FORMAT_DESCRIPTION event", cursor_file(d->cur));
+            goto fail;
+        }
+    }
+    if (queue_file_start(d, pos, err, errlen) == -1) goto fail;
+    d->state = DUMP_STREAMING;
+    return d;
+fail:
+    dump_free(d);
+    return NULL;
+}
+
+enum dump_state dump_pump(struct dump *d)
+{
+    if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED) return d->state;
+    struct evbuffer *out = bufferevent_get_output(d->bev);
+    char err[512];
+    while (evbuffer_get_length(out) < d->o.high_watermark) {
+        struct cursor_item it;
+        enum cursor_result r = cursor_next(d->cur, &it, err, sizeof(err));
+        if (r == CURSOR_EVENT) {
+            struct src s = {.mem = it.data, .fd = it.fd, .off = it.offset};
+            if (!s.mem && it.len >= SEGMENT_MIN) {
+                int fd = dup(it.fd);
+                if (fd == -1 || !(s.seg = evbuffer_file_segment_new(fd, (ev_off_t)it.offset, it.len,
+                                                                    EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_LOCKING))) {
+                    if (fd != -1) close(fd);
+                    snprintf(err, sizeof(err), "%s: cannot send event at %llu: out of resources", cursor_file(d->cur),
+                             (unsigned long long)it.offset);
+                    goto failed;
+                }
+            }
+            int rc = queue_event(d, &s, it.len);
+            if (s.seg) evbuffer_file_segment_free(s.seg);   /* the output holds its own reference */
+            if (rc == -1) {
+                snprintf(err, sizeof(err), "%s: read error at %llu", cursor_file(d->cur), (unsigned long long)it.offset);
+                goto failed;
+            }
+            d->st.events++;
+            d->st.bytes += it.len;
+            d->st.pos = it.offset + it.len;
+        } else if (r == CURSOR_NEXT_FILE) {
+            if (queue_file_start(d, BINLOG_MAGIC_LEN, err, sizeof(err)) == -1) goto failed;
+        } else if (r == CURSOR_WAIT) {
+            cursor_idle(d->cur);
+            if (d->o.nonblock) {
+                queue_eof(d);
+                return d->state = DUMP_FINISHED;
+            }
+            return d->state = DUMP_WAITING;
+        } else {
+            goto failed;
+        }
+    }
+    return d->state = DUMP_STREAMING;
+failed:
+    log_error(TAG, "dump to replica server_id %u stopped: %s", d->o.replica_server_id, err);
+    char msg[600];
+    snprintf(msg, sizeof(msg), "Error reading binlog: %s", err);
+    queue_err(d, 1236, msg);
+    return d->state = DUMP_FAILED;
+}
+
+void dump_heartbeat(struct dump *d)
+{
+    if (d->state != DUMP_WAITING) return;
+    uint8_t hb[64 + EV_MAX_NAME_LEN];
+    size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, (uint32_t)d->st.pos, d->st.file,
+                                  strlen(d->st.file), d->alg);
+    if (n) queue_mem_event(d, hb, n);
+}
+
+enum dump_state dump_get_state(const struct dump *d) { return d->state; }
+
+void dump_get_stats(const struct dump *d, struct dump_stats *st) { *st = d->st; }
+
+void dump_free(struct dump *d)
+{
+    if (!d) return;
+    cursor_free(d->cur);
+    free(d);
+}

@@ -1,0 +1,74 @@
+/*
+ * dump.h - streaming the binlog to one replica (COM_BINLOG_DUMP), as a primary's dump
+ * thread does, but pulled from the store through the replica's own cursor:
+ *
+ *   fake ROTATE -> FORMAT_DESCRIPTION (IN_USE cleared; log_pos/created zeroed and CRC fixed
+ *   when starting mid-file) -> events up to the committed watermark -> wait (heartbeats) ->
+ *   at the end of a finished file: fake ROTATE + next file's FDE -> ...
+ *
+ * Output is refilled only while the socket buffer is below a high watermark, from the
+ * bufferevent's write callback and from the "watermark moved" wake-up, so a stalled
+ * replica costs a file descriptor and at most one high watermark of memory.
+ *
+ * Thread: the loop thread. The session owns the bufferevent; the dump only writes to it.
+ */
+#ifndef BINLOGD_SERVER_DUMP_H
+#define BINLOGD_SERVER_DUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+
+#include "protocol/event.h"
+#include "storage/store.h"
+
+#define DUMP_FLAG_NON_BLOCK 0x01
+
+enum dump_state {
+    DUMP_STREAMING = 0,  /* more committed events to send: pump again when the socket drains */
+    DUMP_WAITING,        /* at the committed watermark: pump again when it moves */
+    DUMP_FINISHED,       /* non-blocking dump reached the end: EOF sent */
+    DUMP_FAILED          /* an ERR packet was sent (e.g. corrupt stored event); close */
+};
+
+struct dump_opts {
+    uint32_t server_id;            /* ours: goes into fake ROTATE and heartbeat headers */
+    uint32_t replica_server_id;
+    uint16_t flags;
+    int      nonblock;             /* flag 0x01 or server_id 0: EOF at the end */
+    int      semi_sync;            /* replica set @rpl_semi_sync_slave: 0xEF header on every packet */
+    enum ev_checksum_alg alg;      /* checksum the replica negotiated (for the first fake ROTATE) */
+    uint32_t high_watermark;       /* stop refilling above this many queued bytes */
+};
+
+struct dump_stats {
+    uint64_t events, bytes;
+    char     file[EV_MAX_NAME_LEN + 1];
+    uint64_t pos;                  /* end of the last event sent */
+};
+
+struct dump;
+
+/* Start a dump at (file, pos) for the session whose next packet sequence number is *seq
+ * (the dump advances it). On a refused start returns NULL and fills *err_code (1236) and
+ * err (the primary's wording); the caller sends the ERR packet. */
+struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
+                        const struct dump_opts *opts, const char *file, uint64_t pos,
+                        uint16_t *err_code, char *err, size_t errlen);
+
+/* Queue events until the output reaches the high watermark or the watermark of the store.
+ * Returns the new state. On DUMP_FAILED an ERR packet has been queued. */
+enum dump_state dump_pump(struct dump *d);
+
+/* Queue a heartbeat (only while waiting at a transaction boundary, after the first fake
+ * ROTATE, naming the current file and the end of the last event sent). */
+void dump_heartbeat(struct dump *d);
+
+enum dump_state dump_get_state(const struct dump *d);
+void dump_get_stats(const struct dump *d, struct dump_stats *st);
+void dump_free(struct dump *d);
+
+const char *dump_state_name(enum dump_state s);
+
+#endif
