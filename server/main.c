@@ -21,6 +21,7 @@
 #include "conf/config.h"
 #include "server/ingest.h"
 #include "server/log.h"
+#include "server/verify.h"
 #include "storage/store.h"
 
 #define TAG "main"
@@ -40,6 +41,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: binlogd [--config FILE] [--section.key=value ...]\n"
             "       binlogd --print-config [...]   print the effective configuration and exit\n"
+            "       binlogd verify DATA_DIR         check every stored file (exit 0 only if all is well)\n"
             "       binlogd --version | --help\n"
             "Every configuration key can be given on the command line; it overrides the file.\n"
             "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
@@ -135,6 +137,10 @@ static enum store_sync_mode sync_mode(enum config_sync s)
 int main(int argc, char **argv)
 {
     static struct app app;
+    if (argc >= 2 && !strcmp(argv[1], "verify")) {
+        if (argc != 3) { fprintf(stderr, "usage: binlogd verify DATA_DIR\n"); return 2; }
+        return verify_data_dir(argv[2], stdout);
+    }
     int rc = parse_args(argc, argv, &app.cfg);
     if (rc) return rc > 0 ? 0 : 2;
     log_set_level((enum log_level)app.cfg.log_level);

@@ -1,0 +1,199 @@
+/*
+ * server.c - see server.h.
+ */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/listener.h>
+
+#include "server/log.h"
+#include "server/session.h"
+
+#define TAG "server"
+
+struct server {
+    struct event_base *base;
+    const struct config *cfg;
+    struct store *store;
+    struct ingest *ingest;
+    struct evconnlistener *lis;
+    struct event *ev_wm;
+    struct session **sess;
+    size_t n_sess, cap_sess;
+    uint32_t next_id;
+    struct server_stats st;
+    struct log_ratelimit rl_accept;
+};
+
+const struct config *server_config(const struct server *srv) { return srv->cfg; }
+struct store *server_store(const struct server *srv) { return srv->store; }
+struct ingest *server_ingest(const struct server *srv) { return srv->ingest; }
+struct event_base *server_base(const struct server *srv) { return srv->base; }
+
+uint32_t server_next_conn_id(struct server *srv)
+{
+    if (++srv->next_id == 0) srv->next_id = 1;
+    return srv->next_id;
+}
+
+void server_stats_get(const struct server *srv, struct server_stats *st)
+{
+    *st = srv->st;
+    st->connections_now = srv->n_sess;
+    st->dumps_now = 0;
+    for (size_t i = 0; i < srv->n_sess; i++)
+        if (session_get_state(srv->sess[i]) == SESSION_DUMP) st->dumps_now++;
+}
+
+void server_count_events(struct server *srv, uint64_t events, uint64_t bytes)
+{
+    srv->st.events_sent += events;
+    srv->st.bytes_sent += bytes;
+}
+void server_count_auth_failure(struct server *srv) { srv->st.auth_failures++; }
+void server_count_ack(struct server *srv) { srv->st.semi_sync_acks++; }
+
+static int add_session(struct server *srv, struct session *s)
+{
+    if (srv->n_sess == srv->cap_sess) {
+        size_t cap = srv->cap_sess ? srv->cap_sess * 2 : 64;
+        struct session **v = realloc(srv->sess, cap * sizeof(*v));
+        if (!v) return -1;
+        srv->sess = v;
+        srv->cap_sess = cap;
+    }
+    session_set_slot(s, srv->n_sess);
+    srv->sess[srv->n_sess++] = s;
+    return 0;
+}
+
+void server_session_closed(struct server *srv, struct session *s)
+{
+    size_t i = session_get_slot(s);
+    if (i >= srv->n_sess || srv->sess[i] != s) return;
+    srv->sess[i] = srv->sess[--srv->n_sess];
+    if (i < srv->n_sess) session_set_slot(srv->sess[i], i);
+}
+
+struct session *server_find_session(struct server *srv, uint32_t conn_id)
+{
+    for (size_t i = 0; i < srv->n_sess; i++)
+        if (session_conn_id(srv->sess[i]) == conn_id) return srv->sess[i];
+    return NULL;
+}
+
+void server_kill_dumps_with_server_id(struct server *srv, struct session *except, uint32_t server_id)
+{
+    for (size_t i = 0; i < srv->n_sess;) {
+        struct session *s = srv->sess[i];
+        if (s != except && session_get_state(s) == SESSION_DUMP && session_replica_server_id(s) == server_id) {
+            log_info(TAG, "connection %u: a new dump with server_id %u replaces this one", session_conn_id(s), server_id);
+            /* session_kill may free s and reshuffle the array: re-check slot i after it. */
+            size_t before = srv->n_sess;
+            session_kill(s, 1236, "A slave with the same server_uuid/server_id as this slave has connected to the master");
+            if (srv->n_sess == before) i++;
+        } else {
+            i++;
+        }
+    }
+}
+
+void server_foreach_session(struct server *srv, void (*fn)(struct session *s, void *arg), void *arg)
+{
+    for (size_t i = 0; i < srv->n_sess; i++) fn(srv->sess[i], arg);
+}
+
+static void on_watermark(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct server *srv = arg;
+    /* Sessions may close while pumping: walk a copy-free way by index, re-checking bounds. */
+    for (size_t i = 0; i < srv->n_sess;) {
+        struct session *s = srv->sess[i];
+        size_t before = srv->n_sess;
+        session_on_watermark(s);
+        if (srv->n_sess == before) i++;
+    }
+}
+
+void server_notify_watermark(void *arg)
+{
+    struct server *srv = arg;
+    event_active(srv->ev_wm, EV_READ, 0);
+}
+
+static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *addr, int socklen, void *arg)
+{
+    (void)lis;
+    struct server *srv = arg;
+    srv->st.connections_total++;
+    struct session *s = session_new(srv, fd, addr, socklen);
+    if (!s) return;
+    if (add_session(srv, s) == -1) session_free(s);
+}
+
+static void on_accept_error(struct evconnlistener *lis, void *arg)
+{
+    (void)lis;
+    struct server *srv = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    unsigned suppressed = 0;
+    /* EMFILE and friends: keep running; the listener retries on the next event. */
+    if (log_ratelimit_allow(&srv->rl_accept, &suppressed))
+        log_warn(TAG, "accept failed: %s (%u similar suppressed)", evutil_socket_error_to_string(e), suppressed);
+}
+
+struct server *server_new(struct event_base *base, const struct config *cfg, struct store *store,
+                          struct ingest *ingest, char *err, size_t errlen)
+{
+    struct server *srv = calloc(1, sizeof(*srv));
+    if (!srv) { snprintf(err, errlen, "out of memory"); return NULL; }
+    srv->base = base;
+    srv->cfg = cfg;
+    srv->store = store;
+    srv->ingest = ingest;
+    srv->rl_accept.period_ms = 10000;
+    srv->rl_accept.burst = 3;
+    srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
+    if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); server_free(srv); return NULL; }
+    if (!cfg->listen_port) return srv;
+
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = EVUTIL_AI_PASSIVE},
+                           *ai = NULL;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", cfg->listen_port);
+    int gai = evutil_getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &ai);
+    if (gai || !ai) {
+        snprintf(err, errlen, "binlogd.listen %s:%u: %s", cfg->listen_host, cfg->listen_port, evutil_gai_strerror(gai));
+        server_free(srv);
+        return NULL;
+    }
+    srv->lis = evconnlistener_new_bind(base, on_accept, srv,
+                                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+                                       ai->ai_addr, (int)ai->ai_addrlen);
+    evutil_freeaddrinfo(ai);
+    if (!srv->lis) {
+        snprintf(err, errlen, "binlogd.listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(errno));
+        server_free(srv);
+        return NULL;
+    }
+    evconnlistener_set_error_cb(srv->lis, on_accept_error);
+    log_info(TAG, "listening on %s:%u", cfg->listen_host, cfg->listen_port);
+    return srv;
+}
+
+void server_free(struct server *srv)
+{
+    if (!srv) return;
+    if (srv->lis) evconnlistener_free(srv->lis);
+    while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
+    free(srv->sess);
+    if (srv->ev_wm) event_free(srv->ev_wm);
+    free(srv);
+}

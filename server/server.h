@@ -1,0 +1,58 @@
+/*
+ * server.h - the downstream side: the listener, the set of client sessions, and the
+ * "watermark moved" wake-up that lets every waiting dump pull what was just committed
+ * (one wake-up per committed batch for all replicas, not one per event per replica).
+ *
+ * Thread: the loop thread, except server_notify_watermark() which the ingest thread calls.
+ */
+#ifndef BINLOGD_SERVER_SERVER_H
+#define BINLOGD_SERVER_SERVER_H
+
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "conf/config.h"
+#include "server/ingest.h"
+#include "storage/store.h"
+
+struct server;
+struct session;
+
+struct server_stats {
+    uint64_t connections_total, connections_now, dumps_now, auth_failures;
+    uint64_t events_sent, bytes_sent, semi_sync_acks;
+};
+
+/* Create the listener on cfg->listen_host:listen_port (if set). ingest may be NULL (no
+ * upstream). Returns NULL with err filled. The server keeps pointers to cfg, store, ingest:
+ * they must outlive it. */
+struct server *server_new(struct event_base *base, const struct config *cfg, struct store *store,
+                          struct ingest *ingest, char *err, size_t errlen);
+
+/* Close the listener and every session. */
+void server_free(struct server *srv);
+
+/* Wake the loop: the store's watermark moved. Safe from any thread (hook for store_set_notify). */
+void server_notify_watermark(void *srv);
+
+void server_stats_get(const struct server *srv, struct server_stats *st);
+
+/* ---- used by sessions (loop thread) ---- */
+const struct config *server_config(const struct server *srv);
+struct store *server_store(const struct server *srv);
+struct ingest *server_ingest(const struct server *srv);
+struct event_base *server_base(const struct server *srv);
+uint32_t server_next_conn_id(struct server *srv);
+void server_session_closed(struct server *srv, struct session *s);
+/* Find a live session by connection id (KILL), NULL if none. */
+struct session *server_find_session(struct server *srv, uint32_t conn_id);
+/* End other dumps registered with the same replica server_id (mysqld's zombie-dump rule). */
+void server_kill_dumps_with_server_id(struct server *srv, struct session *except, uint32_t server_id);
+/* Counters. */
+void server_count_events(struct server *srv, uint64_t events, uint64_t bytes);
+void server_count_auth_failure(struct server *srv);
+void server_count_ack(struct server *srv);
+/* Iterate sessions (for SHOW SLAVE HOSTS / PROCESSLIST): calls fn for each. */
+void server_foreach_session(struct server *srv, void (*fn)(struct session *s, void *arg), void *arg);
+
+#endif

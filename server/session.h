@@ -1,0 +1,56 @@
+/*
+ * session.h - one client connection: HANDSHAKE -> AUTH -> COMMAND <-> DUMP -> CLOSING.
+ * Thread: the loop thread.
+ */
+#ifndef BINLOGD_SERVER_SESSION_H
+#define BINLOGD_SERVER_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <event2/util.h>
+
+struct server;
+struct session;
+
+enum session_state {
+    SESSION_HANDSHAKE = 0,   /* greeting sent, waiting for HandshakeResponse */
+    SESSION_AUTH_SWITCH,     /* AuthSwitchRequest sent, waiting for the scramble */
+    SESSION_COMMAND,         /* authenticated, reading commands */
+    SESSION_DUMP,            /* streaming binlog events */
+    SESSION_CLOSING          /* flushing the last bytes, then free */
+};
+
+/* Take ownership of an accepted socket and send the greeting. NULL on failure (fd closed). */
+struct session *session_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen);
+
+/* Close at once and free. */
+void session_free(struct session *s);
+
+/* The store's watermark moved: a waiting dump pulls what is new. */
+void session_on_watermark(struct session *s);
+
+/* End the session with an ERR packet (flushed first, then closed). */
+void session_kill(struct session *s, uint16_t code, const char *msg);
+
+uint32_t session_conn_id(const struct session *s);
+enum session_state session_get_state(const struct session *s);
+/* server_id from COM_REGISTER_SLAVE or the dump command (0 if none). */
+uint32_t session_replica_server_id(const struct session *s);
+
+/* Registration data for SHOW SLAVE HOSTS (valid while the session lives). */
+struct session_replica_info {
+    uint32_t server_id;
+    char host[256];
+    uint16_t port;
+    int registered;
+};
+void session_replica_info(const struct session *s, struct session_replica_info *out);
+
+/* The server's slot for this session (O(1) removal). */
+void session_set_slot(struct session *s, size_t slot);
+size_t session_get_slot(const struct session *s);
+
+const char *session_state_name(enum session_state st);
+
+#endif
