@@ -29,6 +29,7 @@ struct trx_parser {
     enum trx_state state;
     uint8_t gtid_flags2;        /* MariaDB flags2 of the open group */
     int     mysql_payload_seen; /* MySQL: GTID followed by TRANSACTION_PAYLOAD */
+    uint8_t opener;             /* internal: what opened the group (MariaDB GTID, MySQL GTID, BEGIN) */
 };
 
 /* Reset to TRX_STATE_OUTSIDE (start of a file or of a stream). */

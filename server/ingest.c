@@ -469,6 +469,14 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
     set_state(in, INGEST_STREAMING);
 
     for (;;) {
+        /* A sync the policy deferred (burst not over, or sync=interval) must not wait for the
+         * next event: if the link stays quiet for a while, sync now. */
+        if (store_pending_complete(in->store) && !more_data_ready(m)) {
+            uint32_t wait_ms = in->o.sync_interval_ms > in->o.group_commit_max_ms ? in->o.sync_interval_ms
+                                                                                 : in->o.group_commit_max_ms;
+            struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
+            if (poll(&pfd, 1, (int)wait_ms) == 0 && do_sync(in, &ss, &res) == -1) break;
+        }
         unsigned long n = mysql_net_read_packet(m);
         if (atomic_load(&in->stopping)) { res = SESS_STOP; break; }
         if (n == packet_error || n == 0) {

@@ -24,6 +24,7 @@ struct ingest_opts {
     uint64_t max_packet;
     uint32_t group_commit_max_ms;    /* longest a complete trx may wait for its burst to end */
     uint64_t group_commit_max_bytes;
+    uint32_t sync_interval_ms;       /* storage.sync=interval:MS (0 otherwise) */
 };
 
 enum ingest_state {

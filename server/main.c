@@ -129,6 +129,12 @@ static void ingest_fatal(void *arg)
     event_active(app->ev_fatal, EV_READ, 0);
 }
 
+static void store_warning(void *arg, const char *msg)
+{
+    (void)arg;
+    log_warn("store", "%s", msg);
+}
+
 static enum store_sync_mode sync_mode(enum config_sync s)
 {
     return s == CONFIG_SYNC_NONE ? STORE_SYNC_NONE : s == CONFIG_SYNC_INTERVAL ? STORE_SYNC_INTERVAL : STORE_SYNC_TRX;
@@ -153,7 +159,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct store_opts so = {.dir = app.cfg.data_dir, .sync = sync_mode(app.cfg.sync),
-                            .sync_interval_ms = app.cfg.sync_interval_ms};
+                            .sync_interval_ms = app.cfg.sync_interval_ms, .warn = store_warning};
     char err[1024];
     if (store_open(&so, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error(TAG, "cannot open data directory: %s", err);
@@ -190,6 +196,7 @@ int main(int argc, char **argv)
             .retry_min_ms = app.cfg.up_retry_min_ms, .retry_max_ms = app.cfg.up_retry_max_ms,
             .max_packet = app.cfg.up_max_packet, .group_commit_max_ms = app.cfg.group_commit_max_ms,
             .group_commit_max_bytes = app.cfg.group_commit_max_bytes,
+            .sync_interval_ms = app.cfg.sync == CONFIG_SYNC_INTERVAL ? app.cfg.sync_interval_ms : 0,
         };
         app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
         if (!app.ingest || ingest_start(app.ingest) == -1) {
