@@ -103,7 +103,7 @@ void ev_fmt_default(struct ev_fmt *fmt, enum ev_checksum_alg alg)
  * post-header has been fixed since it was introduced; anything else is refused. */
 static int post_header(const struct ev_fmt *fmt, uint8_t type, size_t *ph)
 {
-    if (type >= 1 && (size_t)(type - 1) < fmt->n_post_header && type - 1 < 256) {
+    if (type >= 1 && (size_t)(type - 1) < fmt->n_post_header) {
         *ph = fmt->post_header_len[type - 1];
         return 0;
     }
@@ -129,6 +129,8 @@ static int frame(const uint8_t *ev, size_t len, uint8_t want, struct ev_header *
     return EV_OK;
 }
 
+/* Body bounds by event_size and fmt's checksum; AGAIN for a prefix. No why: callers that
+ * need one use a typed parser. */
 int ev_body(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, const uint8_t **body, size_t *body_len)
 {
     struct ev_header h;
@@ -194,6 +196,8 @@ static int version_has_checksum(const char *v)
     return 1;
 }
 
+/* FDE: the trailer (alg + CRC) is decided by the version string, as servers do, so that the
+ * table length N never swallows or loses those 5 bytes. *fde points into ev. */
 int ev_fde_parse(const uint8_t *ev, size_t len, struct ev_fde *fde, const char **why)
 {
     struct ev_header h;
@@ -238,6 +242,8 @@ int ev_fde_parse(const uint8_t *ev, size_t len, struct ev_fde *fde, const char *
     return EV_OK;
 }
 
+/* Copies the table (fmt does not point into the event). alg OFF, UNDEF or no trailer all
+ * mean events carry no CRC. */
 void ev_fmt_from_fde(struct ev_fmt *fmt, const struct ev_fde *fde)
 {
     memset(fmt, 0, sizeof(*fmt));
@@ -249,6 +255,7 @@ void ev_fmt_from_fde(struct ev_fmt *fmt, const struct ev_fde *fde)
     fmt->n_post_header = (uint16_t)n;
 }
 
+/* ROTATE: u64 position (when the post-header has it) + name; name points into ev. */
 int ev_rotate_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_rotate *out,
                     const char **why)
 {
@@ -271,6 +278,8 @@ int ev_rotate_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, str
     return EV_OK;
 }
 
+/* QUERY: fixed post-header, status vars (skipped), db + NUL, SQL to the end of the body.
+ * db/sql point into ev. */
 int ev_query_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_query *out,
                    const char **why)
 {
@@ -290,6 +299,7 @@ int ev_query_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, stru
     if (status_len > rest || db_len + 1 > rest - status_len)
         return fail(why, "QUERY status vars / db name overrun the body");
     const uint8_t *p = b + ph + status_len;
+    if (p[db_len] != 0) return fail(why, "QUERY db name not NUL-terminated");
     q.db = (const char *)p;
     q.db_len = db_len;
     q.sql = (const char *)p + db_len + 1;
@@ -298,6 +308,7 @@ int ev_query_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, stru
     return EV_OK;
 }
 
+/* XID: u64 after the (empty) post-header. */
 int ev_xid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_xid *out, const char **why)
 {
     struct ev_header h;
@@ -310,6 +321,7 @@ int ev_xid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct
     return EV_OK;
 }
 
+/* MariaDB GTID: seq, domain, flags2 [+ commit id]; XA and 10.8+ extra fields are not decoded. */
 int ev_maria_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_maria_gtid *out,
                         const char **why)
 {
@@ -332,6 +344,7 @@ int ev_maria_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
     return EV_OK;
 }
 
+/* GTID_LIST: the count is checked against the body in 64 bits so count * 16 cannot wrap. */
 int ev_gtid_list_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_gtid_list *out,
                        const char **why)
 {
@@ -350,6 +363,7 @@ int ev_gtid_list_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, 
     return EV_OK;
 }
 
+/* Entry i of a list that ev_gtid_list_parse accepted. */
 void ev_gtid_list_get(const struct ev_gtid_list *list, uint32_t i, uint32_t *domain, uint32_t *server,
                       uint64_t *seq)
 {
@@ -363,6 +377,7 @@ void ev_gtid_list_get(const struct ev_gtid_list *list, uint32_t i, uint32_t *dom
     *seq = wire_u64(e + 8);
 }
 
+/* MySQL GTID / ANONYMOUS_GTID (not GTID_TAGGED, whose body is serialized differently). */
 int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_mysql_gtid *out,
                         const char **why)
 {
@@ -370,11 +385,12 @@ int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
     int r = frame(ev, len, 0, &h, why);
     if (r != EV_OK) return r;
     if (h.type != EV_MYSQL_GTID && h.type != EV_ANONYMOUS_GTID) return fail(why, "unexpected event type");
+    if (!fmt) return fail(why, "no format context");
     const uint8_t *b;
-    size_t blen, ph;
-    r = prologue(ev, len, fmt, h.type, 0, &h, &b, &blen, &ph, why);
-    if (r != EV_OK) return r;
-    /* The fields ARE the post-header; 5.6 wrote 25 bytes, 5.7+ adds the logical clock. */
+    size_t blen;
+    if (ev_body(ev, len, fmt, &b, &blen) != EV_OK) return fail(why, "event shorter than header + CRC");
+    /* The fields ARE the post-header, decoded by length rather than by the FDE's table: 5.6
+     * wrote 25 bytes, 5.7+ adds the logical clock, 8.0 optional fields after it. */
     if (blen < MYSQL_GTID_MIN) return fail(why, "GTID body too short");
     struct ev_mysql_gtid g;
     g.flags = b[0];
@@ -391,6 +407,7 @@ int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
     return EV_OK;
 }
 
+/* PREVIOUS_GTIDS: the raw encoded set (decode it with gtid_mysql_set_decode). */
 int ev_previous_gtids_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                             struct ev_previous_gtids *out, const char **why)
 {
@@ -406,6 +423,7 @@ int ev_previous_gtids_parse(const uint8_t *ev, size_t len, const struct ev_fmt *
     return EV_OK;
 }
 
+/* BINLOG_CHECKPOINT: u32 length + name; name points into ev. */
 int ev_checkpoint_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_checkpoint *out,
                         const char **why)
 {
@@ -424,6 +442,8 @@ int ev_checkpoint_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
     return EV_OK;
 }
 
+/* Heartbeat v1: name = body, position = header log_pos. The MariaDB variant for offsets past
+ * 4 GiB (log_pos 0 + an 8-byte position before the name) is not decoded. */
 int ev_heartbeat_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, const char **name,
                        size_t *name_len, uint64_t *pos, const char **why)
 {
@@ -460,6 +480,8 @@ static size_t build(uint8_t *out, size_t cap, uint8_t type, uint32_t server_id, 
     return size;
 }
 
+/* Fake ROTATE as primaries send it: timestamp 0, log_pos 0, ARTIFICIAL. An empty name is
+ * refused too (replicas reject it). */
 size_t ev_build_fake_rotate(uint8_t *out, size_t cap, uint32_t server_id, uint64_t pos, const char *name,
                             size_t name_len, enum ev_checksum_alg alg)
 {
@@ -468,6 +490,7 @@ size_t ev_build_fake_rotate(uint8_t *out, size_t cap, uint32_t server_id, uint64
     return build(out, cap, EV_ROTATE, server_id, 0, EV_F_ARTIFICIAL, p, sizeof(p), name, name_len, alg);
 }
 
+/* Heartbeat v1: timestamp 0, flags 0, body = file name. */
 size_t ev_build_heartbeat(uint8_t *out, size_t cap, uint32_t server_id, uint32_t log_pos, const char *name,
                           size_t name_len, enum ev_checksum_alg alg)
 {

@@ -5,7 +5,8 @@
  * Every parser takes the WHOLE event (19-byte header + body [+ 4-byte CRC]) as (buf, len)
  * and a format context that says whether a trailing CRC is present. Every length and
  * offset inside the bytes is treated as hostile: a parser returns EV_ERROR (with a static
- * reason string) rather than read outside (buf, len).
+ * reason string) rather than read outside (buf, len). The header's event_size frames the
+ * event: len < event_size is EV_AGAIN (a prefix), bytes past event_size are ignored.
  */
 #ifndef BINLOGD_PROTOCOL_EVENT_H
 #define BINLOGD_PROTOCOL_EVENT_H
@@ -120,7 +121,7 @@ struct ev_maria_gtid {
 /* MariaDB GTID_LIST (163): entries are decoded on demand with ev_gtid_list_get(). */
 struct ev_gtid_list {
     uint32_t count;
-    uint32_t flags;      /* top 4 bits of count_and_flags */
+    uint32_t flags;      /* top 4 bits of count_and_flags, in place (0x10000000 = UNTIL_REACHED) */
     const uint8_t *entries; /* count * 16 bytes: u32 domain, u32 server, u64 seq */
 };
 

@@ -394,8 +394,38 @@ int gtid_mysql_set_contains(const struct gtid_mysql_set *s, const uint8_t uuid[1
     return lo < d->n && d->iv[lo].start <= gno;
 }
 
+/* Text is collected as (uuid, interval) pairs, sorted, then merged in order: adding
+ * intervals in descending order one by one would cost a memmove each (quadratic). */
+struct text_iv { uint8_t uuid[16]; int64_t start, end; };
+struct text_ivs { struct text_iv *v; size_t n, cap; };
+
+static int text_iv_cmp(const void *a, const void *b)
+{
+    const struct text_iv *x = a, *y = b;
+    int c = memcmp(x->uuid, y->uuid, 16);
+    if (c) return c;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int text_ivs_push(struct text_ivs *t, const uint8_t uuid[16], int64_t start, int64_t end)
+{
+    if (t->n == t->cap) {
+        if (t->cap >= GTID_MYSQL_MAX_INTERVALS) return -1;
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        struct text_iv *nv = realloc(t->v, nc * sizeof(*nv));
+        if (!nv) return -1;
+        t->v = nv;
+        t->cap = nc;
+    }
+    memcpy(t->v[t->n].uuid, uuid, 16);
+    t->v[t->n].start = start;
+    t->v[t->n].end = end;
+    t->n++;
+    return 0;
+}
+
 /* One "uuid:a-b:c..." entry. */
-static int parse_sid_entry(struct gtid_mysql_set *s, const char *p, size_t len, const char **why)
+static int parse_sid_entry(struct text_ivs *t, const char *p, size_t len, const char **why)
 {
     const char *colon = memchr(p, ':', len);
     if (!colon) return fail(why, "GTID set entry without ':'");
@@ -422,8 +452,7 @@ static int parse_sid_entry(struct gtid_mysql_set *s, const char *p, size_t len, 
             b = a;
         }
         if (a < 1 || b < a) return fail(why, "empty or reversed interval in GTID set");
-        if (gtid_mysql_set_add_interval(s, uuid, (int64_t)a, (int64_t)b + 1) != 0)
-            return fail(why, "GTID set too large");
+        if (text_ivs_push(t, uuid, (int64_t)a, (int64_t)b + 1) != 0) return fail(why, "GTID set too large");
         if (!c) return 0;
         q = c + 1;
     }
@@ -437,16 +466,25 @@ int gtid_mysql_set_parse(struct gtid_mysql_set *s, const char *str, size_t len, 
     size_t all = len;
     trim(&p, &all);
     if (all == 0) return 0;
+    struct text_ivs t = {NULL, 0, 0};
+    int rc = 0;
     for (;;) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
         const char *stop = comma ? comma : end;
-        if (parse_sid_entry(s, p, (size_t)(stop - p), why) != 0) {
-            gtid_mysql_set_clear(s);
-            return -1;
+        if (parse_sid_entry(&t, p, (size_t)(stop - p), why) != 0) {
+            rc = -1;
+            break;
         }
-        if (!comma) return 0;
+        if (!comma) break;
         p = comma + 1;
     }
+    if (rc == 0 && t.n) qsort(t.v, t.n, sizeof(t.v[0]), text_iv_cmp);
+    for (size_t i = 0; rc == 0 && i < t.n; i++)
+        if (gtid_mysql_set_add_interval(s, t.v[i].uuid, t.v[i].start, t.v[i].end) != 0)
+            rc = fail(why, "GTID set too large");
+    free(t.v);
+    if (rc != 0) gtid_mysql_set_clear(s);
+    return rc;
 }
 
 size_t gtid_mysql_set_format(const struct gtid_mysql_set *s, char *out, size_t cap)

@@ -25,6 +25,7 @@
 /* What opened the group (trx_parser.opener): the rules for its QUERY texts depend on it. */
 enum { OPEN_NONE = 0, OPEN_MARIA = 1, OPEN_MYSQL = 2, OPEN_PLAIN = 3 };
 
+/* Also used after every group end and TRX_BAD: nothing of a closed group survives. */
 void trx_init(struct trx_parser *p)
 {
     memset(p, 0, sizeof(*p));
@@ -135,6 +136,8 @@ static enum trx_verdict start_gtid(struct trx_parser *p, const uint8_t *ev, size
     return TRX_INSIDE;
 }
 
+/* One whole event in; the verdict says whether the position after it is safe. QUERY texts
+ * and GTIDs are parsed with fmt, so a malformed one is TRX_BAD rather than guessed at. */
 enum trx_verdict trx_feed(struct trx_parser *p, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                           const char **why)
 {
