@@ -21,6 +21,7 @@
 #include "conf/config.h"
 #include "server/ingest.h"
 #include "server/log.h"
+#include "server/server.h"
 #include "server/verify.h"
 #include "storage/store.h"
 
@@ -32,6 +33,7 @@ struct app {
     struct event_base *base;
     struct store *store;
     struct ingest *ingest;
+    struct server *server;
     struct event *ev_term, *ev_int, *ev_fatal;
     atomic_int exit_code;
 };
@@ -187,6 +189,13 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    app.server = server_new(app.base, &app.cfg, app.store, NULL, err, sizeof(err));
+    if (!app.server) {
+        log_error(TAG, "cannot start the listener: %s", err);
+        return 1;
+    }
+    store_set_notify(app.store, server_notify_watermark, app.server);
+
     if (app.cfg.up_host[0]) {
         struct ingest_opts io = {
             .host = app.cfg.up_host, .port = app.cfg.up_port, .user = app.cfg.up_user,
@@ -199,6 +208,7 @@ int main(int argc, char **argv)
             .sync_interval_ms = app.cfg.sync == CONFIG_SYNC_INTERVAL ? app.cfg.sync_interval_ms : 0,
         };
         app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
+        server_set_ingest(app.server, app.ingest);
         if (!app.ingest || ingest_start(app.ingest) == -1) {
             log_error(TAG, "cannot start the ingest thread");
             return 1;
@@ -209,8 +219,10 @@ int main(int argc, char **argv)
 
     event_base_dispatch(app.base);
 
-    /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary). */
+    /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary),
+     * then the sessions, then the store. */
     if (app.ingest) ingest_free(app.ingest);
+    server_free(app.server);
     store_watermark_get(app.store, &wm);
     store_free(app.store);
     event_free(app.ev_term);

@@ -35,6 +35,7 @@ const struct config *server_config(const struct server *srv) { return srv->cfg; 
 struct store *server_store(const struct server *srv) { return srv->store; }
 struct ingest *server_ingest(const struct server *srv) { return srv->ingest; }
 struct event_base *server_base(const struct server *srv) { return srv->base; }
+void server_set_ingest(struct server *srv, struct ingest *ingest) { srv->ingest = ingest; }
 
 uint32_t server_next_conn_id(struct server *srv)
 {

@@ -29,6 +29,9 @@ struct server_stats {
 struct server *server_new(struct event_base *base, const struct config *cfg, struct store *store,
                           struct ingest *ingest, char *err, size_t errlen);
 
+/* Attach the upstream session once it exists (for status statements). */
+void server_set_ingest(struct server *srv, struct ingest *ingest);
+
 /* Close the listener and every session. */
 void server_free(struct server *srv);
 

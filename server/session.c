@@ -1,0 +1,555 @@
+/*
+ * session.c - one client connection (see session.h).
+ *
+ *   HANDSHAKE --response ok--> COMMAND          (mysql_native_password checked at once)
+ *   HANDSHAKE --other plugin--> AUTH_SWITCH --scramble ok--> COMMAND
+ *   COMMAND --COM_BINLOG_DUMP--> DUMP --non-blocking EOF--> COMMAND
+ *   any --error / COM_QUIT / KILL--> CLOSING (flush) -> freed
+ *
+ * Replies are built in a per-session bbuf and handed to the bufferevent in one piece.
+ * Input is bounded: a command longer than SESSION_MAX_COMMAND is refused and the
+ * connection closed, and the read watermark stops reading while a command is pending.
+ */
+#include "server/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "protocol/auth.h"
+#include "protocol/command.h"
+#include "protocol/errmsg.h"
+#include "protocol/handshake.h"
+#include "protocol/packet.h"
+#include "protocol/reply.h"
+#include "protocol/wire.h"
+#include "server/dump.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/session_priv.h"
+#include "server/sql.h"
+
+#define TAG "session"
+#define SESSION_MAX_COMMAND (1u << 20)
+#define OUT_LOW_WATERMARK (64u * 1024)
+#define OUT_HIGH_WATERMARK (256u * 1024)
+
+const char *session_state_name(enum session_state st)
+{
+    switch (st) {
+    case SESSION_HANDSHAKE: return "handshake";
+    case SESSION_AUTH_SWITCH: return "auth_switch";
+    case SESSION_COMMAND: return "command";
+    case SESSION_DUMP: return "dump";
+    case SESSION_CLOSING: return "closing";
+    }
+    return "?";
+}
+
+uint32_t session_conn_id(const struct session *s) { return s->id; }
+enum session_state session_get_state(const struct session *s) { return s->state; }
+uint32_t session_replica_server_id(const struct session *s) { return s->rep.server_id; }
+void session_set_slot(struct session *s, size_t slot) { s->slot = slot; }
+size_t session_get_slot(const struct session *s) { return s->slot; }
+void session_replica_info(const struct session *s, struct session_replica_info *out) { *out = s->rep; }
+
+/* ---- output ---- */
+
+void session_flush(struct session *s)
+{
+    if (!bbuf_ok(&s->out)) {
+        log_error(TAG, "connection %u: out of memory building a reply", s->id);
+        bbuf_reset(&s->out);
+        session_close(s);
+        return;
+    }
+    if (s->out.len) evbuffer_add(bufferevent_get_output(s->bev), s->out.p, s->out.len);
+    bbuf_reset(&s->out);
+}
+
+void session_send_ok(struct session *s)
+{
+    reply_ok(&s->out, &s->seq, 0, 0, REPLY_STATUS_AUTOCOMMIT, 0);
+    session_flush(s);
+}
+
+void session_send_myerr(struct session *s, const struct myerr *e)
+{
+    reply_err_myerr(&s->out, &s->seq, e);
+    session_flush(s);
+}
+
+void session_send_err(struct session *s, uint16_t code, const char *msg)
+{
+    reply_err(&s->out, &s->seq, code, NULL, msg);
+    session_flush(s);
+}
+
+void session_send_rows(struct session *s, const char *const *names, size_t ncols, const char *const *cells, size_t nrows)
+{
+    int next = reply_text_result(&s->out, s->seq, names, ncols, cells, nrows);
+    if (next >= 0) s->seq = (uint8_t)next;
+    session_flush(s);
+}
+
+/* Close after what is queued has been written. */
+void session_close(struct session *s)
+{
+    if (s->state == SESSION_CLOSING) return;
+    s->state = SESSION_CLOSING;
+    if (s->hb) event_del(s->hb);
+    bufferevent_disable(s->bev, EV_READ);
+    /* A peer that never reads must not pin the session: give the flush 10 seconds. */
+    struct timeval tv = {.tv_sec = 10, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, NULL, &tv);
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+        /* Nothing to flush: free from the loop, not from inside a caller's callback. */
+        event_active(s->closer, EV_WRITE, 0);
+    }
+}
+
+void session_kill(struct session *s, uint16_t code, const char *msg)
+{
+    if (s->state == SESSION_CLOSING) return;
+    /* The dump queues whole packets only, so an ERR appended now is well framed. */
+    reply_err(&s->out, &s->seq, code, NULL, msg);
+    session_flush(s);
+    session_close(s);
+}
+
+/* ---- user variables (SET @x = ...) ---- */
+
+const char *session_var_get(const struct session *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_vars; i++)
+        if (!strcasecmp(s->vars[i].name, name)) return s->vars[i].is_null ? NULL : s->vars[i].value;
+    return NULL;
+}
+
+int session_var_exists(const struct session *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_vars; i++)
+        if (!strcasecmp(s->vars[i].name, name)) return 1;
+    return 0;
+}
+
+int session_var_set(struct session *s, const char *name, size_t nlen, const char *value, size_t vlen, int is_null)
+{
+    if (nlen >= sizeof(s->vars[0].name) || vlen >= sizeof(s->vars[0].value)) return -1;
+    struct session_var *v = NULL;
+    for (size_t i = 0; i < s->n_vars; i++)
+        if (strlen(s->vars[i].name) == nlen && !strncasecmp(s->vars[i].name, name, nlen)) v = &s->vars[i];
+    if (!v) {
+        if (s->n_vars == SESSION_MAX_VARS) return -1;
+        v = &s->vars[s->n_vars++];
+        memcpy(v->name, name, nlen);
+        v->name[nlen] = 0;
+    }
+    memcpy(v->value, value ? value : "", vlen);
+    v->value[vlen] = 0;
+    v->is_null = is_null;
+    return 0;
+}
+
+/* ---- authentication ---- */
+
+/* 0 when data proves the account's password under our scramble. The config holds either
+ * plaintext or mysql_native's "*HEX" (h2 = SHA1(SHA1(pw))); caching_sha2 fast auth needs
+ * SHA256(SHA256(pw)), so it works only with a plaintext entry. */
+static int check_password(struct session *s, const char *plugin, const uint8_t *data, size_t len)
+{
+    const struct config_user *u = s->acct;
+    if (!u) return -1;
+    const char *pw = u->password;
+    size_t pl = strlen(pw);
+    int is_hash = pl == AUTH_NATIVE_HEX_LEN && pw[0] == '*';
+    if (!strcmp(plugin, HS_PLUGIN_NATIVE)) {
+        uint8_t h2[AUTH_NATIVE_HASH_LEN];
+        if (is_hash) {
+            if (auth_native_hash_from_hex(pw, pl, h2) == -1) return -1;
+        } else {
+            auth_native_hash(pw, pl, h2);
+        }
+        return auth_native_verify(s->scramble, data, len, pl ? h2 : NULL) == 0 ? 0 : -1;
+    }
+    if (!strcmp(plugin, HS_PLUGIN_SHA2) && !is_hash) {
+        uint8_t st[AUTH_SHA2_HASH_LEN];
+        auth_sha2_hash(pw, pl, st);
+        return auth_sha2_fast_verify(s->scramble, data, len, st) == 0 ? 0 : -1;
+    }
+    return -1;
+}
+
+static int sha2_possible(const struct config_user *u)
+{
+    return u && !(strlen(u->password) == AUTH_NATIVE_HEX_LEN && u->password[0] == '*');
+}
+
+static void auth_failed(struct session *s, int had_password)
+{
+    struct myerr e;
+    server_count_auth_failure(s->srv);
+    myerr_access_denied(&e, s->user, s->peer_host, had_password);
+    log_warn(TAG, "connection %u from %s: access denied for user '%s'", s->id, s->peer, s->user);
+    session_send_myerr(s, &e);
+    session_close(s);
+}
+
+static void auth_ok(struct session *s)
+{
+    s->state = SESSION_COMMAND;
+    log_debug(TAG, "connection %u from %s: user '%s' authenticated", s->id, s->peer, s->user);
+    session_send_ok(s);
+}
+
+static void on_handshake_response(struct session *s, const uint8_t *p, size_t len)
+{
+    struct hs_response r;
+    const char *why = NULL;
+    enum hs_result hr = hs_parse_response(p, len, &r, &why);
+    if (hr == HS_RESPONSE_SSL_REQUEST) {
+        session_send_err(s, MYERR_HANDSHAKE, "TLS is not enabled on this binlogd listener");
+        session_close(s);
+        return;
+    }
+    if (hr != HS_RESPONSE_OK) {
+        log_warn(TAG, "connection %u from %s: bad handshake response: %s", s->id, s->peer, why ? why : "?");
+        session_send_err(s, MYERR_HANDSHAKE, "Bad handshake");
+        session_close(s);
+        return;
+    }
+    snprintf(s->user, sizeof(s->user), "%s", r.user);
+    s->client_caps = r.caps;
+    s->acct = config_user_find(server_config(s->srv), s->user);
+    const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
+    int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
+    int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(s->acct);
+    if (native_reply || sha2_fast) {
+        if (check_password(s, sha2_fast ? HS_PLUGIN_SHA2 : HS_PLUGIN_NATIVE, r.auth, r.auth_len) != 0) {
+            auth_failed(s, r.auth_len != 0);
+            return;
+        }
+        if (sha2_fast) hs_build_fast_auth_success(&s->out, &s->seq);
+        auth_ok(s);
+        return;
+    }
+    /* Any other plugin (caching_sha2 without fast-auth material, sha256, ...): ask for a
+     * mysql_native_password scramble instead, as MySQL 8 clients accept. */
+    s->state = SESSION_AUTH_SWITCH;
+    hs_build_auth_switch_native(&s->out, &s->seq, s->scramble);
+    session_flush(s);
+}
+
+static void on_auth_switch_response(struct session *s, const uint8_t *p, size_t len)
+{
+    if (check_password(s, HS_PLUGIN_NATIVE, p, len) != 0) {
+        auth_failed(s, len != 0);
+        return;
+    }
+    auth_ok(s);
+}
+
+/* ---- commands ---- */
+
+static void on_register_slave(struct session *s, const struct cmd_register_slave *r)
+{
+    s->rep.server_id = r->server_id;
+    s->rep.port = r->port;
+    s->rep.registered = 1;
+    snprintf(s->rep.host, sizeof(s->rep.host), "%s", r->host[0] ? r->host : s->peer_host);
+    session_send_ok(s);
+}
+
+static void hb_fire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct session *s = arg;
+    if (s->state == SESSION_DUMP && s->dump) dump_heartbeat(s->dump);
+}
+
+/* Pump the dump and react to its state. */
+static void dump_step(struct session *s)
+{
+    enum dump_state st = dump_pump(s->dump);
+    struct dump_stats ds;
+    dump_get_stats(s->dump, &ds);
+    server_count_events(s->srv, ds.events - s->counted_events, ds.bytes - s->counted_bytes);
+    s->counted_events = ds.events;
+    s->counted_bytes = ds.bytes;
+    if (st == DUMP_FINISHED) {
+        dump_free(s->dump);
+        s->dump = NULL;
+        if (s->hb) event_del(s->hb);
+        s->state = SESSION_COMMAND;
+    } else if (st == DUMP_FAILED) {
+        session_close(s);
+    }
+}
+
+static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
+{
+    struct cmd_binlog_dump d = *dp;
+    const char *why = NULL;
+    struct myerr e;
+    char file[EV_MAX_NAME_LEN + 1];
+    if (d.name_len && cmd_binlog_name_check(d.name, d.name_len, &why) == -1) {
+        myerr_binlog_first_file_missing(&e);
+        session_send_myerr(s, &e);
+        return;
+    }
+    memcpy(file, d.name, d.name_len);
+    file[d.name_len] = 0;
+
+    struct store *st = server_store(s->srv);
+    struct store_watermark wm;
+    store_watermark_get(st, &wm);
+    if (!wm.file[0]) {
+        myerr_binlog_not_open(&e);
+        session_send_myerr(s, &e);
+        return;
+    }
+    /* A replica that never said it understands checksums cannot read CRC32 files. */
+    struct dump_opts o = {
+        .server_id = server_config(s->srv)->server_id,
+        .replica_server_id = d.server_id,
+        .flags = d.flags,
+        .nonblock = (d.flags & DUMP_FLAG_NON_BLOCK) || d.server_id == 0,
+        .semi_sync = session_var_get(s, "rpl_semi_sync_slave") && atoi(session_var_get(s, "rpl_semi_sync_slave")) == 1,
+        .alg = session_var_exists(s, "master_binlog_checksum") || session_var_exists(s, "source_binlog_checksum")
+                   ? EV_CHECKSUM_CRC32 : EV_CHECKSUM_OFF,
+        .high_watermark = OUT_HIGH_WATERMARK,
+    };
+    const char *mc = session_var_get(s, "master_binlog_checksum");
+    if (!mc) mc = session_var_get(s, "source_binlog_checksum");
+    if (mc && !strcasecmp(mc, "NONE")) o.alg = EV_CHECKSUM_OFF;
+    if (d.server_id) {
+        s->rep.server_id = d.server_id;
+        server_kill_dumps_with_server_id(s->srv, s, d.server_id);
+    }
+    uint16_t code = 0;
+    char err[512];
+    s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, &code, err, sizeof(err));
+    if (!s->dump) {
+        if (!strncmp(err, "Client requested master to start replication from position", 58))
+            myerr_binlog_impossible_position(&e, file, d.pos);
+        else if (!strncmp(err, "Could not find first log file", 29))
+            myerr_binlog_first_file_missing(&e);
+        else
+            myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "%s", err);
+        log_info(TAG, "connection %u: dump of '%s' at %llu refused: %s", s->id, file, (unsigned long long)d.pos, e.msg);
+        session_send_myerr(s, &e);
+        return;
+    }
+    log_info(TAG, "connection %u from %s: binlog dump for server_id %u from %s:%llu%s%s", s->id, s->peer, d.server_id,
+             file[0] ? file : "(first)", (unsigned long long)d.pos, o.nonblock ? " (non-blocking)" : "",
+             o.semi_sync ? " (semi-sync)" : "");
+    s->state = SESSION_DUMP;
+    bbuf_free(&s->out);   /* the dump writes straight into the socket buffer */
+    const char *hbs = session_var_get(s, "master_heartbeat_period");
+    if (!hbs) hbs = session_var_get(s, "source_heartbeat_period");
+    unsigned long long hb_ns = hbs ? strtoull(hbs, NULL, 10) : 0;
+    if (hb_ns >= 1000000ULL) {
+        struct timeval tv = {.tv_sec = (time_t)(hb_ns / 1000000000ULL), .tv_usec = (suseconds_t)(hb_ns % 1000000000ULL / 1000)};
+        if (!s->hb) s->hb = event_new(server_base(s->srv), -1, EV_PERSIST, hb_fire, s);
+        if (s->hb) event_add(s->hb, &tv);
+    }
+    dump_step(s);
+}
+
+static void on_command(struct session *s, const uint8_t *p, size_t len)
+{
+    struct cmd c;
+    const char *why = NULL;
+    if (cmd_parse(p, len, &c, &why) == -1) {
+        log_warn(TAG, "connection %u from %s: malformed command: %s", s->id, s->peer, why ? why : "?");
+        session_send_err(s, MYERR_MALFORMED_PACKET, "Malformed communication packet");
+        return;
+    }
+    switch (c.type) {
+    case CMD_QUIT:
+        session_close(s);
+        return;
+    case CMD_PING:
+    case CMD_INIT_DB:
+        session_send_ok(s);
+        return;
+    case CMD_QUERY:
+        sql_execute(s, c.u.query.text, c.u.query.len);
+        return;
+    case CMD_REGISTER_SLAVE:
+        on_register_slave(s, &c.u.reg);
+        return;
+    case CMD_BINLOG_DUMP:
+        on_binlog_dump(s, &c.u.dump);
+        return;
+    case CMD_BINLOG_DUMP_GTID: {
+        struct myerr e;
+        myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG,
+                     "binlogd does not serve COM_BINLOG_DUMP_GTID yet; use file/position replication");
+        session_send_myerr(s, &e);
+        return;
+    }
+    default:
+        session_send_err(s, MYERR_UNKNOWN_COM, "Unknown command");
+        return;
+    }
+}
+
+/* Semi-sync ACKs and COM_QUIT arrive on the dump socket; any sequence id is fine there. */
+static void on_dump_input(struct session *s, const uint8_t *p, size_t len)
+{
+    struct cmd c;
+    if (cmd_parse(p, len, &c, NULL) == 0 && c.type == CMD_SEMI_SYNC_ACK) {
+        server_count_ack(s->srv);
+        return;
+    }
+    if (len >= 1 && p[0] == CMD_CODE_QUIT) {
+        session_close(s);
+        return;
+    }
+    log_warn(TAG, "connection %u: unexpected command 0x%02x during a binlog dump; closing", s->id, len ? p[0] : 0);
+    session_close(s);
+}
+
+/* ---- libevent callbacks ---- */
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct session *s = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (s->state != SESSION_CLOSING) {
+        size_t avail = evbuffer_get_length(in);
+        if (avail < PKT_HEADER_LEN) return;
+        uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)(avail < SESSION_MAX_COMMAND + 8 ? avail : SESSION_MAX_COMMAND + 8));
+        struct pkt pk;
+        const char *why = NULL;
+        size_t have = avail < SESSION_MAX_COMMAND + 8 ? avail : SESSION_MAX_COMMAND + 8;
+        enum pkt_status ps = pkt_read(buf, have, SESSION_MAX_COMMAND, &pk, &why);
+        if (ps == PKT_AGAIN) return;
+        if (ps == PKT_ERROR || pk.nchunks != 1) {
+            log_warn(TAG, "connection %u from %s: bad packet: %s", s->id, s->peer, why ? why : "too large");
+            session_send_err(s, MYERR_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes");
+            session_close(s);
+            return;
+        }
+        s->seq = pk.next_seq;
+        switch (s->state) {
+        case SESSION_HANDSHAKE: on_handshake_response(s, pk.payload, pk.len); break;
+        case SESSION_AUTH_SWITCH: on_auth_switch_response(s, pk.payload, pk.len); break;
+        case SESSION_COMMAND: on_command(s, pk.payload, pk.len); break;
+        case SESSION_DUMP: on_dump_input(s, pk.payload, pk.len); break;
+        case SESSION_CLOSING: break;
+        }
+        evbuffer_drain(in, pk.consumed);
+    }
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct session *s = arg;
+    if (s->state == SESSION_CLOSING) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) session_free(s);
+        return;
+    }
+    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING) dump_step(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct session *s = arg;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (s->state == SESSION_DUMP) log_info(TAG, "connection %u from %s: replica disconnected", s->id, s->peer);
+        session_free(s);
+    }
+}
+
+static void on_closer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    session_free(arg);
+}
+
+void session_on_watermark(struct session *s)
+{
+    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_WAITING) dump_step(s);
+}
+
+struct session *session_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen)
+{
+    (void)socklen;
+    struct session *s = calloc(1, sizeof(*s));
+    if (!s) {
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    s->srv = srv;
+    s->id = server_next_conn_id(srv);
+    s->slot = (size_t)-1;
+    if (addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
+        inet_ntop(AF_INET, &a->sin_addr, s->peer_host, sizeof(s->peer_host));
+        snprintf(s->peer, sizeof(s->peer), "%s:%u", s->peer_host, ntohs(a->sin_port));
+    } else if (addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)addr;
+        inet_ntop(AF_INET6, &a->sin6_addr, s->peer_host, sizeof(s->peer_host));
+        snprintf(s->peer, sizeof(s->peer), "[%s]:%u", s->peer_host, ntohs(a->sin6_port));
+    } else {
+        snprintf(s->peer_host, sizeof(s->peer_host), "localhost");
+        snprintf(s->peer, sizeof(s->peer), "localhost");
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    evutil_make_socket_nonblocking(fd);
+    s->bev = bufferevent_socket_new(server_base(srv), fd, BEV_OPT_CLOSE_ON_FREE);
+    s->closer = event_new(server_base(srv), -1, 0, on_closer, s);
+    if (!s->bev || !s->closer) {
+        if (!s->bev) evutil_closesocket(fd);
+        session_free(s);
+        return NULL;
+    }
+    bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+    bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW_WATERMARK, 0);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+
+    uint8_t rnd[HS_SCRAMBLE_LEN];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        log_error(TAG, "getrandom failed: %s", strerror(errno));
+        session_free(s);
+        return NULL;
+    }
+    hs_scramble_from_random(s->scramble, rnd);
+    struct hs_greeting g = {
+        .server_version = server_config(srv)->server_version, .conn_id = s->id, .scramble = s->scramble,
+        .caps = CAP_SERVER_DEFAULT, .charset = CHARSET_UTF8MB4_GENERAL_CI, .status = REPLY_STATUS_AUTOCOMMIT,
+        .auth_plugin = HS_PLUGIN_NATIVE,
+    };
+    s->seq = 1;
+    hs_build_greeting(&s->out, &g);
+    session_flush(s);
+    s->state = SESSION_HANDSHAKE;
+    log_debug(TAG, "connection %u from %s", s->id, s->peer);
+    return s;
+}
+
+void session_free(struct session *s)
+{
+    if (!s) return;
+    if (s->slot != (size_t)-1) server_session_closed(s->srv, s);
+    if (s->dump) dump_free(s->dump);
+    if (s->hb) event_free(s->hb);
+    if (s->closer) event_free(s->closer);
+    if (s->bev) bufferevent_free(s->bev);
+    bbuf_free(&s->out);
+    free(s);
+}
