@@ -29,8 +29,7 @@ int bbuf_reserve(struct bbuf *b, size_t extra)
 {
     if (b->failed) return -1;
     if (extra <= b->cap - b->len) return 0;
-    /* Half of SIZE_MAX keeps the doubling below from overflowing. */
-    if (extra > SIZE_MAX / 2 - b->len) { b->failed = 1; return -1; }
+    if (extra > BBUF_MAX_LEN - b->len) { b->failed = 1; return -1; }
     size_t need = b->len + extra;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need) cap *= 2;

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* No buffer grows past this: more than any MySQL packet (1 GiB) needs, framing included,
+ * and far below where size arithmetic could overflow. */
+#define BBUF_MAX_LEN ((size_t)1 << 31)
+
 struct bbuf {
     uint8_t *p;
     size_t len, cap;

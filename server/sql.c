@@ -65,7 +65,7 @@ static int eval(struct session *s, const struct query *q, const struct qval *v, 
         } else if (query_name_eq(v->s, v->len, "CONNECTION_ID") && v->nargs == 0) {
             snprintf(buf, cap, "%u", s->id);
         } else if ((query_name_eq(v->s, v->len, "USER") || query_name_eq(v->s, v->len, "CURRENT_USER")) && v->nargs == 0) {
-            snprintf(buf, cap, "%s@%s", s->user, s->peer_host);
+            if (snprintf(buf, cap, "%s@%s", s->user, s->peer_host) >= (int)cap) buf[cap - 1] = 0;  /* truncation is fine */
         } else if (query_name_eq(v->s, v->len, "DATABASE") || query_name_eq(v->s, v->len, "BINLOG_GTID_POS")) {
             /* No default database; GTID positions are not indexed yet: NULL, which a MariaDB
              * replica in file/position mode treats as "no GTID known". */
