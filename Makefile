@@ -53,8 +53,8 @@ deps:
 
 # Fixture binlogs written by a real MariaDB during this run (unit tests read them).
 fixtures: build/fixtures/.done
-build/fixtures/.done: tests/integration/make_fixtures.sh tests/integration/lib.sh
-	@bash tests/integration/make_fixtures.sh build/fixtures
+build/fixtures/.done: tests/make_fixtures.sh tests/integration/harness.sh
+	@bash tests/make_fixtures.sh $(CURDIR)/build/fixtures
 
 unit: $(UNITS_REL) fixtures
 	@bash tests/run_units.sh build/rel/unit
@@ -62,8 +62,8 @@ unit: $(UNITS_REL) fixtures
 unit-san: $(UNITS_SAN) fixtures
 	@bash tests/run_units.sh build/san/unit
 
-integration: bin/binlogd
-	@bash tests/integration/run.sh
+integration: all
+	@bash tests/run_integration.sh
 
 test:
 	@bash scripts/deps.sh
@@ -85,7 +85,7 @@ bench:
 torture:
 	@bash scripts/deps.sh
 	@$(MAKE) --no-print-directory all
-	@TORTURE=1 bash tests/integration/run.sh
+	@TORTURE=1 TEST_TIMEOUT=3600 bash tests/run_integration.sh
 
 clean:
 	rm -rf build bin

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Issue #3 acceptance 1-5: binlogd serves real clients as a primary would.
+#  1. a real MariaDB replica (file/pos from the first file) through binlogd during writes:
+#     CHECKSUM TABLE equal to the primary's;
+#  2. mariadb-binlog --raw from binlogd == from the primary; --stop-never keeps tailing;
+#  3. chain primary -> binlogd A -> binlogd B -> replica: identical files at A and B;
+#  4. binlogd restarted under the replica: it reconnects by itself and ends consistent;
+#  5. hostile dump requests -> ERR 1236, no crash; wrong password -> 1045.
+source "$(dirname "$0")/harness.sh"
+tl_init serve
+
+tl_mariadb_start p
+P=$(tl_port p)
+A=$(tl_free_port); B=$(tl_free_port)
+DA=$(tl_workdir)/a; DB=$(tl_workdir)/b
+USERS=(--user.repl.password=replpass --user.repl.role=replica)
+tl_sql p "CREATE DATABASE w; CREATE TABLE w.k (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
+tl_binlogd_start a "$DA" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
+    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$A" "${USERS[@]}"
+tl_binlogd_start b "$DB" --upstream.host=127.0.0.1 --upstream.port="$A" --upstream.user=repl \
+    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$B" "${USERS[@]}"
+first=$(tl_binlogs p | head -1)
+
+# Replicas: r1 behind A, r2 behind B (the chain).
+tl_mariadb_start r1 --skip-log-bin
+tl_mariadb_start r2 --skip-log-bin
+for r in r1:$A r2:$B; do
+  tl_sql "${r%%:*}" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${r##*:}, MASTER_USER='repl',
+     MASTER_PASSWORD='replpass', MASTER_LOG_FILE='$first', MASTER_LOG_POS=4, MASTER_USE_GTID=no,
+     MASTER_CONNECT_RETRY=1; START SLAVE"
+done
+
+# mariadb-binlog --stop-never tailing binlogd A while the primary writes.
+tail_dir=$(tl_workdir)/tail; mkdir -p "$tail_dir"
+(cd "$tail_dir" && exec mariadb-binlog --read-from-remote-server --raw --stop-never -h127.0.0.1 -P"$A" \
+   -urepl -preplpass "$first") &
+tailer=$!
+tl_track_pid "$tailer"
+
+wl=$(tl_wl_mixed p 8)
+sleep 3
+tl_log "restart binlogd A under its replica and tailer"
+tl_assert "A stops cleanly" tl_binlogd_stop a
+tl_binlogd_start a "$DA" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
+    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$A" "${USERS[@]}"
+tl_wait_pid "$wl"
+tl_wl_small p 200
+tl_wait_mirror_caught_up p "$DA" 120
+tl_wait_mirror_caught_up p "$DB" 120
+tl_assert "tier A identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DA"
+tl_assert "tier B identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DB"
+
+for r in r1 r2; do
+  pos=$(tl_master_status p)
+  tl_wait_until 120 tl_replica_at "$r" "$pos"
+  tl_assert_eq "$r: replica threads running" "$(tl_sql "$r" "SHOW SLAVE STATUS" | awk -F'\t' '{print $11 $12}')" "YesYes"
+  for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
+    tl_assert_eq "$r: CHECKSUM TABLE $t" "$(tl_sql "$r" "CHECKSUM TABLE $t")" "$(tl_sql p "CHECKSUM TABLE $t")"
+  done
+done
+
+# 2. --raw from binlogd vs from the primary, same files.
+rp=$(tl_workdir)/rawp; rb=$(tl_workdir)/rawb; mkdir -p "$rp" "$rb"
+(cd "$rp" && mariadb-binlog --read-from-remote-server --raw -h127.0.0.1 -P"$P" -urepl -preplpass --to-last-log "$first")
+(cd "$rb" && mariadb-binlog --read-from-remote-server --raw -h127.0.0.1 -P"$A" -urepl -preplpass --to-last-log "$first")
+n=0; same=0
+for f in "$rp"/*; do n=$((n + 1)); cmp -s "$f" "$rb/$(basename "$f")" && same=$((same + 1)); done
+tl_assert_eq "mariadb-binlog --raw: every file equal from binlogd and from the primary" "$same/$n" "$n/$n"
+last=$(tl_binlogs p | tail -1)
+tl_wait_until 60 tl_file_prefix_of "$(tl_binlog_dir p)/$last" "$tail_dir/$last"
+tl_assert "--stop-never tailer followed the live file" tl_file_prefix_of "$(tl_binlog_dir p)/$last" "$tail_dir/$last"
+kill "$tailer" 2>/dev/null || true
+
+# 5. hostile requests against A.
+DC=("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -e 1236)
+tl_assert "unknown file -> 1236" "${DC[@]}" -f nosuch.000001 -o 4
+tl_assert "../ path -> 1236" "${DC[@]}" -f "../$first" -o 4
+tl_assert "absolute path -> 1236" "${DC[@]}" -f /etc/passwd -o 4
+tl_assert "4 KiB name -> 1236" "${DC[@]}" -f "$(head -c 4096 /dev/zero | tr '\0' 'a')" -o 4
+tl_assert "position 0 -> 1236" "${DC[@]}" -f "$first" -o 0
+tl_assert "position 3 -> 1236" "${DC[@]}" -f "$first" -o 3
+tl_assert "position mid-event -> 1236" "${DC[@]}" -f "$first" -o 5
+tl_assert "position past the end -> 1236" "${DC[@]}" -f "$first" -o 4000000000
+tl_assert "wrong password -> 1045" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p wrong -e 1045
+tl_assert "unknown user -> 1045" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u nobody -p x -e 1045
+tl_assert "binlogd A still serves after hostile requests" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4
+tl_assert "no file outside the data dir was opened" ! grep -q "passwd" "$(tl_workdir)/a.log"
+tl_assert_eq "unknown variable -> 1193" "$(mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -e 'SELECT @@no_such_var' 2>&1 | grep -o 'ERROR 1193')" "ERROR 1193"
+
+tl_assert "A stops cleanly" tl_binlogd_stop a
+tl_assert "B stops cleanly" tl_binlogd_stop b
+tl_done
