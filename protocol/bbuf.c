@@ -28,7 +28,8 @@ void bbuf_reset(struct bbuf *b)
 int bbuf_reserve(struct bbuf *b, size_t extra)
 {
     if (b->failed) return -1;
-    if (extra <= b->cap - b->len) return 0;
+    /* Allocate even for 0 bytes, so bbuf_extend() never returns NULL on success. */
+    if (b->p && extra <= b->cap - b->len) return 0;
     if (extra > BBUF_MAX_LEN - b->len) { b->failed = 1; return -1; }
     size_t need = b->len + extra;
     size_t cap = b->cap ? b->cap : 256;

@@ -98,6 +98,7 @@ struct cmd {
     } u;
 };
 
+/* "COM_QUERY", ..., for logs. */
 const char *cmd_type_name(enum cmd_type t);
 
 /* Decode one command payload. 0 on success (CMD_UNKNOWN included), -1 if the packet is

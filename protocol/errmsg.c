@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char same_id_text[] =
+    "A slave with the same server_uuid/server_id as this slave has connected to the master";
+
 struct myerr_def {
     uint16_t code;
     const char *name;
@@ -41,8 +44,7 @@ static const struct myerr_def defs[] = {
       "consider upgrading MariaDB client" },
     { MYERR_NO_BINARY_LOGGING, "ER_NO_BINARY_LOGGING", "HY000", "You are not using binary logging" },
     { MYERR_MALFORMED_PACKET, "ER_MALFORMED_PACKET", "HY000", "Malformed communication packet" },
-    { MYERR_SLAVE_SAME_ID, "ER_SLAVE_SAME_ID", "HY000",
-      "A slave with the same server_uuid/server_id as this slave has connected to the master" },
+    { MYERR_SLAVE_SAME_ID, "ER_SLAVE_SAME_ID", "HY000", same_id_text },
 };
 
 /* ER_SYNTAX_ERROR's text, which ER_PARSE_ERROR's %s receives. */
@@ -188,7 +190,7 @@ void myerr_binlog_read_failed(struct myerr *e, uint16_t code, const char *what,
 {
     const char *cf = base_name(cur_file);
     start(e, code);
-    if (!what) what = code == MYERR_SLAVE_SAME_ID ? find(code)->text : "Unknown error";
+    if (!what) what = code == MYERR_SLAVE_SAME_ID ? same_id_text : "Unknown error";
     fill(e, "%s; the first event '%s' at %" PRIu64 ", the last event read from '%s' at %" PRIu64
             ", the last byte read from '%s' at %" PRIu64 ".",
          what, base_name(start_file), start_pos, cf, last_pos, cf, byte_pos);

@@ -91,6 +91,7 @@ struct hs_response {
     size_t attrs_len;
 };
 
+/* "ok" / "ssl-request" / "error", for logs. */
 const char *hs_result_name(enum hs_result r);
 
 /* Parse a HandshakeResponse41 payload (the packet with sequence id 1). Layout follows the

@@ -46,6 +46,7 @@ struct pkt {
     size_t want;            /* on PKT_AGAIN: input length needed before the next attempt */
 };
 
+/* "ok" / "again" / "error", for logs. */
 const char *pkt_status_name(enum pkt_status st);
 
 /* Parse one logical packet at the start of buf[0..len). Sequence ids of continuation

@@ -41,6 +41,43 @@ const char *query_kind_name(enum query_kind k)
     return "?";
 }
 
+const char *query_scope_name(enum query_scope s)
+{
+    switch (s) {
+    case QSCOPE_DEFAULT: return "default";
+    case QSCOPE_SESSION: return "session";
+    case QSCOPE_GLOBAL: return "global";
+    }
+    return "?";
+}
+
+const char *qval_kind_name(enum qval_kind k)
+{
+    switch (k) {
+    case QVAL_NONE: return "none";
+    case QVAL_STRING: return "string";
+    case QVAL_NUMBER: return "number";
+    case QVAL_NULL: return "NULL";
+    case QVAL_WORD: return "word";
+    case QVAL_SYSVAR: return "system variable";
+    case QVAL_USERVAR: return "user variable";
+    case QVAL_FUNC: return "function";
+    }
+    return "?";
+}
+
+const char *query_assign_kind_name(enum query_assign_kind k)
+{
+    switch (k) {
+    case QA_USERVAR: return "user variable";
+    case QA_SYSVAR: return "system variable";
+    case QA_NAMES: return "NAMES";
+    case QA_CHARSET: return "CHARACTER SET";
+    case QA_OPTION: return "option";
+    }
+    return "?";
+}
+
 static void adv(struct parser *P)
 {
     P->last_end = P->t.end;

@@ -150,7 +150,11 @@ struct query {
 struct query *query_new(void);
 void query_free(struct query *q);
 
+/* Names of the enums, for logs. */
 const char *query_kind_name(enum query_kind k);
+const char *query_scope_name(enum query_scope s);
+const char *qval_kind_name(enum qval_kind k);
+const char *query_assign_kind_name(enum query_assign_kind k);
 
 /* Recognise sql[0..len) into q (previous contents discarded). Returns q->kind. */
 enum query_kind query_parse(struct query *q, const char *sql, size_t len);
