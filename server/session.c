@@ -371,6 +371,14 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
     const char *why = NULL;
     if (cmd_parse(p, len, &c, &why) == -1) {
         log_warn(TAG, "connection %u from %s: malformed command: %s", s->id, s->peer, why ? why : "?");
+        if (p[0] == CMD_CODE_BINLOG_DUMP && len >= 11) {
+            /* A well-framed dump whose file name we refuse (too long, NUL, ...): answer as a
+             * primary does for a name not in its index. */
+            struct myerr e;
+            myerr_binlog_first_file_missing(&e);
+            session_send_myerr(s, &e);
+            return;
+        }
         session_send_err(s, MYERR_MALFORMED_PACKET, "Malformed communication packet");
         return;
     }

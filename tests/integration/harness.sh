@@ -238,6 +238,14 @@ tl_binlogd_stop() {  # SIGTERM, wait; returns binlogd's exit status (124 if it d
 }
 tl_binlogd_kill() { kill -9 "${TL_BPID[$1]}" 2>/dev/null; wait "${TL_BPID[$1]}" 2>/dev/null; unset "TL_BPID[$1]"; }
 
+# Predicates for tl_wait_until (re-evaluated at every poll).
+tl_dir_grew() { [ "$(du -sb "$1" 2>/dev/null | cut -f1)" -gt "$2" ]; }
+# The current run of binlogd NAME (since its last start) logged TEXT.
+tl_log_has() { sed -n '/^==== start/h; /^==== start/!H; ${x;p}' "$TL_DIR/$1.log" | grep -q "$2"; }
+
+tl_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+tl_not() { ! "$@"; }
+
 # ---- assertions ----
 tl_assert() {  # DESCRIPTION CMD...
   local d=$1; shift

@@ -30,19 +30,19 @@ for r in r1:$A r2:$B; do
      MASTER_CONNECT_RETRY=1; START SLAVE"
 done
 
-# mariadb-binlog --stop-never tailing binlogd A while the primary writes.
+wl=$(tl_wl_mixed p 8)
+tl_wait_until 30 tl_log_has a "binlog dump for server_id"
+tl_log "restart binlogd A under its replica and tailer"
+tl_assert "A stops cleanly" tl_binlogd_stop a
+tl_binlogd_start a "$DA" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
+    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$A" "${USERS[@]}"
+tl_wait_until 30 tl_port_open "$A"
+# mariadb-binlog --stop-never tails binlogd A while the primary keeps writing.
 tail_dir=$(tl_workdir)/tail; mkdir -p "$tail_dir"
 (cd "$tail_dir" && exec mariadb-binlog --read-from-remote-server --raw --stop-never -h127.0.0.1 -P"$A" \
    -urepl -preplpass "$first") &
 tailer=$!
 tl_track_pid "$tailer"
-
-wl=$(tl_wl_mixed p 8)
-sleep 3
-tl_log "restart binlogd A under its replica and tailer"
-tl_assert "A stops cleanly" tl_binlogd_stop a
-tl_binlogd_start a "$DA" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
-    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$A" "${USERS[@]}"
 tl_wait_pid "$wl"
 tl_wl_small p 200
 tl_wait_mirror_caught_up p "$DA" 120
@@ -67,9 +67,10 @@ n=0; same=0
 for f in "$rp"/*; do n=$((n + 1)); cmp -s "$f" "$rb/$(basename "$f")" && same=$((same + 1)); done
 tl_assert_eq "mariadb-binlog --raw: every file equal from binlogd and from the primary" "$same/$n" "$n/$n"
 last=$(tl_binlogs p | tail -1)
-tl_wait_until 60 tl_file_prefix_of "$(tl_binlog_dir p)/$last" "$tail_dir/$last"
-tl_assert "--stop-never tailer followed the live file" tl_file_prefix_of "$(tl_binlog_dir p)/$last" "$tail_dir/$last"
-kill "$tailer" 2>/dev/null || true
+tl_assert "--stop-never tailer is still waiting for events at the end" kill -0 "$tailer"
+kill -TERM "$tailer"; tl_wait_pid "$tailer" 20   # it flushes its files on exit
+tl_assert "--stop-never tailer received the live file" tl_file_prefix_of "$(tl_binlog_dir p)/$last" "$tail_dir/$last"
+tl_assert_eq "--stop-never tailer: live file complete" "$(stat -c %s "$tail_dir/$last")" "$(stat -c %s "$(tl_binlog_dir p)/$last")"
 
 # 5. hostile requests against A.
 DC=("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -e 1236)
@@ -84,7 +85,7 @@ tl_assert "position past the end -> 1236" "${DC[@]}" -f "$first" -o 4000000000
 tl_assert "wrong password -> 1045" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p wrong -e 1045
 tl_assert "unknown user -> 1045" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u nobody -p x -e 1045
 tl_assert "binlogd A still serves after hostile requests" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4
-tl_assert "no file outside the data dir was opened" ! grep -q "passwd" "$(tl_workdir)/a.log"
+tl_assert "no file outside the data dir was opened" tl_not grep -q "passwd" "$(tl_workdir)/a.log"
 tl_assert_eq "unknown variable -> 1193" "$(mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -e 'SELECT @@no_such_var' 2>&1 | grep -o 'ERROR 1193')" "ERROR 1193"
 
 tl_assert "A stops cleanly" tl_binlogd_stop a
