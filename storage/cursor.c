@@ -15,7 +15,7 @@
 
 #include "protocol/wire.h"
 
-#define CURSOR_WIN 16384   /* read-ahead window for headers; freed when idle */
+#define CURSOR_WIN 16384   /* read-ahead window; freed when the reader goes idle */
 
 struct cursor {
     struct store *store;

@@ -28,6 +28,9 @@ tl_wait_pid() { tl_wait_until "${2:-600}" bash -c "! kill -0 $1 2>/dev/null"; }
 
 tl_cleanup() {
   local rc=$?
+  # Subshells ($(...) with background jobs) can run the EXIT trap too: only the test's own
+  # shell may tear the servers down.
+  [ "${BASHPID:-$$}" = "$TL_MAIN_PID" ] || return $rc
   set +e
   for n in "${!TL_BPID[@]}"; do kill -9 "${TL_BPID[$n]}" 2>/dev/null; done
   for p in "${TL_PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
@@ -44,6 +47,7 @@ tl_cleanup() {
 
 tl_init() {
   TL_NAME=$1
+  TL_MAIN_PID=$BASHPID
   TL_DIR=$TL_ROOT/$1.$$
   rm -rf "$TL_DIR"; mkdir -p "$TL_DIR"
   trap tl_cleanup EXIT
