@@ -12,6 +12,7 @@
 
 #include <event2/listener.h>
 
+#include "protocol/errmsg.h"
 #include "server/log.h"
 #include "server/session.h"
 
@@ -97,7 +98,9 @@ void server_kill_dumps_with_server_id(struct server *srv, struct session *except
             log_info(TAG, "connection %u: a new dump with server_id %u replaces this one", session_conn_id(s), server_id);
             /* session_kill may free s and reshuffle the array: re-check slot i after it. */
             size_t before = srv->n_sess;
-            session_kill(s, 1236, "A slave with the same server_uuid/server_id as this slave has connected to the master");
+            struct myerr e;
+            myerr_slave_same_id(&e);
+            session_kill(s, e.code, e.msg);
             if (srv->n_sess == before) i++;
         } else {
             i++;

@@ -38,7 +38,8 @@ tl_sql replica "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$L, MASTER
   MASTER_LOG_FILE='$first', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE"
 say "More writes on the primary while the replica follows"
 tl_sql primary "INSERT INTO shop.orders (item, qty) VALUES ('late order', 42); FLUSH BINARY LOGS; INSERT INTO shop.orders (item, qty) VALUES ('after rotation', 7)"
-tl_wait_until 60 tl_replica_at replica "$(tl_master_status primary)" || { echo "replica did not catch up"; mariadb -S "$(tl_sock replica)" -uroot -e "SHOW SLAVE STATUS\G"; exit 1; }
+want=$(tl_master_status primary)
+tl_wait_until 60 tl_replica_at replica "$want" || { echo "replica did not reach $want: at $(tl_slave_field replica Relay_Master_Log_File) $(tl_slave_field replica Exec_Master_Log_Pos)"; mariadb -S "$(tl_sock replica)" -uroot -e "SHOW SLAVE STATUS\G"; exit 1; }
 mariadb -S "$(tl_sock replica)" -uroot -e "SHOW SLAVE STATUS\G" | grep -E "Master_Host|Master_Port|Master_Log_File|Exec_Master_Log_Pos|Slave_(IO|SQL)_Running:" | sed 's/^ */  /'
 echo "rows:     primary $(tl_sql primary 'SELECT COUNT(*) FROM shop.orders')   replica $(tl_sql replica 'SELECT COUNT(*) FROM shop.orders')"
 echo "checksum: primary $(tl_sql primary 'CHECKSUM TABLE shop.orders' | cut -f2)   replica $(tl_sql replica 'CHECKSUM TABLE shop.orders' | cut -f2)"

@@ -217,10 +217,13 @@ _tl_caught_up() {
 }
 tl_wait_mirror_caught_up() { tl_wait_until "$3" _tl_caught_up "$1" "$2"; }
 
+# A field of SHOW SLAVE STATUS by name (column order differs between versions).
+tl_slave_field() {
+  mariadb -S "${TL_SOCK[$1]}" -uroot -e "SHOW SLAVE STATUS\G" | awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'
+}
 # Replica R has executed up to "file pos" of its primary.
 tl_replica_at() {
-  local r=$1 want=$2
-  [ "$(tl_sql "$r" "SHOW SLAVE STATUS" | awk -F'\t' '{print $10, $22}')" = "$want" ]
+  [ "$(tl_slave_field "$1" Relay_Master_Log_File) $(tl_slave_field "$1" Exec_Master_Log_Pos)" = "$2" ]
 }
 
 # ---- binlogd ----
@@ -247,6 +250,7 @@ tl_dir_grew() { [ "$(du -sb "$1" 2>/dev/null | cut -f1)" -gt "$2" ]; }
 # The current run of binlogd NAME (since its last start) logged TEXT.
 tl_log_has() { sed -n '/^==== start/h; /^==== start/!H; ${x;p}' "$TL_DIR/$1.log" | grep -q "$2"; }
 
+tl_status_above() { [ "$(tl_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | cut -f2)" -gt "$3" ]; }
 tl_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 tl_not() { ! "$@"; }
 

@@ -24,13 +24,15 @@ first=$(tl_binlogs p | head -1)
 # Replicas: r1 behind A, r2 behind B (the chain).
 tl_mariadb_start r1 --skip-log-bin
 tl_mariadb_start r2 --skip-log-bin
-for r in r1:$A r2:$B; do
+tl_mariadb_start r3 --skip-log-bin --rpl-semi-sync-slave-enabled=ON
+for r in r1:$A r2:$B r3:$A; do
   tl_sql "${r%%:*}" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${r##*:}, MASTER_USER='repl',
      MASTER_PASSWORD='replpass', MASTER_LOG_FILE='$first', MASTER_LOG_POS=4, MASTER_USE_GTID=no,
-     MASTER_CONNECT_RETRY=1; START SLAVE"
+     MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1; START SLAVE"
 done
 
 wl=$(tl_wl_mixed p 8)
+tl_wl_blob p 20   # one row event > 16 MiB: split into several packets on the way out
 tl_wait_until 30 tl_log_has a "binlog dump for server_id"
 tl_log "restart binlogd A under its replica and tailer"
 tl_assert "A stops cleanly" tl_binlogd_stop a
@@ -50,14 +52,29 @@ tl_wait_mirror_caught_up p "$DB" 120
 tl_assert "tier A identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DA"
 tl_assert "tier B identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DB"
 
-for r in r1 r2; do
+for r in r1 r2 r3; do
   pos=$(tl_master_status p)
-  tl_wait_until 120 tl_replica_at "$r" "$pos"
-  tl_assert_eq "$r: replica threads running" "$(tl_sql "$r" "SHOW SLAVE STATUS" | awk -F'\t' '{print $11 $12}')" "YesYes"
+  tl_assert "$r: reached the primary's position $pos" tl_wait_until 120 tl_replica_at "$r" "$pos"
+  tl_assert_eq "$r: replica threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes"
   for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
     tl_assert_eq "$r: CHECKSUM TABLE $t" "$(tl_sql "$r" "CHECKSUM TABLE $t")" "$(tl_sql p "CHECKSUM TABLE $t")"
   done
 done
+
+# Idle link: heartbeats at the replica's period, at a transaction boundary, accepted.
+hb0=$(tl_sql r1 "SHOW GLOBAL STATUS LIKE 'Slave_received_heartbeats'" | cut -f2)
+tl_assert "r1 receives heartbeats while idle" tl_wait_until 20 tl_status_above r1 Slave_received_heartbeats "$hb0"
+tl_assert_eq "r1 still running after heartbeats" "$(tl_slave_field r1 Slave_IO_Running)" "Yes"
+tl_assert_eq "r3 (semi-sync replica) running" "$(tl_slave_field r3 Slave_IO_Running)$(tl_slave_field r3 Slave_SQL_Running)" "YesYes"
+tl_assert_eq "r3 negotiated semi-sync with binlogd" "$(tl_sql r3 "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_slave_status'" | cut -f2)" "ON"
+tl_assert "binlogd logged r3's dump as semi-sync" grep -q "(semi-sync)" "$(tl_workdir)/a.log"
+
+# A second dump with the same server_id ends the older one (ER_SLAVE_SAME_ID).
+"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 -F 0 -s 777 -e 4052 -q &
+older=$!
+tl_wait_until 20 tl_log_has a "dump for server_id 777"
+tl_assert "newer dump with the same server_id runs" "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 -F 0 -s 777 -m 3 -q
+tl_assert "older dump with that server_id ended with 4052" wait "$older"
 
 # 2. --raw from binlogd vs from the primary, same files.
 rp=$(tl_workdir)/rawp; rb=$(tl_workdir)/rawb; mkdir -p "$rp" "$rb"
