@@ -17,7 +17,9 @@
 
 #include <event2/buffer.h>
 
+#include "protocol/bbuf.h"
 #include "protocol/checksum.h"
+#include "protocol/reply.h"
 #include "protocol/wire.h"
 #include "server/log.h"
 #include "storage/cursor.h"
@@ -114,26 +116,15 @@ static int queue_mem_event(struct dump *d, const uint8_t *ev, size_t len)
     return queue_event(d, &s, (uint32_t)len);
 }
 
-static void queue_err(struct dump *d, uint16_t code, const char *msg)
+/* ERR / EOF end a dump: built by reply.c, appended whole to the socket buffer. */
+static void queue_reply(struct dump *d, int eof, uint16_t code, const char *msg)
 {
-    uint8_t p[512];
-    size_t ml = strlen(msg);
-    if (ml > sizeof(p) - 9) ml = sizeof(p) - 9;
-    p[0] = 0xFF;
-    wire_put_u16(p + 1, code);
-    memcpy(p + 3, "#HY000", 6);
-    memcpy(p + 9, msg, ml);
-    struct evbuffer *out = bufferevent_get_output(d->bev);
-    put_header(out, (uint32_t)(9 + ml), (*d->seq)++);
-    evbuffer_add(out, p, 9 + ml);
-}
-
-static void queue_eof(struct dump *d)
-{
-    const uint8_t eof[5] = {0xFE, 0, 0, 0x02, 0};
-    struct evbuffer *out = bufferevent_get_output(d->bev);
-    put_header(out, sizeof(eof), (*d->seq)++);
-    evbuffer_add(out, eof, sizeof(eof));
+    struct bbuf b;
+    bbuf_init(&b);
+    if (eof) reply_eof(&b, d->seq, 0, REPLY_STATUS_AUTOCOMMIT);
+    else reply_err(&b, d->seq, code, NULL, msg);
+    if (bbuf_ok(&b)) evbuffer_add(bufferevent_get_output(d->bev), b.p, b.len);
+    bbuf_free(&b);
 }
 
 /* Fake ROTATE naming the current file + its FDE (rewritten for a mid-file start). */
@@ -235,7 +226,7 @@ enum dump_state dump_pump(struct dump *d)
         } else if (r == CURSOR_WAIT) {
             cursor_idle(d->cur);
             if (d->o.nonblock) {
-                queue_eof(d);
+                queue_reply(d, 1, 0, NULL);
                 return d->state = DUMP_FINISHED;
             }
             return d->state = DUMP_WAITING;
@@ -248,7 +239,7 @@ failed:
     log_error(TAG, "dump to replica server_id %u stopped: %s", d->o.replica_server_id, err);
     char msg[600];
     snprintf(msg, sizeof(msg), "Error reading binlog: %s", err);
-    queue_err(d, 1236, msg);
+    queue_reply(d, 0, 1236, msg);
     return d->state = DUMP_FAILED;
 }
 

@@ -30,6 +30,7 @@
 #include "protocol/event.h"
 #include "protocol/wire.h"
 #include "server/log.h"
+#include "storage/index.h"
 
 #define TAG "ingest"
 /* COM_BINLOG_DUMP flag: MariaDB's BINLOG_SEND_ANNOTATE_ROWS_EVENT. Without it a session with
@@ -186,14 +187,6 @@ static int more_data_ready(MYSQL *m)
     return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
 }
 
-static int valid_name(const char *name, size_t len)
-{
-    if (len == 0 || len > EV_MAX_NAME_LEN) return 0;
-    if (memchr(name, '/', len) || memchr(name, 0, len)) return 0;
-    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) return 0;
-    return 1;
-}
-
 /* Apply the sync policy now. 0, or -1 with *res set (the session must end). */
 static int do_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
 {
@@ -275,7 +268,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         struct ev_fmt f;
         ev_fmt_default(&f, ss->seen_fde ? ss->fmt.checksum : ss->wire_alg);
         if (ss->seen_fde) f = ss->fmt;
-        if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || !valid_name(rot.name, rot.name_len)) {
+        if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
             set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
             return -1;
         }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "protocol/wire.h"
+#include "storage/index.h"
 
 #define CURSOR_WIN 16384   /* read-ahead window; freed when the reader goes idle */
 
@@ -76,12 +77,6 @@ void cursor_idle(struct cursor *c)
 
 const char *cursor_file(const struct cursor *c) { return c->name; }
 uint64_t cursor_pos(const struct cursor *c) { return c->pos; }
-
-static int valid_name(const char *n)
-{
-    size_t l = strlen(n);
-    return l > 0 && l <= EV_MAX_NAME_LEN && !strchr(n, '/') && strcmp(n, ".") && strcmp(n, "..");
-}
 
 int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, char *err, size_t errlen)
 {
@@ -179,13 +174,14 @@ static int check_event(struct cursor *c, struct ev_header *h, char *err, size_t 
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
 {
     struct store_file_info first;
+    const char *why = NULL;
     if (!name[0]) {
         if (store_files(c->store, &first, 1) == 0) {
             snprintf(err, errlen, "Could not find first log file name in binary log index file");
             return CURSOR_OPEN_NO_FILE;
         }
         name = first.name;
-    } else if (!valid_name(name)) {
+    } else if (index_name_check(name, strlen(name), &why) == -1) {
         snprintf(err, errlen, "Could not find first log file name in binary log index file");
         return CURSOR_OPEN_BAD_NAME;
     }
