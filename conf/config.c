@@ -14,8 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum opt_type { OPT_UINT32, OPT_UINT64, OPT_PORT, OPT_STR, OPT_HOSTPORT, OPT_SYNC, OPT_LOGLEVEL };
+enum opt_type { OPT_UINT32, OPT_UINT64, OPT_PORT, OPT_STR, OPT_HOSTPORT, OPT_SYNC, OPT_LOGLEVEL, OPT_BOOL };
 
 struct opt {
     const char *name;       /* "section.key" */
@@ -55,6 +56,8 @@ static const struct opt opts[] = {
     {"upstream.retry_max_ms", OPT_UINT32, OFF(up_retry_max_ms), 0, 10, 3600000, "longest reconnect delay"},
     {"upstream.max_packet", OPT_UINT64, OFF(up_max_packet), 0, 1024 * 1024, 1024ULL * 1024 * 1024,
      "largest event accepted from the primary (bytes)"},
+    {"upstream.semi_sync", OPT_BOOL, OFF(up_semi_sync), 0, 0, 1,
+     "register as a semi-sync replica and acknowledge only what is fdatasync'ed (on | off)"},
     {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none"},
     {"storage.group_commit_max_ms", OPT_UINT32, OFF(group_commit_max_ms), 0, 0, 10000,
      "longest a complete transaction waits for its read burst to end before fdatasync"},
@@ -140,6 +143,14 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v, const
             cfg->sync_interval_ms = (uint32_t)n;
         } else
             return fail(err, errlen, "%s: bad value '%s' for %s (trx | interval:MS | none)", origin, v, o->name);
+        return 0;
+    case OPT_BOOL:
+        if (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+            *(int *)base = 1;
+        else if (!strcasecmp(v, "off") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
+            *(int *)base = 0;
+        else
+            return fail(err, errlen, "%s: bad value '%s' for %s (on | off)", origin, v, o->name);
         return 0;
     case OPT_LOGLEVEL:
         if (!strcmp(v, "debug")) cfg->log_level = CONFIG_LOG_DEBUG;
@@ -325,6 +336,7 @@ void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *l
             else snprintf(line, sizeof(line), "%s = %s", o->name, config_sync_name(cfg->sync));
             break;
         case OPT_LOGLEVEL: snprintf(line, sizeof(line), "%s = %s", o->name, loglevel_name(cfg->log_level)); break;
+        case OPT_BOOL: snprintf(line, sizeof(line), "%s = %s", o->name, *(const int *)base ? "on" : "off"); break;
         }
         emit(arg, line);
     }

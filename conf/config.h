@@ -45,6 +45,7 @@ struct config {
     uint32_t up_retry_min_ms;
     uint32_t up_retry_max_ms;
     uint64_t up_max_packet;          /* largest event accepted from upstream */
+    int      up_semi_sync;           /* register as a semi-sync replica; ACK only after fdatasync */
     /* [storage] */
     enum config_sync sync;
     uint32_t sync_interval_ms;

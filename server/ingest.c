@@ -67,6 +67,10 @@ struct stream {
     struct ev_fmt fmt;
     uint64_t first_pending_ms;       /* when the oldest unsynced complete trx arrived */
     int streamed;                    /* stored at least one event this session */
+    int semi;                        /* semi-sync negotiated: packets carry 0xEF <flag> */
+    int ack_pending;                 /* the primary waits for an ACK of (ack_file, ack_pos) */
+    char ack_file[EV_MAX_NAME_LEN + 1];
+    uint64_t ack_pos;
 };
 
 const char *ingest_state_name(enum ingest_state s)
@@ -187,6 +191,31 @@ static int more_data_ready(MYSQL *m)
     return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
 }
 
+/* Semi-sync: acknowledge (ack_file, ack_pos) once the committed watermark covers it, i.e.
+ * once the sync policy has made it durable. The ACK is a packet of its own, sequence 0:
+ * 0xEF | u64 position | file name (no NUL). Never sent for bytes readers cannot see yet. */
+static int send_ack_if_durable(struct ingest *in, struct stream *ss, enum sess_result *res)
+{
+    struct store_watermark wm;
+    store_watermark_get(in->store, &wm);
+    if (strcmp(wm.file, ss->ack_file) || wm.offset < ss->ack_pos) return 0;
+    uint8_t pkt[8 + EV_MAX_NAME_LEN];
+    size_t fl = strlen(ss->ack_file);
+    wire_put_u64(pkt, ss->ack_pos);
+    memcpy(pkt + 8, ss->ack_file, fl);
+    ss->ack_pending = 0;
+    if (ss->m->methods->db_command(ss->m, (enum enum_server_command)0xEF, (const char *)pkt, 8 + fl, 1, NULL)) {
+        set_error(in, LOG_WARN, mysql_errno(ss->m), "upstream: semi-sync ACK for %s:%llu failed: %s", ss->ack_file,
+                  (unsigned long long)ss->ack_pos, mysql_error(ss->m));
+        *res = SESS_RETRY;
+        return -1;
+    }
+    pthread_mutex_lock(&in->mu);
+    in->st.acks++;
+    pthread_mutex_unlock(&in->mu);
+    return 0;
+}
+
 /* Apply the sync policy now. 0, or -1 with *res set (the session must end). */
 static int do_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
 {
@@ -197,7 +226,7 @@ static int do_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
         pthread_mutex_lock(&in->mu);
         in->st.syncs++;
         pthread_mutex_unlock(&in->mu);
-        return 0;
+        return ss->ack_pending ? send_ack_if_durable(in, ss, res) : 0;
     }
     set_error(in, LOG_ERROR, 0, "store sync failed (%s): %s", store_result_name(r), err);
     *res = r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
@@ -448,6 +477,25 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
                   file, (unsigned long long)pos);
         goto out;
     }
+    if (in->o.semi_sync) {
+        /* As a replica's IO thread does: probe, then ask. No row = the primary has no semi-sync. */
+        if (query_value(m, "SHOW VARIABLES LIKE 'rpl_semi_sync_master_enabled'", NULL, 0, &has_row)) {
+            set_error(in, LOG_WARN, mysql_errno(m), "upstream: semi-sync probe failed: %s", mysql_error(m));
+            goto out;
+        }
+        if (!has_row) {
+            set_error(in, LOG_WARN, 0, "upstream %s:%u does not support semi-sync; replicating asynchronously",
+                      in->host, in->o.port);
+        } else if (query_value(m, "SET @rpl_semi_sync_slave= 1", NULL, 0, NULL)) {
+            set_error(in, LOG_WARN, mysql_errno(m), "upstream: SET @rpl_semi_sync_slave failed: %s", mysql_error(m));
+            goto out;
+        } else {
+            ss.semi = 1;
+        }
+    }
+    pthread_mutex_lock(&in->mu);
+    in->st.semi_sync_active = ss.semi;
+    pthread_mutex_unlock(&in->mu);
     if (send_register(in, m)) {
         set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_REGISTER_SLAVE failed: %s", mysql_error(m));
         goto out;
@@ -487,7 +535,27 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
             set_error(in, LOG_ERROR, 0, "upstream sent an unexpected packet (first byte 0x%02x, %lu bytes)", p[0], n);
             break;
         }
-        if (handle_event(in, &ss, p + 1, n - 1, &res) == -1) break;
+        size_t hdr = 1;
+        int need_ack = 0;
+        if (ss.semi) {
+            /* Every packet of a semi-sync stream carries 0xEF <flag>; anything else is corrupt. */
+            if (n < 3 || p[1] != 0xEF) {
+                set_error(in, LOG_ERROR, 0, "upstream: missing magic number for semi-sync packet");
+                break;
+            }
+            need_ack = p[2] & 0x01;
+            hdr = 3;
+        }
+        if (handle_event(in, &ss, p + hdr, n - hdr, &res) == -1) break;
+        if (need_ack && n - hdr >= EV_HEADER_LEN) {
+            /* The primary's commit waits for this: make it durable now, then acknowledge. */
+            snprintf(ss.ack_file, sizeof(ss.ack_file), "%s", ss.file);
+            ss.ack_pos = wire_u32(p + hdr + 13);
+            ss.ack_pending = 1;
+            if (store_pending_complete(in->store) ? do_sync(in, &ss, &res) == -1
+                                                  : send_ack_if_durable(in, &ss, &res) == -1)
+                break;
+        }
     }
 out:
     pthread_mutex_lock(&in->mu);

@@ -25,6 +25,7 @@ struct ingest_opts {
     uint32_t group_commit_max_ms;    /* longest a complete trx may wait for its burst to end */
     uint64_t group_commit_max_bytes;
     uint32_t sync_interval_ms;       /* storage.sync=interval:MS (0 otherwise) */
+    int      semi_sync;              /* act as a semi-sync replica: ACK after fdatasync */
 };
 
 enum ingest_state {
@@ -39,6 +40,8 @@ struct ingest_status {
     uint64_t upstream_pos;           /* end of the last event received */
     uint32_t upstream_server_id;
     uint64_t events, bytes, syncs, reconnects;
+    int      semi_sync_active;       /* the primary accepted us as a semi-sync replica */
+    uint64_t acks;                   /* semi-sync ACKs sent (each after its fdatasync) */
 };
 
 struct ingest;

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
             .max_packet = app.cfg.up_max_packet, .group_commit_max_ms = app.cfg.group_commit_max_ms,
             .group_commit_max_bytes = app.cfg.group_commit_max_bytes,
             .sync_interval_ms = app.cfg.sync == CONFIG_SYNC_INTERVAL ? app.cfg.sync_interval_ms : 0,
+            .semi_sync = app.cfg.up_semi_sync,
         };
         app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
         server_set_ingest(app.server, app.ingest);
