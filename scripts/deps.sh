@@ -3,7 +3,8 @@
 # Idempotent: only missing packages are installed. Runs as root (or via sudo when available).
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
-      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc)
+      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
+      util-linux diffutils coreutils gawk)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -37,7 +37,7 @@ first=$(tl_binlogs p | head -1)
 t2=$(date +%s.%N)
 (cd "$raw" && mariadb-binlog --read-from-remote-server --raw -h127.0.0.1 -P"$P" -urepl -preplpass --to-last-log "$first")
 t3=$(date +%s.%N)
-tl_log "$(awk -v b="$bytes" -v a="$(echo "$t1 - $t0" | bc)" -v r="$(echo "$t3 - $t2" | bc)" \
+tl_log "$(awk -v b="$bytes" -v a="$(awk -v x="$t0" -v y="$t1" 'BEGIN {print y - x}')" -v r="$(awk -v x="$t2" -v y="$t3" 'BEGIN {print y - x}')" \
    'BEGIN {printf "ingest figures: %d bytes; binlogd %.2fs (%.1f MB/s incl. start) vs mariadb-binlog --raw %.2fs (%.1f MB/s)", b, a, b/a/1e6, r, b/r/1e6}')"
 
 tl_assert "closed files identical, active file a prefix" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
