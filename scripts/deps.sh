@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
       libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
-      util-linux diffutils coreutils gawk)
+      util-linux diffutils coreutils)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
