@@ -105,6 +105,28 @@ tl_assert "binlogd A still serves after hostile requests" "$BINLOGD_DUMPCLI" -H 
 tl_assert "no file outside the data dir was opened" tl_not grep -q "passwd" "$(tl_workdir)/a.log"
 tl_assert_eq "unknown variable -> 1193" "$(mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -e 'SELECT @@no_such_var' 2>&1 | grep -o 'ERROR 1193')" "ERROR 1193"
 
+# The bootstrap statements of MySQL 5.7/8.0/8.4 and MariaDB replicas (PROTOCOL.md 1.1-1.3), verbatim.
+q() { mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "$1" 2>&1; }
+sid=$(q "SELECT @@GLOBAL.SERVER_ID")
+tl_assert "SELECT @@GLOBAL.SERVER_ID is binlogd's own id" test "$sid" -gt 1000
+tl_assert_eq "SHOW VARIABLES LIKE 'SERVER_ID' (column 2)" "$(q "SHOW VARIABLES LIKE 'SERVER_ID'" | cut -f2)" "$sid"
+tl_assert "SELECT UNIX_TIMESTAMP() is an integer" bash -c "[[ \"$(q 'SELECT UNIX_TIMESTAMP()')\" =~ ^[0-9]+$ ]]"
+tl_assert_eq "MySQL 8 checksum handshake" "$(q "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum; SELECT @source_binlog_checksum")" "CRC32"
+tl_assert_eq "MySQL 5.7 checksum handshake" "$(q "SET @master_binlog_checksum= @@global.binlog_checksum; SELECT @master_binlog_checksum")" "CRC32"
+tl_assert_eq "heartbeat period (both names)" "$(q "SET @master_heartbeat_period = 30000001024, @source_heartbeat_period = 30000001024; SELECT @source_heartbeat_period")" "30000001024"
+tl_assert_eq "SELECT @@GLOBAL.GTID_MODE" "$(q 'SELECT @@GLOBAL.GTID_MODE')" "OFF"
+tl_assert "SELECT @@GLOBAL.SERVER_UUID is a UUID" bash -c "[[ \"$(q 'SELECT @@GLOBAL.SERVER_UUID')\" =~ ^[0-9a-f-]{36}$ ]]"
+tl_assert_eq "SET @slave_uuid / @replica_uuid" "$(q "SET @slave_uuid = 'u1', @replica_uuid = 'u1'; SELECT @replica_uuid")" "u1"
+tl_assert "MySQL 8.0.26+ semi-sync probe gets 1193 first" bash -c "mariadb -h127.0.0.1 -P$A -urepl -preplpass -e 'SELECT @@global.rpl_semi_sync_source_enabled' 2>&1 | grep -q 'ERROR 1193'"
+tl_assert_eq "semi-sync probe, master name" "$(q 'SELECT @@global.rpl_semi_sync_master_enabled')" "ON"
+tl_assert_eq "MariaDB semi-sync probe" "$(q "SHOW VARIABLES LIKE 'rpl_semi_sync_master_enabled'")" "$(printf 'rpl_semi_sync_master_enabled\tON')"
+tl_assert_eq "SELECT @@GLOBAL.gtid_domain_id" "$(q 'SELECT @@GLOBAL.gtid_domain_id')" "0"
+tl_assert_eq "SET NAMES + SELECT @@version_comment LIMIT 1" "$(q "SET NAMES utf8mb4; SELECT @@version_comment LIMIT 1")" "binlogd binlog server"
+tl_assert_eq "binlog_gtid_pos() answers NULL" "$(q "SELECT binlog_gtid_pos('$first', 4)")" "NULL"
+tl_assert "unknown statement -> clear ERR, connection usable" bash -c "mariadb -h127.0.0.1 -P$A -urepl -preplpass -e 'DROP DATABASE w' 2>&1 | grep -q 'ERROR 1064'"
+tl_assert_eq "SHOW MASTER STATUS names the primary's file" "$(q 'SHOW MASTER STATUS' | cut -f1)" "$(tl_binlogs p | tail -1)"
+tl_assert "SHOW SLAVE HOSTS lists the registered replicas" bash -c "[ \$(mariadb -h127.0.0.1 -P$A -urepl -preplpass -N -e 'SHOW SLAVE HOSTS' | wc -l) -ge 2 ]"
+
 tl_assert "A stops cleanly" tl_binlogd_stop a
 tl_assert "B stops cleanly" tl_binlogd_stop b
 tl_done
