@@ -23,6 +23,7 @@
 #include "server/log.h"
 #include "server/server.h"
 #include "server/verify.h"
+#include "storage/fsio.h"
 #include "storage/store.h"
 
 #define TAG "main"
@@ -166,6 +167,16 @@ int main(int argc, char **argv)
     if (store_open(&so, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error(TAG, "cannot open data directory: %s", err);
         return 1;
+    }
+    /* Test and torture hook: inject storage faults from here on (recovery is not affected). */
+    const char *faults = getenv("BINLOGD_FSIO_FAULTS");
+    if (faults && *faults) {
+        if (fsio_faults_parse(faults, err, sizeof(err)) == -1) {
+            log_error(TAG, "BINLOGD_FSIO_FAULTS: %s", err);
+            store_free(app.store);
+            return 2;
+        }
+        log_warn(TAG, "fault injection armed: %s", faults);
     }
     struct store_watermark wm;
     store_watermark_get(app.store, &wm);
