@@ -13,7 +13,8 @@ tl_mariadb_start p
 P=$(tl_port p)
 A=$(tl_free_port); B=$(tl_free_port)
 DA=$(tl_workdir)/a; DB=$(tl_workdir)/b
-USERS=(--user.repl.password=replpass --user.repl.role=replica)
+USERS=(--user.repl.password=replpass --user.repl.role=replica
+       --user.ops.password='*14E65567ABDB5135D0CFD9A70B3032C179A49EE7' --user.ops.role=admin)
 tl_sql p "CREATE DATABASE w; CREATE TABLE w.k (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
 tl_binlogd_start a "$DA" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
     --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$A" "${USERS[@]}"
@@ -126,6 +127,14 @@ tl_assert_eq "binlog_gtid_pos() answers NULL" "$(q "SELECT binlog_gtid_pos('$fir
 tl_assert "unknown statement -> clear ERR, connection usable" bash -c "mariadb -h127.0.0.1 -P$A -urepl -preplpass -e 'DROP DATABASE w' 2>&1 | grep -q 'ERROR 1064'"
 tl_assert_eq "SHOW MASTER STATUS names the primary's file" "$(q 'SHOW MASTER STATUS' | cut -f1)" "$(tl_binlogs p | tail -1)"
 tl_assert "SHOW SLAVE HOSTS lists the registered replicas" bash -c "[ \$(mariadb -h127.0.0.1 -P$A -urepl -preplpass -N -e 'SHOW SLAVE HOSTS' | wc -l) -ge 2 ]"
+
+# MySQL 8 clients open with caching_sha2_password: fast auth for a plaintext account, an
+# AuthSwitchRequest to mysql_native_password for an account stored as a *HEX hash.
+tl_assert_eq "caching_sha2 fast auth (plaintext account)" "$(mariadb -h127.0.0.1 -P"$A" -urepl -preplpass --default-auth=caching_sha2_password -N -e 'SELECT CURRENT_USER()' 2>&1)" "repl@127.0.0.1"
+tl_assert_eq "caching_sha2 -> AuthSwitch (*HEX account)" "$(mariadb -h127.0.0.1 -P"$A" -uops -psecret --default-auth=caching_sha2_password -N -e 'SELECT CURRENT_USER()' 2>&1)" "ops@127.0.0.1"
+tl_assert "caching_sha2 with a wrong password -> 1045" bash -c "mariadb -h127.0.0.1 -P$A -urepl -pnope --default-auth=caching_sha2_password -e 'SELECT 1' 2>&1 | grep -q 'ERROR 1045'"
+tl_assert "KILL of an unknown id -> 1094" bash -c "mariadb -h127.0.0.1 -P$A -uops -psecret -e 'KILL 999999' 2>&1 | grep -q 'ERROR 1094'"
+tl_assert "replica role may not CHANGE MASTER -> 1227" bash -c "mariadb -h127.0.0.1 -P$A -urepl -preplpass -e \"CHANGE MASTER TO MASTER_HOST='x'\" 2>&1 | grep -q 'ERROR 1227'"
 
 tl_assert "A stops cleanly" tl_binlogd_stop a
 tl_assert "B stops cleanly" tl_binlogd_stop b
