@@ -30,7 +30,6 @@
 #define FDE_MAX 4096
 
 struct dump {
-    struct store *store;
     struct cursor *cur;
     struct bufferevent *bev;
     uint8_t *seq;
@@ -164,22 +163,20 @@ static int queue_file_start(struct dump *d, uint64_t pos, char *err, size_t errl
 
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
                         const struct dump_opts *opts, const char *file, uint64_t pos,
-                        uint16_t *err_code, char *err, size_t errlen)
+                        enum cursor_open_error *why, char *err, size_t errlen)
 {
-    *err_code = 1236;
+    *why = CURSOR_OPEN_OK;
     struct dump *d = calloc(1, sizeof(*d));
     if (!d || !(d->cur = cursor_new(store)) || !(d->stage = evbuffer_new())) {
         snprintf(err, errlen, "Out of memory");
         dump_free(d);
         return NULL;
     }
-    d->store = store;
     d->bev = bev;
     d->seq = seq;
     d->o = *opts;
     d->alg = opts->alg;
-    enum cursor_open_error e = cursor_open(d->cur, file, pos, err, errlen);
-    if (e != CURSOR_OPEN_OK) goto fail;
+    if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) goto fail;
     if (pos == BINLOG_MAGIC_LEN) {
         /* The FDE is sent by queue_file_start: step the cursor over the file's copy. */
         struct cursor_item it;

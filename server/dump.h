@@ -21,6 +21,7 @@
 #include <event2/bufferevent.h>
 
 #include "protocol/event.h"
+#include "storage/cursor.h"
 #include "storage/store.h"
 
 #define DUMP_FLAG_NON_BLOCK 0x01
@@ -51,11 +52,12 @@ struct dump_stats {
 struct dump;
 
 /* Start a dump at (file, pos) for the session whose next packet sequence number is *seq
- * (the dump advances it). On a refused start returns NULL and fills *err_code (1236) and
- * err (the primary's wording); the caller sends the ERR packet. */
+ * (the dump advances it). On a refused start returns NULL with *why (the cursor's reason,
+ * CURSOR_OPEN_OK for other failures) and err (details for the log); the caller sends the
+ * ERR 1236 a primary would. */
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
                         const struct dump_opts *opts, const char *file, uint64_t pos,
-                        uint16_t *err_code, char *err, size_t errlen);
+                        enum cursor_open_error *why, char *err, size_t errlen);
 
 /* Queue events until the output reaches the high watermark or the watermark of the store.
  * Returns the new state. On DUMP_FAILED an ERR packet has been queued. */

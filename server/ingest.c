@@ -294,9 +294,8 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
 
     if (h.type == EV_ROTATE && ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0)) {
         struct ev_rotate rot;
-        struct ev_fmt f;
-        ev_fmt_default(&f, ss->seen_fde ? ss->fmt.checksum : ss->wire_alg);
-        if (ss->seen_fde) f = ss->fmt;
+        struct ev_fmt f = ss->fmt;
+        if (!ss->seen_fde) ev_fmt_default(&f, ss->wire_alg);
         if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
             set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
             return -1;

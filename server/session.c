@@ -228,7 +228,6 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
         return;
     }
     snprintf(s->user, sizeof(s->user), "%s", r.user);
-    s->client_caps = r.caps;
     s->acct = config_user_find(server_config(s->srv), s->user);
     const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
     int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
@@ -298,14 +297,9 @@ static void dump_step(struct session *s)
 static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
 {
     struct cmd_binlog_dump d = *dp;
-    const char *why = NULL;
     struct myerr e;
+    /* The name is validated where files are opened (cursor_open); cmd_parse bounded it. */
     char file[EV_MAX_NAME_LEN + 1];
-    if (d.name_len && cmd_binlog_name_check(d.name, d.name_len, &why) == -1) {
-        myerr_binlog_first_file_missing(&e);
-        session_send_myerr(s, &e);
-        return;
-    }
     memcpy(file, d.name, d.name_len);
     file[d.name_len] = 0;
 
@@ -335,13 +329,13 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
         s->rep.server_id = d.server_id;
         server_kill_dumps_with_server_id(s->srv, s, d.server_id);
     }
-    uint16_t code = 0;
+    enum cursor_open_error oe;
     char err[512];
-    s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, &code, err, sizeof(err));
+    s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, &oe, err, sizeof(err));
     if (!s->dump) {
-        if (!strncmp(err, "Client requested master to start replication from position", 58))
+        if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH)
             myerr_binlog_impossible_position(&e, file, d.pos);
-        else if (!strncmp(err, "Could not find first log file", 29))
+        else if (oe == CURSOR_OPEN_NO_FILE || oe == CURSOR_OPEN_BAD_NAME)
             myerr_binlog_first_file_missing(&e);
         else
             myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "%s", err);

@@ -32,7 +32,6 @@ struct session {
     enum session_state state;
     uint8_t seq;
     uint8_t scramble[HS_SCRAMBLE_LEN];
-    uint32_t client_caps;
     char user[HS_USER_MAX + 1];
     char peer[80], peer_host[64];
     const struct config_user *acct;

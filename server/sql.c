@@ -35,7 +35,7 @@ static void err_sysvar(struct session *s, const char *name, size_t len)
 
 /* Evaluate one value. 0 with *out (NULL for SQL NULL; else points at buf), or -1 after an
  * ERR has been sent. */
-static int eval(struct session *s, const struct query *q, const struct qval *v, char *buf, size_t cap, const char **out)
+static int eval(struct session *s, const struct qval *v, char *buf, size_t cap, const char **out)
 {
     *out = buf;
     switch (v->kind) {
@@ -81,7 +81,6 @@ static int eval(struct session *s, const struct query *q, const struct qval *v, 
             session_send_myerr(s, &e);
             return -1;
         }
-        (void)q;
         return 0;
     }
     return 0;
@@ -94,7 +93,7 @@ static void do_select(struct session *s, const struct query *q)
     if (!c) { session_send_err(s, 1037, "Out of memory"); return; }
     for (size_t i = 0; i < q->nitems; i++) {
         names[i] = query_item_name(&q->items[i]);
-        if (eval(s, q, &q->items[i].val, c->text[i], sizeof(c->text[i]), &c->v[i]) == -1) { free(c); return; }
+        if (eval(s, &q->items[i].val, c->text[i], sizeof(c->text[i]), &c->v[i]) == -1) { free(c); return; }
     }
     size_t rows = q->has_limit && q->limit == 0 ? 0 : 1;
     session_send_rows(s, names, q->nitems, c->v, rows);
@@ -108,7 +107,7 @@ static void do_set(struct session *s, const struct query *q)
         const struct query_assign *a = &q->assign[i];
         if (a->kind == QA_USERVAR) {
             const char *v;
-            if (eval(s, q, &a->val, buf, sizeof(buf), &v) == -1) return;
+            if (eval(s, &a->val, buf, sizeof(buf), &v) == -1) return;
             if (session_var_set(s, a->name, a->name_len, v, v ? strlen(v) : 0, v == NULL) == -1) {
                 session_send_err(s, 1105, "Too many or too long user variables");
                 return;

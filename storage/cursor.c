@@ -232,25 +232,6 @@ size_t cursor_read_fde(struct cursor *c, uint8_t *buf, size_t cap, char *err, si
     return h.event_size;
 }
 
-/* The file after the current one in the index, if any. */
-static int next_file(struct cursor *c, char *next, size_t cap)
-{
-    size_t n = store_files(c->store, NULL, 0);
-    if (n == 0) return -1;
-    struct store_file_info *all = malloc(n * sizeof(*all));
-    if (!all) return -1;
-    n = store_files(c->store, all, n);
-    int found = -1;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (!strcmp(all[i].name, c->name)) {
-            snprintf(next, cap, "%s", all[i + 1].name);
-            found = 0;
-            break;
-        }
-    free(all);
-    return found;
-}
-
 enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char *err, size_t errlen)
 {
     if (c->fd < 0) {
@@ -263,12 +244,12 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
             return CURSOR_ERROR;
         }
         if (c->pos >= c->limit) {
-            char next[EV_MAX_NAME_LEN + 1];
-            if (next_file(c, next, sizeof(next)) == -1) return CURSOR_WAIT;
+            struct store_file_info next;
+            if (store_file_next(c->store, c->name, &next) == -1) return CURSOR_WAIT;
             /* A newer file exists, so this one is final: re-read its size once more, since
              * the last bytes may have been committed just before the switch. */
             if (refresh_limit(c) == 0 && c->pos < c->limit) goto have_data;
-            if (open_file(c, next, err, errlen) != CURSOR_OPEN_OK) return CURSOR_ERROR;
+            if (open_file(c, next.name, err, errlen) != CURSOR_OPEN_OK) return CURSOR_ERROR;
             struct ev_header h;
             if (check_event(c, &h, err, errlen) == -1) return CURSOR_ERROR;
             if (h.type != EV_FORMAT_DESCRIPTION) {

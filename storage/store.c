@@ -548,4 +548,20 @@ int store_file_lookup(struct store *s, const char *name, struct store_file_info 
     return rc;
 }
 
+int store_file_next(struct store *s, const char *name, struct store_file_info *next)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = s->nfiles; i-- > 0;)
+        if (!strcmp(s->files[i].name, name)) {
+            if (i + 1 < s->nfiles) {
+                *next = s->files[i + 1];
+                rc = 0;
+            }
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 int store_dir_fd(const struct store *s) { return s->dirfd; }

@@ -132,6 +132,9 @@ size_t store_files(struct store *s, struct store_file_info *out, size_t cap);
 /* Find a file by exact name; 0 and *info, or -1. */
 int store_file_lookup(struct store *s, const char *name, struct store_file_info *info);
 
+/* The file after `name` in the index; 0 and *next, or -1 (name unknown or the last file). */
+int store_file_next(struct store *s, const char *name, struct store_file_info *next);
+
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);
 
