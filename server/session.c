@@ -339,7 +339,8 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
             myerr_binlog_first_file_missing(&e);
         else
             myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "%s", err);
-        log_info(TAG, "connection %u: dump of '%s' at %llu refused: %s", s->id, file, (unsigned long long)d.pos, e.msg);
+        if (oe != CURSOR_OPEN_BAD_NAME)   /* hostile names are answered, not echoed into the log */
+            log_info(TAG, "connection %u: dump of '%s' at %llu refused: %s", s->id, file, (unsigned long long)d.pos, e.msg);
         session_send_myerr(s, &e);
         return;
     }
