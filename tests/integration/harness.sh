@@ -11,7 +11,7 @@ BINLOGD_BIN=${BINLOGD_BIN:-$TL_REPO/bin/binlogd}
 BINLOGD_DUMPCLI=${BINLOGD_DUMPCLI:-$TL_REPO/bin/dumpcli}
 TL_ROOT=${BINLOGD_TEST_TMP:-/tmp/binlogd-it}
 TL_PASS=0; TL_FAIL=0; TL_NAME=; TL_DIR=
-TL_PIDS=(); TL_PORTS_USED=" "; TL_NEXT_ID=10
+TL_PIDS=(); TL_NEXT_ID=10
 declare -A TL_PORT TL_SOCK TL_DATA TL_PID TL_ARGS TL_SID TL_BPID
 MYSQLD=$(command -v mariadbd || echo /usr/sbin/mariadbd)
 # Fast, small servers: the tests need correctness, not InnoDB throughput.
@@ -73,13 +73,20 @@ tl_template() {
   ) 9>"$(dirname "$TL_TEMPLATE")/.lock" || { echo "mariadb-install-db failed"; exit 2; }
 }
 
+# A port nobody listens on, below the kernel's ephemeral range: a port inside that range can
+# be taken at any moment as the local end of an outgoing connection (a replica's, a client's),
+# and a mariadbd restarted later on it then fails with "Address already in use". Ports handed
+# out are recorded in a file so that calls from $(...) subshells never repeat one.
 tl_free_port() {
-  local p
+  local p lo hi used=$TL_DIR/ports.used
+  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768; hi=60999; }
+  [ "$lo" -gt 12000 ] || lo=12000
+  touch "$used"
   while :; do
-    p=$((20000 + RANDOM % 40000))
-    case "$TL_PORTS_USED" in *" $p "*) continue ;; esac
+    p=$((10000 + RANDOM % (lo - 10000)))
+    grep -qx "$p" "$used" && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      TL_PORTS_USED="$TL_PORTS_USED$p "
+      echo "$p" >> "$used"
       echo "$p"; return 0
     fi
   done
