@@ -144,18 +144,30 @@ int session_var_exists(const struct session *s, const char *name)
 
 int session_var_set(struct session *s, const char *name, size_t nlen, const char *value, size_t vlen, int is_null)
 {
-    if (nlen >= sizeof(s->vars[0].name) || vlen >= sizeof(s->vars[0].value)) return -1;
+    if (nlen >= sizeof(s->vars[0].name) || vlen >= SESSION_VAR_MAX) return -1;
     struct session_var *v = NULL;
     for (size_t i = 0; i < s->n_vars; i++)
         if (strlen(s->vars[i].name) == nlen && !strncasecmp(s->vars[i].name, name, nlen)) v = &s->vars[i];
+    char *copy = malloc(vlen + 1);
+    if (!copy) return -1;
+    memcpy(copy, value ? value : "", vlen);
+    copy[vlen] = 0;
     if (!v) {
-        if (s->n_vars == SESSION_MAX_VARS) return -1;
+        if (s->n_vars == SESSION_MAX_VARS) { free(copy); return -1; }
+        if (s->n_vars == s->cap_vars) {
+            size_t cap = s->cap_vars ? s->cap_vars * 2 : 8;
+            struct session_var *nv = realloc(s->vars, cap * sizeof(*nv));
+            if (!nv) { free(copy); return -1; }
+            s->vars = nv;
+            s->cap_vars = cap;
+        }
         v = &s->vars[s->n_vars++];
         memcpy(v->name, name, nlen);
         v->name[nlen] = 0;
+        v->value = NULL;
     }
-    memcpy(v->value, value ? value : "", vlen);
-    v->value[vlen] = 0;
+    free(v->value);
+    v->value = copy;
     v->is_null = is_null;
     return 0;
 }
@@ -554,5 +566,7 @@ void session_free(struct session *s)
     if (s->closer) event_free(s->closer);
     if (s->bev) bufferevent_free(s->bev);
     bbuf_free(&s->out);
+    for (size_t i = 0; i < s->n_vars; i++) free(s->vars[i].value);
+    free(s->vars);
     free(s);
 }

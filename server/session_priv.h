@@ -14,11 +14,13 @@
 #include "protocol/handshake.h"
 #include "server/session.h"
 
-#define SESSION_MAX_VARS 32
+#define SESSION_MAX_VARS   32
+/* @slave_connect_state lists one GTID per domain: 256 domains need ~11 KB. */
+#define SESSION_VAR_MAX    65536
 
 struct session_var {
     char name[64];
-    char value[256];
+    char *value;        /* owned, NUL-terminated */
     int is_null;
 };
 
@@ -36,8 +38,8 @@ struct session {
     char peer[80], peer_host[64];
     const struct config_user *acct;
     struct bbuf out;             /* reply being built */
-    struct session_var vars[SESSION_MAX_VARS];
-    size_t n_vars;
+    struct session_var *vars;    /* grown on demand: an idle replica keeps a few */
+    size_t n_vars, cap_vars;
     struct session_replica_info rep;
     struct dump *dump;
     uint64_t counted_events, counted_bytes;

@@ -103,30 +103,39 @@ static void do_select(struct session *s, const struct query *q)
 static void do_set(struct session *s, const struct query *q)
 {
     char buf[256];
+    char *big = NULL;
     for (size_t i = 0; i < q->nassign; i++) {
         const struct query_assign *a = &q->assign[i];
         if (a->kind == QA_USERVAR) {
             const char *v;
-            if (eval(s, &a->val, buf, sizeof(buf), &v) == -1) return;
-            if (session_var_set(s, a->name, a->name_len, v, v ? strlen(v) : 0, v == NULL) == -1) {
-                session_send_err(s, 1105, "Too many or too long user variables");
+            /* User variables carry long values (@slave_connect_state); never truncate one. */
+            if (!big && !(big = malloc(SESSION_VAR_MAX + 1))) {
+                session_send_err(s, 1037, "Out of memory");
                 return;
+            }
+            if (eval(s, &a->val, big, SESSION_VAR_MAX + 1, &v) == -1) goto out;
+            if ((v && strlen(v) >= SESSION_VAR_MAX) ||
+                session_var_set(s, a->name, a->name_len, v, v ? strlen(v) : 0, v == NULL) == -1) {
+                session_send_err(s, 1105, "Too many or too long user variables");
+                goto out;
             }
         } else if (a->kind == QA_SYSVAR) {
             if (a->scope == QSCOPE_GLOBAL) {
                 struct myerr e;
                 myerr_specific_access_denied(&e, "SUPER");
                 session_send_myerr(s, &e);
-                return;
+                goto out;
             }
             if (!sysvar_settable(a->name, a->name_len) && sysvar_get(s->srv, a->name, a->name_len, buf, sizeof(buf)) == -1) {
                 err_sysvar(s, a->name, a->name_len);
-                return;
+                goto out;
             }
         }
         /* NAMES / CHARACTER SET: we only ever send ASCII names and binary events. */
     }
     session_send_ok(s);
+out:
+    free(big);
 }
 
 struct var_rows {

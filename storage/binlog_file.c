@@ -124,6 +124,8 @@ struct rdbuf {
     uint64_t start;   /* file offset of buf[0] */
     size_t len;       /* valid bytes in buf */
     uint64_t fsize;
+    binlog_scan_cb cb;   /* optional: sees every accepted event after the FDE */
+    void *cb_arg;
 };
 
 /* Make [off, off + need) available; *p points at it. 0, or -1 with errno (EIO when the file
@@ -244,6 +246,7 @@ static int scan_events(struct rdbuf *r, const char *name, uint64_t start, const 
             out->end_type = h.type;
             rotated = 1;
         }
+        if (r->cb) r->cb(r->cb_arg, p, h.event_size, off, v);
         off += h.event_size;
         out->events++;
         out->events_end = off;
@@ -303,12 +306,20 @@ int binlog_file_scan_from(int fd, const char *name, uint64_t start, const struct
 
 int binlog_file_scan(int fd, const char *name, struct binlog_scan *out, char *err, size_t errlen)
 {
+    return binlog_file_scan_cb(fd, name, NULL, NULL, out, err, errlen);
+}
+
+int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
+                        char *err, size_t errlen)
+{
     struct rdbuf r;
     const uint8_t *p;
     struct ev_header h;
     struct ev_fde fde;
     const char *why = NULL;
     if (scan_init(fd, name, out, &r, err, errlen) == -1) return -1;
+    r.cb = cb;
+    r.cb_arg = cb_arg;
     int rc = -1;
     if (r.fsize < BINLOG_MAGIC_LEN + EV_HEADER_LEN) {
         snprintf(err, errlen, "%s:0: file of %llu bytes is too short for a binlog header", name,

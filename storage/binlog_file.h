@@ -64,6 +64,13 @@ int binlog_file_set_in_use(int fd, int in_use, int do_sync, enum fsio_op *failed
  * used at all: read error, no magic, no valid FDE. */
 int binlog_file_scan(int fd, const char *name, struct binlog_scan *out, char *err, size_t errlen);
 
+/* binlog_file_scan, calling cb (when not NULL) for every event it accepts after the FDE, in
+ * file order, with the event's bytes (valid during the call), its offset and the transaction
+ * verdict. Events after the first problem are not passed. */
+typedef void (*binlog_scan_cb)(void *arg, const uint8_t *ev, size_t len, uint64_t off, enum trx_verdict v);
+int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
+                        char *err, size_t errlen);
+
 /* Continue a scan from a known boundary: `start` must be an event boundary outside any
  * group, fmt/fde_len describe the file's FDE. Used by binlog_file_scan, and directly by
  * tests to check 64-bit offsets on sparse files without writing gigabytes. */

@@ -398,3 +398,35 @@ int fsio_lock(int dirfd, const char *name)
         return -1;
     }
 }
+
+int fsio_read_small(int dirfd, const char *name, size_t max, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    int fd = fsio_open(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
+    if (fd == -1) return -1;
+    struct stat st;
+    if (fstat(fd, &st) == -1) goto fail;
+    if (!S_ISREG(st.st_mode)) { errno = EINVAL; goto fail; }
+    if ((uint64_t)st.st_size > max) { errno = EFBIG; goto fail; }
+    size_t want = (size_t)st.st_size, got = 0;
+    char *buf = malloc(want + 1);
+    if (!buf) { errno = ENOMEM; goto fail; }
+    if (fsio_pread_all(fd, buf, want, 0, &got) == -1) {
+        int e = errno;
+        free(buf);
+        errno = e;
+        goto fail;
+    }
+    close(fd);
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    return 0;
+fail: {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return -1;
+}

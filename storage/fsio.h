@@ -96,6 +96,11 @@ int fsio_mkdirs(const char *path, mode_t mode);
  * the caller's policy differs for ENOSPC on write and for a failed fsync or rename. */
 int fsio_replace(int dirfd, const char *name, const void *data, size_t len, enum fsio_op *failed_op);
 
+/* Read a whole small regular file dirfd/name (no symlinks) into a malloc'd, NUL-terminated
+ * buffer. 0 with *out and *len, or -1 with errno (ENOENT, EINVAL not a regular file, EFBIG over
+ * max bytes, ENOMEM, read errors). */
+int fsio_read_small(int dirfd, const char *name, size_t max, char **out, size_t *len);
+
 /* Open (creating) dirfd/name and take an exclusive, non-blocking flock on it. Returns the fd
  * (keep it open to hold the lock) or -1; errno EWOULDBLOCK means another process holds it. */
 int fsio_lock(int dirfd, const char *name);

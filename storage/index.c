@@ -167,38 +167,15 @@ int index_format(const struct binlog_index *ix, char **out, size_t *len)
 int index_load(struct binlog_index *ix, int dirfd, const char *index_name, char *err, size_t errlen)
 {
     index_clear(ix);
-    int fd = fsio_open(dirfd, index_name, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd == -1) {
-        if (errno == ENOENT) return 1;
-        snprintf(err, errlen, "%s: cannot open: %s", index_name, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", index_name);
-        close(fd);
-        return -1;
-    }
+    char *buf;
+    size_t got;
     /* A sane index holds at most a few MiB of names; refuse absurd sizes. */
-    if (st.st_size > (off_t)64 << 20) {
-        snprintf(err, errlen, "%s: %lld bytes is too large for an index", index_name, (long long)st.st_size);
-        close(fd);
+    if (fsio_read_small(dirfd, index_name, (size_t)64 << 20, &buf, &got) == -1) {
+        if (errno == ENOENT) return 1;
+        snprintf(err, errlen, "%s: cannot read: %s", index_name,
+                 errno == EFBIG ? "too large for an index" : errno == EINVAL ? "not a regular file" : strerror(errno));
         return -1;
     }
-    size_t want = (size_t)st.st_size, got = 0;
-    char *buf = malloc(want + 1);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", index_name);
-        close(fd);
-        return -1;
-    }
-    if (fsio_pread_all(fd, buf, want, 0, &got) == -1) {
-        snprintf(err, errlen, "%s: read failed: %s", index_name, strerror(errno));
-        free(buf);
-        close(fd);
-        return -1;
-    }
-    close(fd);
     char perr[256];
     int rc = index_parse(ix, buf, got, perr, sizeof(perr));
     free(buf);

@@ -127,6 +127,7 @@ static void publish(struct store *s)
         s->files[s->nfiles - 1].size = s->committed;
         s->files[s->nfiles - 1].sealed = s->end_type != 0 || s->closed;
     }
+    store_gtid_publish_locked(s);
     pthread_mutex_unlock(&s->mu);
     if (s->notify) s->notify(s->notify_arg);
 }
@@ -155,6 +156,7 @@ static int cut_back(struct store *s, uint64_t to, int torn, char *err, size_t er
     }
     s->end = s->boundary = to;
     trx_init(&s->trx);
+    store_gtid_rollback(s, torn);
     return 0;
 }
 
@@ -217,7 +219,7 @@ static enum store_result sync_now(struct store *s, int force, char *err, size_t 
         now_ms() - s->last_sync_ms < s->interval_ms)
         return STORE_OK;
     if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
-    int do_sync = s->sync_mode != STORE_SYNC_NONE;
+    int do_sync = s->sync_mode != STORE_SYNC_NONE, was_sealed = s->sealed;
     if (do_sync && fsio_fdatasync(s->fd) == -1)
         return store_poisonf(s, err, errlen, "%s:%llu: fdatasync failed: %s (the kernel may have dropped the "
                              "written pages; restart to re-verify the tail)", s->cur,
@@ -235,6 +237,7 @@ static enum store_result sync_now(struct store *s, int force, char *err, size_t 
     }
     s->committed = s->boundary;
     publish(s);
+    if (s->sealed && !was_sealed) store_gtid_save(s);   /* a finished file's entry is final */
     return STORE_OK;
 }
 
@@ -309,6 +312,7 @@ enum store_result store_append(struct store *s, const uint8_t *ev, size_t len, c
         }
     }
     if ((r = put_bytes(s, ev, len, err, errlen)) != STORE_OK) return r;
+    store_gtid_append(s, ev, len, v);
     s->trx = next;
     s->end += len;
     if (v == TRX_GROUP_END || v == TRX_OUTSIDE) s->boundary = s->end;
@@ -357,6 +361,7 @@ int store_resume_point(struct store *s, char *file, size_t cap, uint64_t *pos)
 static enum store_result close_current(struct store *s, char *err, size_t errlen)
 {
     if (s->fd == -1 || s->closed) return STORE_OK;
+    int was_sealed = s->sealed;   /* sealing already wrote the GTID index */
     enum store_result r = store_rollback_partial(s, err, errlen);
     if (r == STORE_OK) r = sync_now(s, 1, err, errlen);
     if (r != STORE_OK) return r;
@@ -366,6 +371,7 @@ static enum store_result close_current(struct store *s, char *err, size_t errlen
     pthread_mutex_lock(&s->mu);
     if (s->nfiles) s->files[s->nfiles - 1].sealed = 1;
     pthread_mutex_unlock(&s->mu);
+    if (!was_sealed) store_gtid_save(s);
     return STORE_OK;
 }
 
@@ -511,6 +517,7 @@ enum store_result store_file_begin(struct store *s, const char *name, const uint
     s->sealed = 0;
     s->rot_name[0] = 0;
     s->rot_pos = 0;
+    store_gtid_file_begin(s);
     /* The FDE is durable (created with fsync) and outside any group: readers may see it. */
     publish(s);
     return STORE_OK;

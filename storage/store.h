@@ -135,6 +135,20 @@ int store_file_lookup(struct store *s, const char *name, struct store_file_info 
 /* The file after `name` in the index; 0 and *next, or -1 (name unknown or the last file). */
 int store_file_next(struct store *s, const char *name, struct store_file_info *next);
 
+/* One file's GTID states, copied out of the GTID index (see storage/gtid_index.h). */
+struct store_gtid_file {
+    char     name[EV_MAX_NAME_LEN + 1];
+    uint64_t size;          /* committed size */
+    int      flavor;        /* enum gtid_track_flavor: 0 none, 1 MariaDB, 2 MySQL */
+    int      known;         /* 0: the file's GTIDs could not be read; treat as unknown */
+    char    *start, *end;   /* state text at the file's start / at `size` (owned) */
+};
+
+/* Copy every file's GTID states, oldest first, up to the watermark. 0 with *out (free with
+ * store_gtid_files_free) and *n, or -1 on ENOMEM. Any thread. */
+int store_gtid_files(struct store *s, struct store_gtid_file **out, size_t *n);
+void store_gtid_files_free(struct store_gtid_file *v, size_t n);
+
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);
 

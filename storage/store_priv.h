@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "protocol/event.h"
+#include "protocol/gtid_track.h"
 #include "protocol/trx.h"
 #include "storage/index.h"
 #include "storage/store.h"
@@ -51,7 +52,13 @@ struct store {
     void (*notify)(void *arg);
     void *notify_arg;
 
+    /* GTIDs (store_gtid.c): the writer's tracker for cur, and the GTID index cache */
+    struct gtid_track trk;
+    int trk_bad;            /* cur's GTIDs could not be read: its entry says "none" */
+    char gix_name[EV_MAX_NAME_LEN + 32];
+
     /* shared with readers, under mu */
+    struct gtid_index *gix;
     pthread_mutex_t mu;
     struct store_file_info *files;
     size_t nfiles, fcap;
@@ -76,5 +83,22 @@ int store_files_push(struct store *s, const char *name, uint64_t size, int seale
 
 /* Write the user-space buffer to the file (policy applied on failure). Writer thread. */
 enum store_result store_flush_buf(struct store *s, char *err, size_t errlen);
+
+/* ---- store_gtid.c ---- */
+/* Load the GTID index, rescan stale or missing entries (and always the last file, whose
+ * tracker the writer continues), save it if it changed. After recovery, in store_open. */
+enum store_result store_gtid_open(struct store *s, char *err, size_t errlen);
+void store_gtid_release(struct store *s);
+/* A new file starts (writer): fresh tracker. */
+void store_gtid_file_begin(struct store *s);
+/* An event was appended with transaction verdict v (writer). */
+void store_gtid_append(struct store *s, const uint8_t *ev, size_t len, enum trx_verdict v);
+/* The tail was cut back to the last boundary (writer); reread: the file was cut back
+ * further (to the watermark), so the tracker is rebuilt from the file's bytes. */
+void store_gtid_rollback(struct store *s, int reread);
+/* The watermark moved: record cur's states at `committed`. Caller holds s->mu. */
+void store_gtid_publish_locked(struct store *s);
+/* Write the GTID index file (writer; best effort, failures are warnings). */
+void store_gtid_save(struct store *s);
 
 #endif

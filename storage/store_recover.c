@@ -315,6 +315,7 @@ static void store_release(struct store *s)
     if (s->dirfd != -1) close(s->dirfd);
     if (s->lockfd != -1) close(s->lockfd);   /* releases the flock */
     index_free(s->index);
+    store_gtid_release(s);
     pthread_mutex_destroy(&s->mu);
     free(s->files);
     free(s->wbuf);
@@ -365,6 +366,7 @@ enum store_result store_open(const struct store_opts *opts, struct store **out, 
         goto fail;
     }
     if ((r = recover(s, err, errlen)) != STORE_OK) goto fail;
+    if ((r = store_gtid_open(s, err, errlen)) != STORE_OK) goto fail;
     *out = s;
     return STORE_OK;
 fail:
@@ -384,5 +386,6 @@ void store_free(struct store *s)
             !s->sealed)
             (void)binlog_file_set_in_use(s->fd, 0, 1, NULL);
     }
+    if (!s->poisoned) store_gtid_save(s);
     store_release(s);
 }
