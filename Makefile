@@ -3,6 +3,8 @@
 # `make demo` shows a live mirror; `make bench` prints the benchmarks.
 # Sources are picked up by wildcard: one file per concept, no list to maintain.
 
+.DEFAULT_GOAL := all
+
 CC       ?= cc
 PKGS     := libmariadb libevent libevent_pthreads zlib libcrypto
 OPT      ?= -O2
