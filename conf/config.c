@@ -58,6 +58,12 @@ static const struct opt opts[] = {
      "largest event accepted from the primary (bytes)"},
     {"upstream.semi_sync", OPT_BOOL, OFF(up_semi_sync), 0, 0, 1,
      "register as a semi-sync replica and acknowledge only what is fdatasync'ed (on | off)"},
+    {"upstream.use_gtid", OPT_BOOL, OFF(up_use_gtid), 0, 0, 1,
+     "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)"},
+    {"upstream.candidates", OPT_STR, OFF(up_candidates), SZ(up_candidates), 0, 0,
+     "host:port,... that may become the primary: automatic failover (empty = off)"},
+    {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
+     "seconds the upstream must be unreachable before a candidate is looked for"},
     {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none"},
     {"storage.group_commit_max_ms", OPT_UINT32, OFF(group_commit_max_ms), 0, 0, 10000,
      "longest a complete transaction waits for its read burst to end before fdatasync"},
@@ -86,6 +92,7 @@ void config_defaults(struct config *cfg)
     cfg->up_net_timeout = 60;
     cfg->up_retry_min_ms = 1000;
     cfg->up_retry_max_ms = 30000;
+    cfg->up_failover_after = 30;
     cfg->up_max_packet = 1024ULL * 1024 * 1024;
     cfg->sync = CONFIG_SYNC_TRX;
     cfg->group_commit_max_ms = 5;

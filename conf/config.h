@@ -46,6 +46,9 @@ struct config {
     uint32_t up_retry_max_ms;
     uint64_t up_max_packet;          /* largest event accepted from upstream */
     int      up_semi_sync;           /* register as a semi-sync replica; ACK only after fdatasync */
+    int      up_use_gtid;            /* on a new primary, find the continuation by GTID state */
+    char     up_candidates[CONFIG_STR_MAX];   /* "host:port,..." for automatic failover ("" = off) */
+    uint32_t up_failover_after;      /* seconds the upstream must be gone before failing over */
     /* [storage] */
     enum config_sync sync;
     uint32_t sync_interval_ms;

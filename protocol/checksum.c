@@ -50,6 +50,11 @@ int ev_crc32_verify(const uint8_t *ev, size_t len)
     return ev_crc32_compute(ev, len) == wire_u32(ev + len - EV_CRC_LEN) ? 0 : -1;
 }
 
+uint32_t ev_crc32_extend(uint32_t crc, const uint8_t *p, size_t n)
+{
+    return (uint32_t)crc_update((uLong)crc, p, n);
+}
+
 /* Store the CRC in the last 4 bytes; a no-op when len is too short to hold one. */
 void ev_crc32_store(uint8_t *ev, size_t len)
 {

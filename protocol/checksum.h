@@ -16,6 +16,12 @@ uint32_t ev_crc32_compute(const uint8_t *ev, size_t len);
 /* 0 when the trailing CRC of the whole event ev/len matches, -1 otherwise (or len too short). */
 int ev_crc32_verify(const uint8_t *ev, size_t len);
 
+/* Continue a CRC32 over n more bytes; start with crc = 0. For an event read in pieces (too
+ * large to hold at once): feed everything but the trailing 4 bytes and compare the result
+ * with them. No FDE rule here: a FORMAT_DESCRIPTION is always small enough for
+ * ev_crc32_verify. */
+uint32_t ev_crc32_extend(uint32_t crc, const uint8_t *p, size_t n);
+
 /* Recompute and store the trailing CRC (after an in-place rewrite). */
 void ev_crc32_store(uint8_t *ev, size_t len);
 

@@ -196,6 +196,17 @@ void myerr_binlog_read_failed(struct myerr *e, uint16_t code, const char *what,
          what, base_name(start_file), start_pos, cf, last_pos, cf, byte_pos);
 }
 
+const char *myerr_read_error_text(enum myerr_read_error why)
+{
+    switch (why) {
+    case MYERR_READ_BOGUS: return "bogus data in log event";
+    case MYERR_READ_IO: return "I/O error reading log event";
+    case MYERR_READ_TRUNC: return "binlog truncated in the middle of event; consider out of disk space on master";
+    case MYERR_READ_CHECKSUM: return "event read from binlog did not pass crc check";
+    }
+    return "unknown error reading log event on the master";
+}
+
 void myerr_binlog_first_file_missing(struct myerr *e)
 {
     start(e, MYERR_MASTER_FATAL_READING_BINLOG);

@@ -91,6 +91,16 @@ void myerr_binlog_read_failed(struct myerr *e, uint16_t code, const char *what,
                               const char *start_file, uint64_t start_pos,
                               const char *cur_file, uint64_t last_pos, uint64_t byte_pos);
 
+/* Why reading a stored event failed, in MariaDB's words (sql_repl.cc set_read_error(), the
+ * LOG_READ_* cases); the text is the `what` of myerr_binlog_read_failed. */
+enum myerr_read_error {
+    MYERR_READ_BOGUS,      /* "bogus data in log event" */
+    MYERR_READ_IO,         /* "I/O error reading log event" */
+    MYERR_READ_TRUNC,      /* "binlog truncated in the middle of event; consider out of disk space on master" */
+    MYERR_READ_CHECKSUM    /* "event read from binlog did not pass crc check" */
+};
+const char *myerr_read_error_text(enum myerr_read_error why);
+
 /* 1236 "Could not find first log file name in binary log index file". */
 void myerr_binlog_first_file_missing(struct myerr *e);
 

@@ -511,3 +511,31 @@ int ev_fde_rewrite_for_resume(uint8_t *ev, size_t len, const char **why)
     if (f.has_checksum_alg) ev_crc32_store(ev, size);
     return EV_OK;
 }
+
+size_t ev_build_event(uint8_t *out, size_t cap, uint8_t type, uint32_t server_id, uint32_t log_pos, uint16_t flags,
+                      const uint8_t *body, size_t body_len, enum ev_checksum_alg alg)
+{
+    size_t crc = alg == EV_CHECKSUM_CRC32 ? EV_CRC_LEN : 0;
+    if (!out || body_len > UINT32_MAX - EV_HEADER_LEN - EV_CRC_LEN) return 0;
+    size_t size = EV_HEADER_LEN + body_len + crc;
+    if (cap < size) return 0;
+    wire_put_u32(out, 0);
+    out[4] = type;
+    wire_put_u32(out + 5, server_id);
+    wire_put_u32(out + 9, (uint32_t)size);
+    wire_put_u32(out + 13, log_pos);
+    wire_put_u16(out + EV_FLAGS_OFFSET, flags);
+    if (body_len) memcpy(out + EV_HEADER_LEN, body, body_len);
+    if (crc) ev_crc32_store(out, size);
+    return size;
+}
+
+int ev_fde_clear_created(uint8_t *ev, size_t len, const char **why)
+{
+    struct ev_fde f;
+    int r = ev_fde_parse(ev, len, &f, why);
+    if (r != EV_OK) return r;
+    wire_put_u32(ev + EV_HEADER_LEN + FDE_CREATED_OFF, 0);
+    if (f.has_checksum_alg) ev_crc32_store(ev, wire_u32(ev + 9));
+    return EV_OK;
+}

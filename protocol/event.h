@@ -188,6 +188,15 @@ size_t ev_build_fake_rotate(uint8_t *out, size_t cap, uint32_t server_id, uint64
 size_t ev_build_heartbeat(uint8_t *out, size_t cap, uint32_t server_id, uint32_t log_pos,
                           const char *name, size_t name_len, enum ev_checksum_alg alg);
 
+/* Any event: header (timestamp 0) + body + CRC when alg == CRC32. Length, or 0 when cap is
+ * too small. Used for wire-only events such as a fake GTID_LIST. */
+size_t ev_build_event(uint8_t *out, size_t cap, uint8_t type, uint32_t server_id, uint32_t log_pos, uint16_t flags,
+                      const uint8_t *body, size_t body_len, enum ev_checksum_alg alg);
+
+/* Zero the FDE's `created` field in place and fix its CRC (a GTID start not yet reached:
+ * the replica must not take it as a server restart). ev/len is the whole FDE. */
+int ev_fde_clear_created(uint8_t *ev, size_t len, const char **why);
+
 /* Rewrite an FDE copy in place for sending mid-file: clear IN_USE, zero log_pos and created,
  * recompute the CRC when the FDE carries one. ev/len is the whole FDE. */
 int ev_fde_rewrite_for_resume(uint8_t *ev, size_t len, const char **why);

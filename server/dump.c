@@ -19,6 +19,8 @@
 
 #include "protocol/bbuf.h"
 #include "protocol/checksum.h"
+#include "protocol/errmsg.h"
+#include "protocol/gtid_start.h"
 #include "protocol/reply.h"
 #include "protocol/wire.h"
 #include "server/log.h"
@@ -41,6 +43,9 @@ struct dump {
      * buffer's callbacks (and the event-base lock they take) then run once per batch, not
      * three times per event. */
     struct evbuffer *stage;
+    struct gtid_start *gs;                  /* MariaDB GTID start (owned), NULL for file/position */
+    char start_file[EV_MAX_NAME_LEN + 1];   /* where the dump began, for the 1236 text */
+    uint64_t start_pos;
 };
 
 const char *dump_state_name(enum dump_state s)
@@ -154,6 +159,11 @@ static int queue_file_start(struct dump *d, uint64_t pos, char *err, size_t errl
         snprintf(err, errlen, "%s:4: cannot rewrite FORMAT_DESCRIPTION: %s", name, why);
         return -1;
     }
+    /* GTID start not reached yet: `created` 0, so the replica does not take it for a restart. */
+    if (d->gs && !gtid_start_reached(d->gs) && ev_fde_clear_created(fde, fl, &why) != EV_OK) {
+        snprintf(err, errlen, "%s:4: cannot rewrite FORMAT_DESCRIPTION: %s", name, why);
+        return -1;
+    }
     if (queue_mem_event(d, fde, fl) == -1) return -1;
     d->alg = f.has_checksum_alg ? f.checksum : EV_CHECKSUM_OFF;
     snprintf(d->st.file, sizeof(d->st.file), "%s", name);
@@ -162,26 +172,33 @@ static int queue_file_start(struct dump *d, uint64_t pos, char *err, size_t errl
 }
 
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
-                        const struct dump_opts *opts, const char *file, uint64_t pos,
+                        const struct dump_opts *opts, const char *file, uint64_t pos, struct gtid_start *gs,
                         enum cursor_open_error *why, char *err, size_t errlen)
 {
     *why = CURSOR_OPEN_OK;
     struct dump *d = calloc(1, sizeof(*d));
     if (!d || !(d->cur = cursor_new(store)) || !(d->stage = evbuffer_new())) {
         snprintf(err, errlen, "Out of memory");
+        if (d) d->gs = gs;
+        else if (gs) { gtid_start_free(gs); free(gs); }
         dump_free(d);
         return NULL;
     }
+    d->gs = gs;
     d->bev = bev;
     d->seq = seq;
     d->o = *opts;
     d->alg = opts->alg;
     if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) goto fail;
+    snprintf(d->start_file, sizeof(d->start_file), "%s", cursor_file(d->cur));
+    d->start_pos = pos;
     if (pos == BINLOG_MAGIC_LEN) {
         /* The FDE is sent by queue_file_start: step the cursor over the file's copy. */
         struct cursor_item it;
-        if (cursor_next(d->cur, &it, err, errlen) != CURSOR_EVENT || it.h.type != EV_FORMAT_DESCRIPTION) {
-            snprintf(err, errlen, "%s:4: no FORMAT_DESCRIPTION event", cursor_file(d->cur));
+        enum cursor_result r = cursor_next(d->cur, &it, err, errlen);
+        if (r != CURSOR_EVENT || it.h.type != EV_FORMAT_DESCRIPTION) {
+            if (r != CURSOR_ERROR)   /* else err already says what is wrong with it */
+                snprintf(err, errlen, "%s:4: no FORMAT_DESCRIPTION event", cursor_file(d->cur));
             goto fail;
         }
     }
@@ -194,6 +211,75 @@ fail:
     return NULL;
 }
 
+/* Queue one stored event: from the read-ahead window, by pread, or as a file segment. */
+static int send_event(struct dump *d, const struct cursor_item *it, char *err, size_t errlen)
+{
+    struct src s = {.mem = it->data, .fd = it->fd, .off = it->offset};
+    if (!s.mem && it->len >= SEGMENT_MIN) {
+        int fd = dup(it->fd);
+        if (fd == -1 || !(s.seg = evbuffer_file_segment_new(fd, (ev_off_t)it->offset, it->len,
+                                                            EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_LOCKING))) {
+            if (fd != -1) close(fd);
+            snprintf(err, errlen, "%s: cannot send event at %llu: out of resources", cursor_file(d->cur),
+                     (unsigned long long)it->offset);
+            return -1;
+        }
+    }
+    int rc = queue_event(d, &s, it->len);
+    if (s.seg) evbuffer_file_segment_free(s.seg);   /* the output holds its own reference */
+    if (rc == -1) {
+        snprintf(err, errlen, "%s: read error at %llu", cursor_file(d->cur), (unsigned long long)it->offset);
+        return -1;
+    }
+    d->st.events++;
+    d->st.bytes += it->len;
+    d->st.pos = it->offset + it->len;
+    return 0;
+}
+
+/* GTID start: decide on one event (reading only the bytes the decision needs). On
+ * GTID_START_ERROR the ERR packet is queued. */
+static enum gtid_start_verdict gtid_filter(struct dump *d, const struct cursor_item *it, int *fake)
+{
+    uint8_t buf[GTID_START_PEEK];
+    const uint8_t *p = it->data;
+    size_t avail = it->len;
+    char err[512];
+    struct myerr e;
+    if (!p) {
+        int whole = it->h.type == EV_MARIA_GTID || it->h.type == EV_QUERY;
+        avail = whole && it->len <= sizeof(buf) ? it->len : EV_HEADER_LEN;
+        if (cursor_pread(d->cur, buf, avail, it->offset, err, sizeof(err)) == -1) {
+            myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
+            queue_reply(d, 0, e.code, e.msg);
+            return GTID_START_ERROR;
+        }
+        p = buf;
+    }
+    struct ev_fmt fmt;
+    ev_fmt_default(&fmt, d->alg);
+    enum gtid_start_verdict v = gtid_start_event(d->gs, p, avail, it->len, &fmt, fake, &e);
+    if (v == GTID_START_ERROR) {
+        log_warn(TAG, "GTID dump to replica server_id %u stopped at %s:%llu: %s", d->o.replica_server_id,
+                 cursor_file(d->cur), (unsigned long long)it->offset, e.msg);
+        queue_reply(d, 0, e.code, e.msg);
+    }
+    return v;
+}
+
+/* The fake GTID_LIST that tells a GTID replica its start is reached (log_pos = end of the
+ * reached group). */
+static int queue_fake_list(struct dump *d, uint64_t end)
+{
+    size_t cap = EV_HEADER_LEN + 4 + 16 * (size_t)d->gs->seen.n + EV_CRC_LEN;
+    uint8_t *ev = malloc(cap);
+    size_t n = ev ? gtid_start_fake_list(d->gs, ev, cap, d->o.server_id, (uint32_t)end, d->alg) : 0;
+    int rc = n ? queue_mem_event(d, ev, n) : -1;
+    free(ev);
+    if (rc == -1) queue_reply(d, 0, MYERR_MASTER_FATAL_READING_BINLOG, "Out of memory building the GTID list");
+    return rc;
+}
+
 static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
@@ -201,27 +287,23 @@ static enum dump_state pump(struct dump *d)
     while (evbuffer_get_length(out) + evbuffer_get_length(d->stage) < d->o.high_watermark) {
         struct cursor_item it;
         enum cursor_result r = cursor_next(d->cur, &it, err, sizeof(err));
+        if (r == CURSOR_EVENT && d->gs && !gtid_start_idle(d->gs)) {
+            int fake = 0;
+            enum gtid_start_verdict gv = gtid_filter(d, &it, &fake);
+            if (gv == GTID_START_ERROR) return d->state = DUMP_FAILED;
+            if (gv == GTID_START_SKIP) {
+                d->st.pos = it.offset + it.len;   /* heartbeats name the read position, as mariadbd */
+                if (fake && queue_fake_list(d, it.offset + it.len) == -1) return d->state = DUMP_FAILED;
+                continue;
+            }
+            if (fake) {   /* the reached group was sent (a hole, strict mode off): list after it */
+                if (send_event(d, &it, err, sizeof(err)) == -1) goto failed;
+                if (queue_fake_list(d, it.offset + it.len) == -1) return d->state = DUMP_FAILED;
+                continue;
+            }
+        }
         if (r == CURSOR_EVENT) {
-            struct src s = {.mem = it.data, .fd = it.fd, .off = it.offset};
-            if (!s.mem && it.len >= SEGMENT_MIN) {
-                int fd = dup(it.fd);
-                if (fd == -1 || !(s.seg = evbuffer_file_segment_new(fd, (ev_off_t)it.offset, it.len,
-                                                                    EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_LOCKING))) {
-                    if (fd != -1) close(fd);
-                    snprintf(err, sizeof(err), "%s: cannot send event at %llu: out of resources", cursor_file(d->cur),
-                             (unsigned long long)it.offset);
-                    goto failed;
-                }
-            }
-            int rc = queue_event(d, &s, it.len);
-            if (s.seg) evbuffer_file_segment_free(s.seg);   /* the output holds its own reference */
-            if (rc == -1) {
-                snprintf(err, sizeof(err), "%s: read error at %llu", cursor_file(d->cur), (unsigned long long)it.offset);
-                goto failed;
-            }
-            d->st.events++;
-            d->st.bytes += it.len;
-            d->st.pos = it.offset + it.len;
+            if (send_event(d, &it, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_NEXT_FILE) {
             if (queue_file_start(d, BINLOG_MAGIC_LEN, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_WAIT) {
@@ -238,10 +320,56 @@ static enum dump_state pump(struct dump *d)
     return d->state = DUMP_STREAMING;
 failed:
     log_error(TAG, "dump to replica server_id %u stopped: %s", d->o.replica_server_id, err);
-    char msg[600];
-    snprintf(msg, sizeof(msg), "Error reading binlog: %s", err);
-    queue_reply(d, 0, 1236, msg);
+    /* Damaged or unreadable stored bytes get the primary's text (with the coordinates of the
+     * event); anything else keeps the cursor's own reason. */
+    struct myerr e;
+    uint64_t at, upto;
+    enum cursor_fault f = cursor_fault(d->cur, &at, &upto);
+    if (f == CURSOR_FAULT_CHECKSUM || f == CURSOR_FAULT_BOGUS || f == CURSOR_FAULT_IO)
+        myerr_binlog_read_failed(&e, MYERR_MASTER_FATAL_READING_BINLOG,
+                                 myerr_read_error_text(f == CURSOR_FAULT_CHECKSUM ? MYERR_READ_CHECKSUM
+                                                       : f == CURSOR_FAULT_BOGUS ? MYERR_READ_BOGUS : MYERR_READ_IO),
+                                 d->start_file, d->start_pos, cursor_file(d->cur), at, upto);
+    else
+        myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
+    queue_reply(d, 0, e.code, e.msg);
     return d->state = DUMP_FAILED;
+}
+
+struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,
+                                     char *file, size_t cap, struct myerr *e)
+{
+    struct store_gtid_file *v = NULL;
+    size_t n = 0;
+    struct gtid_start *gs = calloc(1, sizeof(*gs));
+    struct gtid_start_file *files = NULL;
+    if (!gs || store_gtid_files(store, &v, &n) == -1 || (n && !(files = calloc(n, sizeof(*files))))) {
+        myerr_custom(e, 1037, "Out of memory");
+        goto fail;
+    }
+    gtid_start_init(gs);
+    for (size_t i = 0; i < n; i++) {
+        files[i].name = v[i].name;
+        files[i].known = v[i].known && v[i].flavor != GTID_TRACK_MYSQL;
+        files[i].has_list = v[i].flavor == GTID_TRACK_MARIA;
+        files[i].start = v[i].start;
+    }
+    /* The binlog state is what the newest file ends with (GTID_LIST carries it forward). */
+    const char *state = n && v[n - 1].flavor == GTID_TRACK_MARIA ? v[n - 1].end : "";
+    size_t at = 0;
+    if (gtid_start_resolve(gs, req, strlen(req), strict, ignore_duplicates, state, files, n, &at, e) == -1) {
+        gtid_start_free(gs);
+        goto fail;
+    }
+    snprintf(file, cap, "%s", files[at].name);
+    free(files);
+    store_gtid_files_free(v, n);
+    return gs;
+fail:
+    free(gs);
+    free(files);
+    store_gtid_files_free(v, n);
+    return NULL;
 }
 
 enum dump_state dump_pump(struct dump *d)
@@ -270,5 +398,9 @@ void dump_free(struct dump *d)
     if (!d) return;
     cursor_free(d->cur);
     if (d->stage) evbuffer_free(d->stage);
+    if (d->gs) {
+        gtid_start_free(d->gs);
+        free(d->gs);
+    }
     free(d);
 }

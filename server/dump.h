@@ -20,7 +20,9 @@
 
 #include <event2/bufferevent.h>
 
+#include "protocol/errmsg.h"
 #include "protocol/event.h"
+#include "protocol/gtid_start.h"
 #include "storage/cursor.h"
 #include "storage/store.h"
 
@@ -54,10 +56,19 @@ struct dump;
 /* Start a dump at (file, pos) for the session whose next packet sequence number is *seq
  * (the dump advances it). On a refused start returns NULL with *why (the cursor's reason,
  * CURSOR_OPEN_OK for other failures) and err (details for the log); the caller sends the
- * ERR 1236 a primary would. */
+ * ERR 1236 a primary would. gs (heap, resolved by gtid_start_resolve; NULL for file/position)
+ * makes it a MariaDB GTID dump: groups before the requested GTIDs are skipped, a fake
+ * GTID_LIST marks the start. The dump owns gs from here on, also on failure. */
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
-                        const struct dump_opts *opts, const char *file, uint64_t pos,
+                        const struct dump_opts *opts, const char *file, uint64_t pos, struct gtid_start *gs,
                         enum cursor_open_error *why, char *err, size_t errlen);
+
+/* A MariaDB replica connects with @slave_connect_state = req: check it against the stored
+ * files as a primary does and pick the start file (copied into file). Returns the resolved
+ * start (pass it to dump_start) or NULL with *e (1941, 1943 or 1236 in MariaDB's words).
+ * Any thread that may read the store. */
+struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,
+                                     char *file, size_t cap, struct myerr *e);
 
 /* Queue events until the output reaches the high watermark or the watermark of the store.
  * Returns the new state. On DUMP_FAILED an ERR packet has been queued. */

@@ -12,6 +12,7 @@
  * dropped before the store.
  */
 #include "server/ingest.h"
+#include "server/ingest_priv.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -37,42 +38,6 @@
  * @mariadb_slave_capability=4 silently loses ANNOTATE_ROWS events: holes, not a mirror. */
 #define DUMP_FLAG_SEND_ANNOTATE_ROWS 0x02
 
-enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
-
-struct ingest {
-    struct ingest_opts o;
-    char *host, *user, *password, *start_file;
-    struct store *store;
-    void (*on_fatal)(void *);
-    void *fatal_arg;
-
-    pthread_t thread;
-    int started;
-    atomic_int stopping;
-    pthread_mutex_t mu;              /* guards st, sock and the stop condition */
-    pthread_cond_t cv;
-    int sock;                        /* live upstream socket, -1 if none (for ingest_stop) */
-    struct ingest_status st;
-    struct log_ratelimit rl;
-};
-
-/* Per-connection stream state: what the last fake ROTATE announced, and the format of the
- * events that follow. */
-struct stream {
-    MYSQL *m;
-    char file[EV_MAX_NAME_LEN + 1];
-    int  pending_new_file;           /* fake ROTATE named a file we do not have: its FDE creates it */
-    int  seen_fde;
-    enum ev_checksum_alg wire_alg;   /* from @master_binlog_checksum, until the first FDE */
-    struct ev_fmt fmt;
-    uint64_t first_pending_ms;       /* when the oldest unsynced complete trx arrived */
-    int streamed;                    /* stored at least one event this session */
-    int semi;                        /* semi-sync negotiated: packets carry 0xEF <flag> */
-    int ack_pending;                 /* the primary waits for an ACK of (ack_file, ack_pos) */
-    char ack_file[EV_MAX_NAME_LEN + 1];
-    uint64_t ack_pos;
-};
-
 const char *ingest_state_name(enum ingest_state s)
 {
     switch (s) {
@@ -82,6 +47,7 @@ const char *ingest_state_name(enum ingest_state s)
     case INGEST_BACKOFF: return "backoff";
     case INGEST_STOPPED: return "stopped";
     case INGEST_FAILED: return "failed";
+    case INGEST_PAUSED: return "paused";
     }
     return "?";
 }
@@ -93,17 +59,14 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void set_state(struct ingest *in, enum ingest_state s)
+void ingest_set_state(struct ingest *in, enum ingest_state s)
 {
     pthread_mutex_lock(&in->mu);
     in->st.state = s;
     pthread_mutex_unlock(&in->mu);
 }
 
-/* Record and log an error. Repeated errors in a reconnect loop are rate-limited. */
-static void set_error(struct ingest *in, enum log_level lvl, uint32_t code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void set_error(struct ingest *in, enum log_level lvl, uint32_t code, const char *fmt, ...)
+void ingest_set_error(struct ingest *in, enum log_level lvl, uint32_t code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -121,23 +84,16 @@ static void set_error(struct ingest *in, enum log_level lvl, uint32_t code, cons
     }
 }
 
-static char *dup_or_empty(const char *s)
-{
-    return strdup(s ? s : "");
-}
-
 struct ingest *ingest_new(const struct ingest_opts *opts, struct store *store,
                           void (*on_fatal)(void *arg), void *arg)
 {
     struct ingest *in = calloc(1, sizeof(*in));
     if (!in) return NULL;
     in->o = *opts;
-    in->host = dup_or_empty(opts->host);
-    in->user = dup_or_empty(opts->user);
-    in->password = dup_or_empty(opts->password);
-    in->start_file = dup_or_empty(opts->start_file);
-    if (!in->host || !in->user || !in->password || !in->start_file) {
-        ingest_free(in);
+    in->up = opts->up;
+    in->o.candidates = NULL;
+    if (opts->candidates && *opts->candidates && !(in->candidates = strdup(opts->candidates))) {
+        free(in);
         return NULL;
     }
     in->store = store;
@@ -160,14 +116,14 @@ static void backoff_wait(struct ingest *in, uint32_t ms)
     ts.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
     pthread_mutex_lock(&in->mu);
-    while (!atomic_load(&in->stopping))
+    while (!atomic_load(&in->stopping) && !in->paused)
         if (pthread_cond_timedwait(&in->cv, &in->mu, &ts) == ETIMEDOUT) break;
     pthread_mutex_unlock(&in->mu);
 }
 
 /* Run a statement that returns at most one interesting value (first column of the first
  * row) into out. Returns 0, or the server's error number (or -1 with no number). */
-static int query_value(MYSQL *m, const char *sql, char *out, size_t cap, int *has_row)
+int ingest_query_value(MYSQL *m, const char *sql, char *out, size_t cap, int *has_row)
 {
     if (has_row) *has_row = 0;
     if (out && cap) out[0] = 0;
@@ -205,7 +161,7 @@ static int send_ack_if_durable(struct ingest *in, struct stream *ss, enum sess_r
     memcpy(pkt + 8, ss->ack_file, fl);
     ss->ack_pending = 0;
     if (ss->m->methods->db_command(ss->m, (enum enum_server_command)0xEF, (const char *)pkt, 8 + fl, 1, NULL)) {
-        set_error(in, LOG_WARN, mysql_errno(ss->m), "upstream: semi-sync ACK for %s:%llu failed: %s", ss->ack_file,
+        ingest_set_error(in, LOG_WARN, mysql_errno(ss->m), "upstream: semi-sync ACK for %s:%llu failed: %s", ss->ack_file,
                   (unsigned long long)ss->ack_pos, mysql_error(ss->m));
         *res = SESS_RETRY;
         return -1;
@@ -228,7 +184,7 @@ static int do_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
         pthread_mutex_unlock(&in->mu);
         return ss->ack_pending ? send_ack_if_durable(in, ss, res) : 0;
     }
-    set_error(in, LOG_ERROR, 0, "store sync failed (%s): %s", store_result_name(r), err);
+    ingest_set_error(in, LOG_ERROR, 0, "store sync failed (%s): %s", store_result_name(r), err);
     *res = r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
     return -1;
 }
@@ -249,7 +205,7 @@ static int maybe_sync(struct ingest *in, struct stream *ss, enum sess_result *re
 
 static enum sess_result store_error(struct ingest *in, enum store_result r, const char *what, const char *err)
 {
-    set_error(in, r == STORE_FATAL ? LOG_ERROR : LOG_WARN, 0, "%s: %s: %s", what, store_result_name(r), err);
+    ingest_set_error(in, r == STORE_FATAL ? LOG_ERROR : LOG_WARN, 0, "%s: %s: %s", what, store_result_name(r), err);
     return r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
 }
 
@@ -263,7 +219,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     char err[512];
     *res = SESS_RETRY;
     if (ev_header_parse(ev, len, &h, &why) != EV_OK || h.event_size != len) {
-        set_error(in, LOG_ERROR, 0, "corrupt event from upstream after %s:%llu: %s (size %u, packet %zu)",
+        ingest_set_error(in, LOG_ERROR, 0, "corrupt event from upstream after %s:%llu: %s (size %u, packet %zu)",
                   ss->file, (unsigned long long)store_write_offset(in->store), why ? why : "size mismatch",
                   h.event_size, len);
         return -1;
@@ -272,11 +228,11 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     if (h.type == EV_FORMAT_DESCRIPTION) {
         struct ev_fde fde;
         if (ev_fde_parse(ev, len, &fde, &why) != EV_OK) {
-            set_error(in, LOG_ERROR, 0, "bad FORMAT_DESCRIPTION from upstream for %s: %s", ss->file, why);
+            ingest_set_error(in, LOG_ERROR, 0, "bad FORMAT_DESCRIPTION from upstream for %s: %s", ss->file, why);
             return -1;
         }
         if (fde.has_checksum_alg && ev_crc32_verify(ev, len) != 0) {
-            set_error(in, LOG_ERROR, 0, "CRC mismatch in FORMAT_DESCRIPTION from upstream for %s", ss->file);
+            ingest_set_error(in, LOG_ERROR, 0, "CRC mismatch in FORMAT_DESCRIPTION from upstream for %s", ss->file);
             return -1;
         }
         ev_fmt_from_fde(&ss->fmt, &fde);
@@ -284,7 +240,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     } else {
         enum ev_checksum_alg alg = ss->seen_fde ? ss->fmt.checksum : ss->wire_alg;
         if (alg == EV_CHECKSUM_CRC32 && ev_crc32_verify(ev, len) != 0) {
-            set_error(in, LOG_ERROR, 0, "CRC mismatch in %s event from upstream at %s:%u (dropped, reconnecting)",
+            ingest_set_error(in, LOG_ERROR, 0, "CRC mismatch in %s event from upstream at %s:%u (dropped, reconnecting)",
                       ev_type_name(h.type), ss->file, h.log_pos);
             return -1;
         }
@@ -297,7 +253,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         struct ev_fmt f = ss->fmt;
         if (!ss->seen_fde) ev_fmt_default(&f, ss->wire_alg);
         if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
-            set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
+            ingest_set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
             return -1;
         }
         memcpy(ss->file, rot.name, rot.name_len);
@@ -306,14 +262,14 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         if (!strcmp(ss->file, store_write_file(in->store))) {
             ss->pending_new_file = 0;
             if (rot.position != store_write_offset(in->store)) {
-                set_error(in, LOG_ERROR, 0, "upstream resumes %s at %llu but binlogd's copy ends at %llu",
+                ingest_set_error(in, LOG_ERROR, 0, "upstream resumes %s at %llu but binlogd's copy ends at %llu",
                           ss->file, (unsigned long long)rot.position,
                           (unsigned long long)store_write_offset(in->store));
                 return -1;
             }
         } else {
             if (rot.position != 4) {
-                set_error(in, LOG_ERROR, 0, "upstream offers %s from position %llu, but binlogd does not have that "
+                ingest_set_error(in, LOG_ERROR, 0, "upstream offers %s from position %llu, but binlogd does not have that "
                           "file; refusing to start a copy mid-file", ss->file, (unsigned long long)rot.position);
                 return -1;
             }
@@ -329,7 +285,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     if (h.type == EV_FORMAT_DESCRIPTION) {
         if (ss->pending_new_file) {
             if (h.log_pos != 4 + len) {
-                set_error(in, LOG_ERROR, 0, "FORMAT_DESCRIPTION for new file %s has log_pos %u, expected %zu",
+                ingest_set_error(in, LOG_ERROR, 0, "FORMAT_DESCRIPTION for new file %s has log_pos %u, expected %zu",
                           ss->file, h.log_pos, 4 + len);
                 return -1;
             }
@@ -339,8 +295,12 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
             ss->pending_new_file = 0;
             ss->streamed = 1;
             log_info(TAG, "mirroring %s", ss->file);
+            if (ss->switching) {
+                ss->switching = 0;
+                ingest_switch_done(in, ss->file);
+            }
         } else if (h.log_pos != 0) {
-            set_error(in, LOG_ERROR, 0, "unexpected FORMAT_DESCRIPTION in the middle of %s", ss->file);
+            ingest_set_error(in, LOG_ERROR, 0, "unexpected FORMAT_DESCRIPTION in the middle of %s", ss->file);
             return -1;
         }
         /* log_pos 0: the FDE re-sent for a mid-file resume; our file already has the original. */
@@ -350,7 +310,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     if ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0) return 0;   /* wire-only (e.g. fake GTID_LIST) */
 
     if (ss->pending_new_file || !store_write_file(in->store)[0]) {
-        set_error(in, LOG_ERROR, 0, "upstream sent %s before the FORMAT_DESCRIPTION of %s", ev_type_name(h.type), ss->file);
+        ingest_set_error(in, LOG_ERROR, 0, "upstream sent %s before the FORMAT_DESCRIPTION of %s", ev_type_name(h.type), ss->file);
         return -1;
     }
     enum store_result r = store_append(in->store, ev, len, err, sizeof(err));
@@ -389,6 +349,30 @@ static int send_dump(struct ingest *in, MYSQL *m, const char *file, uint32_t pos
     return m->methods->db_command(m, COM_BINLOG_DUMP, (const char *)pkt, 10 + fl, 1, NULL);
 }
 
+MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigned *errno_out, char *err,
+                      size_t errlen)
+{
+    *errno_out = 0;
+    MYSQL *m = mysql_init(NULL);
+    if (!m) {
+        snprintf(err, errlen, "mysql_init: out of memory");
+        return NULL;
+    }
+    unsigned int ct = in->o.connect_timeout_s, rt = in->o.net_timeout_s;
+    unsigned long maxp = (unsigned long)in->o.max_packet + 4096;
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rt);
+    mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+    if (!mysql_real_connect(m, up->host, up->user, up->password, NULL, up->port, NULL, 0)) {
+        *errno_out = mysql_errno(m);
+        snprintf(err, errlen, "upstream %s:%u: cannot connect: %s", up->host, up->port, mysql_error(m));
+        mysql_close(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* Connect, prepare the session as a replica does, and dump until something ends it. */
 static enum sess_result session_run(struct ingest *in, int *streamed)
 {
@@ -398,36 +382,37 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
     char val[256], file[EV_MAX_NAME_LEN + 1];
     uint64_t pos = 4;
     int has_row;
+    struct upstream_conf upc;
+    const struct upstream_conf *up = &upc;
+    pthread_mutex_lock(&in->mu);
+    upc = in->up;
+    pthread_mutex_unlock(&in->mu);
 
-    set_state(in, INGEST_CONNECTING);
-    MYSQL *m = mysql_init(NULL);
-    if (!m) { set_error(in, LOG_ERROR, 0, "mysql_init: out of memory"); return SESS_RETRY; }
-    ss.m = m;
-    unsigned int ct = in->o.connect_timeout_s, rt = in->o.net_timeout_s;
-    unsigned long maxp = (unsigned long)in->o.max_packet + 4096;
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rt);
-    mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
-    if (!mysql_real_connect(m, in->host, in->user, in->password, NULL, in->o.port, NULL, 0)) {
-        set_error(in, LOG_WARN, mysql_errno(m), "upstream %s:%u: cannot connect: %s", in->host, in->o.port, mysql_error(m));
-        goto out;
+    ingest_set_state(in, INGEST_CONNECTING);
+    unsigned cerr;
+    char cmsg[512];
+    MYSQL *m = ingest_connect(in, up, &cerr, cmsg, sizeof(cmsg));
+    if (!m) {
+        ingest_set_error(in, LOG_WARN, cerr, "%s", cmsg);
+        *streamed = 0;
+        return SESS_RETRY;
     }
+    ss.m = m;
     pthread_mutex_lock(&in->mu);
     in->sock = (int)mysql_get_socket(m);
-    int stop_now = atomic_load(&in->stopping);
+    int stop_now = atomic_load(&in->stopping) || in->paused;
     pthread_mutex_unlock(&in->mu);
     if (stop_now) { res = SESS_STOP; goto out; }
 
     /* The primary's server_id must differ from ours, as a replica's IO thread insists. */
-    if (query_value(m, "SELECT @@server_id", val, sizeof(val), &has_row) || !has_row) {
-        set_error(in, LOG_WARN, mysql_errno(m), "upstream %s:%u: SELECT @@server_id failed: %s", in->host, in->o.port, mysql_error(m));
+    if (ingest_query_value(m, "SELECT @@server_id", val, sizeof(val), &has_row) || !has_row) {
+        ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream %s:%u: SELECT @@server_id failed: %s", up->host, up->port, mysql_error(m));
         goto out;
     }
     unsigned long up_id = strtoul(val, NULL, 10);
     if (up_id == in->o.server_id) {
-        set_error(in, LOG_ERROR, 0, "upstream %s:%u has server_id %lu, the same as binlogd.server_id; "
-                  "set a unique binlogd.server_id", in->host, in->o.port, up_id);
+        ingest_set_error(in, LOG_ERROR, 0, "upstream %s:%u has server_id %lu, the same as binlogd.server_id; "
+                  "set a unique binlogd.server_id", up->host, up->port, up_id);
         goto out;
     }
     pthread_mutex_lock(&in->mu);
@@ -435,36 +420,44 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
     pthread_mutex_unlock(&in->mu);
 
     /* Ask for events exactly as the primary stores them (its own checksum algorithm). */
-    int e = query_value(m, "SET @master_binlog_checksum= @@global.binlog_checksum", NULL, 0, NULL);
+    int e = ingest_query_value(m, "SET @master_binlog_checksum= @@global.binlog_checksum", NULL, 0, NULL);
     ss.wire_alg = EV_CHECKSUM_OFF;
     if (e == 0) {
-        if (query_value(m, "SELECT @master_binlog_checksum", val, sizeof(val), &has_row) || !has_row) {
-            set_error(in, LOG_WARN, mysql_errno(m), "upstream: SELECT @master_binlog_checksum failed: %s", mysql_error(m));
+        if (ingest_query_value(m, "SELECT @master_binlog_checksum", val, sizeof(val), &has_row) || !has_row) {
+            ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: SELECT @master_binlog_checksum failed: %s", mysql_error(m));
             goto out;
         }
         if (!strcasecmp(val, "CRC32")) ss.wire_alg = EV_CHECKSUM_CRC32;
         else if (strcasecmp(val, "NONE")) {
-            set_error(in, LOG_ERROR, 0, "upstream uses unknown binlog_checksum '%s'", val);
+            ingest_set_error(in, LOG_ERROR, 0, "upstream uses unknown binlog_checksum '%s'", val);
             goto out;
         }
     } else if (e != 1193) {
-        set_error(in, LOG_WARN, (uint32_t)e, "upstream: SET @master_binlog_checksum failed: %s", mysql_error(m));
+        ingest_set_error(in, LOG_WARN, (uint32_t)e, "upstream: SET @master_binlog_checksum failed: %s", mysql_error(m));
         goto out;
     }
     uint64_t hb_ms = in->o.heartbeat_ms ? in->o.heartbeat_ms : (uint64_t)in->o.net_timeout_s * 500;
     char sql[256];
     snprintf(sql, sizeof(sql), "SET @master_heartbeat_period= %llu", (unsigned long long)hb_ms * 1000000ULL);
-    if (query_value(m, sql, NULL, 0, NULL) ||
-        query_value(m, "SET @mariadb_slave_capability= 4", NULL, 0, NULL)) {
-        set_error(in, LOG_WARN, mysql_errno(m), "upstream: session setup failed: %s", mysql_error(m));
+    if (ingest_query_value(m, sql, NULL, 0, NULL) ||
+        ingest_query_value(m, "SET @mariadb_slave_capability= 4", NULL, 0, NULL)) {
+        ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: session setup failed: %s", mysql_error(m));
         goto out;
     }
 
-    if (store_resume_point(in->store, file, sizeof(file), &pos) == -1) {
-        if (in->start_file[0]) {
-            snprintf(file, sizeof(file), "%s", in->start_file);
-        } else if (query_value(m, "SHOW BINARY LOGS", file, sizeof(file), &has_row) || !has_row) {
-            set_error(in, LOG_WARN, mysql_errno(m), "upstream: SHOW BINARY LOGS failed (is log_bin on? does the "
+    struct store_watermark wm;
+    store_watermark_get(in->store, &wm);
+    if (up->switch_pending && wm.file[0]) {
+        /* A new primary: continue only where the continuity rule allows, or not at all. */
+        if (ingest_locate_switch(in, m, up, file, sizeof(file)) == -1) goto out;
+        pos = 4;
+        ss.switching = 1;
+    } else if (store_resume_point(in->store, file, sizeof(file), &pos) == -1) {
+        ss.switching = up->switch_pending;   /* an empty store continues nothing: just record it */
+        if (up->log_file[0]) {
+            snprintf(file, sizeof(file), "%.*s", (int)sizeof(file) - 1, up->log_file);
+        } else if (ingest_query_value(m, "SHOW BINARY LOGS", file, sizeof(file), &has_row) || !has_row) {
+            ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: SHOW BINARY LOGS failed (is log_bin on? does the "
                       "account have BINLOG MONITOR / REPLICATION CLIENT?): %s", mysql_error(m));
             goto out;
         }
@@ -472,21 +465,21 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
     }
     if (pos > UINT32_MAX) {
         /* COM_BINLOG_DUMP carries a 4-byte position: a file/pos resume past 4 GiB is impossible. */
-        set_error(in, LOG_ERROR, 0, "cannot resume %s at %llu: file/position dumps are limited to 4 GiB offsets",
+        ingest_set_error(in, LOG_ERROR, 0, "cannot resume %s at %llu: file/position dumps are limited to 4 GiB offsets",
                   file, (unsigned long long)pos);
         goto out;
     }
     if (in->o.semi_sync) {
         /* As a replica's IO thread does: probe, then ask. No row = the primary has no semi-sync. */
-        if (query_value(m, "SHOW VARIABLES LIKE 'rpl_semi_sync_master_enabled'", NULL, 0, &has_row)) {
-            set_error(in, LOG_WARN, mysql_errno(m), "upstream: semi-sync probe failed: %s", mysql_error(m));
+        if (ingest_query_value(m, "SHOW VARIABLES LIKE 'rpl_semi_sync_master_enabled'", NULL, 0, &has_row)) {
+            ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: semi-sync probe failed: %s", mysql_error(m));
             goto out;
         }
         if (!has_row) {
-            set_error(in, LOG_WARN, 0, "upstream %s:%u does not support semi-sync; replicating asynchronously",
-                      in->host, in->o.port);
-        } else if (query_value(m, "SET @rpl_semi_sync_slave= 1", NULL, 0, NULL)) {
-            set_error(in, LOG_WARN, mysql_errno(m), "upstream: SET @rpl_semi_sync_slave failed: %s", mysql_error(m));
+            ingest_set_error(in, LOG_WARN, 0, "upstream %s:%u does not support semi-sync; replicating asynchronously",
+                      up->host, up->port);
+        } else if (ingest_query_value(m, "SET @rpl_semi_sync_slave= 1", NULL, 0, NULL)) {
+            ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: SET @rpl_semi_sync_slave failed: %s", mysql_error(m));
             goto out;
         } else {
             ss.semi = 1;
@@ -496,17 +489,17 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
     in->st.semi_sync_active = ss.semi;
     pthread_mutex_unlock(&in->mu);
     if (send_register(in, m)) {
-        set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_REGISTER_SLAVE failed: %s", mysql_error(m));
+        ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_REGISTER_SLAVE failed: %s", mysql_error(m));
         goto out;
     }
     if (send_dump(in, m, file, (uint32_t)pos)) {
-        set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_BINLOG_DUMP failed: %s", mysql_error(m));
+        ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_BINLOG_DUMP failed: %s", mysql_error(m));
         goto out;
     }
-    log_info(TAG, "upstream %s:%u (server_id %lu, checksum %s): dumping from %s:%llu", in->host, in->o.port, up_id,
+    log_info(TAG, "upstream %s:%u (server_id %lu, checksum %s): dumping from %s:%llu", up->host, up->port, up_id,
              ss.wire_alg == EV_CHECKSUM_CRC32 ? "CRC32" : "NONE", file, (unsigned long long)pos);
     snprintf(ss.file, sizeof(ss.file), "%s", file);
-    set_state(in, INGEST_STREAMING);
+    ingest_set_state(in, INGEST_STREAMING);
 
     for (;;) {
         /* A sync the policy deferred (burst not over, or sync=interval) must not wait for the
@@ -518,20 +511,23 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
             if (poll(&pfd, 1, (int)wait_ms) == 0 && do_sync(in, &ss, &res) == -1) break;
         }
         unsigned long n = mysql_net_read_packet(m);
-        if (atomic_load(&in->stopping)) { res = SESS_STOP; break; }
+        pthread_mutex_lock(&in->mu);
+        int halt = atomic_load(&in->stopping) || in->paused;   /* ingest_stop / STOP SLAVE cut the link */
+        pthread_mutex_unlock(&in->mu);
+        if (halt) { res = SESS_STOP; break; }
         if (n == packet_error || n == 0) {
             unsigned en = mysql_errno(m);
-            set_error(in, en == 1236 ? LOG_ERROR : LOG_WARN, en, "upstream %s:%u: stream ended: %s%s", in->host,
-                      in->o.port, en ? mysql_error(m) : "empty packet", en == 1236 ? " (will retry)" : "");
+            ingest_set_error(in, en == 1236 ? LOG_ERROR : LOG_WARN, en, "upstream %s:%u: stream ended: %s%s", up->host,
+                      up->port, en ? mysql_error(m) : "empty packet", en == 1236 ? " (will retry)" : "");
             break;
         }
         const uint8_t *p = m->net.read_pos;
         if (p[0] == 0xFE && n < 8) {
-            set_error(in, LOG_WARN, 0, "upstream %s:%u closed the stream (EOF; primary shutting down?)", in->host, in->o.port);
+            ingest_set_error(in, LOG_WARN, 0, "upstream %s:%u closed the stream (EOF; primary shutting down?)", up->host, up->port);
             break;
         }
         if (p[0] != 0x00) {
-            set_error(in, LOG_ERROR, 0, "upstream sent an unexpected packet (first byte 0x%02x, %lu bytes)", p[0], n);
+            ingest_set_error(in, LOG_ERROR, 0, "upstream sent an unexpected packet (first byte 0x%02x, %lu bytes)", p[0], n);
             break;
         }
         size_t hdr = 1;
@@ -539,7 +535,7 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
         if (ss.semi) {
             /* Every packet of a semi-sync stream carries 0xEF <flag>; anything else is corrupt. */
             if (n < 3 || p[1] != 0xEF) {
-                set_error(in, LOG_ERROR, 0, "upstream: missing magic number for semi-sync packet");
+                ingest_set_error(in, LOG_ERROR, 0, "upstream: missing magic number for semi-sync packet");
                 break;
             }
             need_ack = p[2] & 0x01;
@@ -573,36 +569,74 @@ static enum sess_result settle_store(struct ingest *in)
     enum store_result r = store_rollback_partial(in->store, err, sizeof(err));
     if (r == STORE_OK) r = store_sync(in->store, err, sizeof(err));
     if (r == STORE_OK) return SESS_RETRY;
-    set_error(in, LOG_ERROR, 0, "store: %s: %s", store_result_name(r), err);
+    ingest_set_error(in, LOG_ERROR, 0, "store: %s: %s", store_result_name(r), err);
     return r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
+}
+
+/* Park while STOP SLAVE is in effect or no upstream is configured. 1 when stopping. */
+static int wait_while_paused(struct ingest *in)
+{
+    pthread_mutex_lock(&in->mu);
+    int parked = 0;
+    while (!atomic_load(&in->stopping) && (in->paused || !in->up.host[0])) {
+        if (!parked) {
+            in->st.state = INGEST_PAUSED;
+            in->idle = 1;
+            parked = 1;
+            pthread_cond_broadcast(&in->cv);
+        }
+        pthread_cond_wait(&in->cv, &in->mu);
+    }
+    in->idle = 0;
+    if (parked) in->up_since_ms = now_ms();   /* the failover clock starts at START SLAVE */
+    int stop = atomic_load(&in->stopping);
+    pthread_mutex_unlock(&in->mu);
+    return stop;
 }
 
 static void *ingest_main(void *arg)
 {
     struct ingest *in = arg;
     uint32_t delay = in->o.retry_min_ms;
+    pthread_mutex_lock(&in->mu);
+    in->up_since_ms = now_ms();
+    pthread_mutex_unlock(&in->mu);
     for (;;) {
+        if (wait_while_paused(in)) break;
         int streamed = 0;
         enum sess_result r = session_run(in, &streamed);
         if (settle_store(in) == SESS_FATAL) r = SESS_FATAL;
         if (r == SESS_FATAL) {
-            set_state(in, INGEST_FAILED);
+            ingest_set_state(in, INGEST_FAILED);
             log_error(TAG, "storage failed: ingest stopped; binlogd must restart and re-verify the data directory");
             if (in->on_fatal) in->on_fatal(in->fatal_arg);
             return NULL;
         }
-        if (r == SESS_STOP || atomic_load(&in->stopping)) break;
+        if (atomic_load(&in->stopping)) break;
+        pthread_mutex_lock(&in->mu);
+        int paused = in->paused;
+        if (streamed) in->up_since_ms = now_ms();
+        uint64_t down_ms = now_ms() - in->up_since_ms;
+        char host[sizeof(in->up.host)];
+        snprintf(host, sizeof(host), "%s", in->up.host);
+        unsigned port = in->up.port;
+        pthread_mutex_unlock(&in->mu);
+        if (paused) { delay = in->o.retry_min_ms; continue; }
         if (streamed) delay = in->o.retry_min_ms;
+        if (in->candidates && down_ms >= (uint64_t)in->o.failover_after_s * 1000u && ingest_try_candidates(in)) {
+            delay = in->o.retry_min_ms;
+            continue;   /* connect to the new primary at once */
+        }
         pthread_mutex_lock(&in->mu);
         in->st.reconnects++;
         pthread_mutex_unlock(&in->mu);
-        set_state(in, INGEST_BACKOFF);
-        log_info(TAG, "reconnecting to %s:%u in %u ms", in->host, in->o.port, delay);
+        ingest_set_state(in, INGEST_BACKOFF);
+        log_info(TAG, "reconnecting to %s:%u in %u ms", host, port, delay);
         backoff_wait(in, delay);
         if (atomic_load(&in->stopping)) break;
         delay = delay * 2 > in->o.retry_max_ms ? in->o.retry_max_ms : delay * 2;
     }
-    set_state(in, INGEST_STOPPED);
+    ingest_set_state(in, INGEST_STOPPED);
     return NULL;
 }
 
@@ -631,10 +665,7 @@ void ingest_free(struct ingest *in)
 {
     if (!in) return;
     ingest_stop(in);
-    free(in->host);
-    free(in->user);
-    free(in->password);
-    free(in->start_file);
+    free(in->candidates);
     pthread_mutex_destroy(&in->mu);
     pthread_cond_destroy(&in->cv);
     free(in);
@@ -644,5 +675,64 @@ void ingest_status_get(struct ingest *in, struct ingest_status *st)
 {
     pthread_mutex_lock(&in->mu);
     *st = in->st;
+    pthread_mutex_unlock(&in->mu);
+}
+
+int ingest_pause(struct ingest *in)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 30;
+    pthread_mutex_lock(&in->mu);
+    in->paused = 1;
+    if (in->sock >= 0) shutdown(in->sock, SHUT_RDWR);   /* end a blocking read at once */
+    pthread_cond_broadcast(&in->cv);
+    int rc = 0;
+    while (in->started && !in->idle && !atomic_load(&in->stopping) && in->st.state != INGEST_FAILED)
+        if (pthread_cond_timedwait(&in->cv, &in->mu, &ts) == ETIMEDOUT) { rc = -1; break; }
+    pthread_mutex_unlock(&in->mu);
+    return rc;
+}
+
+int ingest_resume(struct ingest *in)
+{
+    pthread_mutex_lock(&in->mu);
+    int rc = in->up.host[0] ? 0 : -1;
+    if (rc == 0) {
+        in->paused = 0;
+        pthread_cond_broadcast(&in->cv);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return rc;
+}
+
+int ingest_paused(struct ingest *in)
+{
+    pthread_mutex_lock(&in->mu);
+    int p = in->paused || !in->up.host[0];
+    pthread_mutex_unlock(&in->mu);
+    return p;
+}
+
+int ingest_set_conf(struct ingest *in, const struct upstream_conf *c, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&in->mu);
+    int rc = -1;
+    if (in->started && !in->idle && in->up.host[0]) {
+        snprintf(err, errlen, "the upstream session is running");
+    } else if (upstream_conf_save(store_dir_fd(in->store), c, err, errlen) == 0) {
+        in->up = *c;
+        in->st.last_error[0] = 0;
+        in->st.last_errno = 0;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&in->mu);
+    return rc;
+}
+
+void ingest_get_conf(struct ingest *in, struct upstream_conf *c)
+{
+    pthread_mutex_lock(&in->mu);
+    *c = in->up;
     pthread_mutex_unlock(&in->mu);
 }

@@ -7,15 +7,17 @@
 #ifndef BINLOGD_SERVER_INGEST_H
 #define BINLOGD_SERVER_INGEST_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include "server/upstream_conf.h"
 #include "storage/store.h"
 
 struct ingest_opts {
-    const char *host;
-    uint16_t port;
-    const char *user;
-    const char *password;
-    const char *start_file;          /* first file when the store is empty; NULL/"" = oldest */
+    /* Where to replicate from: host "" = nowhere yet (CHANGE MASTER + START SLAVE later).
+     * log_file is the first file when the store is empty ("" = the primary's oldest). */
+    struct upstream_conf up;
+    const char *candidates;          /* "host:port,..." for automatic failover; NULL/"" = off */
+    uint32_t failover_after_s;       /* upstream gone this long -> look for a candidate */
     uint32_t server_id;              /* ours */
     uint32_t connect_timeout_s;
     uint32_t net_timeout_s;          /* read timeout; heartbeats keep an idle link under it */
@@ -29,7 +31,8 @@ struct ingest_opts {
 };
 
 enum ingest_state {
-    INGEST_IDLE = 0, INGEST_CONNECTING, INGEST_STREAMING, INGEST_BACKOFF, INGEST_STOPPED, INGEST_FAILED
+    INGEST_IDLE = 0, INGEST_CONNECTING, INGEST_STREAMING, INGEST_BACKOFF, INGEST_STOPPED, INGEST_FAILED,
+    INGEST_PAUSED                    /* STOP SLAVE, or no upstream configured */
 };
 
 struct ingest_status {
@@ -60,6 +63,20 @@ void ingest_stop(struct ingest *in);
 
 /* Free (stops first if needed). */
 void ingest_free(struct ingest *in);
+
+/* STOP SLAVE: end the upstream session (the partial transaction is rolled back, the rest made
+ * durable) and wait until the thread is idle. 0, or -1 if it did not settle within 30 s.
+ * Loop thread (any thread but the ingest thread). */
+int ingest_pause(struct ingest *in);
+/* START SLAVE. 0, or -1 when no upstream host is configured. */
+int ingest_resume(struct ingest *in);
+/* 1 while STOP SLAVE is in effect (or no host is configured). */
+int ingest_paused(struct ingest *in);
+
+/* CHANGE MASTER: replace the upstream settings (only while paused: else -1 with err). They
+ * are stored in the data directory first (atomic replace), so they survive a restart. */
+int ingest_set_conf(struct ingest *in, const struct upstream_conf *c, char *err, size_t errlen);
+void ingest_get_conf(struct ingest *in, struct upstream_conf *c);
 
 /* Snapshot of the session state for status output. Any thread. */
 void ingest_status_get(struct ingest *in, struct ingest_status *st);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -20,6 +21,7 @@
 
 #include "conf/config.h"
 #include "server/ingest.h"
+#include "server/upstream_conf.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/verify.h"
@@ -35,7 +37,7 @@ struct app {
     struct store *store;
     struct ingest *ingest;
     struct server *server;
-    struct event *ev_term, *ev_int, *ev_fatal;
+    struct event *ev_term, *ev_int, *ev_fatal, *ev_powerloss;
     atomic_int exit_code;
 };
 
@@ -125,6 +127,19 @@ static void on_fatal_event(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(app->base);
 }
 
+/* SIGUSR2 with BINLOGD_FSIO_POWERLOSS=1: the power fails now. Whatever was not synced is
+ * gone and the process dies at once, as the machine would (tests only). */
+static void on_powerloss(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig; (void)what; (void)arg;
+    struct fsio_powerloss_report r;
+    fsio_powerloss_cut(&r);
+    log_warn(TAG, "simulated power loss: %u file(s) cut back to their synced bytes (%llu bytes dropped, %llu "
+             "restored), %u directory entries undone, %u bookkeeping errors; exiting with status 9", r.files,
+             (unsigned long long)r.bytes_dropped, (unsigned long long)r.bytes_restored, r.entries_undone, r.errors);
+    _exit(9);
+}
+
 /* Called on the ingest thread: hand the decision to the loop thread. */
 static void ingest_fatal(void *arg)
 {
@@ -178,6 +193,11 @@ int main(int argc, char **argv)
         }
         log_warn(TAG, "fault injection armed: %s", faults);
     }
+    const char *powerloss = getenv("BINLOGD_FSIO_POWERLOSS");
+    if (powerloss && !strcmp(powerloss, "1")) {
+        fsio_powerloss_enable();
+        log_warn(TAG, "power-loss simulation armed: SIGUSR2 drops everything not synced and exits with status 9");
+    }
     struct store_watermark wm;
     store_watermark_get(app.store, &wm);
     if (wm.file[0]) log_info(TAG, "recovered: committed position %s:%llu", wm.file, (unsigned long long)wm.offset);
@@ -195,6 +215,11 @@ int main(int argc, char **argv)
         log_error(TAG, "cannot install signal handlers");
         return 1;
     }
+    if (fsio_powerloss_enabled() && (!(app.ev_powerloss = evsignal_new(app.base, SIGUSR2, on_powerloss, &app)) ||
+                                     event_add(app.ev_powerloss, NULL))) {
+        log_error(TAG, "cannot install the SIGUSR2 handler");
+        return 1;
+    }
     if (mysql_library_init(0, NULL, NULL)) {
         log_error(TAG, "cannot initialise the MySQL client library");
         return 1;
@@ -207,27 +232,40 @@ int main(int argc, char **argv)
     }
     store_set_notify(app.store, server_notify_watermark, app.server);
 
-    if (app.cfg.up_host[0]) {
-        struct ingest_opts io = {
-            .host = app.cfg.up_host, .port = app.cfg.up_port, .user = app.cfg.up_user,
-            .password = app.cfg.up_password, .start_file = app.cfg.up_start_file,
-            .server_id = app.cfg.server_id, .connect_timeout_s = app.cfg.up_connect_timeout,
-            .net_timeout_s = app.cfg.up_net_timeout, .heartbeat_ms = app.cfg.up_heartbeat_ms,
-            .retry_min_ms = app.cfg.up_retry_min_ms, .retry_max_ms = app.cfg.up_retry_max_ms,
-            .max_packet = app.cfg.up_max_packet, .group_commit_max_ms = app.cfg.group_commit_max_ms,
-            .group_commit_max_bytes = app.cfg.group_commit_max_bytes,
-            .sync_interval_ms = app.cfg.sync == CONFIG_SYNC_INTERVAL ? app.cfg.sync_interval_ms : 0,
-            .semi_sync = app.cfg.up_semi_sync,
-        };
-        app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
-        server_set_ingest(app.server, app.ingest);
-        if (!app.ingest || ingest_start(app.ingest) == -1) {
-            log_error(TAG, "cannot start the ingest thread");
-            return 1;
-        }
-    } else {
-        log_info(TAG, "no upstream.host: serving the stored files only");
+    /* The ingest thread always runs: with no upstream it idles until CHANGE MASTER + START
+     * SLAVE. Settings stored by CHANGE MASTER override the configuration file's. */
+    struct ingest_opts io = {
+        .server_id = app.cfg.server_id, .connect_timeout_s = app.cfg.up_connect_timeout,
+        .net_timeout_s = app.cfg.up_net_timeout, .heartbeat_ms = app.cfg.up_heartbeat_ms,
+        .retry_min_ms = app.cfg.up_retry_min_ms, .retry_max_ms = app.cfg.up_retry_max_ms,
+        .max_packet = app.cfg.up_max_packet, .group_commit_max_ms = app.cfg.group_commit_max_ms,
+        .group_commit_max_bytes = app.cfg.group_commit_max_bytes,
+        .sync_interval_ms = app.cfg.sync == CONFIG_SYNC_INTERVAL ? app.cfg.sync_interval_ms : 0,
+        .semi_sync = app.cfg.up_semi_sync,
+        .candidates = app.cfg.up_candidates, .failover_after_s = app.cfg.up_failover_after,
+    };
+    snprintf(io.up.host, sizeof(io.up.host), "%s", app.cfg.up_host);
+    io.up.port = app.cfg.up_port;
+    snprintf(io.up.user, sizeof(io.up.user), "%s", app.cfg.up_user);
+    snprintf(io.up.password, sizeof(io.up.password), "%s", app.cfg.up_password);
+    snprintf(io.up.log_file, sizeof(io.up.log_file), "%s", app.cfg.up_start_file);
+    io.up.use_gtid = app.cfg.up_use_gtid;
+    int lr = upstream_conf_load(store_dir_fd(app.store), &io.up, err, sizeof(err));
+    if (lr == -1) {
+        log_error(TAG, "%s/%s", app.cfg.data_dir, err);
+        return 1;
     }
+    if (lr == 0)
+        log_info(TAG, "upstream settings from %s/%s (set by CHANGE MASTER): %s:%u%s", app.cfg.data_dir,
+                 UPSTREAM_CONF_FILE, io.up.host[0] ? io.up.host : "(none)", io.up.port,
+                 io.up.switch_pending ? " (switch pending: continuity not yet checked)" : "");
+    app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
+    server_set_ingest(app.server, app.ingest);
+    if (!app.ingest || ingest_start(app.ingest) == -1) {
+        log_error(TAG, "cannot start the ingest thread");
+        return 1;
+    }
+    if (!io.up.host[0]) log_info(TAG, "no upstream.host: serving the stored files only");
 
     event_base_dispatch(app.base);
 
@@ -240,6 +278,7 @@ int main(int argc, char **argv)
     event_free(app.ev_term);
     event_free(app.ev_int);
     event_free(app.ev_fatal);
+    if (app.ev_powerloss) event_free(app.ev_powerloss);
     event_base_free(app.base);
     mysql_library_end();
     int code = atomic_load(&app.exit_code);

@@ -341,9 +341,23 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
         s->rep.server_id = d.server_id;
         server_kill_dumps_with_server_id(s->srv, s, d.server_id);
     }
+    /* MASTER_USE_GTID replicas: @slave_connect_state decides the start; file and position
+     * of the request are ignored, as by mariadbd. */
+    struct gtid_start *gs = NULL;
+    const char *scs = session_var_get(s, "slave_connect_state");
+    if (scs) {
+        const char *sm = session_var_get(s, "slave_gtid_strict_mode"), *ig = session_var_get(s, "slave_gtid_ignore_duplicates");
+        gs = dump_gtid_resolve(st, scs, sm && atoi(sm) != 0, ig && atoi(ig) != 0, file, sizeof(file), &e);
+        if (!gs) {
+            log_info(TAG, "connection %u: GTID dump from '%.200s' refused: %s", s->id, scs, e.msg);
+            session_send_myerr(s, &e);
+            return;
+        }
+        d.pos = BINLOG_MAGIC_LEN;
+    }
     enum cursor_open_error oe;
     char err[512];
-    s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, &oe, err, sizeof(err));
+    s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, gs, &oe, err, sizeof(err));
     if (!s->dump) {
         if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH)
             myerr_binlog_impossible_position(&e, file, d.pos);
@@ -356,9 +370,9 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
         session_send_myerr(s, &e);
         return;
     }
-    log_info(TAG, "connection %u from %s: binlog dump for server_id %u from %s:%llu%s%s", s->id, s->peer, d.server_id,
-             file[0] ? file : "(first)", (unsigned long long)d.pos, o.nonblock ? " (non-blocking)" : "",
-             o.semi_sync ? " (semi-sync)" : "");
+    log_info(TAG, "connection %u from %s: binlog dump for server_id %u from %s:%llu%s%s%s%.200s", s->id, s->peer,
+             d.server_id, file[0] ? file : "(first)", (unsigned long long)d.pos, o.nonblock ? " (non-blocking)" : "",
+             o.semi_sync ? " (semi-sync)" : "", scs ? " GTID " : "", scs ? scs : "");
     s->state = SESSION_DUMP;
     bbuf_free(&s->out);   /* the dump writes straight into the socket buffer */
     const char *hbs = session_var_get(s, "master_heartbeat_period");

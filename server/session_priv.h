@@ -1,6 +1,6 @@
 /*
  * session_priv.h - the session struct and the reply helpers the statement executor
- * (sql.c) uses. Only session.c and sql.c include this.
+ * (sql.c) and the admin statements (admin.c) use. Only those files include this.
  */
 #ifndef BINLOGD_SERVER_SESSION_PRIV_H
 #define BINLOGD_SERVER_SESSION_PRIV_H

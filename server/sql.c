@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "protocol/query.h"
+#include "server/admin.h"
 #include "server/ingest.h"
 #include "server/server.h"
 #include "server/session_priv.h"
@@ -268,34 +269,6 @@ static void do_show_slave_hosts(struct session *s)
     free(r);
 }
 
-static void do_show_slave_status(struct session *s)
-{
-    static const char *names[] = {"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File",
-                                  "Read_Master_Log_Pos", "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Errno",
-                                  "Last_IO_Error", "Master_Server_Id", "Binlogd_Events", "Binlogd_Bytes",
-                                  "Binlogd_Reconnects"};
-    const struct config *cfg = server_config(s->srv);
-    struct ingest *in = server_ingest(s->srv);
-    if (!in) {
-        session_send_rows(s, names, 14, NULL, 0);
-        return;
-    }
-    struct ingest_status st;
-    ingest_status_get(in, &st);
-    char port[8], pos[24], eno[16], sid[16], ev[24], by[24], rc[24];
-    snprintf(port, sizeof(port), "%u", cfg->up_port);
-    snprintf(pos, sizeof(pos), "%" PRIu64, st.upstream_pos);
-    snprintf(eno, sizeof(eno), "%u", st.last_errno);
-    snprintf(sid, sizeof(sid), "%u", st.upstream_server_id);
-    snprintf(ev, sizeof(ev), "%" PRIu64, st.events);
-    snprintf(by, sizeof(by), "%" PRIu64, st.bytes);
-    snprintf(rc, sizeof(rc), "%" PRIu64, st.reconnects);
-    const char *running = st.state == INGEST_STREAMING ? "Yes" : st.state == INGEST_CONNECTING ? "Connecting" : "No";
-    const char *cells[] = {ingest_state_name(st.state), cfg->up_host, cfg->up_user, port, st.upstream_file, pos,
-                           running, "No", eno, st.last_error, sid, ev, by, rc};
-    session_send_rows(s, names, 14, cells, 1);
-}
-
 static void do_kill(struct session *s, const struct query *q)
 {
     struct session *t = q->id <= UINT32_MAX ? server_find_session(s->srv, (uint32_t)q->id) : NULL;
@@ -344,16 +317,16 @@ void sql_execute(struct session *s, const char *sql, size_t len)
     case QUERY_SHOW_MASTER_STATUS: do_show_master_status(s); break;
     case QUERY_SHOW_BINARY_LOGS: do_show_binary_logs(s); break;
     case QUERY_SHOW_SLAVE_HOSTS: do_show_slave_hosts(s); break;
-    case QUERY_SHOW_SLAVE_STATUS: do_show_slave_status(s); break;
+    case QUERY_SHOW_SLAVE_STATUS: admin_show_slave_status(s); break;
     case QUERY_SHOW_WARNINGS: {
         static const char *names[] = {"Level", "Code", "Message"};
         session_send_rows(s, names, 3, NULL, 0);
         break;
     }
     case QUERY_KILL: do_kill(s, q); break;
-    case QUERY_START_SLAVE: not_yet(s, "START SLAVE on binlogd"); break;
-    case QUERY_STOP_SLAVE: not_yet(s, "STOP SLAVE on binlogd"); break;
-    case QUERY_CHANGE_MASTER: not_yet(s, "CHANGE MASTER on binlogd"); break;
+    case QUERY_START_SLAVE: admin_start_slave(s, q); break;
+    case QUERY_STOP_SLAVE: admin_stop_slave(s, q); break;
+    case QUERY_CHANGE_MASTER: admin_change_master(s, q); break;
     case QUERY_PURGE_BINARY_LOGS: not_yet(s, "PURGE BINARY LOGS on binlogd"); break;
     case QUERY_FLUSH: session_send_ok(s); break;
     case QUERY_EMPTY: session_send_err(s, 1065, "Query was empty"); break;

@@ -13,11 +13,14 @@
 #include <strings.h>
 
 #include "conf/config.h"
+#include "protocol/gtid.h"
+#include "protocol/gtid_track.h"
 #include "server/server.h"
 #include "storage/cursor.h"
 #include "storage/store.h"
 
-enum sv_kind { SV_CONST, SV_SERVER_ID, SV_SERVER_UUID, SV_VERSION, SV_CHECKSUM, SV_PORT, SV_HOSTNAME };
+enum sv_kind { SV_CONST, SV_SERVER_ID, SV_SERVER_UUID, SV_VERSION, SV_CHECKSUM, SV_PORT, SV_HOSTNAME, SV_GTID_POS,
+               SV_GTID_STATE, SV_GTID_EXECUTED, SV_GTID_MODE };
 
 struct sv { const char *name; enum sv_kind kind; const char *value; };
 
@@ -35,8 +38,12 @@ static const struct sv vars[] = {
     {"character_set_server", SV_CONST, "utf8mb4"},
     {"collation_connection", SV_CONST, "utf8mb4_general_ci"},
     {"collation_server", SV_CONST, "utf8mb4_general_ci"},
+    {"gtid_binlog_pos", SV_GTID_POS, NULL},
+    {"gtid_binlog_state", SV_GTID_STATE, NULL},
+    {"gtid_current_pos", SV_GTID_POS, NULL},
     {"gtid_domain_id", SV_CONST, "0"},
-    {"gtid_mode", SV_CONST, "OFF"},
+    {"gtid_executed", SV_GTID_EXECUTED, NULL},
+    {"gtid_mode", SV_GTID_MODE, NULL},
     {"gtid_strict_mode", SV_CONST, "OFF"},
     {"hostname", SV_HOSTNAME, NULL},
     {"interactive_timeout", SV_CONST, "28800"},
@@ -81,6 +88,35 @@ static const char *stored_checksum(struct server *srv)
     return alg;
 }
 
+/* GTID variables, from what the newest stored file ends with. */
+static void gtid_value(struct server *srv, enum sv_kind k, char *buf, size_t cap)
+{
+    struct store_gtid_file *v;
+    size_t n;
+    buf[0] = 0;
+    if (store_gtid_files(server_store(srv), &v, &n) == -1) return;
+    const struct store_gtid_file *last = n ? &v[n - 1] : NULL;
+    int maria = last && last->known && last->flavor == GTID_TRACK_MARIA;
+    int mysql = last && last->known && last->flavor == GTID_TRACK_MYSQL;
+    if (k == SV_GTID_MODE) {
+        /* What the files say: a MySQL history with GTIDs was written with GTID_MODE=ON. */
+        snprintf(buf, cap, "%s", mysql && last->end[0] ? "ON" : "OFF");
+    } else if (k == SV_GTID_EXECUTED) {
+        if (mysql) snprintf(buf, cap, "%s", last->end);
+    } else if (maria && k == SV_GTID_STATE) {
+        snprintf(buf, cap, "%s", last->end);
+    } else if (maria) {
+        struct gtid_blist l;
+        struct gtid_maria_state st;
+        const char *why;
+        gtid_blist_init(&l);
+        if (gtid_blist_parse(&l, last->end, strlen(last->end), &why) == 0 && gtid_blist_to_state(&l, &st) == 0)
+            gtid_maria_state_format(&st, buf, cap);
+        gtid_blist_free(&l);
+    }
+    store_gtid_files_free(v, n);
+}
+
 static void value_of(struct server *srv, const struct sv *v, char *buf, size_t cap)
 {
     const struct config *cfg = server_config(srv);
@@ -95,6 +131,7 @@ static void value_of(struct server *srv, const struct sv *v, char *buf, size_t c
     case SV_CHECKSUM: snprintf(buf, cap, "%s", stored_checksum(srv)); break;
     case SV_PORT: snprintf(buf, cap, "%u", cfg->listen_port); break;
     case SV_HOSTNAME: snprintf(buf, cap, "%s", cfg->listen_host[0] ? cfg->listen_host : "localhost"); break;
+    case SV_GTID_POS: case SV_GTID_STATE: case SV_GTID_EXECUTED: case SV_GTID_MODE: gtid_value(srv, v->kind, buf, cap); break;
     }
 }
 

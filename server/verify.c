@@ -100,12 +100,18 @@ int verify_data_dir(const char *dir, FILE *out)
             close(fd);
             continue;
         }
+        /* Damage with intact events after it is not a torn tail: recovery refuses such a file. */
+        uint64_t intact = 0;
+        int mid = sc.problem[0] && binlog_file_find_intact(fd, &sc, &intact) == 1;
         close(fd);
         total_bytes += sc.file_size;
         total_events += sc.events;
         int file_bad = 0;
         if (sc.problem[0]) {
-            fprintf(out, "ERROR %s:%llu: %s\n", name, (unsigned long long)sc.problem_offset, sc.problem);
+            fprintf(out, "ERROR %s:%llu: %s", name, (unsigned long long)sc.problem_offset, sc.problem);
+            if (mid) fprintf(out, " (an intact event follows at %llu: damage inside the file, not a torn tail)",
+                             (unsigned long long)intact);
+            fputc('\n', out);
             file_bad = 1;
         } else if (sc.safe_end != sc.file_size) {
             fprintf(out, "ERROR %s:%llu: incomplete transaction at the end of the file (%llu bytes)\n", name,

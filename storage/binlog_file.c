@@ -269,6 +269,46 @@ io:
     return -1;
 }
 
+/* An event at off that is consistent with its own position: sane header, fits, log_pos. */
+static int plausible_at(struct rdbuf *r, uint64_t off, struct ev_header *h)
+{
+    const uint8_t *p;
+    if (r->fsize - off < EV_HEADER_LEN || rd_need(r, off, EV_HEADER_LEN, &p) == -1) return 0;
+    /* Cheap filter first: most offsets fail here, so a long damaged stretch scans fast. */
+    uint32_t size = wire_u32(p + 9), log_pos = wire_u32(p + 13);
+    if (p[4] == 0 || size < EV_HEADER_LEN || size > r->fsize - off || log_pos != (uint32_t)(off + size)) return 0;
+    return ev_header_parse(p, EV_HEADER_LEN, h, NULL) == EV_OK;
+}
+
+int binlog_file_find_intact(int fd, const struct binlog_scan *sc, uint64_t *at)
+{
+    struct rdbuf r = {.fd = fd, .fsize = sc->file_size, .cap = SCAN_BUF};
+    if (sc->events_end >= sc->file_size) return 0;
+    if (!(r.buf = malloc(r.cap))) return -1;
+    int found = 0;
+    errno = 0;
+    for (uint64_t off = sc->events_end + 1; !found && off + EV_HEADER_LEN <= r.fsize; off++) {
+        struct ev_header h;
+        const uint8_t *p;
+        if (!plausible_at(&r, off, &h)) {
+            if (errno) break;
+            continue;
+        }
+        if (sc->fmt.checksum == EV_CHECKSUM_CRC32) {
+            if (rd_need(&r, off, h.event_size, &p) == -1) break;
+            found = ev_crc32_verify(p, h.event_size) == 0;
+        } else {
+            struct ev_header next;
+            found = off + h.event_size == r.fsize || plausible_at(&r, off + h.event_size, &next);
+        }
+        if (found) *at = off;
+    }
+    int e = errno;
+    free(r.buf);
+    errno = e;
+    return found ? 1 : e ? -1 : 0;
+}
+
 static int scan_init(int fd, const char *name, struct binlog_scan *out, struct rdbuf *r, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));

@@ -71,6 +71,15 @@ typedef void (*binlog_scan_cb)(void *arg, const uint8_t *ev, size_t len, uint64_
 int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
                         char *err, size_t errlen);
 
+/* After a scan that stopped at damage (sc->events_end < sc->file_size), look for an intact
+ * event further on: one whose header parses, that fits in the file, whose log_pos equals its
+ * own end (so it sits exactly where it was written) and whose CRC32 matches (in a file
+ * without checksums: that also ends at the end of the file or is followed by another such
+ * header). A torn tail left by a crash has none; damage in the middle of durable data does.
+ * Returns 1 with *at (the first such offset), 0 when there is none, -1 with errno on a read
+ * error. Reads every byte from the damage to the end. */
+int binlog_file_find_intact(int fd, const struct binlog_scan *sc, uint64_t *at);
+
 /* Continue a scan from a known boundary: `start` must be an event boundary outside any
  * group, fmt/fde_len describe the file's FDE. Used by binlog_file_scan, and directly by
  * tests to check 64-bit offsets on sparse files without writing gigabytes. */

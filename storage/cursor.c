@@ -2,7 +2,9 @@
  * cursor.c - see cursor.h.
  *
  * The committed end of the current file is cached in `limit` and refreshed from the store
- * only when the cursor reaches it, so streaming a backlog costs no lock per event.
+ * only when the cursor reaches it, so streaming a backlog costs no lock per event. The
+ * verified horizon is cached the same way: read and pushed once per VERIFY_BATCH bytes
+ * checked, and when the cursor leaves the file or goes idle.
  */
 #include "storage/cursor.h"
 
@@ -13,10 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "protocol/checksum.h"
 #include "protocol/wire.h"
 #include "storage/index.h"
 
 #define CURSOR_WIN 16384   /* read-ahead window; freed when the reader goes idle */
+#define VERIFY_BATCH (256 * 1024)   /* checked bytes between two visits to the shared horizon */
+#define VERIFY_CHUNK (64 * 1024)    /* CRC of events outside the window is computed in pieces */
+#define FDE_MAX 4096
 
 struct cursor {
     struct store *store;
@@ -27,6 +33,13 @@ struct cursor {
     uint8_t *win;          /* read-ahead window [win_off, win_off + win_len) of the file */
     uint64_t win_off;
     size_t win_len;
+    uint64_t verified;     /* [0, verified) of the current file is known good */
+    uint64_t shared;       /* what the store's horizon was at our last visit */
+    uint64_t next_visit;   /* visit the store's horizon again when checking an event from here */
+    int crc;               /* the current file's events carry CRC32: 1, 0, -1 not known yet */
+    uint8_t *chunk;        /* scratch for CRCs of events outside the window */
+    enum cursor_fault fault;
+    uint64_t fault_at, fault_upto;
 };
 
 const char *cursor_open_error_name(enum cursor_open_error e)
@@ -53,8 +66,32 @@ struct cursor *cursor_new(struct store *s)
     return c;
 }
 
+static void set_fault(struct cursor *c, enum cursor_fault f, uint64_t at, uint64_t upto)
+{
+    c->fault = f;
+    c->fault_at = at;
+    c->fault_upto = upto;
+}
+
+enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *upto)
+{
+    if (at) *at = c->fault_at;
+    if (upto) *upto = c->fault_upto;
+    return c->fault;
+}
+
+/* Push our horizon to the store and take a further one if another reader got there first. */
+static void visit_horizon(struct cursor *c)
+{
+    if (c->fd < 0) return;
+    uint64_t h = store_file_mark_verified(c->store, c->name, c->verified);
+    if (h > c->verified) c->verified = h;
+    c->shared = c->verified;
+}
+
 static void close_file(struct cursor *c)
 {
+    if (c->fd >= 0 && c->verified > c->shared) visit_horizon(c);
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
     c->win_len = 0;
@@ -65,14 +102,18 @@ void cursor_free(struct cursor *c)
     if (!c) return;
     close_file(c);
     free(c->win);
+    free(c->chunk);
     free(c);
 }
 
 void cursor_idle(struct cursor *c)
 {
+    if (c->verified > c->shared) visit_horizon(c);
     free(c->win);
     c->win = NULL;
     c->win_len = 0;
+    free(c->chunk);
+    c->chunk = NULL;
 }
 
 const char *cursor_file(const struct cursor *c) { return c->name; }
@@ -124,6 +165,7 @@ static int refresh_limit(struct cursor *c)
     struct store_file_info fi;
     if (store_file_lookup(c->store, c->name, &fi) == -1) return -1;
     c->limit = fi.size;
+    if (fi.verified > c->verified) c->verified = c->shared = fi.verified;
     return 0;
 }
 
@@ -144,6 +186,9 @@ static enum cursor_open_error open_file(struct cursor *c, const char *name, char
     snprintf(c->name, sizeof(c->name), "%s", name);
     c->limit = fi.size;
     c->pos = BINLOG_MAGIC_LEN;
+    c->verified = c->shared = fi.verified;
+    c->next_visit = 0;
+    c->crc = -1;
     return CURSOR_OPEN_OK;
 }
 
@@ -152,22 +197,28 @@ static int check_event(struct cursor *c, struct ev_header *h, char *err, size_t 
 {
     uint8_t hdr[EV_HEADER_LEN];
     const char *why = NULL;
-    if (read_header(c, c->pos, hdr, err, errlen) == -1) return -1;
+    if (read_header(c, c->pos, hdr, err, errlen) == -1) {
+        set_fault(c, CURSOR_FAULT_IO, c->pos, c->pos);
+        return -1;
+    }
+    set_fault(c, CURSOR_FAULT_BOGUS, c->pos, c->pos + EV_HEADER_LEN);
     if (ev_header_parse(hdr, sizeof(hdr), h, &why) != EV_OK) {
         snprintf(err, errlen, "%s:%llu: bad event header: %s", c->name, (unsigned long long)c->pos, why ? why : "?");
         return -1;
     }
     if (c->pos + h->event_size > c->limit) {
-        snprintf(err, errlen, "%s:%llu: event of %u bytes runs past the committed end %llu", c->name,
-                 (unsigned long long)c->pos, h->event_size, (unsigned long long)c->limit);
+        snprintf(err, errlen, "%s:%llu: %s event of %u bytes runs past the committed end %llu", c->name,
+                 (unsigned long long)c->pos, ev_type_name(h->type), h->event_size, (unsigned long long)c->limit);
         return -1;
     }
     /* log_pos is 32 bits on disk: in files over 4 GiB it wraps, so compare modulo 2^32. */
     if (h->log_pos != (uint32_t)(c->pos + h->event_size)) {
-        snprintf(err, errlen, "%s:%llu: log_pos %u does not continue the file (expected %llu)", c->name,
-                 (unsigned long long)c->pos, h->log_pos, (unsigned long long)(c->pos + h->event_size));
+        snprintf(err, errlen, "%s:%llu: %s event with log_pos %u does not continue the file (expected %llu)",
+                 c->name, (unsigned long long)c->pos, ev_type_name(h->type), h->log_pos,
+                 (unsigned long long)(c->pos + h->event_size));
         return -1;
     }
+    set_fault(c, CURSOR_FAULT_NONE, 0, 0);
     return 0;
 }
 
@@ -218,8 +269,11 @@ size_t cursor_read_fde(struct cursor *c, uint8_t *buf, size_t cap, char *err, si
 {
     uint8_t hdr[EV_HEADER_LEN];
     struct ev_header h;
+    struct ev_fde f;
     const char *why = NULL;
+    set_fault(c, CURSOR_FAULT_IO, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN);
     if (cursor_pread(c, hdr, sizeof(hdr), BINLOG_MAGIC_LEN, err, errlen) == -1) return 0;
+    set_fault(c, CURSOR_FAULT_BOGUS, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + EV_HEADER_LEN);
     if (ev_header_parse(hdr, sizeof(hdr), &h, &why) != EV_OK || h.type != EV_FORMAT_DESCRIPTION) {
         snprintf(err, errlen, "%s:4: no FORMAT_DESCRIPTION event", c->name);
         return 0;
@@ -228,12 +282,92 @@ size_t cursor_read_fde(struct cursor *c, uint8_t *buf, size_t cap, char *err, si
         snprintf(err, errlen, "%s:4: FORMAT_DESCRIPTION of %u bytes is too large", c->name, h.event_size);
         return 0;
     }
+    set_fault(c, CURSOR_FAULT_IO, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + EV_HEADER_LEN);
     if (cursor_pread(c, buf, h.event_size, BINLOG_MAGIC_LEN, err, errlen) == -1) return 0;
+    set_fault(c, CURSOR_FAULT_BOGUS, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + (uint64_t)h.event_size);
+    if (ev_fde_parse(buf, h.event_size, &f, &why) != EV_OK) {
+        snprintf(err, errlen, "%s:4: bad FORMAT_DESCRIPTION: %s", c->name, why ? why : "?");
+        return 0;
+    }
+    /* The FDE's CRC is computed with IN_USE clear (checksum.c), so an open file passes too. */
+    if (f.has_checksum_alg && ev_crc32_verify(buf, h.event_size) != 0) {
+        snprintf(err, errlen, "%s:4: CRC32 mismatch in FORMAT_DESCRIPTION event of %u bytes (not sent)", c->name,
+                 h.event_size);
+        set_fault(c, CURSOR_FAULT_CHECKSUM, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + (uint64_t)h.event_size);
+        return 0;
+    }
+    c->crc = f.has_checksum_alg && f.checksum == EV_CHECKSUM_CRC32;
+    /* The horizon starts after a good FDE (the magic is never sent): readers that hop into an
+     * old file step over its FDE without handing it out, and must still move the horizon. */
+    if (c->verified < BINLOG_MAGIC_LEN + (uint64_t)h.event_size) c->verified = BINLOG_MAGIC_LEN + h.event_size;
+    set_fault(c, CURSOR_FAULT_NONE, 0, 0);
     return h.event_size;
+}
+
+/* CRC32 of the event *it (the file carries them): from the window when it lies there, else
+ * read in pieces. */
+static int check_crc(struct cursor *c, const struct cursor_item *it, char *err, size_t errlen)
+{
+    int ok = 0;
+    if (it->data) {
+        ok = ev_crc32_verify(it->data, it->len) == 0;
+    } else if (it->len >= EV_HEADER_LEN + EV_CRC_LEN) {
+        if (!c->chunk && !(c->chunk = malloc(VERIFY_CHUNK))) {
+            snprintf(err, errlen, "%s:%llu: out of memory", c->name, (unsigned long long)it->offset);
+            set_fault(c, CURSOR_FAULT_IO, it->offset, it->offset);
+            return -1;
+        }
+        uint32_t crc = 0;
+        uint64_t off = it->offset, body_end = it->offset + it->len - EV_CRC_LEN;
+        while (off < body_end) {
+            size_t n = body_end - off < VERIFY_CHUNK ? (size_t)(body_end - off) : VERIFY_CHUNK;
+            if (cursor_pread(c, c->chunk, n, off, err, errlen) == -1) {
+                set_fault(c, CURSOR_FAULT_IO, it->offset, off);
+                return -1;
+            }
+            crc = ev_crc32_extend(crc, c->chunk, n);
+            off += n;
+        }
+        uint8_t stored[EV_CRC_LEN];
+        if (cursor_pread(c, stored, sizeof(stored), body_end, err, errlen) == -1) {
+            set_fault(c, CURSOR_FAULT_IO, it->offset, body_end);
+            return -1;
+        }
+        ok = crc == wire_u32(stored);
+    }
+    if (ok) return 0;
+    snprintf(err, errlen, "%s:%llu: CRC32 mismatch in %s event of %u bytes: the stored bytes are damaged; not sent "
+             "(compare the file with the primary's copy)", c->name, (unsigned long long)it->offset,
+             ev_type_name(it->h.type), it->len);
+    set_fault(c, CURSOR_FAULT_CHECKSUM, it->offset, it->offset + it->len);
+    return -1;
+}
+
+/* An event beyond the verified horizon: check it (CRC when the file has them; the header
+ * was checked already), and move the horizon when the event continues it. */
+static int verify_event(struct cursor *c, const struct cursor_item *it, char *err, size_t errlen)
+{
+    uint64_t end = it->offset + it->len;
+    if (end <= c->verified) return 0;
+    if (it->offset >= c->next_visit) {   /* another reader may have checked it already */
+        visit_horizon(c);
+        c->next_visit = it->offset + VERIFY_BATCH;
+        if (end <= c->verified) return 0;
+    }
+    if (c->crc == -1) {
+        uint8_t fde[FDE_MAX];
+        if (!cursor_read_fde(c, fde, sizeof(fde), err, errlen)) return -1;
+    }
+    if (c->crc && check_crc(c, it, err, errlen) == -1) return -1;
+    /* Only a contiguous horizon means anything: a reader that started mid-file checks every
+     * event it sends but cannot vouch for the bytes before its start. */
+    if (it->offset <= c->verified) c->verified = end;
+    return 0;
 }
 
 enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char *err, size_t errlen)
 {
+    set_fault(c, CURSOR_FAULT_OTHER, c->pos, c->pos);
     if (c->fd < 0) {
         snprintf(err, errlen, "cursor is not positioned");
         return CURSOR_ERROR;
@@ -254,6 +388,7 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
             if (check_event(c, &h, err, errlen) == -1) return CURSOR_ERROR;
             if (h.type != EV_FORMAT_DESCRIPTION) {
                 snprintf(err, errlen, "%s:4: first event is %s, not FORMAT_DESCRIPTION", c->name, ev_type_name(h.type));
+                set_fault(c, CURSOR_FAULT_BOGUS, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + EV_HEADER_LEN);
                 return CURSOR_ERROR;
             }
             c->pos += h.event_size;
@@ -268,6 +403,8 @@ have_data:
     item->data = NULL;
     if (c->win && c->pos >= c->win_off && c->pos + item->len <= c->win_off + c->win_len)
         item->data = c->win + (c->pos - c->win_off);
+    if (verify_event(c, item, err, errlen) == -1) return CURSOR_ERROR;
+    set_fault(c, CURSOR_FAULT_NONE, 0, 0);
     c->pos += item->h.event_size;
     return CURSOR_EVENT;
 }

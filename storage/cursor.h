@@ -7,6 +7,13 @@
  * read-ahead window that it frees when idle, so a replica waiting at the end of the log
  * costs one file descriptor and a few hundred bytes.
  *
+ * Corruption at rest: an event that lies beyond its file's verified horizon (store.h: bytes
+ * this process wrote, recovery scanned, or a reader already checked) has its CRC32 checked
+ * before it is handed out, when the file's FORMAT_DESCRIPTION says events carry one; files
+ * without checksums get the header checks only. The horizon is shared through the store, so
+ * each byte is checked once per process however many replicas read it, and serving what
+ * this process ingested costs nothing extra.
+ *
  * Thread: the thread that owns the replica session (the loop thread). Not shared.
  */
 #ifndef BINLOGD_STORAGE_CURSOR_H
@@ -23,6 +30,17 @@ enum cursor_result {
                                 ROTATE + that file's FDE, then continue */
     CURSOR_WAIT,             /* at the committed watermark: nothing more to read yet */
     CURSOR_ERROR             /* err says what and where (file:offset) */
+};
+
+/* What made the last cursor_next or cursor_read_fde fail, so the dump can answer with the
+ * primary's words for it (MariaDB's LOG_READ_* texts). */
+enum cursor_fault {
+    CURSOR_FAULT_NONE = 0,
+    CURSOR_FAULT_IO,         /* a read failed */
+    CURSOR_FAULT_BOGUS,      /* a header that does not parse, runs past the committed end, or
+                                whose log_pos breaks the chain */
+    CURSOR_FAULT_CHECKSUM,   /* the event's CRC32 does not match its bytes */
+    CURSOR_FAULT_OTHER       /* not about the bytes: file gone from the index, cannot open */
 };
 
 /* Why cursor_open refused: the dump command answers each with ERR 1236 in a primary's words. */
@@ -61,17 +79,22 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
 const char *cursor_file(const struct cursor *c);
 uint64_t cursor_pos(const struct cursor *c);
 
-/* Read the current file's FORMAT_DESCRIPTION (at offset 4) into buf. Returns its length, or
- * 0 with err filled (cap too small, I/O error, corrupt). */
+/* Read the current file's FORMAT_DESCRIPTION (at offset 4) into buf, checking its CRC when it
+ * carries one. Returns its length, or 0 with err filled (cap too small, I/O error, corrupt). */
 size_t cursor_read_fde(struct cursor *c, uint8_t *buf, size_t cap, char *err, size_t errlen);
 
 /* Advance: see enum cursor_result. The returned event is whole and lies below the watermark;
- * its header is sane and its log_pos continues the file. */
+ * its header is sane, its log_pos continues the file, and its CRC was checked unless the
+ * bytes were already known good (see above). */
 enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char *err, size_t errlen);
 
 /* Read bytes of the current file (e.g. an event body for CRC checks or for non-zero-copy
  * sends). Returns 0, or -1 with err. */
 int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, char *err, size_t errlen);
+
+/* The fault behind the last CURSOR_ERROR (or failed cursor_read_fde): its kind, where the
+ * event starts (*at) and how far it was read (*upto). CURSOR_FAULT_NONE after a success. */
+enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *upto);
 
 /* Drop the read-ahead window (call when the replica waits at the end of the log). */
 void cursor_idle(struct cursor *c);

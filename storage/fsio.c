@@ -6,6 +6,7 @@
  * itself, only the -1 that a retry then returns is.
  */
 #include "storage/fsio.h"
+#include "storage/fsio_pl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,9 +180,11 @@ int fsio_faults_parse(const char *spec, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- I/O ---- */
+/* ---- I/O ----
+ * Each call that changes the data directory has a raw_* body; when the power-loss recorder
+ * is on (fsio_pl.h), the public function runs it under the recorder's lock with its hooks. */
 
-int fsio_open(int dirfd, const char *name, int flags, mode_t mode)
+static int raw_open(int dirfd, const char *name, int flags, mode_t mode)
 {
     for (;;) {
         if (fault_check(FSIO_OP_OPEN, NULL) == -1) {
@@ -194,7 +197,32 @@ int fsio_open(int dirfd, const char *name, int flags, mode_t mode)
     }
 }
 
-int fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+static int raw_ftruncate(int fd, uint64_t len);
+
+int fsio_open(int dirfd, const char *name, int flags, mode_t mode)
+{
+    if (!fsio_pl_active() || !(flags & O_CREAT)) return raw_open(dirfd, name, flags, mode);
+    fsio_pl_lock();
+    struct stat st;
+    int existed = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    /* O_TRUNC of an existing file is done as a recorded truncate, so its pre-image is kept. */
+    int fd = raw_open(dirfd, name, existed ? flags & ~O_TRUNC : flags, mode);
+    if (fd != -1 && !existed) {
+        fsio_pl_after_create(dirfd, name, fd);
+    } else if (fd != -1 && (flags & O_TRUNC)) {
+        fsio_pl_before_truncate(fd, 0);
+        if (raw_ftruncate(fd, 0) == -1) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            fd = -1;
+        }
+    }
+    fsio_pl_unlock();
+    return fd;
+}
+
+static int raw_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
     const uint8_t *p = buf;
     while (len > 0) {
@@ -221,6 +249,16 @@ int fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
     return 0;
 }
 
+int fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+    if (!fsio_pl_active()) return raw_pwrite_all(fd, buf, len, off);
+    fsio_pl_lock();
+    fsio_pl_before_write(fd, off, len);
+    int rc = raw_pwrite_all(fd, buf, len, off);
+    fsio_pl_unlock();
+    return rc;
+}
+
 int fsio_pread_all(int fd, void *buf, size_t len, uint64_t off, size_t *got)
 {
     uint8_t *p = buf;
@@ -245,7 +283,7 @@ int fsio_pread_all(int fd, void *buf, size_t len, uint64_t off, size_t *got)
     return 0;
 }
 
-int fsio_fsync(int fd)
+static int raw_fsync(int fd)
 {
     for (;;) {
         if (fault_check(FSIO_OP_FSYNC, NULL) == -1) return -1;
@@ -257,7 +295,7 @@ int fsio_fsync(int fd)
     }
 }
 
-int fsio_fdatasync(int fd)
+static int raw_fdatasync(int fd)
 {
     for (;;) {
         if (fault_check(FSIO_OP_FDATASYNC, NULL) == -1) return -1;
@@ -269,7 +307,22 @@ int fsio_fdatasync(int fd)
     }
 }
 
-int fsio_ftruncate(int fd, uint64_t len)
+/* A sync through the recorder: on success the file's bytes (or the directory's entries) are
+ * durable. */
+static int recorded_sync(int fd, int (*fn)(int))
+{
+    if (!fsio_pl_active()) return fn(fd);
+    fsio_pl_lock();
+    int rc = fn(fd);
+    if (rc == 0) fsio_pl_after_sync(fd);
+    fsio_pl_unlock();
+    return rc;
+}
+
+int fsio_fsync(int fd) { return recorded_sync(fd, raw_fsync); }
+int fsio_fdatasync(int fd) { return recorded_sync(fd, raw_fdatasync); }
+
+static int raw_ftruncate(int fd, uint64_t len)
 {
     if (len > (uint64_t)INT64_MAX) {
         errno = EFBIG;
@@ -285,13 +338,23 @@ int fsio_ftruncate(int fd, uint64_t len)
     }
 }
 
-int fsio_rename(int dirfd, const char *from, const char *to)
+int fsio_ftruncate(int fd, uint64_t len)
+{
+    if (!fsio_pl_active()) return raw_ftruncate(fd, len);
+    fsio_pl_lock();
+    fsio_pl_before_truncate(fd, len);
+    int rc = raw_ftruncate(fd, len);
+    fsio_pl_unlock();
+    return rc;
+}
+
+static int raw_rename(int dirfd, const char *from, const char *to)
 {
     if (fault_check(FSIO_OP_RENAME, NULL) == -1) return -1;
     return renameat(dirfd, from, dirfd, to) == -1 ? -1 : 0;
 }
 
-int fsio_rename_noreplace(int dirfd, const char *from, const char *to)
+static int raw_rename_noreplace(int dirfd, const char *from, const char *to)
 {
     if (fault_check(FSIO_OP_RENAME, NULL) == -1) return -1;
     if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0) return 0;
@@ -302,10 +365,34 @@ int fsio_rename_noreplace(int dirfd, const char *from, const char *to)
     return 0;
 }
 
+static int recorded_rename(int dirfd, const char *from, const char *to, int replace)
+{
+    if (!fsio_pl_active())
+        return replace ? raw_rename(dirfd, from, to) : raw_rename_noreplace(dirfd, from, to);
+    fsio_pl_lock();
+    void *old = replace ? fsio_pl_before_rename(dirfd, to) : NULL;
+    int rc = replace ? raw_rename(dirfd, from, to) : raw_rename_noreplace(dirfd, from, to);
+    fsio_pl_after_rename(dirfd, from, to, old, rc == 0);
+    fsio_pl_unlock();
+    return rc;
+}
+
+int fsio_rename(int dirfd, const char *from, const char *to) { return recorded_rename(dirfd, from, to, 1); }
+
+int fsio_rename_noreplace(int dirfd, const char *from, const char *to)
+{
+    return recorded_rename(dirfd, from, to, 0);
+}
+
 int fsio_unlink(int dirfd, const char *name)
 {
     if (fault_check(FSIO_OP_UNLINK, NULL) == -1) return -1;
-    return unlinkat(dirfd, name, 0) == -1 ? -1 : 0;
+    if (!fsio_pl_active()) return unlinkat(dirfd, name, 0) == -1 ? -1 : 0;
+    fsio_pl_lock();
+    fsio_pl_before_unlink(dirfd, name);
+    int rc = unlinkat(dirfd, name, 0) == -1 ? -1 : 0;
+    fsio_pl_unlock();
+    return rc;
 }
 
 static int mkdir_one(const char *path, mode_t mode)
@@ -348,6 +435,15 @@ int fsio_mkdirs(const char *path, mode_t mode)
     return rc;
 }
 
+/* Remove our temp file after a failed replace (no fault injection: it is cleanup). */
+static void discard_tmp(int dirfd, const char *name)
+{
+    if (fsio_pl_active()) fsio_pl_lock();
+    if (fsio_pl_active()) fsio_pl_before_unlink(dirfd, name);
+    (void)unlinkat(dirfd, name, 0);
+    if (fsio_pl_active()) fsio_pl_unlock();
+}
+
 int fsio_replace(int dirfd, const char *name, const void *data, size_t len, enum fsio_op *failed_op)
 {
     char tmp[PATH_MAX];
@@ -377,7 +473,7 @@ int fsio_replace(int dirfd, const char *name, const void *data, size_t len, enum
 fail_fd: {
         int e = errno;
         if (fd != -1) close(fd);
-        unlinkat(dirfd, tmp, 0);   /* best effort cleanup, not a data-dir change that matters */
+        discard_tmp(dirfd, tmp);   /* best effort cleanup, not a data-dir change that matters */
         errno = e;
     }
 fail:

@@ -105,4 +105,34 @@ int fsio_read_small(int dirfd, const char *name, size_t max, char **out, size_t 
  * (keep it open to hold the lock) or -1; errno EWOULDBLOCK means another process holds it. */
 int fsio_lock(int dirfd, const char *name);
 
+/* ---- power-loss simulation (tests and torture only) ----
+ * Once enabled, fsio records what a power failure would take away: for each file, the bytes
+ * its last fsync/fdatasync made durable (a write or truncate below that size keeps the
+ * pre-image), and each creation or rename whose directory has not been fsync'ed since. A cut
+ * leaves exactly the durable state: files back to their synced bytes, those directory entries
+ * undone (a file renamed over another brings the old one back). Files and bytes that existed
+ * when it was enabled count as durable. Not modelled: unlink (binlogd unlinks only its own
+ * temporary files, which recovery removes anyway) and mkdir (store_open makes the data
+ * directory's entry durable itself). While enabled each changing call costs a mutex and an
+ * fstat; while not, one relaxed atomic load. */
+
+/* Start recording (for good). Any thread, before the I/O it must cover. */
+void fsio_powerloss_enable(void);
+
+/* 1 when recording. */
+int fsio_powerloss_enabled(void);
+
+struct fsio_powerloss_report {
+    unsigned files;            /* files with changes since their last sync */
+    uint64_t bytes_dropped;    /* bytes past the durable sizes, cut off */
+    uint64_t bytes_restored;   /* durable bytes overwritten or truncated since, put back */
+    unsigned entries_undone;   /* creations and renames whose directory was never fsync'ed */
+    unsigned errors;           /* bookkeeping or undo steps that failed: the cut is not exact */
+};
+
+/* Simulate the power failing now: wait for the storage call in flight, cut, fill *r, and
+ * return with every later fsio call blocked for good. The caller must _exit() right away
+ * (after reporting): nothing may touch the data directory any more. Any thread. */
+void fsio_powerloss_cut(struct fsio_powerloss_report *r);
+
 #endif

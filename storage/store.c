@@ -113,6 +113,7 @@ int store_files_push(struct store *s, const char *name, uint64_t size, int seale
     snprintf(f->name, sizeof(f->name), "%s", name);
     f->size = size;
     f->sealed = sealed;
+    f->verified = 0;   /* callers that checked the bytes say so */
     return 0;
 }
 
@@ -126,6 +127,9 @@ static void publish(struct store *s)
     if (s->nfiles) {
         s->files[s->nfiles - 1].size = s->committed;
         s->files[s->nfiles - 1].sealed = s->end_type != 0 || s->closed;
+        /* The writer's file is verified to its end: recovery scanned what was there, and
+         * everything appended since was CRC-checked on arrival. */
+        s->files[s->nfiles - 1].verified = s->committed;
     }
     store_gtid_publish_locked(s);
     pthread_mutex_unlock(&s->mu);
@@ -499,6 +503,7 @@ enum store_result store_file_begin(struct store *s, const char *name, const uint
     }
     pthread_mutex_lock(&s->mu);
     int pushed = store_files_push(s, name, BINLOG_MAGIC_LEN + len, 0);
+    if (pushed == 0) s->files[s->nfiles - 1].verified = BINLOG_MAGIC_LEN + len;   /* checked on arrival */
     pthread_mutex_unlock(&s->mu);
     if (pushed == -1) {
         close(fd);
@@ -569,6 +574,22 @@ int store_file_next(struct store *s, const char *name, struct store_file_info *n
         }
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+uint64_t store_file_mark_verified(struct store *s, const char *name, uint64_t upto)
+{
+    uint64_t now = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = s->nfiles; i-- > 0;)
+        if (!strcmp(s->files[i].name, name)) {
+            struct store_file_info *f = &s->files[i];
+            if (upto > f->size) upto = f->size;
+            if (upto > f->verified) f->verified = upto;
+            now = f->verified;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return now;
 }
 
 int store_dir_fd(const struct store *s) { return s->dirfd; }

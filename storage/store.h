@@ -55,6 +55,9 @@ struct store_file_info {
     char     name[EV_MAX_NAME_LEN + 1];
     uint64_t size;     /* committed size (for the active file: the watermark offset) */
     int      sealed;   /* 1 once the file ended with ROTATE/STOP (or was closed by a switch) */
+    uint64_t verified; /* [0, verified) is known good in this process: written by it (every event
+                          was CRC-checked at ingest), scanned by recovery, or CRC-checked by a
+                          reader (store_file_mark_verified). Readers check what lies beyond. */
 };
 
 struct store;
@@ -148,6 +151,12 @@ struct store_gtid_file {
  * store_gtid_files_free) and *n, or -1 on ENOMEM. Any thread. */
 int store_gtid_files(struct store *s, struct store_gtid_file **out, size_t *n);
 void store_gtid_files_free(struct store_gtid_file *v, size_t n);
+
+/* Raise the verified horizon of `name` to `upto` (never lowers it, never past the committed
+ * size): a reader CRC-checked every event of [0, upto). Returns the horizon now in force
+ * (which another reader may have pushed further), 0 when the name is unknown. Any thread;
+ * meant to be called once per batch of checked bytes, not per event. */
+uint64_t store_file_mark_verified(struct store *s, const char *name, uint64_t upto);
 
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);

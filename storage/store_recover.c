@@ -204,6 +204,33 @@ static void warn_unindexed(struct store *s)
     index_free(all);
 }
 
+/* Recovery may cut only a torn tail. A crash damages the end of the last file (a partial
+ * event, zeros, a transaction without its end); when an intact event follows the damage,
+ * the damage is in the middle of bytes that were durable, and may have been acknowledged
+ * and served: cutting there would destroy them. Refuse and let the operator decide. */
+static enum store_result refuse_mid_file_damage(struct store *s, int fd, const char *name,
+                                                const struct binlog_scan *sc, char *err, size_t errlen)
+{
+    uint64_t at = 0;
+    int rc = binlog_file_find_intact(fd, sc, &at);
+    if (rc == 0) return STORE_OK;
+    if (rc == -1) {
+        store_seterr(err, errlen, "%s/%s:%llu: read failed looking past the damage: %s", s->dir, name,
+                     (unsigned long long)sc->events_end, strerror(errno));
+        return STORE_FATAL;
+    }
+    store_seterr(err, errlen,
+                 "%s/%s:%llu: %s, but an intact event follows at offset %llu: the file is damaged in the middle, "
+                 "not torn at the end by a crash, so binlogd will not truncate it (that would throw away %llu bytes "
+                 "that may have been acknowledged and served). Compare it with the primary's copy and put the "
+                 "primary's bytes back (cmp -l shows the damage), or accept losing everything from offset %llu on: "
+                 "truncate -s %llu the file, and start binlogd again to fetch the rest from the primary",
+                 s->dir, name, (unsigned long long)sc->problem_offset, sc->problem, (unsigned long long)at,
+                 (unsigned long long)(sc->file_size - sc->safe_end), (unsigned long long)sc->safe_end,
+                 (unsigned long long)sc->safe_end);
+    return STORE_REFUSED;
+}
+
 /* Scan the last file, cut it back to its last complete transaction, fix IN_USE, and make it
  * the file being written. */
 static enum store_result recover_last(struct store *s, const char *name, char *err, size_t errlen)
@@ -227,6 +254,7 @@ static enum store_result recover_last(struct store *s, const char *name, char *e
         r = STORE_REFUSED;
         goto out;
     }
+    if ((r = refuse_mid_file_damage(s, fd, name, sc, err, errlen)) != STORE_OK) goto out;
     if (sc->safe_end < sc->file_size) {
         store_warnf(s, "%s/%s:%llu: %s; truncating the file from %llu to %llu bytes (the last complete transaction)",
               s->dir, name, (unsigned long long)sc->problem_offset, sc->problem, (unsigned long long)sc->file_size,
@@ -248,6 +276,7 @@ static enum store_result recover_last(struct store *s, const char *name, char *e
     }
     pthread_mutex_lock(&s->mu);
     int pushed = store_files_push(s, name, sc->safe_end, sc->end_type != 0);
+    if (pushed == 0) s->files[s->nfiles - 1].verified = sc->safe_end;   /* just scanned, CRCs included */
     pthread_mutex_unlock(&s->mu);
     if (pushed == -1) {
         store_seterr(err, errlen, "%s: out of memory", s->dir);
@@ -284,7 +313,9 @@ static enum store_result recover(struct store *s, char *err, size_t errlen)
     if ((r = reconcile_index(s, err, errlen)) != STORE_OK) goto out;
     if (!s->index_name[0] || !s->index->n) goto out;
     warn_unindexed(s);
-    /* Earlier files are trusted here (a full verification is a separate command). */
+    /* Earlier files are not scanned here (that would make a start cost a read of the whole
+     * archive): their verified horizon starts at 0 and the first reader checks each event's
+     * CRC before it is served (cursor.c). `binlogd verify` checks everything offline. */
     for (size_t i = 0; i + 1 < s->index->n; i++) {
         struct stat st;
         const char *name = s->index->names[i];
@@ -323,6 +354,26 @@ static void store_release(struct store *s)
     free(s);
 }
 
+/* Make the data directory's own entry durable: it may just have been created (here or by the
+ * caller), and a power loss must not take the directory away with every file in it. A parent
+ * we may not open is only a warning (someone else created the directory long ago). */
+static enum store_result sync_parent(struct store *s, char *err, size_t errlen)
+{
+    int pfd = fsio_open(s->dirfd, "..", O_RDONLY | O_DIRECTORY, 0);
+    if (pfd == -1) {
+        store_warnf(s, "%s/..: cannot open to make the data directory durable: %s", s->dir, strerror(errno));
+        return STORE_OK;
+    }
+    int rc = fsio_fsync(pfd);
+    int e = errno;
+    close(pfd);
+    if (rc == -1) {
+        store_seterr(err, errlen, "%s/..: fsync of the parent directory failed: %s", s->dir, strerror(e));
+        return STORE_FATAL;
+    }
+    return STORE_OK;
+}
+
 enum store_result store_open(const struct store_opts *opts, struct store **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -355,6 +406,7 @@ enum store_result store_open(const struct store_opts *opts, struct store **out, 
         store_seterr(err, errlen, "%s: cannot open the directory: %s", s->dir, strerror(errno));
         goto fail;
     }
+    if ((r = sync_parent(s, err, errlen)) != STORE_OK) goto fail;
     if ((s->lockfd = fsio_lock(s->dirfd, FSIO_LOCK_NAME)) == -1) {
         if (errno == EWOULDBLOCK) {
             store_seterr(err, errlen, "%s: in use by another process (it holds the lock on %s)", s->dir,

@@ -7,26 +7,67 @@
  *   events=N bytes=N files=N end=eof|error|limit errno=E error="..."
  * Exit status: 0 when the stream ended as expected (EOF, or the error given by --expect-error),
  * 1 otherwise, 2 on bad usage.
+ *
+ * -w DIR writes what arrives as binlog files in DIR (magic + every event, named by each fake
+ * ROTATE; heartbeats and fake ROTATEs left out), each event with its own write(2) as soon as
+ * it is read, so the files hold exactly what was received, even if the server dies mid-stream.
+ * Only for dumps that start at position 4.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <mysql.h>
 
+#include "protocol/checksum.h"
 #include "protocol/wire.h"
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w == -1 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* -w: keep one received event (ev/len); *fd is the file being written, -1 before the first
+ * fake ROTATE. -1 on a write error. */
+static int save_event(const char *dir, int *fd, const uint8_t *ev, size_t len)
+{
+    if (len < 19) return 0;
+    uint8_t type = ev[4];
+    uint16_t flags = wire_u16(ev + 17);
+    if (type == 27 /* HEARTBEAT */) return 0;
+    if (type == 4 /* ROTATE */ && ((flags & 0x20) || wire_u32(ev + 13) == 0)) {
+        size_t end = len >= 19 + 8 + 4 && ev_crc32_verify(ev, len) == 0 ? len - 4 : len;
+        if (end < 19 + 8 || end - 27 > 512) return -1;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(end - 27), (const char *)ev + 27);
+        if (*fd != -1) close(*fd);
+        *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        return *fd == -1 ? -1 : write_all(*fd, (const uint8_t *)"\xfe" "bin", 4);
+    }
+    return *fd == -1 ? 0 : write_all(*fd, ev, len);
+}
 
 static void usage(void)
 {
     fprintf(stderr, "usage: dumpcli -H host -P port -u user [-p pass] [-f file] [-o pos] [-F flags] [-s server_id]\n"
-                    "               [-c (no checksum vars)] [-m max_events] [-e expect_errno] [-q] [-t (timing)]\n");
+                    "               [-c (no checksum vars)] [-m max_events] [-e expect_errno] [-q] [-t (timing)]\n"
+                    "               [-w DIR (write the received files there)] [-G slave_connect_state]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *user = "root", *pass = "", *file = "";
+    const char *host = "127.0.0.1", *user = "root", *pass = "", *file = "", *wdir = NULL, *gtid = NULL;
     unsigned port = 3306, flags = 0x01, server_id = 0;
     unsigned long long pos = 4, max_events = 0;
     int set_vars = 1, quiet = 0, timing = 0;
@@ -48,6 +89,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-s")) server_id = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "-m")) max_events = strtoull(v, NULL, 10);
         else if (!strcmp(a, "-e")) expect = strtol(v, NULL, 10);
+        else if (!strcmp(a, "-w")) wdir = v;
+        else if (!strcmp(a, "-G")) gtid = v;
         else { usage(); return 2; }
     }
     MYSQL *m = mysql_init(NULL);
@@ -65,6 +108,15 @@ int main(int argc, char **argv)
                 return 1;
             }
     }
+    if (gtid) {   /* a MariaDB GTID replica: the state decides the start, file/pos are ignored */
+        char q[8192];
+        snprintf(q, sizeof(q), "SET @slave_connect_state='%s'", gtid);
+        if (mysql_query(m, q)) {
+            printf("events=0 bytes=0 files=0 end=setup errno=%u error=\"%s\"\n", mysql_errno(m), mysql_error(m));
+            return 1;
+        }
+    }
+    unsigned long long fake_lists = 0;
     size_t fl = strlen(file);
     uint8_t *pkt = malloc(10 + fl);
     wire_put_u32(pkt, (uint32_t)pos);
@@ -76,6 +128,7 @@ int main(int argc, char **argv)
     unsigned long long events = 0, bytes = 0, files = 0;
     const char *end = "eof";
     unsigned err = 0;
+    int wfd = -1;
     if (m->methods->db_command(m, COM_BINLOG_DUMP, (const char *)pkt, 10 + fl, 1, NULL)) {
         end = "error";
         err = mysql_errno(m);
@@ -87,7 +140,13 @@ int main(int argc, char **argv)
             if (n < 8 && p[0] == 0xFE) break;
             events++;
             bytes += n - 1;
+            if (wdir && save_event(wdir, &wfd, p + 1, n - 1) == -1) {
+                fprintf(stderr, "dumpcli: cannot write to %s: %s\n", wdir, strerror(errno));
+                end = "write";
+                break;
+            }
             if (n > 5 && p[5] == 4 /* ROTATE */) files++;
+            if (n > 19 && p[5] == 163 /* GTID_LIST */ && (wire_u16(p + 18) & 0x20)) fake_lists++;
             if (max_events && events >= max_events) { end = "limit"; break; }
         }
     }
@@ -97,9 +156,11 @@ int main(int argc, char **argv)
         printf("events=%llu bytes=%llu files=%llu end=%s errno=%u error=\"%s\"", events, bytes, files, end, err,
                err ? mysql_error(m) : "");
         if (timing) printf(" seconds=%.6f mbps=%.1f", secs, secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
+        if (gtid) printf(" fake_gtid_lists=%llu", fake_lists);
         printf("\n");
     }
     free(pkt);
+    if (wfd != -1) close(wfd);
     mysql_close(m);
     if (expect >= 0) return (long)err == expect ? 0 : 1;
     return strcmp(end, "error") ? 0 : 1;

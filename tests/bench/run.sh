@@ -1,53 +1,295 @@
 #!/usr/bin/env bash
-# make bench: the same corpus and the same clients against the MariaDB primary and against
-# binlogd mirroring it, in one run, figures side by side (issue #6 grows this).
-#   ingest:  time for binlogd to mirror the corpus (sync=trx) vs mariadb-binlog --raw
-#   fan-out: N concurrent raw dump clients (tests/bench/dumpcli) reading the corpus to the end:
-#            aggregate MB/s, server CPU seconds, server peak RSS, ratio binlogd/MariaDB
-# BENCH_MB (default 200) sizes the corpus; BENCH_N (default "1 16 128") the client counts.
+# make bench (issue #6): the same corpus and the same clients against a MariaDB primary,
+# binlogd mirroring it, a MariaDB intermediate master and a bare sendfile server, in one run,
+# figures side by side with ratios (this 2-core machine is shared: absolute numbers are noisy,
+# ratios from one run are what to compare). One table per benchmark:
+#   corpus   sysbench oltp_write_only on the primary, BENCH_MB MB, rotated into several files
+#   ingest   binlogd (storage.sync=trx) mirroring the corpus vs mariadb-binlog --raw (to disk)
+#   fan-out  N readers reading to EOF (tests/bench/fanout: one epoll process, N sockets; and
+#            N mariadb-binlog --raw for N <= 16) from MariaDB, binlogd and tests/bench/ceiling
+#   hop      1000 trx/s (tests/bench/pacedwriter); tests/bench/tailer stamps each GTID event
+#            read from the primary, from binlogd and from a MariaDB intermediate master
+#   idle     N idle dumps (tests/bench/idlescale): RSS per connection, commit -> all N
+# Knobs (environment):
+#   BENCH_QUICK=1          development run: BENCH_MB=40, BENCH_HOP_SECS=5, BENCH_IDLE_ROUNDS=3
+#   BENCH_MB=500           corpus size in MB (10^6 bytes)
+#   BENCH_FILE_MB=MB/5     max_binlog_size of the primary (several files)
+#   BENCH_N="1 16 128 1000"        fan-out reader counts
+#   BENCH_FAN_MB=16*BENCH_MB       bytes read per (server, N) at most: each of N readers reads
+#                                  min(corpus, BENCH_FAN_MB/N) MB, the tail of the corpus
+#   BENCH_TOOL_MAX_N=16    largest N that also runs N mariadb-binlog processes
+#   BENCH_CEILING_THREADS=nproc    epoll threads of the sendfile ceiling server
+#   BENCH_HOP_RATE=1000 BENCH_HOP_SECS=10  paced writer
+#   BENCH_IDLE_N="1000 10000"      idle connection counts; BENCH_IDLE_MARIADB_MAX=10000 caps
+#                                  MariaDB's (one thread each); BENCH_IDLE_ROUNDS=5 commits
+#   BENCH_ONLY="ingest fanout hop idle"    which benchmarks to run (the corpus is always made)
+#   BENCH_TOOLS=bin        where the bench programs are; BINLOGD_BIN the binlogd binary
+#   BENCH_PERF=FILE        record `perf record -g` of binlogd during the fan-out at
+#                          BENCH_PERF_N readers (default 16) into FILE
 source "$(dirname "$0")/../integration/harness.sh"
+
+# ---- knobs ----
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  : "${BENCH_MB:=40}" "${BENCH_HOP_SECS:=5}" "${BENCH_IDLE_ROUNDS:=3}"
+fi
+MB=${BENCH_MB:-500}
+FILE_MB=${BENCH_FILE_MB:-$(( MB / 5 > 1 ? MB / 5 : 1 ))}
+NS=${BENCH_N:-"1 16 128 1000"}
+FAN_MB=${BENCH_FAN_MB:-$(( 16 * MB ))}
+TOOL_MAX_N=${BENCH_TOOL_MAX_N:-16}
+CEIL_T=${BENCH_CEILING_THREADS:-$(nproc)}
+HOP_RATE=${BENCH_HOP_RATE:-1000}; HOP_SECS=${BENCH_HOP_SECS:-10}
+IDLE_NS=${BENCH_IDLE_N:-"1000 10000"}; IDLE_M_MAX=${BENCH_IDLE_MARIADB_MAX:-10000}
+IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-5}
+ONLY=${BENCH_ONLY:-"ingest fanout hop idle"}
+BT=${BENCH_TOOLS:-$TL_REPO/bin}
+PERF_OUT=${BENCH_PERF:-}; PERF_N=${BENCH_PERF_N:-16}
+
 tl_init bench
-MB=${BENCH_MB:-200}; NS=${BENCH_N:-"1 16 128"}
-tl_mariadb_start p --max-connections=2000
-P=$(tl_port p); L=$(tl_free_port); D=$(tl_workdir)/b
-echo "corpus: ${MB} MiB of row events on a MariaDB 10.11 primary ..."
-tl_wl_big p $((MB / 2)); tl_flush_logs p; tl_wl_big p $((MB / 2)); tl_wl_small p 5000; tl_flush_logs p
-bytes=$(tl_sql p "SHOW BINARY LOGS" | awk '{s += $2} END {print s}')
-first=$(tl_binlogs p | head -1)
-now() { date +%s.%N; }
-cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }       # user+sys seconds (USER_HZ 100)
-rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-t0=$(now)
-tl_binlogd_start b "$D" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
-  --upstream.password=replpass --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
-tl_wait_mirror_caught_up p "$D" 600
-t1=$(now)
-raw=$(tl_workdir)/raw; mkdir -p "$raw"
-t2=$(now)
-(cd "$raw" && mariadb-binlog --read-from-remote-server --raw -h127.0.0.1 -P"$P" -urepl -preplpass --to-last-log "$first")
-t3=$(now)
-printf '\n%-34s %10s %10s\n' "ingest of $((bytes / 1048576)) MiB" "seconds" "MB/s"
-awk -v a="$t0" -v b="$t1" -v n="$bytes" 'BEGIN {printf "%-34s %10.2f %10.1f\n", "binlogd (sync=trx)", b - a, n / (b - a) / 1e6}'
-awk -v a="$t2" -v b="$t3" -v n="$bytes" 'BEGIN {printf "%-34s %10.2f %10.1f\n", "mariadb-binlog --raw (no fsync)", b - a, n / (b - a) / 1e6}'
-
-mpid=${TL_PID[p]}; bpid=$(tl_binlogd_pid b)
-fan() {  # PORT N -> "MB/s cpu_seconds"
-  local port=$1 n=$2 pid=$3 c0 c1 s e
-  c0=$(cpu "$pid"); s=$(now)
-  for i in $(seq 1 "$n"); do "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$port" -u repl -p replpass -f "$first" -o 4 -q & done
-  wait $(jobs -p) 2>/dev/null
-  e=$(now); c1=$(cpu "$pid")
-  awk -v s="$s" -v e="$e" -v n="$n" -v b="$bytes" -v c0="$c0" -v c1="$c1" 'BEGIN {printf "%.0f %.2f", n * b / (e - s) / 1e6, c1 - c0}'
-}
-printf '\n%-8s %14s %10s %14s %10s %8s\n' "readers" "MariaDB MB/s" "cpu s" "binlogd MB/s" "cpu s" "ratio"
-for n in $NS; do
-  read -r m_mb m_cpu <<< "$(fan "$P" "$n" "$mpid")"
-  read -r b_mb b_cpu <<< "$(fan "$L" "$n" "$bpid")"
-  awk -v n="$n" -v a="$m_mb" -v b="$m_cpu" -v c="$b_mb" -v d="$b_cpu" 'BEGIN {printf "%-8d %14d %10.2f %14d %10.2f %7.2fx\n", n, a, b, c, d, c / a}'
+for t in fanout ceiling pacedwriter tailer idlescale waitpos binlogpos procmon syncprobe; do
+  [ -x "$BT/$t" ] || { echo "bench: $BT/$t missing (run make)"; exit 2; }
 done
-printf '\npeak RSS: MariaDB %s KiB, binlogd %s KiB\n' "$(rss "$mpid")" "$(rss "$bpid")"
+command -v sysbench >/dev/null || { echo "bench: sysbench missing (scripts/deps.sh installs it)"; exit 2; }
+# Every process started from here may hold thousands of sockets (idle scale).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+W=$(tl_workdir)
+wants() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+kv() { local x=" $1"; x=${x##* $2=}; x=${x%% *}; echo "${x//\"/}"; }   # LINE KEY -> value
+ns_now() { date +%s%N; }
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / hz}' "/proc/$1/stat"; }
+hr() { printf '%s\n' "------------------------------------------------------------------------------------------------"; }
+
+echo "bench: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), open files $NOFILE," \
+     "load $(cut -d' ' -f1-3 /proc/loadavg); $(mariadbd --version | awk '{print $3}'), binlogd $BINLOGD_BIN"
+
+# ---- primary + corpus ----
+tl_mariadb_start p --max-binlog-size=$(( FILE_MB * 1000000 )) --max-connections=$(( IDLE_M_MAX + 200 )) \
+  --open-files-limit="$NOFILE" --table-open-cache=400 --thread-cache-size=0
+P=$(tl_port p); PS=$(tl_sock p); PD=$(tl_datadir p); mpid=${TL_PID[p]}
+tl_sql p "CREATE DATABASE sbtest; CREATE DATABASE bench"
+SB=(sysbench oltp_write_only --db-driver=mysql --mysql-socket="$PS" --mysql-user=root --tables=4 --table-size=10000)
+"${SB[@]}" prepare > "$W/sysbench.prepare" 2>&1 || { cat "$W/sysbench.prepare"; exit 2; }
+corpus_full() { [ "$(stat -c %s "$PD"/p-bin.[0-9]* | awk '{s += $1} END {print s}')" -ge $(( MB * 1000000 )) ]; }
+t0=$(ns_now)
+"${SB[@]}" --threads=8 --time=0 --events=0 --report-interval=0 run > "$W/sysbench.run" 2>&1 &
+sbpid=$!; tl_track_pid "$sbpid"
+tl_wait_until 1800 corpus_full || { echo "bench: the corpus did not reach ${MB} MB"; exit 2; }
+kill -KILL "$sbpid" 2>/dev/null; wait "$sbpid" 2>/dev/null   # (background jobs ignore SIGINT)
+tl_flush_logs p
+t1=$(ns_now)
+mapfile -t FILES < <(tl_binlogs p)
+bytes=0; for f in "${FILES[@]}"; do bytes=$(( bytes + $(stat -c %s "$PD/$f") )); done
+trx=$(tl_sql p "SELECT @@gtid_binlog_pos" | awk -F- '{print $NF}')
+read -r TF TP <<< "$(tl_master_status p)"
+echo
+hr
+printf 'corpus: %.1f MB in %d files (max_binlog_size %d MB), sysbench oltp_write_only, 8 threads, %s transactions, %.1f s\n' \
+  "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')" "${#FILES[@]}" "$FILE_MB" "$trx" \
+  "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1e9}')"
+
+L=$(tl_free_port); D=$W/b
+BARGS=(--upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl --upstream.password=replpass
+       --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
+       --storage.sync=trx)
+# binlogd caught up with the primary's SHOW MASTER STATUS (its own is the durable watermark).
+binlogd_caught_up() {
+  local f p; read -r f p <<< "$(tl_master_status p)"
+  "$BT/waitpos" -P "$L" -u repl -p replpass -f "$f" -o "$p" -i 1000 -t "${1:-600}" > "$W/waitpos.out"
+}
+
+# ---- ingest ----
+if wants ingest; then
+  mkdir -p "$W/raw"
+  t0=$(ns_now)
+  (cd "$W/raw" && "$BT/procmon" -x "$mpid" -- mariadb-binlog --read-from-remote-server --raw -h127.0.0.1 -P"$P" \
+     -urepl -preplpass --to-last-log "${FILES[0]}") > "$W/ingest.raw" 2>&1
+  t1=$(ns_now)
+  rawb=$(cat "$W"/raw/* | wc -c); rm -rf "$W/raw"
+  c0=$(cpu "$mpid"); t2=$(ns_now)
+  tl_binlogd_start b "$D" "${BARGS[@]}"
+  bpid=$(tl_binlogd_pid b)
+  "$BT/waitpos" -P "$L" -u repl -p replpass -f "$TF" -o "$TP" -i 1000 -t 900 > "$W/ingest.wait" ||
+    { echo "bench: binlogd did not catch up: $(cat "$W/ingest.wait")"; exit 2; }
+  t3=$(kv "$(cat "$W/ingest.wait")" reached_wall_ns); bcpu=$(cpu "$bpid"); c1=$(cpu "$mpid")
+  echo
+  hr
+  printf 'ingest: the corpus (%.1f MB) read from the primary on this machine, from cold start to the last byte\n' \
+    "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')"
+  printf '%-48s %9s %9s %14s\n' "reader" "seconds" "MB/s" "reader cpu s"
+  awk -v a="$t0" -v b="$t1" -v n="$rawb" -v c="$(kv "$(tail -1 "$W/ingest.raw")" cli_cpu_s)" \
+    'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", "mariadb-binlog --raw (to files, no fsync)", (b - a) / 1e9, n / (b - a) * 1e3, c}'
+  awk -v a="$t2" -v b="$t3" -v n="$bytes" -v c="$bcpu" \
+    'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", "binlogd (storage.sync=trx, durable watermark)", (b - a) / 1e9, n / (b - a) * 1e3, c}'
+  awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$bytes" -v r="$rawb" \
+    'BEGIN {x = (n / (d - c)) / (r / (b - a)); printf "ratio binlogd/mariadb-binlog: %.2fx (target >= 1.0x: %s); end detected by polling binlogd'"'"'s SHOW MASTER STATUS every 1 ms\n", x, x >= 1 ? "met" : "not met"}'
+  [ "$rawb" -ge $(( bytes * 99 / 100 )) ] || echo "  WARNING: mariadb-binlog wrote $rawb bytes of $bytes"
+  tl_sql p "SELECT 1" >/dev/null
+else
+  tl_binlogd_start b "$D" "${BARGS[@]}"
+  binlogd_caught_up 900 || { echo "bench: binlogd did not catch up"; exit 2; }
+fi
+bpid=$(tl_binlogd_pid b)
+TL_PASS=$((TL_PASS + 1))
+
+# ---- fan-out ----
+# One N: the tail of the corpus each reader reads, then MariaDB, binlogd, ceiling, and
+# N mariadb-binlog for small N. Figures go to $W/fan.N.* and one row block is printed.
+mkdir -p "$W/null"
+for f in "${FILES[@]}"; do ln -sf /dev/null "$W/null/$f"; done   # mariadb-binlog --raw output -> /dev/null
+fan_row() {  # LABEL CLIENT LINE(maria) LINE(binlogd) LINE(ceiling or empty)
+  local m=$3 b=$4 c=$5
+  awk -v lab="$1" -v cl="$2" -v mm="$(kv "$m" mbps)" -v mc="$(kv "$m" srv_cpu_s)" -v mr="$(kv "$m" srv_rss_peak_kib)" \
+      -v bm="$(kv "$b" mbps)" -v bc="$(kv "$b" srv_cpu_s)" -v br="$(kv "$b" srv_rss_peak_kib)" \
+      -v cm="${c:+$(kv "$c" mbps)}" -v cc="${c:+$(kv "$c" srv_cpu_s)}" -v cr="${c:+$(kv "$c" srv_rss_peak_kib)}" \
+      -v me="$(kv "$m" errors)" -v be="$(kv "$b" errors)" -v ce="${c:+$(kv "$c" errors)}" 'BEGIN {
+    printf "%-6s %-15s| %8.0f %6.2f %6.0f | %8.0f %6.2f %6.0f | ", lab, cl, mm, mc, mr / 1024, bm, bc, br / 1024
+    if (cm != "") printf "%8.0f %6.2f %6.0f | %5.2fx %5.2fx", cm, cc, cr / 1024, (mm > 0 ? bm / mm : 0), (cm > 0 ? bm / cm : 0)
+    else printf "%8s %6s %6s | %5.2fx %6s", "-", "-", "-", (mm > 0 ? bm / mm : 0), "-"
+    if (me + be + ce > 0) printf "  ERRORS maria=%d binlogd=%d ceiling=%d", me, be, ce
+    printf "\n" }'
+}
+tool_fan() {  # PORT N FILE POS PID -> procmon line plus errors= (failed processes) and mbps=
+  local port=$1 n=$2 f=$3 pos=$4 pid=$5 out
+  out=$(cd "$W/null" && "$BT/procmon" -x "$pid" -- bash -c '
+    pids=(); for i in $(seq 1 '"$n"'); do
+      mariadb-binlog --read-from-remote-server --raw -h127.0.0.1 -P'"$port"' -urepl -preplpass \
+        --start-position='"$pos"' --to-last-log '"$f"' 2>>"'"$W"'/mariadb-binlog.err" & pids+=($!); done
+    bad=0; for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done; exit $bad' | tail -1)
+  echo "$out errors=$(kv "$out" status) mbps=$(awk -v n="$n" -v b="$TAIL" -v w="$(kv "$out" wall_s)" 'BEGIN {printf "%.1f", n * b / w / 1e6}')"
+}
+# perf record of binlogd, started disabled and switched on/off through its control fifo
+# (each command is acknowledged, so the profile covers exactly the binlogd run).
+perf_on() {
+  rm -f "$W/perf.ctl" "$W/perf.ack"; mkfifo "$W/perf.ctl" "$W/perf.ack"
+  exec 8<>"$W/perf.ctl" 9<>"$W/perf.ack"
+  perf record -g -D -1 --control "fifo:$W/perf.ctl,$W/perf.ack" -o "$PERF_OUT" -p "$bpid" > "$W/perf.log" 2>&1 &
+  perfpid=$!
+  echo enable >&8; read -r -t 30 -u 9 _ || echo "bench: perf did not acknowledge enable: $(cat "$W/perf.log")"
+}
+perf_off() {
+  echo disable >&8; read -r -t 30 -u 9 _
+  kill -INT "$perfpid"; wait "$perfpid"; perfpid=
+  exec 8>&- 9>&-
+}
+if wants fanout; then
+  echo
+  hr
+  printf 'fan-out: N readers each read the tail of the corpus to EOF at once (non-blocking dump, server_id 0)\n'
+  printf 'MB/s = all readers'"'"' binlog bytes / wall time; cpu s = server CPU (utime+stime); RSS = server peak VmRSS (MiB)\n'
+  printf 'ceiling = tests/bench/ceiling: sendfile of the same bytes, %d epoll threads, no framing\n' "$CEIL_T"
+  printf '%-6s %-15s| %8s %6s %6s | %8s %6s %6s | %8s %6s %6s | %6s %6s\n' "N" "client" "MariaDB" "cpu s" "RSS" \
+    "binlogd" "cpu s" "RSS" "ceiling" "cpu s" "RSS" "b/Mar" "b/ceil"
+  for n in $NS; do
+    per=$(( FAN_MB * 1000000 / n )); [ "$per" -ge "$bytes" ] && per=$(( 2 * bytes ))   # whole corpus
+    read -r idx pos TAIL <<< "$("$BT/binlogpos" "$per" "${FILES[@]/#/$PD/}")"
+    f=${FILES[$idx]}
+    CP=$(tl_free_port)
+    # The ceiling serves the primary's own files: the same bytes from the same page cache.
+    cpos=$pos; [ "$pos" = 4 ] && cpos=0          # a whole file: the ceiling sends its magic too
+    (cd "$PD" && exec "$BT/ceiling" -p "$CP" -t "$CEIL_T" -o "$cpos" "${FILES[@]:$idx}") > "$W/ceiling.out" 2>&1 &
+    cpid=$!; tl_track_pid "$cpid"
+    tl_wait_until 10 tl_port_open "$CP" || { echo "bench: ceiling did not start: $(cat "$W/ceiling.out")"; exit 2; }
+    m=$("$BT/fanout" -n "$n" -P "$P" -u repl -p replpass -f "$f" -o "$pos" -x "$mpid" 2>&1 | tail -1)
+    [ -n "$PERF_OUT" ] && [ "$n" = "$PERF_N" ] && perf_on
+    b=$("$BT/fanout" -n "$n" -P "$L" -u repl -p replpass -f "$f" -o "$pos" -x "$bpid" 2>&1 | tail -1)
+    [ -n "${perfpid:-}" ] && perf_off
+    c=$("$BT/fanout" -n "$n" -R -P "$CP" -o "$cpos" -x "$cpid" 2>&1 | tail -1)
+    kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
+    printf '%s\n%s\n%s\n' "maria $m" "binlogd $b" "ceiling $c" > "$W/fan.$n"
+    fan_row "$n" "fanout" "$m" "$b" "$c"
+    if [ "$n" -le "$TOOL_MAX_N" ]; then
+      tm=$(tool_fan "$P" "$n" "$f" "$pos" "$mpid")
+      tb=$(tool_fan "$L" "$n" "$f" "$pos" "$bpid")
+      fan_row "" "mariadb-binlog" "$tm" "$tb" ""
+    fi
+    printf '%-6s %-15s  (each reader: %.1f MB from %s:%s; fanout client cpu s: MariaDB %s, binlogd %s, ceiling %s)\n' "" "" \
+      "$(awk -v b="$TAIL" 'BEGIN {print b / 1e6}')" "$f" "$pos" "$(kv "$m" cli_cpu_s)" "$(kv "$b" cli_cpu_s)" "$(kv "$c" cli_cpu_s)"
+    for x in "$m" "$b" "$c"; do
+      [ "$(kv "$x" errors)" = 0 ] || echo "       error: $x"
+    done
+  done
+  echo "targets at N=16 and N=128: binlogd >= 3.5x MariaDB and >= 0.80x the ceiling (fanout client rows)"
+  TL_PASS=$((TL_PASS + 1))
+fi
+
+# ---- hop latency ----
+if wants hop; then
+  tl_mariadb_start im --log-slave-updates=ON
+  IMP=$(tl_port im)
+  read -r f pos <<< "$(tl_master_status p)"
+  tl_sql im "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass',
+    MASTER_LOG_FILE='$f', MASTER_LOG_POS=$pos, MASTER_USE_GTID=no; START SLAVE"
+  tl_sql p "CREATE DATABASE hop; CREATE TABLE hop.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB"
+  tl_wait_until 60 tl_sql im "SELECT 1 FROM hop.t LIMIT 0" || { echo "bench: intermediate master not replicating"; exit 2; }
+  binlogd_caught_up 60 || { echo "bench: binlogd not caught up"; exit 2; }
+  rm -f "$W/tail.ready"
+  "$BT/tailer" -u repl -p replpass -r "$W/tail.ready" -T $(( HOP_SECS + 120 )) direct=127.0.0.1:"$P" \
+    binlogd=127.0.0.1:"$L" im=127.0.0.1:"$IMP" > "$W/tail.out" 2> "$W/tail.err" &
+  tpid=$!; tl_track_pid "$tpid"
+  tl_wait_until 30 test -f "$W/tail.ready" || { echo "bench: tailer not ready: $(cat "$W/tail.err")"; exit 2; }
+  wline=$("$BT/pacedwriter" -S "$PS" -u root -t hop.t -r "$HOP_RATE" -d "$HOP_SECS")
+  kill -USR1 "$tpid"; wait "$tpid"
+  hb=$(grep '^hop label=binlogd' "$W/tail.out"); hi=$(grep '^hop label=im' "$W/tail.out")
+  sp=$("$BT/syncprobe" "$D" 1000 300)   # right after, on binlogd's disk: what one fdatasync costs now
+  echo
+  hr
+  printf 'hop latency: %s single-row transactions/s for %s s on the primary; each GTID event stamped on arrival\n' "$HOP_RATE" "$HOP_SECS"
+  printf '(one tailer process, CLOCK_MONOTONIC); added latency = arrival through X - arrival read from the primary directly\n'
+  printf 'writer: %s trx at %s/s, commit p50 %s us, p99 %s us\n' "$(kv "$wline" sent)" "$(kv "$wline" rate)" \
+    "$(kv "$wline" commit_p50_us)" "$(kv "$wline" commit_p99_us)"
+  printf '%-64s %8s %8s %8s %8s %8s\n' "added latency through (us)" "matched" "p50" "p99" "max" "mean"
+  for x in "binlogd (storage.sync=trx: fdatasync per batch)|$hb" "MariaDB intermediate master (log_slave_updates, sync_binlog=0)|$hi"; do
+    l=${x#*|}
+    printf '%-64s %8s %8s %8s %8s %8s%s\n' "${x%%|*}" "$(kv "$l" matched)" "$(kv "$l" p50_us)" "$(kv "$l" p99_us)" \
+      "$(kv "$l" max_us)" "$(kv "$l" mean_us)" "$( [ "$(kv "$l" missing)" = 0 ] || echo "  (missing $(kv "$l" missing))")"
+  done
+  printf '%-64s %8s %8s %8s %8s\n' "(300-byte append + fdatasync on binlogd's disk, just after)" "$(kv "$sp" count)" \
+    "$(kv "$sp" p50_us)" "$(kv "$sp" p99_us)" "$(kv "$sp" max_us)"
+  awk -v a="$(kv "$hb" p50_us)" -v b="$(kv "$hb" p99_us)" -v c="$(kv "$hi" p50_us)" -v d="$(kv "$hi" p99_us)" 'BEGIN {
+    printf "ratio binlogd/intermediate master: p50 %.2fx, p99 %.2fx; target p50 <= 200 us: %s, p99 <= 500 us: %s, below the IM: %s\n",
+      a / c, b / d, a <= 200 ? "met" : "not met", b <= 500 ? "met" : "not met", (a < c && b < d) ? "met" : "not met" }'
+  tl_mariadb_stop im
+  TL_PASS=$((TL_PASS + 1))
+fi
+
+# ---- idle scale ----
+if wants idle; then
+  echo
+  hr
+  printf 'idle scale: N dump connections waiting at the end of the log (one epoll client); then %s commits on the primary,\n' "$IDLE_ROUNDS"
+  printf 'each timed from the COMMIT returning until ALL N connections have its GTID event (binlogd: includes the hop)\n'
+  printf 'fresh server processes per N (primary restarted, binlogd restarted); RSS/conn = (VmRSS after - before) / N;\n'
+  printf 'fds = the server'"'"'s open sockets/files once all wait (open-file limit here: %s)\n' "$NOFILE"
+  printf '%-7s %-9s %10s %13s %14s %14s %14s %16s %10s\n' "N" "server" "connected" "RSS/conn KiB" "all got it ms" \
+    "worst ms" "p50 conn ms" "fds sock/file" "connect s"
+  tl_sql p "CREATE TABLE IF NOT EXISTS bench.idle (id BIGINT AUTO_INCREMENT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB"
+  idle_row() {  # N LABEL LINE
+    local e; e=$(sed -n 's/.*error="\(.*\)".*/\1/p' <<< "$3")
+    printf '%-7s %-9s %10s %13s %14s %14s %14s %16s %10s\n' "$1" "$2" "$(kv "$3" connected)" "$(kv "$3" per_conn_kib)" \
+      "$(kv "$3" fan_max_ms)" "$(kv "$3" fan_max_worst_ms)" "$(kv "$3" fan_p50_ms)" \
+      "$(kv "$3" srv_fd_sockets)/$(kv "$3" srv_fd_files)" "$(kv "$3" connect_s)"
+    [ -z "$e" ] || printf '        %s: %s\n' "$2" "$e"
+  }
+  for n in $IDLE_NS; do
+    tl_binlogd_stop b
+    tl_mariadb_restart p; mpid=${TL_PID[p]}
+    tl_binlogd_start b "$D" "${BARGS[@]}"; bpid=$(tl_binlogd_pid b)
+    binlogd_caught_up 120 || { echo "bench: binlogd did not reconnect: $(cat "$W/waitpos.out")"; exit 2; }
+    ib=$("$BT/idlescale" -n "$n" -P "$L" -u repl -p replpass -x "$bpid" -W 127.0.0.1:"$P" -t bench.idle -r "$IDLE_ROUNDS" 2> "$W/idle.b.$n.err" | tail -1)
+    idle_row "$n" binlogd "$ib"
+    kill -0 "$bpid" 2>/dev/null || printf '        binlogd died: %s\n' "$(tail -3 "$W/b.log" | tr '\n' ' ')"
+    if tl_log_has b "Too many open files"; then
+      printf '        binlogd log: "%s" (RLIMIT_NOFILE %s)\n' "$(grep -m1 -o 'accept failed: Too many open files' "$W/b.log")" \
+        "$(awk '/Max open files/ {print $4}' /proc/"$bpid"/limits 2>/dev/null)"
+    fi
+    nm=$(( n < IDLE_M_MAX ? n : IDLE_M_MAX ))
+    im=$("$BT/idlescale" -n "$nm" -P "$P" -u repl -p replpass -x "$mpid" -W 127.0.0.1:"$P" -t bench.idle -r "$IDLE_ROUNDS" 2> "$W/idle.m.$n.err" | tail -1)
+    idle_row "$nm" MariaDB "$im"
+  done
+  echo "targets: <= 16 KiB RSS per idle replica; 10000 replicas on one process, all receiving a new transaction within 100 ms"
+  TL_PASS=$((TL_PASS + 1))
+fi
+echo
 tl_binlogd_stop b
-TL_PASS=1
 tl_done

@@ -123,7 +123,7 @@ tl_mariadb_start() {  # NAME [extra mariadbd args]
   TL_SID[$n]=$TL_NEXT_ID; TL_NEXT_ID=$((TL_NEXT_ID + 1)); TL_ARGS[$n]="$*"
   cp -a "$TL_TEMPLATE" "${TL_DATA[$n]}"
   _tl_mariadb_launch "$n"
-  tl_sql "$n" "DELETE FROM mysql.global_priv WHERE User=''; FLUSH PRIVILEGES;
+  tl_sql "$n" "SET sql_log_bin=0; DELETE FROM mysql.global_priv WHERE User=''; FLUSH PRIVILEGES;
     CREATE USER IF NOT EXISTS repl@'%' IDENTIFIED BY 'replpass';
     GRANT REPLICATION SLAVE, REPLICATION CLIENT, BINLOG MONITOR, SLAVE MONITOR ON *.* TO repl@'%';
     CREATE USER IF NOT EXISTS root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION;

@@ -1,0 +1,76 @@
+/*
+ * gtid_start.h - serving a MariaDB replica that connects with @slave_connect_state
+ * (MASTER_USE_GTID=slave_pos|current_pos), as a MariaDB 10.11 primary does (sql_repl.cc:
+ * check_slave_start_position, gtid_find_binlog_file, send_event_to_slave):
+ *
+ *   1. resolve: parse the state (1941 / 1943 like mariadbd), check every requested GTID
+ *      against the binlog state (1236 "...which is not in the master's binlog" and its
+ *      "diverged" variant), pick the newest file whose GTID_LIST the state contains;
+ *   2. per event: skip whole groups until each requested domain is reached, then send; a
+ *      fake GTID_LIST (artificial, log_pos = end of the reached group) tells the replica
+ *      where it stands; strict mode refuses a start in a hole.
+ *
+ * Pure code over texts and event bytes; one object per dump. Not thread-safe.
+ */
+#ifndef BINLOGD_PROTOCOL_GTID_START_H
+#define BINLOGD_PROTOCOL_GTID_START_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/errmsg.h"
+#include "protocol/event.h"
+#include "protocol/gtid.h"
+#include "protocol/gtid_track.h"
+
+/* One stored file as the resolver sees it (oldest first). */
+struct gtid_start_file {
+    const char *name;
+    int known;          /* 0: the file's GTIDs could not be read */
+    int has_list;       /* the file starts with a GTID_LIST (MariaDB >= 10.0) */
+    const char *start;  /* its GTID_LIST as "d-s-n,..." (binlog-state order) */
+};
+
+struct gtid_start {
+    struct gtid_maria_state want;   /* requested GTIDs of domains not reached yet */
+    uint32_t empty_domain[GTID_MARIA_MAX_DOMAINS];   /* requested domains the binlog never had */
+    uint32_t n_empty;
+    int strict;
+    int skip;                       /* 0 no, 1 standalone group, 2 transactional group */
+    int fake_pending;               /* send the fake GTID_LIST once the current group is over */
+    struct gtid_blist seen;         /* GTIDs seen from the start file up to the reached one */
+    struct gtid_blist binlog;       /* the binlog state (for late checks of empty domains) */
+};
+
+void gtid_start_init(struct gtid_start *gs);
+void gtid_start_free(struct gtid_start *gs);
+
+/* Resolve a request. req/req_len: @slave_connect_state. binlog_state: the binlog state at the
+ * end of the stored files ("d-s-n,..." in binlog-state order). Returns 0 with *file_index (into
+ * files) or -1 with *e (1941, 1943 or 1236, with the text a MariaDB primary sends). */
+int gtid_start_resolve(struct gtid_start *gs, const char *req, size_t req_len, int strict, int ignore_duplicates,
+                       const char *binlog_state, const struct gtid_start_file *files, size_t n, size_t *file_index,
+                       struct myerr *e);
+
+/* Nothing left to skip or announce: every event is sent as it is. */
+int gtid_start_idle(const struct gtid_start *gs);
+
+/* Every requested domain is reached (the FDE's `created` may be sent). */
+int gtid_start_reached(const struct gtid_start *gs);
+
+enum gtid_start_verdict { GTID_START_SEND = 0, GTID_START_SKIP, GTID_START_ERROR };
+
+/* One event after a file's FDE: send it or skip it. ev holds `avail` bytes of an event of
+ * `len` bytes: the whole event is needed only for GTID events and QUERY events of at most
+ * GTID_START_PEEK bytes (a longer QUERY is never a bare COMMIT). *fake_after: send the fake
+ * GTID_LIST right after this event. On GTID_START_ERROR *e is set (1236). */
+#define GTID_START_PEEK 4096
+enum gtid_start_verdict gtid_start_event(struct gtid_start *gs, const uint8_t *ev, size_t avail, size_t len,
+                                         const struct ev_fmt *fmt, int *fake_after, struct myerr *e);
+
+/* The fake GTID_LIST (type 163, ARTIFICIAL, timestamp 0) listing the GTIDs seen since the
+ * start file. Length, or 0 when cap is too small. */
+size_t gtid_start_fake_list(const struct gtid_start *gs, uint8_t *out, size_t cap, uint32_t server_id,
+                            uint32_t log_pos, enum ev_checksum_alg alg);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * admin.c - the replica-control statements an operator runs with the stock client against
+ * binlogd's own upstream: CHANGE MASTER TO, START SLAVE, STOP SLAVE, SHOW SLAVE STATUS.
+ * Answers and error codes are a MariaDB replica's (1198 while running, 1200 with no master).
+ *
+ * Thread: the loop thread. The ingest thread is reached only through ingest.h calls.
+ */
+#include "server/admin.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "protocol/errmsg.h"
+#include "protocol/gtid.h"
+#include "protocol/gtid_track.h"
+#include "server/ingest.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/session_priv.h"
+#include "server/upstream_conf.h"
+#include "storage/index.h"
+
+#define TAG "admin"
+
+static int require_admin(struct session *s)
+{
+    if (s->acct && s->acct->role == CONFIG_ROLE_ADMIN) return 0;
+    struct myerr e;
+    myerr_specific_access_denied(&e, "SUPER, REPLICATION SLAVE ADMIN");
+    session_send_myerr(s, &e);
+    return -1;
+}
+
+static void send_custom(struct session *s, uint16_t code, const char *fmt, const char *arg)
+{
+    struct myerr e;
+    myerr_custom(&e, code, fmt, arg);
+    session_send_myerr(s, &e);
+}
+
+/* A string option: QVAL_STRING only (as mariadbd: MASTER_HOST=db1 unquoted is a syntax error). */
+static int opt_str(struct session *s, const struct query_assign *a, char *dst, size_t cap, const char *what)
+{
+    if (a->val.kind != QVAL_STRING) {
+        send_custom(s, 1064, "You have an error in your SQL syntax; %s needs a quoted string", what);
+        return -1;
+    }
+    if (a->val.len >= cap || memchr(a->val.s, '\n', a->val.len) || memchr(a->val.s, 0, a->val.len)) {
+        struct myerr e;
+        myerr_custom(&e, 1470, "String '%.*s' is too long or not valid for %s", (int)(a->val.len > 64 ? 64 : a->val.len),
+                     a->val.s, what);
+        session_send_myerr(s, &e);
+        return -1;
+    }
+    memcpy(dst, a->val.s, a->val.len);
+    dst[a->val.len] = 0;
+    return 0;
+}
+
+static int opt_num(struct session *s, const struct query_assign *a, uint64_t max, uint64_t *out, const char *what)
+{
+    if (a->val.kind != QVAL_NUMBER || a->val.negative || !a->val.is_int || a->val.u > max) {
+        send_custom(s, 1064, "You have an error in your SQL syntax; %s needs a number in range", what);
+        return -1;
+    }
+    *out = a->val.u;
+    return 0;
+}
+
+#define OPT_IS(a, n) query_name_eq((a)->name, (a)->name_len, n)
+
+void admin_change_master(struct session *s, const struct query *q)
+{
+    if (require_admin(s)) return;
+    struct ingest *in = server_ingest(s->srv);
+    if (!ingest_paused(in)) {
+        send_custom(s, 1198, "This operation cannot be performed as you have a running slave '%s'; run STOP SLAVE '' first",
+                    "");
+        return;
+    }
+    struct upstream_conf c;
+    ingest_get_conf(in, &c);
+    struct upstream_conf old = c;
+    int file_given = 0, gtid_given = 0;
+    c.log_file[0] = 0;
+    for (size_t i = 0; i < q->nassign; i++) {
+        const struct query_assign *a = &q->assign[i];
+        uint64_t n;
+        if (OPT_IS(a, "MASTER_HOST")) {
+            if (opt_str(s, a, c.host, sizeof(c.host), "MASTER_HOST")) return;
+        } else if (OPT_IS(a, "MASTER_PORT")) {
+            if (opt_num(s, a, 65535, &n, "MASTER_PORT")) return;
+            c.port = (uint16_t)n;
+        } else if (OPT_IS(a, "MASTER_USER")) {
+            if (opt_str(s, a, c.user, sizeof(c.user), "MASTER_USER")) return;
+        } else if (OPT_IS(a, "MASTER_PASSWORD")) {
+            if (opt_str(s, a, c.password, sizeof(c.password), "MASTER_PASSWORD")) return;
+        } else if (OPT_IS(a, "MASTER_LOG_FILE")) {
+            const char *why;
+            if (opt_str(s, a, c.log_file, sizeof(c.log_file), "MASTER_LOG_FILE")) return;
+            if (index_name_check(c.log_file, strlen(c.log_file), &why) == -1) {
+                send_custom(s, 1236, "MASTER_LOG_FILE is not a binlog file name: %s", why);
+                return;
+            }
+            file_given = 1;
+        } else if (OPT_IS(a, "MASTER_LOG_POS")) {
+            if (opt_num(s, a, UINT64_MAX, &n, "MASTER_LOG_POS")) return;
+            if (n != 4) {
+                send_custom(s, 1235, "This version of binlogd doesn't yet support '%s'",
+                            "MASTER_LOG_POS other than 4 (binlogd continues a new primary only at the start of a file)");
+                return;
+            }
+        } else if (OPT_IS(a, "MASTER_USE_GTID")) {
+            if (a->val.kind != QVAL_WORD) {
+                send_custom(s, 1064, "You have an error in your SQL syntax; %s", "MASTER_USE_GTID = slave_pos | current_pos | no");
+                return;
+            }
+            if (query_name_eq(a->val.s, a->val.len, "slave_pos") || query_name_eq(a->val.s, a->val.len, "current_pos"))
+                c.use_gtid = 1;
+            else if (query_name_eq(a->val.s, a->val.len, "no"))
+                c.use_gtid = 0;
+            else {
+                send_custom(s, 1064, "You have an error in your SQL syntax; %s", "MASTER_USE_GTID = slave_pos | current_pos | no");
+                return;
+            }
+            gtid_given = c.use_gtid;
+        } else {
+            char what[96];
+            snprintf(what, sizeof(what), "CHANGE MASTER option %.*s", (int)(a->name_len > 64 ? 64 : a->name_len), a->name);
+            send_custom(s, 1235, "This version of binlogd doesn't yet support '%s'", what);
+            return;
+        }
+    }
+    if (file_given && gtid_given) {
+        send_custom(s, 1064, "You have an error in your SQL syntax; %s",
+                    "MASTER_LOG_FILE and MASTER_USE_GTID=slave_pos cannot be combined");
+        return;
+    }
+    /* A different primary, or an explicit start: continue only by the continuity rule. */
+    int moved = strcmp(c.host, old.host) || c.port != old.port;
+    if (moved || file_given || gtid_given) c.switch_pending = 1;
+    if (!file_given) c.log_file[0] = 0;
+    char err[512];
+    if (ingest_set_conf(in, &c, err, sizeof(err)) == -1) {
+        send_custom(s, 1201, "Could not initialize master info structure; %s", err);
+        return;
+    }
+    log_info(TAG, "connection %u (%s): CHANGE MASTER TO %s:%u%s%s%s", s->id, s->user, c.host, c.port,
+             file_given ? " MASTER_LOG_FILE=" : "", file_given ? c.log_file : "",
+             c.switch_pending ? " (the next START SLAVE checks continuity)" : "");
+    session_send_ok(s);
+}
+
+void admin_start_slave(struct session *s, const struct query *q)
+{
+    (void)q;
+    if (require_admin(s)) return;
+    struct ingest *in = server_ingest(s->srv);
+    if (ingest_resume(in) == -1) {
+        send_custom(s, 1200, "The server is not configured as slave; fix in config file or with CHANGE MASTER TO%s", "");
+        return;
+    }
+    log_info(TAG, "connection %u (%s): START SLAVE", s->id, s->user);
+    session_send_ok(s);
+}
+
+void admin_stop_slave(struct session *s, const struct query *q)
+{
+    (void)q;
+    if (require_admin(s)) return;
+    struct ingest *in = server_ingest(s->srv);
+    log_info(TAG, "connection %u (%s): STOP SLAVE", s->id, s->user);
+    if (ingest_pause(in) == -1) {
+        send_custom(s, 1205, "Lock wait timeout exceeded; %s", "the upstream session did not stop within 30 s");
+        return;
+    }
+    session_send_ok(s);
+}
+
+/* binlogd's committed GTID state (per domain), for Gtid_IO_Pos. */
+static void our_gtid_pos(struct session *s, char *out, size_t cap)
+{
+    out[0] = 0;
+    struct store_gtid_file *v;
+    size_t n;
+    if (store_gtid_files(server_store(s->srv), &v, &n) == -1 || !n) return;
+    const struct store_gtid_file *last = &v[n - 1];
+    if (last->known && last->flavor == GTID_TRACK_MARIA) {
+        struct gtid_blist l;
+        struct gtid_maria_state st;
+        const char *why;
+        gtid_blist_init(&l);
+        if (gtid_blist_parse(&l, last->end, strlen(last->end), &why) == 0 && gtid_blist_to_state(&l, &st) == 0)
+            gtid_maria_state_format(&st, out, cap);
+        gtid_blist_free(&l);
+    } else if (last->known && last->flavor == GTID_TRACK_MYSQL) {
+        snprintf(out, cap, "%s", last->end);
+    }
+    store_gtid_files_free(v, n);
+}
+
+void admin_show_slave_status(struct session *s)
+{
+    static const char *names[] = {"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File",
+                                  "Read_Master_Log_Pos", "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Errno",
+                                  "Last_IO_Error", "Master_Server_Id", "Using_Gtid", "Gtid_IO_Pos", "Binlogd_Events",
+                                  "Binlogd_Bytes", "Binlogd_Reconnects", "Binlogd_Semi_Sync", "Binlogd_Semi_Sync_Acks",
+                                  "Binlogd_Switch_Pending"};
+    enum { NCOLS = sizeof(names) / sizeof(names[0]) };
+    struct ingest *in = server_ingest(s->srv);
+    if (!in) {
+        session_send_rows(s, names, NCOLS, NULL, 0);
+        return;
+    }
+    struct ingest_status st;
+    struct upstream_conf c;
+    ingest_status_get(in, &st);
+    ingest_get_conf(in, &c);
+    if (!c.host[0]) {   /* as mariadbd: no master configured, no row */
+        session_send_rows(s, names, NCOLS, NULL, 0);
+        return;
+    }
+    char port[8], pos[24], eno[16], sid[16], ev[24], by[24], rc[24], acks[24], gpos[4096];
+    snprintf(port, sizeof(port), "%u", c.port);
+    snprintf(pos, sizeof(pos), "%" PRIu64, st.upstream_pos);
+    snprintf(eno, sizeof(eno), "%u", st.last_errno);
+    snprintf(sid, sizeof(sid), "%u", st.upstream_server_id);
+    snprintf(ev, sizeof(ev), "%" PRIu64, st.events);
+    snprintf(by, sizeof(by), "%" PRIu64, st.bytes);
+    snprintf(rc, sizeof(rc), "%" PRIu64, st.reconnects);
+    snprintf(acks, sizeof(acks), "%" PRIu64, st.acks);
+    our_gtid_pos(s, gpos, sizeof(gpos));
+    const char *running = st.state == INGEST_STREAMING ? "Yes"
+                          : st.state == INGEST_CONNECTING || st.state == INGEST_BACKOFF ? "Connecting" : "No";
+    const char *cells[NCOLS] = {ingest_state_name(st.state), c.host, c.user, port, st.upstream_file, pos,
+                                running, "No", eno, st.last_error, sid, c.use_gtid ? "Slave_Pos" : "No", gpos, ev, by, rc,
+                                st.semi_sync_active ? "ON" : "OFF", acks, c.switch_pending ? "Yes" : "No"};
+    session_send_rows(s, names, NCOLS, cells, 1);
+}

@@ -1,0 +1,90 @@
+/*
+ * ingest_priv.h - the ingest struct and helpers shared by ingest.c (the upstream session)
+ * and ingest_switch.c (changing primaries: the continuity rule, automatic failover).
+ * Only those two files include this.
+ */
+#ifndef BINLOGD_SERVER_INGEST_PRIV_H
+#define BINLOGD_SERVER_INGEST_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "protocol/event.h"
+#include "server/ingest.h"
+#include "server/log.h"
+#include "server/upstream_conf.h"
+
+enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
+
+struct ingest {
+    struct ingest_opts o;            /* o.up is the initial copy only: in->up is current */
+    char *candidates;                /* owned copy of o.candidates (NULL = no failover) */
+    struct store *store;
+    void (*on_fatal)(void *);
+    void *fatal_arg;
+
+    pthread_t thread;
+    int started;
+    atomic_int stopping;
+    pthread_mutex_t mu;              /* guards up, paused, st, sock and the wait conditions */
+    pthread_cond_t cv;
+    struct upstream_conf up;         /* CHANGE MASTER replaces it while paused */
+    int paused;                      /* STOP SLAVE asked; the thread idles until START SLAVE */
+    int idle;                        /* the thread is parked (no session, store settled) */
+    uint64_t up_since_ms;            /* last moment the upstream was streaming (failover clock) */
+    int sock;                        /* live upstream socket, -1 if none (to interrupt it) */
+    struct ingest_status st;
+    struct log_ratelimit rl;
+};
+
+/* Per-connection stream state: what the last fake ROTATE announced, and the format of the
+ * events that follow. */
+struct stream {
+    MYSQL *m;
+    char file[EV_MAX_NAME_LEN + 1];
+    int  pending_new_file;           /* fake ROTATE named a file we do not have: its FDE creates it */
+    int  switching;                  /* this session continues on a new primary (continuity passed) */
+    int  seen_fde;
+    enum ev_checksum_alg wire_alg;   /* from @master_binlog_checksum, until the first FDE */
+    struct ev_fmt fmt;
+    uint64_t first_pending_ms;       /* when the oldest unsynced complete trx arrived */
+    int streamed;                    /* stored at least one event this session */
+    int semi;                        /* semi-sync negotiated: packets carry 0xEF <flag> */
+    int ack_pending;                 /* the primary waits for an ACK of (ack_file, ack_pos) */
+    char ack_file[EV_MAX_NAME_LEN + 1];
+    uint64_t ack_pos;
+};
+
+void ingest_set_state(struct ingest *in, enum ingest_state s);
+/* Record (status) and log an error. Repeated warnings in a reconnect loop are rate-limited. */
+void ingest_set_error(struct ingest *in, enum log_level lvl, uint32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Run a statement; first column of the first row into out. 0, or the server's error number
+ * (-1 when there is none). */
+int ingest_query_value(MYSQL *m, const char *sql, char *out, size_t cap, int *has_row);
+/* mysql_init + options + mysql_real_connect with the ingest's timeouts. NULL with *errno_out
+ * and err filled on failure. Ingest thread. */
+MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigned *errno_out, char *err,
+                      size_t errlen);
+
+/* ---- ingest_switch.c (ingest thread) ---- */
+
+/* On a new primary (up->switch_pending): the file to continue from, by the continuity rule:
+ * up->log_file when given, else (GTID) the newest file of the primary whose start state
+ * (BINLOG_GTID_POS(file, 4)) equals binlogd's committed state. 0 with file (pos is 4), or
+ * -1 with the refusal recorded (log + SHOW SLAVE STATUS); nothing is written either way. */
+int ingest_locate_switch(struct ingest *in, MYSQL *m, const struct upstream_conf *up, char *file, size_t cap);
+
+/* The switch took effect (the new file exists in the store): clear switch_pending, persist. */
+void ingest_switch_done(struct ingest *in, const char *file);
+
+/* Automatic failover: probe each candidate (a primary: read_only off, not replicating, and
+ * the continuity rule holds); switch the upstream settings to the first that qualifies.
+ * 1 when switched, 0 otherwise (reasons logged). */
+int ingest_try_candidates(struct ingest *in);
+
+#endif

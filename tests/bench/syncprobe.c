@@ -1,0 +1,38 @@
+/*
+ * syncprobe.c - what one durable append costs on this disk: COUNT times, append SIZE bytes
+ * to a file in DIR and fdatasync it, as binlogd's storage.sync=trx does once per batch of
+ * transactions (context for the hop-latency figures of `make bench`).
+ * usage: syncprobe DIR [COUNT=1000] [SIZE=300]
+ * Prints: count=N p50_us p99_us max_us. Exit status 0, 1 on an I/O error, 2 on bad usage.
+ */
+#include "tests/bench/benchlib.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { fprintf(stderr, "usage: syncprobe DIR [COUNT] [SIZE]\n"); return 2; }
+    size_t count = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 1000, size = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 300;
+    if (!count || !size || size > 65536) { fprintf(stderr, "syncprobe: bad COUNT or SIZE\n"); return 2; }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/syncprobe.%d", argv[1], (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd == -1) { fprintf(stderr, "syncprobe: %s: %s\n", path, strerror(errno)); return 1; }
+    uint8_t buf[65536];
+    memset(buf, 'x', size);
+    int64_t *lat = calloc(count, sizeof(*lat));
+    if (!lat) return 1;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t t0 = bl_now_ns();
+        if (bl_write_all(fd, buf, size) == -1 || fdatasync(fd) == -1) {
+            fprintf(stderr, "syncprobe: %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        lat[i] = (int64_t)(bl_now_ns() - t0);
+    }
+    close(fd);
+    if (unlink(path) == -1) fprintf(stderr, "syncprobe: unlink %s: %s\n", path, strerror(errno));
+    qsort(lat, count, sizeof(*lat), bl_cmp_i64);
+    printf("count=%zu p50_us=%.0f p99_us=%.0f max_us=%.0f\n", count, (double)bl_pct(lat, count, 50) / 1e3,
+           (double)bl_pct(lat, count, 99) / 1e3, (double)lat[count - 1] / 1e3);
+    free(lat);
+    return 0;
+}
