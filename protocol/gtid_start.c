@@ -21,6 +21,8 @@ void gtid_start_free(struct gtid_start *gs)
 {
     gtid_blist_free(&gs->seen);
     gtid_blist_free(&gs->binlog);
+    gtid_mysql_set_free(gs->exclude);
+    gs->exclude = NULL;
 }
 
 static void want_remove(struct gtid_maria_state *s, uint32_t domain)
@@ -159,10 +161,15 @@ int gtid_start_resolve(struct gtid_start *gs, const char *req, size_t req_len, i
     return -1;
 }
 
-int gtid_start_idle(const struct gtid_start *gs) { return gs->want.n == 0 && gs->skip == 0 && !gs->fake_pending; }
+int gtid_start_idle(const struct gtid_start *gs)
+{
+    if (gs->mysql) return 0;   /* every group is checked against the replica's set */
+    return gs->want.n == 0 && gs->skip == 0 && !gs->fake_pending;
+}
 
 int gtid_start_reached(const struct gtid_start *gs)
 {
+    if (gs->mysql) return 0;   /* `created` stays 0: the replica must not take the FDE for a restart */
     /* is_pos_reached: only domains the binlog never had may remain */
     for (uint32_t i = 0; i < gs->want.n; i++)
         if (empty_find(gs, gs->want.v[i].domain) < 0) return 0;
@@ -197,6 +204,19 @@ enum gtid_start_verdict gtid_start_event(struct gtid_start *gs, const uint8_t *e
         return GTID_START_ERROR;
     }
     enum gtid_start_verdict v = GTID_START_SEND;
+    if (gs->mysql) {   /* Binlog_sender::skip_event */
+        if (h.type == EV_MYSQL_GTID) {
+            struct ev_mysql_gtid g;
+            if (avail != len || ev_mysql_gtid_parse(ev, len, fmt, &g, &why) != EV_OK) {
+                myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "bogus data in log event");
+                return GTID_START_ERROR;
+            }
+            gs->in_group = gtid_mysql_set_contains(gs->exclude, g.sid, g.gno);
+        } else if (h.type == EV_ANONYMOUS_GTID || h.type == EV_ROTATE) {
+            gs->in_group = 0;
+        }
+        return gs->in_group ? GTID_START_SKIP : GTID_START_SEND;
+    }
     if (h.type == EV_MARIA_GTID && gs->want.n > 0) {
         struct ev_maria_gtid g;
         if (avail != len || ev_maria_gtid_parse(ev, len, fmt, &g, &why) != EV_OK) {
@@ -261,4 +281,101 @@ size_t gtid_start_fake_list(const struct gtid_start *gs, uint8_t *out, size_t ca
     size_t n = ev_build_event(out, cap, EV_GTID_LIST, server_id, log_pos, EV_F_ARTIFICIAL, body, body_len, alg);
     free(body);
     return n;
+}
+
+/* ---------------------------------------------------------------- MySQL */
+
+int gtid_mysql_set_subset(const struct gtid_mysql_set *a, const struct gtid_mysql_set *b)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        const struct gtid_sid *sa = &a->sids[i], *sb = NULL;
+        for (uint32_t k = 0; k < b->n && !sb; k++)
+            if (!memcmp(b->sids[k].uuid, sa->uuid, 16)) sb = &b->sids[k];
+        for (uint32_t j = 0; j < sa->n; j++) {
+            /* b's intervals are merged: one of them must cover this one whole */
+            int covered = 0;
+            for (uint32_t k = 0; sb && k < sb->n && !covered; k++)
+                covered = sb->iv[k].start <= sa->iv[j].start && sa->iv[j].end <= sb->iv[k].end;
+            if (!covered) return 0;
+        }
+    }
+    return 1;
+}
+
+static int set_from_text(struct gtid_mysql_set *s, const char *text)
+{
+    const char *why;
+    return gtid_mysql_set_parse(s, text, strlen(text), &why);
+}
+
+int gtid_start_resolve_mysql(struct gtid_start *gs, const uint8_t *data, size_t len, const char *executed,
+                             const struct gtid_start_mfile *files, size_t n, size_t *file_index, struct myerr *e)
+{
+    const char *why = NULL;
+    gs->mysql = 1;
+    gs->in_group = 0;
+    gs->exclude_end = 0;
+    struct gtid_mysql_set *ex = gtid_mysql_set_new(), *exe = gtid_mysql_set_new(), *tmp = gtid_mysql_set_new();
+    int rc = -1;
+    if (!ex || !exe || !tmp) {
+        myerr_custom(e, 1037, "Out of memory");
+        goto out;
+    }
+    if (gtid_mysql_set_decode(ex, data, len, &why) == -1) {
+        myerr_custom(e, MYERR_MALFORMED_PACKET, "Malformed communication packet");
+        goto out;
+    }
+    if (!executed[0] || set_from_text(exe, executed) == -1) {
+        myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "The replication sender thread cannot start in "
+                     "AUTO_POSITION mode: this server has GTID_MODE = OFF instead of ON.");
+        goto out;
+    }
+    /* (1) the replica has GTIDs of a server whose history binlogd holds, but binlogd lacks them */
+    for (uint32_t i = 0; i < ex->n; i++) {
+        int known = 0;
+        for (uint32_t k = 0; k < exe->n && !known; k++) known = !memcmp(exe->sids[k].uuid, ex->sids[i].uuid, 16);
+        if (!known) continue;
+        gtid_mysql_set_clear(tmp);
+        for (uint32_t j = 0; j < ex->sids[i].n; j++)
+            (void)gtid_mysql_set_add_interval(tmp, ex->sids[i].uuid, ex->sids[i].iv[j].start, ex->sids[i].iv[j].end);
+        if (!gtid_mysql_set_subset(tmp, exe)) {
+            myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "Replica has more GTIDs than the source has, using "
+                         "the source's SERVER_UUID. This may indicate that the the last binary log file was truncated "
+                         "or lost, e.g., after a power failure when sync_binlog != 1. The source may have rolled back "
+                         "transactions that were already replicated to the replica. Replicate any transactions that "
+                         "source has rolled back from replica to source, and/or commit empty transactions on source to "
+                         "account for transactions that have been committed on source but are not included in "
+                         "GTID_EXECUTED.");
+            goto out;
+        }
+    }
+    /* (2)+(3) newest file whose PREVIOUS_GTIDS the replica has; none: the history is purged */
+    for (size_t i = n; i-- > 0;) {
+        const struct gtid_start_mfile *f = &files[i];
+        if (!f->known || !f->has_prev) {
+            myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "Found old binary log without GTIDs while looking "
+                         "for the oldest binary log that contains any GTID that is not in the given gtid set");
+            goto out;
+        }
+        if (set_from_text(tmp, f->prev) == -1) {
+            myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading header of binary log while looking "
+                         "for the oldest binary log that contains any GTID that is not in the given gtid set");
+            goto out;
+        }
+        if (gtid_mysql_set_subset(tmp, ex)) {
+            *file_index = i;
+            gs->exclude = ex;
+            ex = NULL;
+            rc = 0;
+            goto out;
+        }
+    }
+    myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "Cannot replicate because the source purged required binary "
+                 "logs. Replicate the missing transactions from elsewhere, or provision a new replica from backup. "
+                 "Consider increasing the source's binary log expiration period.");
+out:
+    gtid_mysql_set_free(ex);
+    gtid_mysql_set_free(exe);
+    gtid_mysql_set_free(tmp);
+    return rc;
 }

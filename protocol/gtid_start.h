@@ -32,6 +32,10 @@ struct gtid_start_file {
 };
 
 struct gtid_start {
+    int mysql;                      /* COM_BINLOG_DUMP_GTID: skip what `exclude` holds */
+    struct gtid_mysql_set *exclude; /* MySQL: the replica's executed + retrieved GTIDs (owned) */
+    int in_group;                   /* MySQL: inside a group the replica already has */
+    uint64_t exclude_end;           /* MySQL: end of the last skipped event not yet announced */
     struct gtid_maria_state want;   /* requested GTIDs of domains not reached yet */
     uint32_t empty_domain[GTID_MARIA_MAX_DOMAINS];   /* requested domains the binlog never had */
     uint32_t n_empty;
@@ -54,6 +58,26 @@ int gtid_start_resolve(struct gtid_start *gs, const char *req, size_t req_len, i
 
 /* Nothing left to skip or announce: every event is sent as it is. */
 int gtid_start_idle(const struct gtid_start *gs);
+
+/* MySQL: one stored file as the resolver sees it (oldest first). */
+struct gtid_start_mfile {
+    const char *name;
+    int known;          /* 0: the file's GTIDs could not be read */
+    int has_prev;       /* the file starts with PREVIOUS_GTIDS (MySQL >= 5.6) */
+    const char *prev;   /* PREVIOUS_GTIDS as GTID set text */
+};
+
+/* Resolve a COM_BINLOG_DUMP_GTID (MySQL 8.0 Binlog_sender::check_start_file): data/len is the
+ * replica's encoded GTID set; executed is the stored history's gtid_executed text ("" when the
+ * files carry no GTIDs: GTID_MODE is then OFF and the dump is refused). Refuses a replica that
+ * has GTIDs of a known server which binlogd lacks (1885's text) and one that needs purged
+ * history (1789's text), both under 1236 as MySQL sends them; picks the newest file whose
+ * PREVIOUS_GTIDS the replica's set contains. 0 with *file_index, or -1 with *e. */
+int gtid_start_resolve_mysql(struct gtid_start *gs, const uint8_t *data, size_t len, const char *executed,
+                             const struct gtid_start_mfile *files, size_t n, size_t *file_index, struct myerr *e);
+
+/* 1 when every GTID of a is in b (both canonical sets). */
+int gtid_mysql_set_subset(const struct gtid_mysql_set *a, const struct gtid_mysql_set *b);
 
 /* Every requested domain is reached (the FDE's `created` may be sent). */
 int gtid_start_reached(const struct gtid_start *gs);

@@ -247,7 +247,7 @@ static enum gtid_start_verdict gtid_filter(struct dump *d, const struct cursor_i
     char err[512];
     struct myerr e;
     if (!p) {
-        int whole = it->h.type == EV_MARIA_GTID || it->h.type == EV_QUERY;
+        int whole = it->h.type == EV_MARIA_GTID || it->h.type == EV_QUERY || it->h.type == EV_MYSQL_GTID;
         avail = whole && it->len <= sizeof(buf) ? it->len : EV_HEADER_LEN;
         if (cursor_pread(d->cur, buf, avail, it->offset, err, sizeof(err)) == -1) {
             myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
@@ -265,6 +265,18 @@ static enum gtid_start_verdict gtid_filter(struct dump *d, const struct cursor_i
         queue_reply(d, 0, e.code, e.msg);
     }
     return v;
+}
+
+/* MySQL GTID dump: skipped groups are announced by a heartbeat carrying their end position
+ * (Binlog_sender), naming the current file. */
+static int queue_skip_heartbeat(struct dump *d)
+{
+    if (!d->gs || !d->gs->exclude_end) return 0;
+    uint8_t hb[64 + EV_MAX_NAME_LEN];
+    size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, (uint32_t)d->gs->exclude_end, d->st.file,
+                                  strlen(d->st.file), d->alg);
+    d->gs->exclude_end = 0;
+    return n ? queue_mem_event(d, hb, n) : -1;
 }
 
 /* The fake GTID_LIST that tells a GTID replica its start is reached (log_pos = end of the
@@ -293,9 +305,11 @@ static enum dump_state pump(struct dump *d)
             if (gv == GTID_START_ERROR) return d->state = DUMP_FAILED;
             if (gv == GTID_START_SKIP) {
                 d->st.pos = it.offset + it.len;   /* heartbeats name the read position, as mariadbd */
+                if (d->gs->mysql) d->gs->exclude_end = it.offset + it.len;
                 if (fake && queue_fake_list(d, it.offset + it.len) == -1) return d->state = DUMP_FAILED;
                 continue;
             }
+            if (queue_skip_heartbeat(d) == -1) goto failed;
             if (fake) {   /* the reached group was sent (a hole, strict mode off): list after it */
                 if (send_event(d, &it, err, sizeof(err)) == -1) goto failed;
                 if (queue_fake_list(d, it.offset + it.len) == -1) return d->state = DUMP_FAILED;
@@ -305,8 +319,10 @@ static enum dump_state pump(struct dump *d)
         if (r == CURSOR_EVENT) {
             if (send_event(d, &it, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_NEXT_FILE) {
+            if (queue_skip_heartbeat(d) == -1) goto failed;
             if (queue_file_start(d, BINLOG_MAGIC_LEN, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_WAIT) {
+            if (queue_skip_heartbeat(d) == -1) goto failed;
             cursor_idle(d->cur);
             if (d->o.nonblock) {
                 queue_reply(d, 1, 0, NULL);
@@ -334,6 +350,41 @@ failed:
         myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
     queue_reply(d, 0, e.code, e.msg);
     return d->state = DUMP_FAILED;
+}
+
+struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *data, size_t len, char *file,
+                                           size_t cap, struct myerr *e)
+{
+    struct store_gtid_file *v = NULL;
+    size_t n = 0;
+    struct gtid_start *gs = calloc(1, sizeof(*gs));
+    struct gtid_start_mfile *files = NULL;
+    if (!gs || store_gtid_files(store, &v, &n) == -1 || (n && !(files = calloc(n, sizeof(*files))))) {
+        myerr_custom(e, 1037, "Out of memory");
+        goto fail;
+    }
+    gtid_start_init(gs);
+    for (size_t i = 0; i < n; i++) {
+        files[i].name = v[i].name;
+        files[i].known = v[i].known;
+        files[i].has_prev = v[i].flavor == GTID_TRACK_MYSQL;
+        files[i].prev = v[i].start;
+    }
+    const char *executed = n && v[n - 1].known && v[n - 1].flavor == GTID_TRACK_MYSQL ? v[n - 1].end : "";
+    size_t at = 0;
+    if (gtid_start_resolve_mysql(gs, data, len, executed, files, n, &at, e) == -1) {
+        gtid_start_free(gs);
+        goto fail;
+    }
+    snprintf(file, cap, "%s", files[at].name);
+    free(files);
+    store_gtid_files_free(v, n);
+    return gs;
+fail:
+    free(gs);
+    free(files);
+    store_gtid_files_free(v, n);
+    return NULL;
 }
 
 struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,

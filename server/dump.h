@@ -70,6 +70,11 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
 struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,
                                      char *file, size_t cap, struct myerr *e);
 
+/* A MySQL replica's COM_BINLOG_DUMP_GTID with the encoded GTID set data/len: as MySQL 8.0's
+ * Binlog_sender::check_start_file. Returns the resolved start (file copied) or NULL with *e. */
+struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *data, size_t len, char *file,
+                                           size_t cap, struct myerr *e);
+
 /* Queue events until the output reaches the high watermark or the watermark of the store.
  * Returns the new state. On DUMP_FAILED an ERR packet has been queued. */
 enum dump_state dump_pump(struct dump *d);

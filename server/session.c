@@ -306,7 +306,8 @@ static void dump_step(struct session *s)
     }
 }
 
-static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
+/* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on). */
+static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, struct gtid_start *mysql_gs)
 {
     struct cmd_binlog_dump d = *dp;
     struct myerr e;
@@ -319,6 +320,7 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
     struct store_watermark wm;
     store_watermark_get(st, &wm);
     if (!wm.file[0]) {
+        if (mysql_gs) { gtid_start_free(mysql_gs); free(mysql_gs); }
         myerr_binlog_not_open(&e);
         session_send_myerr(s, &e);
         return;
@@ -343,8 +345,8 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
     }
     /* MASTER_USE_GTID replicas: @slave_connect_state decides the start; file and position
      * of the request are ignored, as by mariadbd. */
-    struct gtid_start *gs = NULL;
-    const char *scs = session_var_get(s, "slave_connect_state");
+    struct gtid_start *gs = mysql_gs;
+    const char *scs = mysql_gs ? NULL : session_var_get(s, "slave_connect_state");
     if (scs) {
         const char *sm = session_var_get(s, "slave_gtid_strict_mode"), *ig = session_var_get(s, "slave_gtid_ignore_duplicates");
         gs = dump_gtid_resolve(st, scs, sm && atoi(sm) != 0, ig && atoi(ig) != 0, file, sizeof(file), &e);
@@ -386,6 +388,37 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp)
     dump_step(s);
 }
 
+/* MySQL MASTER_AUTO_POSITION=1: resolve the replica's GTID set, then stream as a dump that
+ * skips what the replica has. A file name in the request disables the GTID checks, as in
+ * MySQL (the position is then used as given). */
+static void on_binlog_dump_gtid(struct session *s, const struct cmd_binlog_dump_gtid *g)
+{
+    struct myerr e;
+    char file[EV_MAX_NAME_LEN + 1];
+    struct gtid_start *gs = dump_gtid_resolve_mysql(server_store(s->srv), g->gtid_data, g->gtid_data_len, file,
+                                                    sizeof(file), &e);
+    if (!gs) {
+        log_info(TAG, "connection %u: COM_BINLOG_DUMP_GTID refused: %s", s->id, e.msg);
+        session_send_myerr(s, &e);
+        return;
+    }
+    struct cmd_binlog_dump d = {.pos = BINLOG_MAGIC_LEN, .flags = g->flags, .server_id = g->server_id,
+                                .name = file, .name_len = strlen(file)};
+    if (g->name_len) {
+        if (g->pos > UINT32_MAX) {
+            gtid_start_free(gs);
+            free(gs);
+            myerr_binlog_impossible_position(&e, "", g->pos);
+            session_send_myerr(s, &e);
+            return;
+        }
+        d.name = g->name;
+        d.name_len = g->name_len;
+        d.pos = (uint32_t)g->pos;
+    }
+    on_binlog_dump(s, &d, gs);
+}
+
 static void on_command(struct session *s, const uint8_t *p, size_t len)
 {
     struct cmd c;
@@ -418,15 +451,11 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
         on_register_slave(s, &c.u.reg);
         return;
     case CMD_BINLOG_DUMP:
-        on_binlog_dump(s, &c.u.dump);
+        on_binlog_dump(s, &c.u.dump, NULL);
         return;
-    case CMD_BINLOG_DUMP_GTID: {
-        struct myerr e;
-        myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG,
-                     "binlogd does not serve COM_BINLOG_DUMP_GTID yet; use file/position replication");
-        session_send_myerr(s, &e);
+    case CMD_BINLOG_DUMP_GTID:
+        on_binlog_dump_gtid(s, &c.u.dump_gtid);
         return;
-    }
     default:
         session_send_err(s, MYERR_UNKNOWN_COM, "Unknown command");
         return;

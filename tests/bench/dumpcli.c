@@ -24,6 +24,7 @@
 #include <mysql.h>
 
 #include "protocol/checksum.h"
+#include "protocol/gtid.h"
 #include "protocol/wire.h"
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -62,12 +63,13 @@ static void usage(void)
 {
     fprintf(stderr, "usage: dumpcli -H host -P port -u user [-p pass] [-f file] [-o pos] [-F flags] [-s server_id]\n"
                     "               [-c (no checksum vars)] [-m max_events] [-e expect_errno] [-q] [-t (timing)]\n"
-                    "               [-w DIR (write the received files there)] [-G slave_connect_state]\n");
+                    "               [-w DIR (write the received files there)] [-G slave_connect_state]\n"
+                    "               [-M mysql_gtid_set (COM_BINLOG_DUMP_GTID; -f/-o then name a start)]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *user = "root", *pass = "", *file = "", *wdir = NULL, *gtid = NULL;
+    const char *host = "127.0.0.1", *user = "root", *pass = "", *file = "", *wdir = NULL, *gtid = NULL, *mset = NULL;
     unsigned port = 3306, flags = 0x01, server_id = 0;
     unsigned long long pos = 4, max_events = 0;
     int set_vars = 1, quiet = 0, timing = 0;
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-e")) expect = strtol(v, NULL, 10);
         else if (!strcmp(a, "-w")) wdir = v;
         else if (!strcmp(a, "-G")) gtid = v;
+        else if (!strcmp(a, "-M")) mset = v;
         else { usage(); return 2; }
     }
     MYSQL *m = mysql_init(NULL);
@@ -116,20 +119,43 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    unsigned long long fake_lists = 0;
-    size_t fl = strlen(file);
-    uint8_t *pkt = malloc(10 + fl);
-    wire_put_u32(pkt, (uint32_t)pos);
-    wire_put_u16(pkt + 4, (uint16_t)flags);
-    wire_put_u32(pkt + 6, server_id);
-    memcpy(pkt + 10, file, fl);
+    unsigned long long fake_lists = 0, heartbeats = 0, mysql_gtids = 0;
+    size_t fl = strlen(file), plen = 10 + fl;
+    uint8_t *pkt;
+    int cmd = COM_BINLOG_DUMP;
+    if (mset) {   /* flags u16, server_id u32, name_size u32, name, pos u64, data_size u32, data */
+        struct gtid_mysql_set *set = gtid_mysql_set_new();
+        const char *why = "out of memory";
+        if (!set || gtid_mysql_set_parse(set, mset, strlen(mset), &why) == -1) {
+            fprintf(stderr, "dumpcli: bad -M set: %s\n", why);
+            return 2;
+        }
+        size_t dl = gtid_mysql_set_encoded_len(set);
+        plen = 2 + 4 + 4 + fl + 8 + 4 + dl;
+        pkt = malloc(plen);
+        wire_put_u16(pkt, (uint16_t)flags);
+        wire_put_u32(pkt + 2, server_id);
+        wire_put_u32(pkt + 6, (uint32_t)fl);
+        memcpy(pkt + 10, file, fl);
+        wire_put_u64(pkt + 10 + fl, pos);
+        wire_put_u32(pkt + 18 + fl, (uint32_t)dl);
+        gtid_mysql_set_encode(set, pkt + 22 + fl, dl);
+        gtid_mysql_set_free(set);
+        cmd = 0x1e;
+    } else {
+        pkt = malloc(plen);
+        wire_put_u32(pkt, (uint32_t)pos);
+        wire_put_u16(pkt + 4, (uint16_t)flags);
+        wire_put_u32(pkt + 6, server_id);
+        memcpy(pkt + 10, file, fl);
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     unsigned long long events = 0, bytes = 0, files = 0;
     const char *end = "eof";
     unsigned err = 0;
     int wfd = -1;
-    if (m->methods->db_command(m, COM_BINLOG_DUMP, (const char *)pkt, 10 + fl, 1, NULL)) {
+    if (m->methods->db_command(m, (enum enum_server_command)cmd, (const char *)pkt, plen, 1, NULL)) {
         end = "error";
         err = mysql_errno(m);
     } else {
@@ -147,6 +173,8 @@ int main(int argc, char **argv)
             }
             if (n > 5 && p[5] == 4 /* ROTATE */) files++;
             if (n > 19 && p[5] == 163 /* GTID_LIST */ && (wire_u16(p + 18) & 0x20)) fake_lists++;
+            if (n > 19 && p[5] == 27 /* HEARTBEAT */) heartbeats++;
+            if (n > 19 && p[5] == 33 /* MySQL GTID */) mysql_gtids++;
             if (max_events && events >= max_events) { end = "limit"; break; }
         }
     }
@@ -157,6 +185,7 @@ int main(int argc, char **argv)
                err ? mysql_error(m) : "");
         if (timing) printf(" seconds=%.6f mbps=%.1f", secs, secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
         if (gtid) printf(" fake_gtid_lists=%llu", fake_lists);
+        if (mset) printf(" gtid_events=%llu heartbeats=%llu", mysql_gtids, heartbeats);
         printf("\n");
     }
     free(pkt);

@@ -47,6 +47,31 @@ for f in mdev35643_mysql_80_binlog.000001 rpl/mysql-8.0.13-stm-temporal-round-bi
   serve_and_copy "$n" "$W/$n" "$b"
 done
 
+# MySQL 8.0 bytes with real GTIDs (mariadb-test-data only has anonymous ones: gtidify turns
+# them into UUID:1..9): served to MySQL auto-position dumps (COM_BINLOG_DUMP_GTID).
+U=3e11fa47-71ca-11e1-9e33-c80aa9429562
+mkdir -p "$W/mygtid"
+ngtid=$("$TL_REPO/bin/gtidify" "$STD/mdev35643_mysql_80_binlog.000001" "$W/mygtid/my80g-bin.000001" "$U")
+tl_assert_eq "gtidify made 9 GTIDs" "$ngtid" "9"
+g=$(tl_free_port)
+tl_binlogd_start mygtid "$W/mygtid" --binlogd.listen=127.0.0.1:"$g" --user.repl.password=replpass
+tl_wait_until 20 tl_port_open "$g"
+gq() { mariadb -h127.0.0.1 -P"$g" -urepl -preplpass -N -B -e "$1"; }
+tl_assert_eq "GTID_MODE from what the files say" "$(gq 'SELECT @@GLOBAL.GTID_MODE')" "ON"
+tl_assert_eq "gtid_executed from the files" "$(gq 'SELECT @@GLOBAL.gtid_executed')" "$U:1-9"
+dump_gtid() { "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$g" -u repl -p replpass -F 1 -s 0 -M "$1" 2>&1; }
+out=$(dump_gtid "")
+tl_assert "empty set: every transaction ($out)" grep -q "end=eof errno=0.*gtid_events=9 heartbeats=0" <<<"$out"
+out=$(dump_gtid "$U:1-5")
+tl_assert "set 1-5: the other 4, the skipped ones announced by a heartbeat ($out)" \
+  grep -q "end=eof errno=0.*gtid_events=4 heartbeats=[1-9]" <<<"$out"
+out=$(dump_gtid "$U:1-9")
+tl_assert "caught up: no transaction, a heartbeat at the end ($out)" grep -q "end=eof errno=0.*gtid_events=0 heartbeats=[1-9]" <<<"$out"
+out=$(dump_gtid "$U:1-12")
+tl_assert "replica with more GTIDs than the source -> 1236 ($out)" grep -q "errno=1236.*Replica has more GTIDs" <<<"$out"
+tl_binlogd_stop mygtid
+serve_and_copy mygtid2 "$W/mygtid" my80g-bin.000001
+
 # Real MariaDB files with GTIDs, several of them, copied from a primary (no index).
 tl_mariadb_start p
 tl_sql p "CREATE DATABASE w"
@@ -57,6 +82,13 @@ mapfile -t files < <(sed 's|.*/||' "$(tl_datadir p)"/p-bin.index)
 for f in "${files[@]}"; do cp "$(tl_datadir p)/$f" "$W/maria/"; done
 serve_and_copy maria "$W/maria" "${files[@]}"
 tl_assert "maria: the GTID index was built from the files" grep -q "mariadb" "$W/maria/p-bin.gtid_index"
+a=$(tl_free_port)
+tl_binlogd_start maria2 "$W/maria" --binlogd.listen=127.0.0.1:"$a" --user.repl.password=replpass
+tl_wait_until 20 tl_port_open "$a"
+out=$("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$a" -u repl -p replpass -F 1 -s 0 -M "" 2>&1)
+tl_assert "maria: a MySQL auto-position dump of a MariaDB history -> 1236 GTID_MODE ($out)" \
+  grep -q "errno=1236.*GTID_MODE = OFF instead of ON" <<<"$out"
+tl_binlogd_stop maria2
 tl_assert "maria: binlogd verify checks the GTID index against the files" \
   bash -c "'$BINLOGD_BIN' verify '$W/maria' | grep -q 'gtid_index: ${#files[@]} entries agree'"
 # A GTID index that lies (right size, wrong state) is caught by verify (binlogd trusts an entry

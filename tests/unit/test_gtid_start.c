@@ -325,6 +325,103 @@ static void test_upstream_conf(void **state)
     assert_int_equal(upstream_conf_parse(&back, longhost, sizeof(longhost), err, sizeof(err)), -1);
 }
 
+static void test_mysql_resolve(void **state)
+{
+    (void)state;
+    const char *U = "3e11fa47-71ca-11e1-9e33-c80aa9429562", *V = "4e11fa47-71ca-11e1-9e33-c80aa9429562";
+    char prev2[128], exe[160], req[256];
+    snprintf(prev2, sizeof(prev2), "%s:1-10", U);
+    snprintf(exe, sizeof(exe), "%s:1-20", U);
+    struct gtid_start_mfile files[] = {{"m.000001", 1, 1, ""}, {"m.000002", 1, 1, prev2}};
+    struct gtid_mysql_set *set = gtid_mysql_set_new();
+    uint8_t enc[4096];
+    const char *why;
+    struct gtid_start gs;
+    struct myerr e;
+    size_t at = 9;
+    /* (replica set, expected file or -1, expected text) */
+    struct { const char *set; int at; const char *err; } cases[] = {
+        {"", 0, NULL},
+        {"%U:1-5", 0, NULL},
+        {"%U:1-10", 1, NULL},
+        {"%U:1-15,%V:1-100", 1, NULL},           /* a server binlogd never saw: ignored */
+        {"%U:1-21", -1, "Replica has more GTIDs"},
+        {"%U:1-3:5-12", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* expand %U / %V */
+        char *o = req;
+        for (const char *c = cases[i].set; *c; c++) {
+            if (c[0] == '%' && (c[1] == 'U' || c[1] == 'V')) { o += sprintf(o, "%s", c[1] == 'U' ? U : V); c++; }
+            else *o++ = *c;
+        }
+        *o = 0;
+        assert_int_equal(gtid_mysql_set_parse(set, req, strlen(req), &why), 0);
+        size_t n = gtid_mysql_set_encode(set, enc, sizeof(enc));
+        gtid_start_init(&gs);
+        int rc = gtid_start_resolve_mysql(&gs, enc, n, exe, files, 2, &at, &e);
+        if (cases[i].at < 0) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(e.code, 1236);
+            assert_non_null(strstr(e.msg, cases[i].err));
+        } else {
+            if (rc != 0) fail_msg("case %zu (%s): %s", i, req, e.msg);
+            assert_int_equal(at, (size_t)cases[i].at);
+        }
+        gtid_start_free(&gs);
+    }
+    /* purged: the oldest stored file starts past what the replica has */
+    struct gtid_start_mfile purged[] = {{"m.000002", 1, 1, prev2}};
+    assert_int_equal(gtid_mysql_set_parse(set, "", 0, &why), 0);
+    size_t n = gtid_mysql_set_encode(set, enc, sizeof(enc));
+    gtid_start_init(&gs);
+    assert_int_equal(gtid_start_resolve_mysql(&gs, enc, n, exe, purged, 1, &at, &e), -1);
+    assert_non_null(strstr(e.msg, "purged required binary logs"));
+    gtid_start_free(&gs);
+    /* no GTIDs in the history: GTID_MODE OFF */
+    gtid_start_init(&gs);
+    assert_int_equal(gtid_start_resolve_mysql(&gs, enc, n, "", files, 2, &at, &e), -1);
+    assert_non_null(strstr(e.msg, "GTID_MODE = OFF instead of ON"));
+    gtid_start_free(&gs);
+    /* hostile encodings: every truncation and a count larger than the bytes */
+    snprintf(req, sizeof(req), "%s:1-5", U);
+    assert_int_equal(gtid_mysql_set_parse(set, req, strlen(req), &why), 0);
+    n = gtid_mysql_set_encode(set, enc, sizeof(enc));
+    for (size_t k = 1; k < n; k++) {
+        gtid_start_init(&gs);
+        assert_int_equal(gtid_start_resolve_mysql(&gs, enc, k, exe, files, 2, &at, &e), -1);
+        assert_int_equal(e.code, 1835);
+        gtid_start_free(&gs);
+    }
+    wire_put_u64(enc, 1000000);
+    gtid_start_init(&gs);
+    assert_int_equal(gtid_start_resolve_mysql(&gs, enc, n, exe, files, 2, &at, &e), -1);
+    gtid_start_free(&gs);
+    gtid_mysql_set_free(set);
+}
+
+static void test_mysql_subset(void **state)
+{
+    (void)state;
+    struct gtid_mysql_set *a = gtid_mysql_set_new(), *b = gtid_mysql_set_new();
+    const char *why;
+    const char *U = "3e11fa47-71ca-11e1-9e33-c80aa9429562:";
+    char x[128], y[128];
+    snprintf(x, sizeof(x), "%s2-4", U);
+    snprintf(y, sizeof(y), "%s1-3:5-9", U);
+    assert_int_equal(gtid_mysql_set_parse(a, x, strlen(x), &why), 0);
+    assert_int_equal(gtid_mysql_set_parse(b, y, strlen(y), &why), 0);
+    assert_false(gtid_mysql_set_subset(a, b));   /* 4 is missing */
+    snprintf(y, sizeof(y), "%s1-9", U);
+    assert_int_equal(gtid_mysql_set_parse(b, y, strlen(y), &why), 0);
+    assert_true(gtid_mysql_set_subset(a, b));
+    assert_false(gtid_mysql_set_subset(b, a));
+    gtid_mysql_set_clear(a);
+    assert_true(gtid_mysql_set_subset(a, b));   /* the empty set */
+    gtid_mysql_set_free(a);
+    gtid_mysql_set_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_continuity_compare),
         cmocka_unit_test(test_continuity_name),
         cmocka_unit_test(test_upstream_conf),
+        cmocka_unit_test(test_mysql_resolve),
+        cmocka_unit_test(test_mysql_subset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
