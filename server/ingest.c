@@ -462,6 +462,8 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
             goto out;
         }
         pos = 4;
+    } else if (ingest_check_resume(in, m, up, file, pos) == -1) {
+        goto out;   /* the primary no longer continues our copy: refused, with the reason recorded */
     }
     if (pos > UINT32_MAX) {
         /* COM_BINLOG_DUMP carries a 4-byte position: a file/pos resume past 4 GiB is impossible. */

@@ -79,6 +79,13 @@ MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigne
  * -1 with the refusal recorded (log + SHOW SLAVE STATUS); nothing is written either way. */
 int ingest_locate_switch(struct ingest *in, MYSQL *m, const struct upstream_conf *up, char *file, size_t cap);
 
+/* Before resuming (file, pos) on the same primary: does it still continue our copy? A file
+ * the primary lists shorter than our committed bytes means it lost its binlog tail in a crash
+ * (refused: binlogd never splices the primary's new history onto bytes it no longer has);
+ * with use_gtid on a MariaDB primary, BINLOG_GTID_POS(file, pos) must also equal our state.
+ * 0 to go on, -1 with the refusal recorded. */
+int ingest_check_resume(struct ingest *in, MYSQL *m, const struct upstream_conf *up, const char *file, uint64_t pos);
+
 /* The switch took effect (the new file exists in the store): clear switch_pending, persist. */
 void ingest_switch_done(struct ingest *in, const char *file);
 

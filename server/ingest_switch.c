@@ -23,7 +23,7 @@
 #define MAX_CANDIDATE_FILES 4096
 
 /* binlogd's committed per-domain GTID state, or -1 with the reason recorded. */
-static int our_state(struct ingest *in, char *out, size_t cap, char ***names, size_t *n)
+static int our_state(struct ingest *in, char *out, size_t cap, char ***names, size_t *n, int report)
 {
     struct store_gtid_file *v;
     size_t cnt;
@@ -36,7 +36,8 @@ static int our_state(struct ingest *in, char *out, size_t cap, char ***names, si
     int rc = -1;
     const struct store_gtid_file *last = cnt ? &v[cnt - 1] : NULL;
     if (!last || !last->known || last->flavor != GTID_TRACK_MARIA) {
-        ingest_set_error(in, LOG_ERROR, 0, "refusing to continue on a new primary: binlogd's last file %s carries no "
+        if (report)
+            ingest_set_error(in, LOG_ERROR, 0, "refusing to continue on a new primary: binlogd's last file %s carries no "
                          "MariaDB GTID state, so continuity cannot be verified", last ? last->name : "(none)");
         goto out;
     }
@@ -120,7 +121,7 @@ int ingest_locate_switch(struct ingest *in, MYSQL *m, const struct upstream_conf
     size_t nstored = 0, ncands = 0;
     int rc = -1;
     snprintf(who, sizeof(who), "%s:%u", up->host, up->port);
-    if (our_state(in, ours, sizeof(ours), &stored, &nstored) == -1) return -1;
+    if (our_state(in, ours, sizeof(ours), &stored, &nstored, 1) == -1) return -1;
     if (up->log_file[0]) {
         if (!(cands = calloc(1, sizeof(*cands))) || !(cands[0] = strdup(up->log_file))) {
             free(cands);
@@ -160,6 +161,53 @@ out:
     names_free(stored, nstored);
     names_free(cands, ncands);
     return rc;
+}
+
+/* Size of file in the primary's SHOW BINARY LOGS: 1 found, 0 not listed, -1 query failed. */
+static int listed_size(MYSQL *m, const char *file, uint64_t *size)
+{
+    if (mysql_real_query(m, "SHOW BINARY LOGS", 16)) return -1;
+    MYSQL_RES *res = mysql_store_result(m);
+    if (!res) return -1;
+    int found = 0;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res)))
+        if (row[0] && !strcmp(row[0], file)) {
+            found = 1;
+            *size = row[1] ? strtoull(row[1], NULL, 10) : 0;
+        }
+    mysql_free_result(res);
+    return found;
+}
+
+int ingest_check_resume(struct ingest *in, MYSQL *m, const struct upstream_conf *up, const char *file, uint64_t pos)
+{
+    uint64_t size = 0;
+    int rc = listed_size(m, file, &size);
+    if (rc == -1) return 0;   /* no BINLOG MONITOR privilege: the dump itself will tell */
+    if (rc == 1 && size < pos) {
+        ingest_set_error(in, LOG_ERROR, 0, "refusing to resume on %s:%u: its %s is %llu bytes but binlogd holds %llu "
+                         "committed bytes of it. The primary lost the tail of its binlog (a crash with sync_binlog "
+                         "!= 1); binlogd keeps its copy and will not splice the primary's new history onto it. "
+                         "Replicas behind binlogd may hold transactions the primary no longer has: reconcile the "
+                         "primary, or start a new binlogd data directory", up->host, up->port, file,
+                         (unsigned long long)size, (unsigned long long)pos);
+        return -1;
+    }
+    if (!up->use_gtid) return 0;
+    char ours[8192], theirs[8192], esc[2 * EV_MAX_NAME_LEN + 1], sql[2 * EV_MAX_NAME_LEN + 80], msg[2048], who[300];
+    char **stored = NULL;
+    size_t nstored = 0;
+    if (our_state(in, ours, sizeof(ours), &stored, &nstored, 0) == -1) return 0;   /* no MariaDB GTIDs: nothing to check */
+    names_free(stored, nstored);
+    mysql_real_escape_string(m, esc, file, (unsigned long)strlen(file));
+    snprintf(sql, sizeof(sql), "SELECT BINLOG_GTID_POS('%s', %llu)", esc, (unsigned long long)pos);
+    int has_row = 0;
+    if (ingest_query_value(m, sql, theirs, sizeof(theirs), &has_row) || !has_row) return 0;
+    snprintf(who, sizeof(who), "%s:%u", up->host, up->port);
+    if (continuity_compare(ours, theirs, who, msg, sizeof(msg)) == CONT_OK) return 0;
+    ingest_set_error(in, LOG_ERROR, 0, "refusing to resume on %s at %s:%llu: %s", who, file, (unsigned long long)pos, msg);
+    return -1;
 }
 
 void ingest_switch_done(struct ingest *in, const char *file)
