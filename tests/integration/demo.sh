@@ -38,12 +38,24 @@ tl_sql replica "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$L, MASTER
   MASTER_LOG_FILE='$first', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE"
 say "More writes on the primary while the replica follows"
 tl_sql primary "INSERT INTO shop.orders (item, qty) VALUES ('late order', 42); FLUSH BINARY LOGS; INSERT INTO shop.orders (item, qty) VALUES ('after rotation', 7)"
-want=$(tl_master_status primary)
-tl_wait_until 60 tl_replica_at replica "$want" || { echo "replica did not reach $want: at $(tl_slave_field replica Relay_Master_Log_File) $(tl_slave_field replica Exec_Master_Log_Pos)"; mariadb -S "$(tl_sock replica)" -uroot -e "SHOW SLAVE STATUS\G"; exit 1; }
+# The primary's position is re-read each poll: it appends a BINLOG_CHECKPOINT by itself after a
+# rotation, so a position read once can be passed.
+caught_up() { want=$(tl_master_status primary); tl_replica_at replica "$want"; }
+tl_wait_until 60 caught_up || { echo "replica did not reach $want: at $(tl_slave_field replica Relay_Master_Log_File) $(tl_slave_field replica Exec_Master_Log_Pos)"; mariadb -S "$(tl_sock replica)" -uroot -e "SHOW SLAVE STATUS\G"; exit 1; }
 mariadb -S "$(tl_sock replica)" -uroot -e "SHOW SLAVE STATUS\G" | grep -E "Master_Host|Master_Port|Master_Log_File|Exec_Master_Log_Pos|Slave_(IO|SQL)_Running:" | sed 's/^ */  /'
 echo "rows:     primary $(tl_sql primary 'SELECT COUNT(*) FROM shop.orders')   replica $(tl_sql replica 'SELECT COUNT(*) FROM shop.orders')"
 echo "checksum: primary $(tl_sql primary 'CHECKSUM TABLE shop.orders' | cut -f2)   replica $(tl_sql replica 'CHECKSUM TABLE shop.orders' | cut -f2)"
 tl_assert_eq "replica's table matches the primary's" "$(tl_sql replica 'CHECKSUM TABLE shop.orders')" "$(tl_sql primary 'CHECKSUM TABLE shop.orders')"
+
+say "A second replica through binlogd in GTID mode (MASTER_USE_GTID=slave_pos)"
+tl_mariadb_start greplica --skip-log-bin
+tl_sql greplica "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$L, MASTER_USER='repl', MASTER_PASSWORD='replpass',
+  MASTER_USE_GTID=slave_pos; START SLAVE"
+gwant=$(tl_sql primary "SELECT @@gtid_binlog_pos")
+gat() { [ "$(tl_sql greplica 'SELECT @@gtid_slave_pos')" = "$gwant" ]; }
+tl_wait_until 60 gat || { mariadb -S "$(tl_sock greplica)" -uroot -e "SHOW SLAVE STATUS\G"; exit 1; }
+echo "  primary @@gtid_binlog_pos $gwant   replica @@gtid_slave_pos $(tl_sql greplica 'SELECT @@gtid_slave_pos')"
+tl_assert_eq "GTID replica's table matches the primary's" "$(tl_sql greplica 'CHECKSUM TABLE shop.orders')" "$(tl_sql primary 'CHECKSUM TABLE shop.orders')"
 
 say "mariadb-binlog --read-from-remote-server against binlogd"
 mariadb-binlog --read-from-remote-server -h127.0.0.1 -P"$L" -urepl -preplpass --to-last-log "$first" 2>/dev/null |
