@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Issue #4: binlogd's own upstream is managed with the stock client, as a MariaDB replica's:
+# CHANGE MASTER TO / START SLAVE / STOP SLAVE / SHOW SLAVE STATUS, errors with mariadbd's codes,
+# the settings stored atomically in the data directory (mode 0600) and used after a restart.
+source "$(dirname "$0")/harness.sh"
+tl_init admin
+
+tl_mariadb_start p
+P=$(tl_port p); A=$(tl_free_port); D=$(tl_workdir)/b
+tl_sql p "CREATE DATABASE w"
+tl_wl_small p 100
+tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
+    --user.ops.password=opspass --user.ops.role=admin
+tl_wait_until 20 tl_port_open "$A"
+ops() { mariadb -h127.0.0.1 -P"$A" -uops -popspass -N -B -e "$1" 2>&1; }
+repl() { mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "$1" 2>&1; }
+field() { mariadb -h127.0.0.1 -P"$A" -uops -popspass -e "SHOW SLAVE STATUS\G" | awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'; }
+
+tl_assert_eq "no upstream: SHOW SLAVE STATUS has no row" "$(ops 'SHOW SLAVE STATUS')" ""
+tl_assert "START SLAVE without a master -> 1200" grep -q "ERROR 1200" <<<"$(ops 'START SLAVE')"
+tl_assert "the replica role may not CHANGE MASTER -> 1227" grep -q "ERROR 1227" <<<"$(repl "CHANGE MASTER TO MASTER_HOST='x'")"
+tl_assert "an unsupported option -> 1235" grep -q "ERROR 1235" <<<"$(ops "CHANGE MASTER TO MASTER_HOST='x', MASTER_SSL=1")"
+tl_assert "MASTER_LOG_POS other than 4 -> 1235" grep -q "ERROR 1235" <<<"$(ops "CHANGE MASTER TO MASTER_LOG_FILE='p-bin.000001', MASTER_LOG_POS=120")"
+tl_assert "an unquoted host -> 1064" grep -q "ERROR 1064" <<<"$(ops "CHANGE MASTER TO MASTER_HOST=db1")"
+tl_assert "a hostile file name is refused" grep -q "ERROR" <<<"$(ops "CHANGE MASTER TO MASTER_LOG_FILE='../../etc/passwd'")"
+tl_assert_eq "nothing was stored by the refused statements" "$(ls -A "$D" | grep -c binlogd-upstream)" "0"
+
+first=$(tl_binlogs p | head -1)
+out=$(ops "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass', MASTER_LOG_FILE='$first', MASTER_LOG_POS=4")
+tl_assert_eq "CHANGE MASTER accepted" "$out" ""
+tl_assert_eq "settings stored with mode 0600" "$(stat -c %a "$D/.binlogd-upstream")" "600"
+tl_assert_eq "before START SLAVE: not running" "$(field Slave_IO_Running)" "No"
+tl_assert_eq "START SLAVE" "$(ops 'START SLAVE')" ""
+tl_assert "binlogd mirrors the primary it was pointed at" tl_wait_mirror_caught_up p "$D" 60
+tl_assert_eq "SHOW SLAVE STATUS: running" "$(field Slave_IO_Running)" "Yes"
+tl_assert_eq "SHOW SLAVE STATUS: Master_Host" "$(field Master_Host)" "127.0.0.1"
+tl_assert_eq "SHOW SLAVE STATUS: Master_Port" "$(field Master_Port)" "$P"
+tl_assert_eq "SHOW SLAVE STATUS: Gtid_IO_Pos is the primary's state" "$(field Gtid_IO_Pos)" "$(tl_sql p 'SELECT @@gtid_binlog_pos')"
+tl_assert "CHANGE MASTER while running -> 1198" grep -q "ERROR 1198" <<<"$(ops "CHANGE MASTER TO MASTER_PORT=1")"
+tl_assert_eq "STOP SLAVE" "$(ops 'STOP SLAVE')" ""
+tl_assert_eq "after STOP SLAVE: not running" "$(field Slave_IO_Running)" "No"
+mirrored() { (cd "$D" && md5sum p-bin.[0-9]*); }
+before=$(mirrored)
+tl_wl_small p 20
+sleep 1   # a stopped binlogd must not follow (no condition to poll for: nothing may happen)
+tl_assert_eq "stopped: the new transactions are not mirrored" "$(mirrored)" "$before"
+tl_assert_eq "START SLAVE again" "$(ops 'START SLAVE')" ""
+tl_assert "resumed" tl_wait_mirror_caught_up p "$D" 60
+tl_assert "restart: the stored settings are used" tl_binlogd_stop b
+tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
+    --user.ops.password=opspass --user.ops.role=admin
+tl_assert "restart: logged where the settings came from" tl_wait_until 20 tl_log_has b "set by CHANGE MASTER): 127.0.0.1:$P"
+tl_wl_small p 20
+tl_assert "restart: mirroring again without any configured upstream" tl_wait_mirror_caught_up p "$D" 60
+tl_assert "identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
+tl_done
