@@ -115,9 +115,26 @@ tl_assert "B's first C file ($newest_c) is byte-identical to C's (prefix while a
 tl_assert_eq "B kept every file of the dead primary" "$(ls "$DB" | grep -c '^p-bin\.[0-9]')" "$pfiles"
 tl_assert "B and B2 still hold identical files" tl_cmp_binlogs "$DB" "$DB2"
 tl_assert "B's data directory verifies" "$BINLOGD_BIN" verify "$DB"
+# F, which lacked B's last transactions, catches up FROM binlogd B in GTID mode (the documented
+# way for a promoted replica that is behind), then C dies and B fails over to F.
+bstate=$(b_field "$A" Gtid_IO_Pos)
+tl_sql f "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A, MASTER_USER='repl', MASTER_PASSWORD='replpass',
+  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE"
+f_at() { [ "$(tl_sql f 'SELECT @@gtid_slave_pos')" = "$(b_field "$A" Gtid_IO_Pos)" ]; }
+tl_assert "F caught up from binlogd B ($bstate)" tl_wait_until 60 f_at
+tl_mariadb_kill c
+tl_sql f "STOP SLAVE; RESET SLAVE ALL; FLUSH BINARY LOGS"
+bq "$A" "STOP SLAVE; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$F, MASTER_USE_GTID=slave_pos; START SLAVE"
+tl_assert "B continues on F after C died" tl_wait_until 30 tl_log_has b "continued on 127.0.0.1:$F"
+tl_sql f "INSERT INTO w.k VALUES (1000002, 'second failover')"
+fstate=$(gtid_of f)
+tl_assert "D2 follows onto F without a CHANGE MASTER ($fstate)" tl_wait_until 60 slave_pos_is d2 "$fstate"
+tl_assert_eq "D2 has the second failover's row once" "$(tl_sql d2 "SELECT COUNT(*) FROM w.k WHERE id=1000002")" "1"
+tl_assert_eq "D2 equals F" "$(tl_sql d2 'CHECKSUM TABLE w.k')" "$(tl_sql f 'CHECKSUM TABLE w.k')"
 tl_assert "the switch survives a restart of B" tl_binlogd_stop b
 tl_binlogd_start b "$DB" "${UP[@]}" --binlogd.listen=127.0.0.1:"$A" "${ADMIN[@]}"
-tl_assert "restarted B uses the stored upstream (C), not the configured one" tl_wait_until 20 tl_log_has b "set by CHANGE MASTER): 127.0.0.1:$C"
-tl_wl_small c 20
-tl_assert "restarted B keeps mirroring C" tl_wait_until 60 has_c_tail "$DB"
+tl_assert "restarted B uses the stored upstream (F), not the configured one" tl_wait_until 20 tl_log_has b "set by CHANGE MASTER): 127.0.0.1:$F"
+tl_sql f "INSERT INTO w.k VALUES (1000003, 'after restart')"
+fstate=$(gtid_of f)
+tl_assert "restarted B keeps serving F's new transactions to D2" tl_wait_until 60 slave_pos_is d2 "$fstate"
 tl_done
