@@ -464,20 +464,11 @@ static size_t build(uint8_t *out, size_t cap, uint8_t type, uint32_t server_id, 
                     const uint8_t *pre, size_t pre_len, const char *name, size_t name_len,
                     enum ev_checksum_alg alg)
 {
-    if (!out || !name || !valid_name_len(name_len)) return 0;
-    size_t crc = alg == EV_CHECKSUM_CRC32 ? EV_CRC_LEN : 0;
-    size_t size = EV_HEADER_LEN + pre_len + name_len + crc;
-    if (cap < size) return 0;
-    wire_put_u32(out, 0);
-    out[4] = type;
-    wire_put_u32(out + 5, server_id);
-    wire_put_u32(out + 9, (uint32_t)size);
-    wire_put_u32(out + 13, log_pos);
-    wire_put_u16(out + EV_FLAGS_OFFSET, flags);
-    if (pre_len) memcpy(out + EV_HEADER_LEN, pre, pre_len);
-    memcpy(out + EV_HEADER_LEN + pre_len, name, name_len);
-    if (crc) ev_crc32_store(out, size);
-    return size;
+    uint8_t body[16 + EV_MAX_NAME_LEN];
+    if (!out || !name || !valid_name_len(name_len) || pre_len > 16) return 0;
+    if (pre_len) memcpy(body, pre, pre_len);
+    memcpy(body + pre_len, name, name_len);
+    return ev_build_event(out, cap, type, server_id, log_pos, flags, body, pre_len + name_len, alg);
 }
 
 /* Fake ROTATE as primaries send it: timestamp 0, log_pos 0, ARTIFICIAL. An empty name is

@@ -131,20 +131,21 @@ int gtid_start_resolve(struct gtid_start *gs, const char *req, size_t req_len, i
     gtid_blist_init(&list);
     for (size_t i = n; i-- > 0;) {
         const struct gtid_start_file *f = &files[i];
-        if (!f->known) {
+        int has_list = f->flavor == GTID_TRACK_MARIA;
+        if (!f->known || f->flavor == GTID_TRACK_MYSQL) {
             gtid_blist_free(&list);
             myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG,
                          "Could not read GTID list event while looking for GTID position in binlog");
             return -1;
         }
-        if (f->has_list && gtid_blist_parse(&list, f->start, strlen(f->start), &why) == -1) {
+        if (has_list && gtid_blist_parse(&list, f->start, strlen(f->start), &why) == -1) {
             gtid_blist_free(&list);
             myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG,
                          "Could not read GTID list event while looking for GTID position in binlog");
             return -1;
         }
-        if (f->has_list && !contains_all(&gs->want, &list)) continue;
-        if (f->has_list) {
+        if (has_list && !contains_all(&gs->want, &list)) continue;
+        if (has_list) {
             for (uint32_t k = 0; k < list.n; k++) {
                 const struct gtid_maria *g = gtid_maria_state_find(&gs->want, list.v[k].domain);
                 if (g && g->server == list.v[k].server && g->seq == list.v[k].seq) want_remove(&gs->want, list.v[k].domain);
@@ -309,7 +310,7 @@ static int set_from_text(struct gtid_mysql_set *s, const char *text)
 }
 
 int gtid_start_resolve_mysql(struct gtid_start *gs, const uint8_t *data, size_t len, const char *executed,
-                             const struct gtid_start_mfile *files, size_t n, size_t *file_index, struct myerr *e)
+                             const struct gtid_start_file *files, size_t n, size_t *file_index, struct myerr *e)
 {
     const char *why = NULL;
     gs->mysql = 1;
@@ -351,13 +352,13 @@ int gtid_start_resolve_mysql(struct gtid_start *gs, const uint8_t *data, size_t 
     }
     /* (2)+(3) newest file whose PREVIOUS_GTIDS the replica has; none: the history is purged */
     for (size_t i = n; i-- > 0;) {
-        const struct gtid_start_mfile *f = &files[i];
-        if (!f->known || !f->has_prev) {
+        const struct gtid_start_file *f = &files[i];
+        if (!f->known || f->flavor != GTID_TRACK_MYSQL) {
             myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "Found old binary log without GTIDs while looking "
                          "for the oldest binary log that contains any GTID that is not in the given gtid set");
             goto out;
         }
-        if (set_from_text(tmp, f->prev) == -1) {
+        if (set_from_text(tmp, f->start) == -1) {
             myerr_custom(e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading header of binary log while looking "
                          "for the oldest binary log that contains any GTID that is not in the given gtid set");
             goto out;

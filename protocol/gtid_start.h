@@ -23,12 +23,12 @@
 #include "protocol/gtid.h"
 #include "protocol/gtid_track.h"
 
-/* One stored file as the resolver sees it (oldest first). */
+/* One stored file as the resolvers see it (oldest first). */
 struct gtid_start_file {
     const char *name;
-    int known;          /* 0: the file's GTIDs could not be read */
-    int has_list;       /* the file starts with a GTID_LIST (MariaDB >= 10.0) */
-    const char *start;  /* its GTID_LIST as "d-s-n,..." (binlog-state order) */
+    int known;                       /* 0: the file's GTIDs could not be read */
+    enum gtid_track_flavor flavor;   /* MARIA: starts with a GTID_LIST; MYSQL: with PREVIOUS_GTIDS */
+    const char *start;               /* that list ("d-s-n,..." / GTID set text) */
 };
 
 struct gtid_start {
@@ -59,14 +59,6 @@ int gtid_start_resolve(struct gtid_start *gs, const char *req, size_t req_len, i
 /* Nothing left to skip or announce: every event is sent as it is. */
 int gtid_start_idle(const struct gtid_start *gs);
 
-/* MySQL: one stored file as the resolver sees it (oldest first). */
-struct gtid_start_mfile {
-    const char *name;
-    int known;          /* 0: the file's GTIDs could not be read */
-    int has_prev;       /* the file starts with PREVIOUS_GTIDS (MySQL >= 5.6) */
-    const char *prev;   /* PREVIOUS_GTIDS as GTID set text */
-};
-
 /* Resolve a COM_BINLOG_DUMP_GTID (MySQL 8.0 Binlog_sender::check_start_file): data/len is the
  * replica's encoded GTID set; executed is the stored history's gtid_executed text ("" when the
  * files carry no GTIDs: GTID_MODE is then OFF and the dump is refused). Refuses a replica that
@@ -74,7 +66,7 @@ struct gtid_start_mfile {
  * history (1789's text), both under 1236 as MySQL sends them; picks the newest file whose
  * PREVIOUS_GTIDS the replica's set contains. 0 with *file_index, or -1 with *e. */
 int gtid_start_resolve_mysql(struct gtid_start *gs, const uint8_t *data, size_t len, const char *executed,
-                             const struct gtid_start_mfile *files, size_t n, size_t *file_index, struct myerr *e);
+                             const struct gtid_start_file *files, size_t n, size_t *file_index, struct myerr *e);
 
 /* 1 when every GTID of a is in b (both canonical sets). */
 int gtid_mysql_set_subset(const struct gtid_mysql_set *a, const struct gtid_mysql_set *b);

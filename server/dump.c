@@ -352,13 +352,15 @@ failed:
     return d->state = DUMP_FAILED;
 }
 
-struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *data, size_t len, char *file,
-                                           size_t cap, struct myerr *e)
+/* Both GTID dialects: the store's GTID view in, a resolved start (and its file) out. data/len
+ * is the MySQL set (mysql = 1), req the MariaDB @slave_connect_state otherwise. */
+static struct gtid_start *resolve(struct store *store, int mysql, const char *req, int strict, int ignore_duplicates,
+                                  const uint8_t *data, size_t len, char *file, size_t cap, struct myerr *e)
 {
     struct store_gtid_file *v = NULL;
     size_t n = 0;
     struct gtid_start *gs = calloc(1, sizeof(*gs));
-    struct gtid_start_mfile *files = NULL;
+    struct gtid_start_file *files = NULL;
     if (!gs || store_gtid_files(store, &v, &n) == -1 || (n && !(files = calloc(n, sizeof(*files))))) {
         myerr_custom(e, 1037, "Out of memory");
         goto fail;
@@ -367,12 +369,16 @@ struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *d
     for (size_t i = 0; i < n; i++) {
         files[i].name = v[i].name;
         files[i].known = v[i].known;
-        files[i].has_prev = v[i].flavor == GTID_TRACK_MYSQL;
-        files[i].prev = v[i].start;
+        files[i].flavor = (enum gtid_track_flavor)v[i].flavor;
+        files[i].start = v[i].start;
     }
-    const char *executed = n && v[n - 1].known && v[n - 1].flavor == GTID_TRACK_MYSQL ? v[n - 1].end : "";
+    /* The state the history ends with is the newest file's end (each file's list carries it on). */
+    enum gtid_track_flavor want = mysql ? GTID_TRACK_MYSQL : GTID_TRACK_MARIA;
+    const char *end = n && v[n - 1].known && v[n - 1].flavor == (int)want ? v[n - 1].end : "";
     size_t at = 0;
-    if (gtid_start_resolve_mysql(gs, data, len, executed, files, n, &at, e) == -1) {
+    int rc = mysql ? gtid_start_resolve_mysql(gs, data, len, end, files, n, &at, e)
+                   : gtid_start_resolve(gs, req, strlen(req), strict, ignore_duplicates, end, files, n, &at, e);
+    if (rc == -1) {
         gtid_start_free(gs);
         goto fail;
     }
@@ -387,40 +393,16 @@ fail:
     return NULL;
 }
 
+struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *data, size_t len, char *file,
+                                           size_t cap, struct myerr *e)
+{
+    return resolve(store, 1, NULL, 0, 0, data, len, file, cap, e);
+}
+
 struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,
                                      char *file, size_t cap, struct myerr *e)
 {
-    struct store_gtid_file *v = NULL;
-    size_t n = 0;
-    struct gtid_start *gs = calloc(1, sizeof(*gs));
-    struct gtid_start_file *files = NULL;
-    if (!gs || store_gtid_files(store, &v, &n) == -1 || (n && !(files = calloc(n, sizeof(*files))))) {
-        myerr_custom(e, 1037, "Out of memory");
-        goto fail;
-    }
-    gtid_start_init(gs);
-    for (size_t i = 0; i < n; i++) {
-        files[i].name = v[i].name;
-        files[i].known = v[i].known && v[i].flavor != GTID_TRACK_MYSQL;
-        files[i].has_list = v[i].flavor == GTID_TRACK_MARIA;
-        files[i].start = v[i].start;
-    }
-    /* The binlog state is what the newest file ends with (GTID_LIST carries it forward). */
-    const char *state = n && v[n - 1].flavor == GTID_TRACK_MARIA ? v[n - 1].end : "";
-    size_t at = 0;
-    if (gtid_start_resolve(gs, req, strlen(req), strict, ignore_duplicates, state, files, n, &at, e) == -1) {
-        gtid_start_free(gs);
-        goto fail;
-    }
-    snprintf(file, cap, "%s", files[at].name);
-    free(files);
-    store_gtid_files_free(v, n);
-    return gs;
-fail:
-    free(gs);
-    free(files);
-    store_gtid_files_free(v, n);
-    return NULL;
+    return resolve(store, 0, req, strict, ignore_duplicates, NULL, 0, file, cap, e);
 }
 
 enum dump_state dump_pump(struct dump *d)

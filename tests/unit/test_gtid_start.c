@@ -22,9 +22,9 @@
 #define CAP (1u << 16)
 
 static const struct gtid_start_file files3[] = {
-    {"b.000001", 1, 1, ""},
-    {"b.000002", 1, 1, "0-1-10"},
-    {"b.000003", 1, 1, "0-1-20,1-2-5"},
+    {"b.000001", 1, GTID_TRACK_MARIA, ""},
+    {"b.000002", 1, GTID_TRACK_MARIA, "0-1-10"},
+    {"b.000003", 1, GTID_TRACK_MARIA, "0-1-20,1-2-5"},
 };
 
 static int resolve(struct gtid_start *gs, const char *req, int strict, const char *state, size_t *at, struct myerr *e)
@@ -93,19 +93,19 @@ static void test_resolve_errors(void **state)
     assert_string_equal(e.msg, "GTID 0-2-6 and 0-1-5 conflict (duplicate domain id 0)");
     gtid_start_free(&gs);
     /* history purged: the first stored file already starts past the request */
-    static const struct gtid_start_file purged[] = {{"b.000002", 1, 1, "0-1-10"}, {"b.000003", 1, 1, "0-1-20"}};
+    static const struct gtid_start_file purged[] = {{"b.000002", 1, GTID_TRACK_MARIA, "0-1-10"}, {"b.000003", 1, GTID_TRACK_MARIA, "0-1-20"}};
     gtid_start_init(&gs);
     assert_int_equal(gtid_start_resolve(&gs, "0-1-5", 5, 0, 0, "0-1-30", purged, 2, &at, &e), -1);
     assert_non_null(strstr(e.msg, "Could not find GTID state requested by slave in any binlog files"));
     gtid_start_free(&gs);
     /* a file whose GTIDs could not be read is never guessed over */
-    static const struct gtid_start_file unk[] = {{"b.000001", 1, 1, ""}, {"b.000002", 0, 0, ""}};
+    static const struct gtid_start_file unk[] = {{"b.000001", 1, GTID_TRACK_MARIA, ""}, {"b.000002", 0, GTID_TRACK_NONE, ""}};
     gtid_start_init(&gs);
     assert_int_equal(gtid_start_resolve(&gs, "0-1-5", 5, 0, 0, "0-1-30", unk, 2, &at, &e), -1);
     assert_non_null(strstr(e.msg, "Could not read GTID list"));
     gtid_start_free(&gs);
     /* damaged cached list */
-    static const struct gtid_start_file dmg[] = {{"b.000001", 1, 1, "0-1-x"}};
+    static const struct gtid_start_file dmg[] = {{"b.000001", 1, GTID_TRACK_MARIA, "0-1-x"}};
     gtid_start_init(&gs);
     assert_int_equal(gtid_start_resolve(&gs, "0-1-5", 5, 0, 0, "0-1-30", dmg, 1, &at, &e), -1);
     gtid_start_free(&gs);
@@ -153,7 +153,7 @@ static void test_skip_and_fake_list(void **state)
     struct gtid_start gs;
     struct myerr e;
     size_t at;
-    static const struct gtid_start_file one_file[] = {{"b.000001", 1, 1, ""}};
+    static const struct gtid_start_file one_file[] = {{"b.000001", 1, GTID_TRACK_MARIA, ""}};
     gtid_start_init(&gs);
     assert_int_equal(gtid_start_resolve(&gs, "0-1-2", 5, 0, 0, "0-1-5", one_file, 1, &at, &e), 0);
     struct evgen g;
@@ -196,7 +196,7 @@ static void test_strict_hole(void **state)
 {
     (void)state;
     uint8_t *buf = malloc(CAP);
-    static const struct gtid_start_file one_file[] = {{"b.000001", 1, 1, ""}};
+    static const struct gtid_start_file one_file[] = {{"b.000001", 1, GTID_TRACK_MARIA, ""}};
     for (int strict = 0; strict <= 1; strict++) {
         struct gtid_start gs;
         struct myerr e;
@@ -234,7 +234,7 @@ static void test_hostile_events(void **state)
     struct gtid_start gs;
     struct myerr e;
     size_t at;
-    static const struct gtid_start_file one_file[] = {{"b.000001", 1, 1, ""}};
+    static const struct gtid_start_file one_file[] = {{"b.000001", 1, GTID_TRACK_MARIA, ""}};
     gtid_start_init(&gs);
     assert_int_equal(gtid_start_resolve(&gs, "0-1-2", 5, 0, 0, "0-1-3", one_file, 1, &at, &e), 0);
     uint8_t buf[128];
@@ -332,7 +332,7 @@ static void test_mysql_resolve(void **state)
     char prev2[128], exe[160], req[256];
     snprintf(prev2, sizeof(prev2), "%s:1-10", U);
     snprintf(exe, sizeof(exe), "%s:1-20", U);
-    struct gtid_start_mfile files[] = {{"m.000001", 1, 1, ""}, {"m.000002", 1, 1, prev2}};
+    struct gtid_start_file files[] = {{"m.000001", 1, GTID_TRACK_MYSQL, ""}, {"m.000002", 1, GTID_TRACK_MYSQL, prev2}};
     struct gtid_mysql_set *set = gtid_mysql_set_new();
     uint8_t enc[4096];
     const char *why;
@@ -371,7 +371,7 @@ static void test_mysql_resolve(void **state)
         gtid_start_free(&gs);
     }
     /* purged: the oldest stored file starts past what the replica has */
-    struct gtid_start_mfile purged[] = {{"m.000002", 1, 1, prev2}};
+    struct gtid_start_file purged[] = {{"m.000002", 1, GTID_TRACK_MYSQL, prev2}};
     assert_int_equal(gtid_mysql_set_parse(set, "", 0, &why), 0);
     size_t n = gtid_mysql_set_encode(set, enc, sizeof(enc));
     gtid_start_init(&gs);
