@@ -3,7 +3,7 @@
 # Idempotent: only missing packages are installed. Runs as root (or via sudo when available).
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
-      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
+      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc sysbench
       util-linux diffutils coreutils)
 missing=()
 for p in "${PKGS[@]}"; do

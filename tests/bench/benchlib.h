@@ -157,13 +157,12 @@ static inline int bl_set_nonblock(int fd)
 /* Connect with libmariadb and set the session variables a MariaDB replica sets, so that
  * MariaDB and binlogd send checksummed events and MariaDB-style GTID events. NULL on
  * failure with the reason in err. */
-static inline MYSQL *bl_connect(const char *host, unsigned port, const char *user, const char *pass, char *err,
-                                size_t errlen)
+static inline MYSQL *bl_connect_t(const char *host, unsigned port, const char *user, const char *pass,
+                                  unsigned timeout, char *err, size_t errlen)
 {
     MYSQL *m = mysql_init(NULL);
     if (!m) { snprintf(err, errlen, "mysql_init: out of memory"); return NULL; }
     unsigned long maxp = 1UL << 30;
-    unsigned timeout = 30;
     mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
     mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     if (!mysql_real_connect(m, host, user, pass, NULL, port, NULL, 0)) {
@@ -180,6 +179,13 @@ static inline MYSQL *bl_connect(const char *host, unsigned port, const char *use
             return NULL;
         }
     return m;
+}
+
+/* bl_connect_t with a 30 s connect timeout. */
+static inline MYSQL *bl_connect(const char *host, unsigned port, const char *user, const char *pass, char *err,
+                                size_t errlen)
+{
+    return bl_connect_t(host, port, user, pass, 30, err, errlen);
 }
 
 /* SHOW MASTER STATUS into file/pos; 0 on success. */
@@ -213,7 +219,13 @@ static inline int bl_write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
-/* Send COM_BINLOG_DUMP (seq 0) on the connection's socket. flags: 1 = BINLOG_DUMP_NON_BLOCK. */
+/* COM_BINLOG_DUMP flags. MariaDB sends ANNOTATE_ROWS events (the statement text of row
+ * events) only to dumps that ask for them, as replicas with replicate_annotate_row_events
+ * (default ON) and mariadb-binlog do. */
+#define BL_DUMP_NON_BLOCK 0x01
+#define BL_DUMP_ANNOTATE 0x02
+
+/* Send COM_BINLOG_DUMP (seq 0) on the connection's socket. */
 static inline int bl_send_dump(int fd, const char *file, uint32_t pos, uint16_t flags, uint32_t server_id)
 {
     size_t fl = strlen(file);

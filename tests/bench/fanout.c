@@ -2,10 +2,14 @@
  * fanout.c - N concurrent binlog readers in one process (epoll), for `make bench`.
  *
  * Dump mode (default): N libmariadb connections, each sends COM_BINLOG_DUMP with
- * BINLOG_DUMP_NON_BLOCK and server_id 0 from FILE:POS and reads packets until the EOF packet.
+ * BINLOG_DUMP_NON_BLOCK | BINLOG_SEND_ANNOTATE_ROWS_EVENT (so MariaDB sends every event, as
+ * to a default replica and to mariadb-binlog) and server_id 0 from FILE:POS, and reads
+ * packets until the EOF packet.
  * Raw mode (-R): N plain TCP connections to tests/bench/ceiling, each sends one byte and
  * reads the raw binlog bytes until the server closes (-o 0: the stream starts with a file's
  * magic, else with an event).
+ * With -E K (dump mode) each reader stops after K events and the wall time is the time until
+ * every reader is streaming: the cost of opening N dumps at FILE:POS.
  * Both modes frame what they read (packets, or binlog events) so the client does the same
  * work per event whatever the server; the stream itself is never copied out of the read
  * buffer. Connections are set up first; the clock starts when the requests go out.
@@ -25,6 +29,8 @@
 #include <sys/socket.h>
 
 #include "tests/bench/benchlib.h"
+
+static uint64_t max_events;  /* -E: a reader stops after this many events (0: read to EOF) */
 
 struct conn {
     MYSQL *m;
@@ -57,7 +63,7 @@ static int on_packet(struct bl_stream *s, const uint8_t *pfx, size_t pl, uint64_
     }
     if (payload) c->bytes += payload - 1;
     c->events++;
-    return 0;
+    return max_events && c->events >= max_events;
 }
 
 static int on_raw(struct bl_stream *s, const uint8_t *pfx, size_t pl, uint64_t len, void *arg)
@@ -95,7 +101,8 @@ static double cpu_self_s(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: fanout -n N [-H host] [-P port] [-u user] [-p pass] [-f file] [-o pos]\n"
-                    "              [-R (raw: ceiling server)] [-x server_pid] [-b read_buffer_bytes] [-T timeout_s]\n");
+                    "              [-R (raw: ceiling server)] [-x server_pid] [-b read_buffer_bytes] [-T timeout_s]\n"
+                    "              [-E events (dump mode: each reader stops after this many events)]\n");
 }
 
 int main(int argc, char **argv)
@@ -120,6 +127,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-x")) srv_pid = atoi(v);
         else if (!strcmp(a, "-b")) bufsz = (size_t)strtoull(v, NULL, 10);
         else if (!strcmp(a, "-T")) timeout_s = (unsigned)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "-E")) max_events = strtoull(v, NULL, 10);
         else { usage(); return 2; }
     }
     if (n == 0 || bufsz < 4096 || (!raw && !*file)) { usage(); return 2; }
@@ -170,7 +178,7 @@ int main(int argc, char **argv)
     uint64_t t0 = bl_now_ns();
     for (unsigned i = 0; i < n; i++) {
         struct conn *c = &cs[i];
-        int rc = raw ? bl_write_all(c->fd, "g", 1) : bl_send_dump(c->fd, file, (uint32_t)pos, 1, 0);
+        int rc = raw ? bl_write_all(c->fd, "g", 1) : bl_send_dump(c->fd, file, (uint32_t)pos, BL_DUMP_NON_BLOCK | BL_DUMP_ANNOTATE, 0);
         if (rc == -1) {
             c->done = 1;
             c->err = 1;

@@ -6,17 +6,21 @@
 #   corpus   sysbench oltp_write_only on the primary, BENCH_MB MB, rotated into several files
 #   ingest   binlogd (storage.sync=trx) mirroring the corpus vs mariadb-binlog --raw (to disk)
 #   fan-out  N readers reading to EOF (tests/bench/fanout: one epoll process, N sockets; and
-#            N mariadb-binlog --raw for N <= 16) from MariaDB, binlogd and tests/bench/ceiling
+#            N mariadb-binlog --raw for N <= 16) from MariaDB, binlogd and tests/bench/ceiling;
+#            then 1000 dumps opened at once deep inside a file (time until all stream)
 #   hop      1000 trx/s (tests/bench/pacedwriter); tests/bench/tailer stamps each GTID event
-#            read from the primary, from binlogd and from a MariaDB intermediate master
+#            read from the primary, from binlogd (sync=trx, and sync=none for reference) and
+#            from a MariaDB intermediate master; tests/bench/syncprobe times fdatasync
 #   idle     N idle dumps (tests/bench/idlescale): RSS per connection, commit -> all N
 # Knobs (environment):
 #   BENCH_QUICK=1          development run: BENCH_MB=40, BENCH_HOP_SECS=5, BENCH_IDLE_ROUNDS=3
 #   BENCH_MB=500           corpus size in MB (10^6 bytes)
-#   BENCH_FILE_MB=MB/5     max_binlog_size of the primary (several files)
+#   BENCH_FILE_MB=8        max_binlog_size of the primary in MB (at most BENCH_MB/10): many files,
+#                          so that fan-out readers can start at a file start (see BENCH_FAN_MB)
 #   BENCH_N="1 16 128 1000"        fan-out reader counts
-#   BENCH_FAN_MB=16*BENCH_MB       bytes read per (server, N) at most: each of N readers reads
-#                                  min(corpus, BENCH_FAN_MB/N) MB, the tail of the corpus
+#   BENCH_FAN_MB=16*BENCH_MB       bytes read per (server, N), about: each of N readers reads the
+#                                  corpus from the latest file start with >= BENCH_FAN_MB/N MB after it
+#   BENCH_RESUME_N=1000    readers that start at once deep inside a file (time to first event)
 #   BENCH_TOOL_MAX_N=16    largest N that also runs N mariadb-binlog processes
 #   BENCH_CEILING_THREADS=nproc    epoll threads of the sendfile ceiling server
 #   BENCH_HOP_RATE=1000 BENCH_HOP_SECS=10  paced writer
@@ -24,8 +28,9 @@
 #                                  MariaDB's (one thread each); BENCH_IDLE_ROUNDS=5 commits
 #   BENCH_ONLY="ingest fanout hop idle"    which benchmarks to run (the corpus is always made)
 #   BENCH_TOOLS=bin        where the bench programs are; BINLOGD_BIN the binlogd binary
-#   BENCH_PERF=FILE        record `perf record -g` of binlogd during the fan-out at
-#                          BENCH_PERF_N readers (default 16) into FILE
+#   BENCH_BINLOGD_ARGS     extra --section.key=value options for the binlogd under test
+#   BENCH_PERF=PREFIX      `perf record -g` of binlogd during its fan-out run at each N of
+#                          BENCH_PERF_N (default 16) into PREFIX.N.data
 source "$(dirname "$0")/../integration/harness.sh"
 
 # ---- knobs ----
@@ -33,7 +38,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
   : "${BENCH_MB:=40}" "${BENCH_HOP_SECS:=5}" "${BENCH_IDLE_ROUNDS:=3}"
 fi
 MB=${BENCH_MB:-500}
-FILE_MB=${BENCH_FILE_MB:-$(( MB / 5 > 1 ? MB / 5 : 1 ))}
+FILE_MB=${BENCH_FILE_MB:-$(( MB / 10 > 8 ? 8 : (MB / 10 > 1 ? MB / 10 : 1) ))}
 NS=${BENCH_N:-"1 16 128 1000"}
 FAN_MB=${BENCH_FAN_MB:-$(( 16 * MB ))}
 TOOL_MAX_N=${BENCH_TOOL_MAX_N:-16}
@@ -91,7 +96,7 @@ printf 'corpus: %.1f MB in %d files (max_binlog_size %d MB), sysbench oltp_write
 L=$(tl_free_port); D=$W/b
 BARGS=(--upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl --upstream.password=replpass
        --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
-       --storage.sync=trx)
+       --storage.sync=trx ${BENCH_BINLOGD_ARGS:-})
 # binlogd caught up with the primary's SHOW MASTER STATUS (its own is the durable watermark).
 binlogd_caught_up() {
   local f p; read -r f p <<< "$(tl_master_status p)"
@@ -163,7 +168,7 @@ tool_fan() {  # PORT N FILE POS PID -> procmon line plus errors= (failed process
 perf_on() {
   rm -f "$W/perf.ctl" "$W/perf.ack"; mkfifo "$W/perf.ctl" "$W/perf.ack"
   exec 8<>"$W/perf.ctl" 9<>"$W/perf.ack"
-  perf record -g -D -1 --control "fifo:$W/perf.ctl,$W/perf.ack" -o "$PERF_OUT" -p "$bpid" > "$W/perf.log" 2>&1 &
+  perf record -g -D -1 --control "fifo:$W/perf.ctl,$W/perf.ack" -o "$PERF_OUT.$1.data" -p "$bpid" > "$W/perf.log" 2>&1 &
   perfpid=$!
   echo enable >&8; read -r -t 30 -u 9 _ || echo "bench: perf did not acknowledge enable: $(cat "$W/perf.log")"
 }
@@ -182,7 +187,7 @@ if wants fanout; then
     "binlogd" "cpu s" "RSS" "ceiling" "cpu s" "RSS" "b/Mar" "b/ceil"
   for n in $NS; do
     per=$(( FAN_MB * 1000000 / n )); [ "$per" -ge "$bytes" ] && per=$(( 2 * bytes ))   # whole corpus
-    read -r idx pos TAIL <<< "$("$BT/binlogpos" "$per" "${FILES[@]/#/$PD/}")"
+    read -r idx pos TAIL <<< "$("$BT/binlogpos" -s "$per" "${FILES[@]/#/$PD/}")"
     f=${FILES[$idx]}
     CP=$(tl_free_port)
     # The ceiling serves the primary's own files: the same bytes from the same page cache.
@@ -191,7 +196,7 @@ if wants fanout; then
     cpid=$!; tl_track_pid "$cpid"
     tl_wait_until 10 tl_port_open "$CP" || { echo "bench: ceiling did not start: $(cat "$W/ceiling.out")"; exit 2; }
     m=$("$BT/fanout" -n "$n" -P "$P" -u repl -p replpass -f "$f" -o "$pos" -x "$mpid" 2>&1 | tail -1)
-    [ -n "$PERF_OUT" ] && [ "$n" = "$PERF_N" ] && perf_on
+    [ -n "$PERF_OUT" ] && case " $PERF_N " in *" $n "*) perf_on "$n";; esac
     b=$("$BT/fanout" -n "$n" -P "$L" -u repl -p replpass -f "$f" -o "$pos" -x "$bpid" 2>&1 | tail -1)
     [ -n "${perfpid:-}" ] && perf_off
     c=$("$BT/fanout" -n "$n" -R -P "$CP" -o "$cpos" -x "$cpid" 2>&1 | tail -1)
@@ -208,8 +213,28 @@ if wants fanout; then
     for x in "$m" "$b" "$c"; do
       [ "$(kv "$x" errors)" = 0 ] || echo "       error: $x"
     done
+    [ "$(kv "$m" bytes_max)" = "$(kv "$b" bytes_max)" ] ||
+      echo "       WARNING: a reader got $(kv "$m" bytes_max) bytes from MariaDB but $(kv "$b" bytes_max) from binlogd"
   done
   echo "targets at N=16 and N=128: binlogd >= 3.5x MariaDB and >= 0.80x the ceiling (fanout client rows)"
+  # Resuming inside a file: N dumps at once from a position deep in the largest file; the time
+  # until every reader has its first event (fake ROTATE, FORMAT_DESCRIPTION, first event).
+  # The largest file of the second half of the corpus (the first files hold sysbench's prepare).
+  RN=${BENCH_RESUME_N:-1000}; k=$(( ${#FILES[@]} / 2 )); after=0
+  for ((i = k; i < ${#FILES[@]} - 1; i++)); do
+    [ "$(stat -c %s "$PD/${FILES[$i]}")" -gt "$(stat -c %s "$PD/${FILES[$k]}")" ] && k=$i
+  done
+  for ((i = k + 1; i < ${#FILES[@]}; i++)); do after=$(( after + $(stat -c %s "$PD/${FILES[$i]}") )); done
+  read -r idx pos _ <<< "$("$BT/binlogpos" $(( after + $(stat -c %s "$PD/${FILES[$k]}") / 5 )) "${FILES[@]/#/$PD/}")"
+  f=${FILES[$idx]}
+  m=$("$BT/fanout" -n "$RN" -E 3 -P "$P" -u repl -p replpass -f "$f" -o "$pos" -x "$mpid" 2>&1 | tail -1)
+  b=$("$BT/fanout" -n "$RN" -E 3 -P "$L" -u repl -p replpass -f "$f" -o "$pos" -x "$bpid" 2>&1 | tail -1)
+  printf 'resume: %s dumps at once from %s:%s (%.1f MB into the file); until every reader has its first event:\n' \
+    "$RN" "$f" "$pos" "$(awk -v p="$pos" 'BEGIN {print p / 1e6}')"
+  printf '        MariaDB %.3f s (server cpu %s s), binlogd %.3f s (server cpu %s s): binlogd/MariaDB %.2fx%s\n' "$(kv "$m" wall_s)" \
+    "$(kv "$m" srv_cpu_s)" "$(kv "$b" wall_s)" "$(kv "$b" srv_cpu_s)" \
+    "$(awk -v a="$(kv "$b" wall_s)" -v b="$(kv "$m" wall_s)" 'BEGIN {print (b > 0 ? a / b : 0)}')" \
+    "$( [ "$(kv "$m" errors)$(kv "$b" errors)" = 00 ] || echo "  ERRORS: $m / $b")"
   TL_PASS=$((TL_PASS + 1))
 fi
 
@@ -223,15 +248,26 @@ if wants hop; then
   tl_sql p "CREATE DATABASE hop; CREATE TABLE hop.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB"
   tl_wait_until 60 tl_sql im "SELECT 1 FROM hop.t LIMIT 0" || { echo "bench: intermediate master not replicating"; exit 2; }
   binlogd_caught_up 60 || { echo "bench: binlogd not caught up"; exit 2; }
+  # A second binlogd with storage.sync=none, mirroring from the primary's current file: the
+  # difference to the first is what durability (fdatasync + group commit wait) costs.
+  L2=$(tl_free_port)
+  tl_binlogd_start bn "$W/bn" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
+    --upstream.password=replpass --upstream.start_file="$f" --binlogd.listen=127.0.0.1:"$L2" \
+    --user.repl.password=replpass --storage.sync=none
+  read -r f2 pos2 <<< "$(tl_master_status p)"
+  "$BT/waitpos" -P "$L2" -u repl -p replpass -f "$f2" -o "$pos2" -t 60 > "$W/waitpos.bn" ||
+    { echo "bench: binlogd (sync=none) not caught up: $(cat "$W/waitpos.bn")"; exit 2; }
   rm -f "$W/tail.ready"
   "$BT/tailer" -u repl -p replpass -r "$W/tail.ready" -T $(( HOP_SECS + 120 )) direct=127.0.0.1:"$P" \
-    binlogd=127.0.0.1:"$L" im=127.0.0.1:"$IMP" > "$W/tail.out" 2> "$W/tail.err" &
+    binlogd=127.0.0.1:"$L" nosync=127.0.0.1:"$L2" im=127.0.0.1:"$IMP" > "$W/tail.out" 2> "$W/tail.err" &
   tpid=$!; tl_track_pid "$tpid"
   tl_wait_until 30 test -f "$W/tail.ready" || { echo "bench: tailer not ready: $(cat "$W/tail.err")"; exit 2; }
   wline=$("$BT/pacedwriter" -S "$PS" -u root -t hop.t -r "$HOP_RATE" -d "$HOP_SECS")
   kill -USR1 "$tpid"; wait "$tpid"
   hb=$(grep '^hop label=binlogd' "$W/tail.out"); hi=$(grep '^hop label=im' "$W/tail.out")
+  hn=$(grep '^hop label=nosync' "$W/tail.out")
   sp=$("$BT/syncprobe" "$D" 1000 300)   # right after, on binlogd's disk: what one fdatasync costs now
+  spp=$("$BT/syncprobe" -p "$D" 1000 300)
   echo
   hr
   printf 'hop latency: %s single-row transactions/s for %s s on the primary; each GTID event stamped on arrival\n' "$HOP_RATE" "$HOP_SECS"
@@ -239,17 +275,20 @@ if wants hop; then
   printf 'writer: %s trx at %s/s, commit p50 %s us, p99 %s us\n' "$(kv "$wline" sent)" "$(kv "$wline" rate)" \
     "$(kv "$wline" commit_p50_us)" "$(kv "$wline" commit_p99_us)"
   printf '%-64s %8s %8s %8s %8s %8s\n' "added latency through (us)" "matched" "p50" "p99" "max" "mean"
-  for x in "binlogd (storage.sync=trx: fdatasync per batch)|$hb" "MariaDB intermediate master (log_slave_updates, sync_binlog=0)|$hi"; do
+  for x in "binlogd (storage.sync=trx: fdatasync per batch)|$hb" "binlogd (storage.sync=none: no fdatasync; for reference)|$hn" \
+           "MariaDB intermediate master (log_slave_updates, sync_binlog=0)|$hi"; do
     l=${x#*|}
     printf '%-64s %8s %8s %8s %8s %8s%s\n' "${x%%|*}" "$(kv "$l" matched)" "$(kv "$l" p50_us)" "$(kv "$l" p99_us)" \
       "$(kv "$l" max_us)" "$(kv "$l" mean_us)" "$( [ "$(kv "$l" missing)" = 0 ] || echo "  (missing $(kv "$l" missing))")"
   done
   printf '%-64s %8s %8s %8s %8s\n' "(300-byte append + fdatasync on binlogd's disk, just after)" "$(kv "$sp" count)" \
     "$(kv "$sp" p50_us)" "$(kv "$sp" p99_us)" "$(kv "$sp" max_us)"
+  printf '%-64s %8s %8s %8s %8s\n' "(300-byte overwrite in a preallocated file + fdatasync, same)" "$(kv "$spp" count)" \
+    "$(kv "$spp" p50_us)" "$(kv "$spp" p99_us)" "$(kv "$spp" max_us)"
   awk -v a="$(kv "$hb" p50_us)" -v b="$(kv "$hb" p99_us)" -v c="$(kv "$hi" p50_us)" -v d="$(kv "$hi" p99_us)" 'BEGIN {
     printf "ratio binlogd/intermediate master: p50 %.2fx, p99 %.2fx; target p50 <= 200 us: %s, p99 <= 500 us: %s, below the IM: %s\n",
       a / c, b / d, a <= 200 ? "met" : "not met", b <= 500 ? "met" : "not met", (a < c && b < d) ? "met" : "not met" }'
-  tl_mariadb_stop im
+  tl_mariadb_stop im; tl_binlogd_stop bn
   TL_PASS=$((TL_PASS + 1))
 fi
 
@@ -261,12 +300,12 @@ if wants idle; then
   printf 'each timed from the COMMIT returning until ALL N connections have its GTID event (binlogd: includes the hop)\n'
   printf 'fresh server processes per N (primary restarted, binlogd restarted); RSS/conn = (VmRSS after - before) / N;\n'
   printf 'fds = the server'"'"'s open sockets/files once all wait (open-file limit here: %s)\n' "$NOFILE"
-  printf '%-7s %-9s %10s %13s %14s %14s %14s %16s %10s\n' "N" "server" "connected" "RSS/conn KiB" "all got it ms" \
+  printf '%-7s %-9s %10s %13s %14s %14s %14s %16s %10s\n' "N" "server" "ready/conn" "RSS/conn KiB" "all got it ms" \
     "worst ms" "p50 conn ms" "fds sock/file" "connect s"
   tl_sql p "CREATE TABLE IF NOT EXISTS bench.idle (id BIGINT AUTO_INCREMENT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB"
   idle_row() {  # N LABEL LINE
     local e; e=$(sed -n 's/.*error="\(.*\)".*/\1/p' <<< "$3")
-    printf '%-7s %-9s %10s %13s %14s %14s %14s %16s %10s\n' "$1" "$2" "$(kv "$3" connected)" "$(kv "$3" per_conn_kib)" \
+    printf '%-7s %-9s %10s %13s %14s %14s %14s %16s %10s\n' "$1" "$2" "$(kv "$3" ready)/$(kv "$3" connected)" "$(kv "$3" per_conn_kib)" \
       "$(kv "$3" fan_max_ms)" "$(kv "$3" fan_max_worst_ms)" "$(kv "$3" fan_p50_ms)" \
       "$(kv "$3" srv_fd_sockets)/$(kv "$3" srv_fd_files)" "$(kv "$3" connect_s)"
     [ -z "$e" ] || printf '        %s: %s\n' "$2" "$e"
@@ -283,9 +322,12 @@ if wants idle; then
       printf '        binlogd log: "%s" (RLIMIT_NOFILE %s)\n' "$(grep -m1 -o 'accept failed: Too many open files' "$W/b.log")" \
         "$(awk '/Max open files/ {print $4}' /proc/"$bpid"/limits 2>/dev/null)"
     fi
-    nm=$(( n < IDLE_M_MAX ? n : IDLE_M_MAX ))
+    nm=$(( n < IDLE_M_MAX ? n : IDLE_M_MAX )); l0=$(wc -l < "$W/p.err")
     im=$("$BT/idlescale" -n "$nm" -P "$P" -u repl -p replpass -x "$mpid" -W 127.0.0.1:"$P" -t bench.idle -r "$IDLE_ROUNDS" 2> "$W/idle.m.$n.err" | tail -1)
     idle_row "$nm" MariaDB "$im"
+    e=$(tail -n +$((l0 + 1)) "$W/p.err" | grep -c 'Failed to open log.*errno 24'); [ "$e" = 0 ] ||
+      printf '        MariaDB log: %s x "Failed to open log (... errno 24)" (EMFILE; open_files_limit %s)\n' "$e" \
+        "$(tl_sql p "SELECT @@open_files_limit")"
   done
   echo "targets: <= 16 KiB RSS per idle replica; 10000 replicas on one process, all receiving a new transaction within 100 ms"
   TL_PASS=$((TL_PASS + 1))

@@ -1,28 +1,44 @@
 /*
  * syncprobe.c - what one durable append costs on this disk: COUNT times, append SIZE bytes
  * to a file in DIR and fdatasync it, as binlogd's storage.sync=trx does once per batch of
- * transactions (context for the hop-latency figures of `make bench`).
- * usage: syncprobe DIR [COUNT=1000] [SIZE=300]
+ * transactions (context for the hop-latency figures of `make bench`). With -p the file is
+ * preallocated (fallocate + fsync) first and the writes overwrite it in place, so that an
+ * fdatasync has no file size to commit: what a preallocating writer would pay.
+ * usage: syncprobe [-p] DIR [COUNT=1000] [SIZE=300]
  * Prints: count=N p50_us p99_us max_us. Exit status 0, 1 on an I/O error, 2 on bad usage.
  */
 #include "tests/bench/benchlib.h"
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: syncprobe DIR [COUNT] [SIZE]\n"); return 2; }
+    int prealloc = argc > 1 && !strcmp(argv[1], "-p");
+    if (prealloc) { argv++; argc--; }
+    if (argc < 2) { fprintf(stderr, "usage: syncprobe [-p] DIR [COUNT] [SIZE]\n"); return 2; }
     size_t count = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 1000, size = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 300;
     if (!count || !size || size > 65536) { fprintf(stderr, "syncprobe: bad COUNT or SIZE\n"); return 2; }
     char path[4096];
     snprintf(path, sizeof(path), "%s/syncprobe.%d", argv[1], (int)getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (prealloc ? 0 : O_APPEND), 0644);
     if (fd == -1) { fprintf(stderr, "syncprobe: %s: %s\n", path, strerror(errno)); return 1; }
+    if (prealloc) {
+        /* Blocks allocated and written (zeroes), size fixed: later fdatasyncs flush data only. */
+        static const uint8_t zero[65536];
+        size_t total = count * size;
+        for (size_t done = 0; done < total;) {
+            size_t k = total - done < sizeof(zero) ? total - done : sizeof(zero);
+            if (bl_write_all(fd, zero, k) == -1) { fprintf(stderr, "syncprobe: %s: %s\n", path, strerror(errno)); return 1; }
+            done += k;
+        }
+        if (fsync(fd) == -1) { fprintf(stderr, "syncprobe: fsync %s: %s\n", path, strerror(errno)); return 1; }
+    }
     uint8_t buf[65536];
     memset(buf, 'x', size);
     int64_t *lat = calloc(count, sizeof(*lat));
     if (!lat) return 1;
     for (size_t i = 0; i < count; i++) {
         uint64_t t0 = bl_now_ns();
-        if (bl_write_all(fd, buf, size) == -1 || fdatasync(fd) == -1) {
+        int rc = prealloc ? (pwrite(fd, buf, size, (off_t)(i * size)) == (ssize_t)size ? 0 : -1) : bl_write_all(fd, buf, size);
+        if (rc == -1 || fdatasync(fd) == -1) {
             fprintf(stderr, "syncprobe: %s: %s\n", path, strerror(errno));
             return 1;
         }
