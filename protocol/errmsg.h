@@ -99,6 +99,8 @@ enum myerr_read_error {
     MYERR_READ_TRUNC,      /* "binlog truncated in the middle of event; consider out of disk space on master" */
     MYERR_READ_CHECKSUM    /* "event read from binlog did not pass crc check" */
 };
+
+/* The server's text for why (a static string); any thread. */
 const char *myerr_read_error_text(enum myerr_read_error why);
 
 /* 1236 "Could not find first log file name in binary log index file". */

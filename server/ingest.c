@@ -462,7 +462,10 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
             goto out;
         }
         pos = 4;
-    } else if (ingest_check_resume(in, m, up, file, pos) == -1) {
+    } else if (!in->o.semi_sync && ingest_check_resume(in, m, up, file, pos) == -1) {
+        /* Not with semi-sync: with rpl_semi_sync_master_wait_point=AFTER_SYNC a rotation on the
+         * primary waits for our ACK while holding the binlog lock that SHOW BINARY LOGS needs,
+         * and we would wait for it. There the check runs after the primary refuses the dump. */
         goto out;   /* the primary no longer continues our copy: refused, with the reason recorded */
     }
     if (pos > UINT32_MAX) {
@@ -521,6 +524,16 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
             unsigned en = mysql_errno(m);
             ingest_set_error(in, en == 1236 ? LOG_ERROR : LOG_WARN, en, "upstream %s:%u: stream ended: %s%s", up->host,
                       up->port, en ? mysql_error(m) : "empty packet", en == 1236 ? " (will retry)" : "");
+            /* The primary refused where we resume: say precisely why when its file got shorter. */
+            if (en == 1236 && !ss.streamed && pos > BINLOG_MAGIC_LEN) {
+                unsigned e2;
+                char m2err[256];
+                MYSQL *m2 = ingest_connect(in, up, &e2, m2err, sizeof(m2err));   /* this link is spent */
+                if (m2) {
+                    (void)ingest_check_resume(in, m2, up, file, pos);
+                    mysql_close(m2);
+                }
+            }
             break;
         }
         const uint8_t *p = m->net.read_pos;

@@ -577,6 +577,9 @@ struct session *session_new(struct server *srv, evutil_socket_t fd, const struct
     }
     bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
     bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW_WATERMARK, 0);
+    /* libevent writes at most 16 KiB per call by default: a streaming dump would make a
+     * writev (and wake its reader) per 16 KiB. Let one call take the whole queued output. */
+    bufferevent_set_max_single_write(s->bev, OUT_HIGH_WATERMARK * 2);
     bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 

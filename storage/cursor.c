@@ -19,7 +19,8 @@
 #include "protocol/wire.h"
 #include "storage/index.h"
 
-#define CURSOR_WIN 16384   /* read-ahead window; freed when the reader goes idle */
+#define CURSOR_WIN 16384            /* first read-ahead window; freed when the reader goes idle */
+#define CURSOR_WIN_MAX (128 * 1024) /* a reader streaming a backlog grows its window up to this */
 #define VERIFY_BATCH (256 * 1024)   /* checked bytes between two visits to the shared horizon */
 #define VERIFY_CHUNK (64 * 1024)    /* CRC of events outside the window is computed in pieces */
 #define FDE_MAX 4096
@@ -31,6 +32,7 @@ struct cursor {
     uint64_t pos;          /* next event starts here */
     uint64_t limit;        /* committed bytes of the current file, as last seen */
     uint8_t *win;          /* read-ahead window [win_off, win_off + win_len) of the file */
+    size_t win_cap;        /* its allocated size: doubles while full windows are read */
     uint64_t win_off;
     size_t win_len;
     uint64_t verified;     /* [0, verified) of the current file is known good */
@@ -92,7 +94,7 @@ static void visit_horizon(struct cursor *c)
 static void close_file(struct cursor *c)
 {
     if (c->fd >= 0 && c->verified > c->shared) visit_horizon(c);
-    if (c->fd >= 0) close(c->fd);
+    if (c->fd >= 0) store_reader_fd_put(c->store, c->name);
     c->fd = -1;
     c->win_len = 0;
 }
@@ -112,6 +114,7 @@ void cursor_idle(struct cursor *c)
     free(c->win);
     c->win = NULL;
     c->win_len = 0;
+    c->win_cap = 0;
     free(c->chunk);
     c->chunk = NULL;
 }
@@ -145,10 +148,21 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
         memcpy(hdr, c->win + (off - c->win_off), EV_HEADER_LEN);
         return 0;
     }
-    if (!c->win && !(c->win = malloc(CURSOR_WIN))) return cursor_pread(c, hdr, EV_HEADER_LEN, off, err, errlen);
+    if (!c->win) {
+        if (!(c->win = malloc(CURSOR_WIN))) return cursor_pread(c, hdr, EV_HEADER_LEN, off, err, errlen);
+        c->win_cap = CURSOR_WIN;
+    } else if (c->win_len == c->win_cap && c->win_cap < CURSOR_WIN_MAX) {
+        /* The last window was read full: a backlog is streaming. Fewer, larger reads cost less
+         * per byte; the window goes back to nothing when the reader catches up (cursor_idle). */
+        uint8_t *w = realloc(c->win, c->win_cap * 2);
+        if (w) {
+            c->win = w;
+            c->win_cap *= 2;
+        }
+    }
     /* Fill the window with what is committed from off on (never beyond the limit). */
     uint64_t avail = c->limit > off ? c->limit - off : 0;
-    size_t want = avail < CURSOR_WIN ? (size_t)avail : CURSOR_WIN;
+    size_t want = avail < c->win_cap ? (size_t)avail : c->win_cap;
     if (want < EV_HEADER_LEN) want = EV_HEADER_LEN;
     if (cursor_pread(c, c->win, want, off, err, errlen) == -1) {
         c->win_len = 0;
@@ -176,7 +190,7 @@ static enum cursor_open_error open_file(struct cursor *c, const char *name, char
         snprintf(err, errlen, "Could not find first log file name in binary log index file");
         return CURSOR_OPEN_NO_FILE;
     }
-    int fd = openat(store_dir_fd(c->store), name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = store_reader_fd_get(c->store, name);
     if (fd == -1) {
         snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
         return CURSOR_OPEN_IO;

@@ -75,15 +75,15 @@ int fsio_powerloss_enabled(void) { return fsio_pl_active(); }
 void fsio_pl_lock(void) { pthread_mutex_lock(&g_mu); }
 void fsio_pl_unlock(void) { pthread_mutex_unlock(&g_mu); }
 
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
+/* Room for one more element in v (n used, *cap allocated): v itself or its replacement, or
+ * NULL on ENOMEM (v is then unchanged). */
+static void *grow(void *v, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap) return 0;
+    if (n < *cap) return v;
     size_t nc = *cap ? *cap * 2 : 16;
-    void *nv = realloc(*v, nc * elem);
-    if (!nv) return -1;
-    *v = nv;
-    *cap = nc;
-    return 0;
+    void *nv = realloc(v, nc * elem);
+    if (nv) *cap = nc;
+    return nv;
 }
 
 static void inode_drop(size_t i)
@@ -102,7 +102,9 @@ static struct pl_inode *inode_get(int fd)
     if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) return NULL;
     for (size_t i = 0; i < g_nino; i++)
         if (g_ino[i].dev == st.st_dev && g_ino[i].ino == st.st_ino) return &g_ino[i];
-    if (grow((void **)&g_ino, &g_cino, g_nino, sizeof(*g_ino)) == -1) return NULL;
+    struct pl_inode *more = grow(g_ino, &g_cino, g_nino, sizeof(*g_ino));
+    if (!more) return NULL;
+    g_ino = more;
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     int own = open(path, O_RDWR | O_CLOEXEC);
@@ -124,11 +126,13 @@ static void keep_preimage(struct pl_inode *n, uint64_t off, uint64_t end)
     if (off >= end) return;
     size_t len = (size_t)(end - off);
     uint8_t *data = malloc(len);
-    if (!data || grow((void **)&n->pre, &n->cpre, n->npre, sizeof(*n->pre)) == -1) {
+    struct pl_pre *more = data ? grow(n->pre, &n->cpre, n->npre, sizeof(*n->pre)) : NULL;
+    if (!more) {
         free(data);
         g_errors++;
         return;
     }
+    n->pre = more;
     size_t got = 0;
     while (got < len) {
         ssize_t r = pread(n->fd, data + got, len - got, (off_t)(off + got));
@@ -194,9 +198,10 @@ void fsio_pl_after_sync(int fd)
 static struct pl_dirop *dirop_new(int dirfd, const char *name, enum pl_kind kind)
 {
     struct stat ds;
-    if (strchr(name, '/') || fstat(dirfd, &ds) == -1 ||
-        grow((void **)&g_ops, &g_cops, g_nops, sizeof(*g_ops)) == -1)
+    struct pl_dirop *more = NULL;
+    if (strchr(name, '/') || fstat(dirfd, &ds) == -1 || !(more = grow(g_ops, &g_cops, g_nops, sizeof(*g_ops))))
         return NULL;
+    g_ops = more;
     int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
     if (dup_fd == -1) return NULL;
     struct pl_dirop *o = &g_ops[g_nops++];

@@ -593,3 +593,48 @@ uint64_t store_file_mark_verified(struct store *s, const char *name, uint64_t up
 }
 
 int store_dir_fd(const struct store *s) { return s->dirfd; }
+
+int store_reader_fd_get(struct store *s, const char *name)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nrfds; i++)
+        if (!strcmp(s->rfds[i].name, name)) {
+            s->rfds[i].refs++;
+            int fd = s->rfds[i].fd;
+            pthread_mutex_unlock(&s->mu);
+            return fd;
+        }
+    int fd = -1, e = ENOMEM;
+    if (s->nrfds == s->caprfds) {
+        size_t cap = s->caprfds ? s->caprfds * 2 : 8;
+        struct store_rfd *v = realloc(s->rfds, cap * sizeof(*v));
+        if (!v) goto out;
+        s->rfds = v;
+        s->caprfds = cap;
+    }
+    fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    e = errno;
+    if (fd == -1) goto out;
+    struct store_rfd *r = &s->rfds[s->nrfds++];
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    r->fd = fd;
+    r->refs = 1;
+out:
+    pthread_mutex_unlock(&s->mu);
+    if (fd == -1) errno = e;
+    return fd;
+}
+
+void store_reader_fd_put(struct store *s, const char *name)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nrfds; i++) {
+        if (strcmp(s->rfds[i].name, name)) continue;
+        if (--s->rfds[i].refs == 0) {
+            close(s->rfds[i].fd);
+            s->rfds[i] = s->rfds[--s->nrfds];
+        }
+        break;
+    }
+    pthread_mutex_unlock(&s->mu);
+}

@@ -158,6 +158,12 @@ void store_gtid_files_free(struct store_gtid_file *v, size_t n);
  * meant to be called once per batch of checked bytes, not per event. */
 uint64_t store_file_mark_verified(struct store *s, const char *name, uint64_t upto);
 
+/* A read-only descriptor of a stored file, shared by every reader of that file (an idle
+ * replica then costs its socket, not a second descriptor). The fd stays valid until the
+ * matching store_reader_fd_put; do not close it. -1 with errno on failure. Any thread. */
+int store_reader_fd_get(struct store *s, const char *name);
+void store_reader_fd_put(struct store *s, const char *name);
+
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);
 

@@ -58,6 +58,8 @@ struct store {
     char gix_name[EV_MAX_NAME_LEN + 32];
 
     /* shared with readers, under mu */
+    struct store_rfd { char name[EV_MAX_NAME_LEN + 1]; int fd; unsigned refs; } *rfds;
+    size_t nrfds, caprfds;         /* one read-only descriptor per file in use by readers */
     struct gtid_index *gix;
     pthread_mutex_t mu;
     struct store_file_info *files;

@@ -347,6 +347,8 @@ static void store_release(struct store *s)
     if (s->lockfd != -1) close(s->lockfd);   /* releases the flock */
     index_free(s->index);
     store_gtid_release(s);
+    for (size_t i = 0; i < s->nrfds; i++) close(s->rfds[i].fd);
+    free(s->rfds);
     pthread_mutex_destroy(&s->mu);
     free(s->files);
     free(s->wbuf);

@@ -49,7 +49,7 @@ static int save_event(const char *dir, int *fd, const uint8_t *ev, size_t len)
     if (type == 27 /* HEARTBEAT */) return 0;
     if (type == 4 /* ROTATE */ && ((flags & 0x20) || wire_u32(ev + 13) == 0)) {
         size_t end = len >= 19 + 8 + 4 && ev_crc32_verify(ev, len) == 0 ? len - 4 : len;
-        if (end < 19 + 8 || end - 27 > 512) return -1;
+        if (end < 19 + 8 || end - 27 > 512 || memchr(ev + 27, '/', end - 27)) return -1;   /* stay in dir */
         char path[1024];
         snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(end - 27), (const char *)ev + 27);
         if (*fd != -1) close(*fd);

@@ -45,4 +45,10 @@ tl_wl_small p 20   # the primary goes on with its new history
 sleep 1            # give a wrong binlogd the chance to write (nothing to poll for: it must not)
 tl_assert_eq "binlogd wrote nothing from the primary's new history" "$(snap)" "$before"
 tl_assert "binlogd keeps its copy intact" "$BINLOGD_BIN" verify "$D"
+# As a semi-sync replica binlogd skips the check before the dump (SHOW BINARY LOGS could wait
+# on a rotation that waits for binlogd's ACK); it runs once the primary refuses the position.
+tl_assert "binlogd stops" tl_binlogd_stop b
+tl_binlogd_start b "$D" "${START[@]}" --upstream.semi_sync=on
+tl_assert "semi-sync: the primary's refusal is explained the same way" tl_wait_until 30 tl_log_has b "lost the tail of its binlog"
+tl_assert_eq "semi-sync: still nothing written" "$(snap)" "$before"
 tl_done
