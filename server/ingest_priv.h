@@ -86,6 +86,13 @@ int ingest_locate_switch(struct ingest *in, MYSQL *m, const struct upstream_conf
  * 0 to go on, -1 with the refusal recorded. */
 int ingest_check_resume(struct ingest *in, MYSQL *m, const struct upstream_conf *up, const char *file, uint64_t pos);
 
+/* ingest_lost.c: the primary lists `file` with primary_size < held (binlogd's committed
+ * bytes). Compare the primary's copy with ours: if it is a byte-for-byte prefix, withdraw our
+ * bytes after the last common transaction boundary (kept in a side file, never served again)
+ * and return 0 (the next session resumes there); else record the refusal and return -1. */
+int ingest_lost_tail(struct ingest *in, const struct upstream_conf *up, const char *file, uint64_t primary_size,
+                     uint64_t held);
+
 /* The switch took effect (the new file exists in the store): clear switch_pending, persist. */
 void ingest_switch_done(struct ingest *in, const char *file);
 

@@ -186,12 +186,9 @@ int ingest_check_resume(struct ingest *in, MYSQL *m, const struct upstream_conf 
     int rc = listed_size(m, file, &size);
     if (rc == -1) return 0;   /* no BINLOG MONITOR privilege: the dump itself will tell */
     if (rc == 1 && size < pos) {
-        ingest_set_error(in, LOG_ERROR, 0, "refusing to resume on %s:%u: its %s is %llu bytes but binlogd holds %llu "
-                         "committed bytes of it. The primary lost the tail of its binlog (a crash with sync_binlog "
-                         "!= 1); binlogd keeps its copy and will not splice the primary's new history onto it. "
-                         "Replicas behind binlogd may hold transactions the primary no longer has: reconcile the "
-                         "primary, or start a new binlogd data directory", up->host, up->port, file,
-                         (unsigned long long)size, (unsigned long long)pos);
+        /* Either way this session ends: after a withdrawal the next one resumes at the
+         * boundary both hold; after a refusal it asks again later. */
+        (void)ingest_lost_tail(in, up, file, size, pos);
         return -1;
     }
     if (!up->use_gtid) return 0;

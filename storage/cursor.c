@@ -178,6 +178,12 @@ static int refresh_limit(struct cursor *c)
 {
     struct store_file_info fi;
     if (store_file_lookup(c->store, c->name, &fi) == -1) return -1;
+    if (fi.size < c->limit) {
+        /* The file was cut back (a tail the primary lost was withdrawn): what the window holds
+         * beyond the new end is stale. */
+        c->win_len = 0;
+        if (c->verified > fi.size) c->verified = c->shared = fi.size;
+    }
     c->limit = fi.size;
     if (fi.verified > c->verified) c->verified = c->shared = fi.verified;
     return 0;
@@ -389,6 +395,12 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
     if (c->pos >= c->limit) {
         if (refresh_limit(c) == -1) {
             snprintf(err, errlen, "%s: no longer in the index (purged?)", c->name);
+            return CURSOR_ERROR;
+        }
+        if (c->pos > c->limit) {
+            snprintf(err, errlen, "%s:%llu: binlogd withdrew this file's bytes from %llu on (the primary lost them in "
+                     "a crash); reconnect at a position binlogd still holds", c->name, (unsigned long long)c->pos,
+                     (unsigned long long)c->limit);
             return CURSOR_ERROR;
         }
         if (c->pos >= c->limit) {

@@ -638,3 +638,46 @@ void store_reader_fd_put(struct store *s, const char *name)
     }
     pthread_mutex_unlock(&s->mu);
 }
+
+enum store_result store_withdraw_tail(struct store *s, uint64_t to, const char *keep_name, char *err, size_t errlen)
+{
+    enum store_result r = check_poisoned(s, err, errlen);
+    if (r != STORE_OK) return r;
+    if (s->fd == -1 || s->closed || to >= s->committed || to <= BINLOG_MAGIC_LEN || !s->have_fmt) {
+        store_seterr(err, errlen, "%s:%llu: cannot withdraw: not inside the committed bytes of the file being written",
+                     s->cur, (unsigned long long)to);
+        return STORE_REFUSED;
+    }
+    if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
+    /* Keep the withdrawn bytes for the operator: they may hold transactions the primary
+     * acknowledged and then lost. Durable before anything is cut. */
+    uint64_t n = s->end - to;
+    uint8_t *buf = malloc(n ? n : 1);
+    size_t got = 0;
+    if (!buf) return store_poisonf(s, err, errlen, "%s: out of memory withdrawing %llu bytes", s->cur, (unsigned long long)n);
+    int kfd = -1;
+    if (fsio_pread_all(s->fd, buf, n, to, &got) == -1 || got != n ||
+        (kfd = fsio_open(s->dirfd, keep_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1 ||
+        fsio_pwrite_all(kfd, buf, n, 0) == -1 || fsio_fsync(kfd) == -1 || fsio_fsync(s->dirfd) == -1) {
+        int e = errno;
+        free(buf);
+        if (kfd != -1) close(kfd);
+        store_seterr(err, errlen, "%s: cannot keep the withdrawn bytes in %s: %s (nothing withdrawn)", s->cur, keep_name,
+                     strerror(e));
+        return STORE_REFUSED;
+    }
+    free(buf);
+    close(kfd);
+    if (cut_back(s, to, 1, err, errlen) == -1) return STORE_FATAL;
+    if (fsio_fdatasync(s->fd) == -1)
+        return store_poisonf(s, err, errlen, "%s:%llu: fdatasync after withdrawing the tail failed: %s", s->cur,
+                             (unsigned long long)to, strerror(errno));
+    s->committed = to;
+    s->sealed = 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->nfiles && s->files[s->nfiles - 1].verified > to) s->files[s->nfiles - 1].verified = to;
+    pthread_mutex_unlock(&s->mu);
+    publish(s);
+    store_gtid_save(s);
+    return STORE_OK;
+}

@@ -98,6 +98,14 @@ enum store_result store_file_begin(struct store *s, const char *name,
 enum store_result store_append(struct store *s, const uint8_t *ev, size_t len,
                                char *err, size_t errlen);
 
+/* The primary lost the tail of the file being written (a crash without sync_binlog=1) and
+ * `to` is the last transaction boundary both copies hold byte for byte: copy [to, end) into
+ * dirfd/keep_name (new file, fsync'ed: those bytes may hold acknowledged transactions), then
+ * cut the file back to `to`, move the watermark back and tell readers (a reader past `to` gets
+ * an error, never the withdrawn bytes). STORE_REFUSED with nothing changed when `to` is not
+ * inside the committed bytes or the copy cannot be made durable. Writer thread. */
+enum store_result store_withdraw_tail(struct store *s, uint64_t to, const char *keep_name, char *err, size_t errlen);
+
 /* Bytes appended beyond the last transaction boundary (0 = at a boundary). */
 uint64_t store_pending_partial(const struct store *s);
 
