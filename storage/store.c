@@ -223,7 +223,10 @@ static enum store_result sync_now(struct store *s, int force, char *err, size_t 
         now_ms() - s->last_sync_ms < s->interval_ms)
         return STORE_OK;
     if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
-    int do_sync = s->sync_mode != STORE_SYNC_NONE, was_sealed = s->sealed;
+    /* sync=none still syncs a file once when it is finished: otherwise a power loss could empty
+     * whole closed files, and recovery only scans the last one. */
+    int finishing = s->end_type && s->boundary == s->end && !s->sealed;
+    int do_sync = s->sync_mode != STORE_SYNC_NONE || finishing, was_sealed = s->sealed;
     if (do_sync && fsio_fdatasync(s->fd) == -1)
         return store_poisonf(s, err, errlen, "%s:%llu: fdatasync failed: %s (the kernel may have dropped the "
                              "written pages; restart to re-verify the tail)", s->cur,
@@ -369,6 +372,8 @@ static enum store_result close_current(struct store *s, char *err, size_t errlen
     enum store_result r = store_rollback_partial(s, err, errlen);
     if (r == STORE_OK) r = sync_now(s, 1, err, errlen);
     if (r != STORE_OK) return r;
+    if (s->sync_mode == STORE_SYNC_NONE && fsio_fdatasync(s->fd) == -1)   /* see sync_now: once per file */
+        return store_poisonf(s, err, errlen, "%s: fdatasync before closing failed: %s", s->cur, strerror(errno));
     close(s->fd);
     s->fd = -1;
     s->closed = 1;
