@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
+
 #include "protocol/errmsg.h"
 #include "protocol/gtid.h"
 #include "protocol/gtid_track.h"
@@ -167,17 +169,54 @@ void admin_start_slave(struct session *s, const struct query *q)
     session_send_ok(s);
 }
 
+/* STOP SLAVE answers once the ingest thread has parked, without blocking the event loop (every
+ * replica is served from it): a timer polls, the session is looked up again by id each time. */
+struct stop_wait {
+    struct server *srv;
+    uint32_t id;
+    int polls;
+};
+
+static void stop_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct stop_wait *w = arg;
+    struct session *s = server_find_session(w->srv, w->id);
+    if (!s) {   /* the client went away: the stop goes on without it */
+        free(w);
+        return;
+    }
+    if (ingest_settled(server_ingest(w->srv))) {
+        session_send_ok(s);
+        free(w);
+        return;
+    }
+    if (++w->polls >= 30000 / 20) {
+        send_custom(s, 1205, "Lock wait timeout exceeded; %s", "the upstream session did not stop within 30 s");
+        free(w);
+        return;
+    }
+    struct timeval tv = {0, 20000};
+    if (event_base_once(server_base(w->srv), -1, EV_TIMEOUT, stop_poll, w, &tv) == -1) {
+        send_custom(s, 1037, "Out of memory%s", "");
+        free(w);
+    }
+}
+
 void admin_stop_slave(struct session *s, const struct query *q)
 {
     (void)q;
     if (require_admin(s)) return;
     struct ingest *in = server_ingest(s->srv);
     log_info(TAG, "connection %u (%s): STOP SLAVE", s->id, s->user);
-    if (ingest_pause(in) == -1) {
-        send_custom(s, 1205, "Lock wait timeout exceeded; %s", "the upstream session did not stop within 30 s");
+    ingest_request_pause(in);
+    struct stop_wait *w = malloc(sizeof(*w));
+    if (!w) {
+        send_custom(s, 1037, "Out of memory%s", "");
         return;
     }
-    session_send_ok(s);
+    *w = (struct stop_wait){.srv = s->srv, .id = s->id};
+    stop_poll(-1, 0, w);
 }
 
 /* binlogd's committed GTID state (per domain), for Gtid_IO_Pos. */

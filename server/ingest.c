@@ -701,21 +701,23 @@ void ingest_status_get(struct ingest *in, struct ingest_status *st)
     pthread_mutex_unlock(&in->mu);
 }
 
-int ingest_pause(struct ingest *in)
+void ingest_request_pause(struct ingest *in)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 30;
     pthread_mutex_lock(&in->mu);
     in->paused = 1;
     if (in->sock >= 0) shutdown(in->sock, SHUT_RDWR);   /* end a blocking read at once */
     pthread_cond_broadcast(&in->cv);
-    int rc = 0;
-    while (in->started && !in->idle && !atomic_load(&in->stopping) && in->st.state != INGEST_FAILED)
-        if (pthread_cond_timedwait(&in->cv, &in->mu, &ts) == ETIMEDOUT) { rc = -1; break; }
     pthread_mutex_unlock(&in->mu);
-    return rc;
 }
+
+int ingest_settled(struct ingest *in)
+{
+    pthread_mutex_lock(&in->mu);
+    int done = !in->started || in->idle || atomic_load(&in->stopping) || in->st.state == INGEST_FAILED;
+    pthread_mutex_unlock(&in->mu);
+    return done;
+}
+
 
 int ingest_resume(struct ingest *in)
 {

@@ -64,10 +64,11 @@ void ingest_stop(struct ingest *in);
 /* Free (stops first if needed). */
 void ingest_free(struct ingest *in);
 
-/* STOP SLAVE: end the upstream session (the partial transaction is rolled back, the rest made
- * durable) and wait until the thread is idle. 0, or -1 if it did not settle within 30 s.
- * Loop thread (any thread but the ingest thread). */
-int ingest_pause(struct ingest *in);
+/* STOP SLAVE: ask the thread to end the upstream session (a blocking read is cut at once; the
+ * partial transaction is rolled back, the rest made durable) and park. Does not wait: the event
+ * loop must not block; poll ingest_settled() until it says 1 (parked, store settled). */
+void ingest_request_pause(struct ingest *in);
+int ingest_settled(struct ingest *in);
 /* START SLAVE. 0, or -1 when no upstream host is configured. */
 int ingest_resume(struct ingest *in);
 /* 1 while STOP SLAVE is in effect (or no host is configured). */

@@ -10,7 +10,7 @@ P=$(tl_port p); A=$(tl_free_port); D=$(tl_workdir)/b
 tl_sql p "CREATE DATABASE w"
 tl_wl_small p 100
 tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
-    --user.ops.password=opspass --user.ops.role=admin
+    --user.ops.password=opspass --user.ops.role=admin --upstream.connect_timeout=4 --upstream.net_timeout=4
 tl_wait_until 20 tl_port_open "$A"
 ops() { mariadb -h127.0.0.1 -P"$A" -uops -popspass -N -B -e "$1" 2>&1; }
 repl() { mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "$1" 2>&1; }
@@ -46,6 +46,24 @@ sleep 1   # a stopped binlogd must not follow (no condition to poll for: nothing
 tl_assert_eq "stopped: the new transactions are not mirrored" "$(mirrored)" "$before"
 tl_assert_eq "START SLAVE again" "$(ops 'START SLAVE')" ""
 tl_assert "resumed" tl_wait_mirror_caught_up p "$D" 60
+# STOP SLAVE while the upstream session hangs in a handshake (the primary is SIGSTOPped): the
+# statement waits, the event loop does not (every replica is served from it).
+ops "STOP SLAVE" >/dev/null
+kill -STOP "$(cat "$(tl_workdir)/p.pid")"
+ops "START SLAVE" >/dev/null
+tl_wait_until 10 bash -c "mariadb -h127.0.0.1 -P$A -uops -popspass -e 'SHOW SLAVE STATUS\G' | grep -q 'Slave_IO_State: connecting'"
+ops "STOP SLAVE" > "$(tl_workdir)/stop.out" 2>&1 &
+stopper=$!
+t0=$(date +%s%N)
+tl_assert_eq "the loop answers while STOP SLAVE waits" "$(repl 'SELECT 1')" "1"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+tl_assert "... promptly (${ms} ms)" [ "$ms" -lt 1000 ]
+tl_assert "STOP SLAVE is still waiting for the hung session" kill -0 "$stopper"
+kill -CONT "$(cat "$(tl_workdir)/p.pid")"
+tl_assert "STOP SLAVE completes once the session ends" tl_wait_pid "$stopper" 30
+tl_assert_eq "... with OK" "$(cat "$(tl_workdir)/stop.out")" ""
+tl_assert_eq "START SLAVE after it" "$(ops 'START SLAVE')" ""
+tl_assert "resumed again" tl_wait_mirror_caught_up p "$D" 60
 tl_assert "restart: the stored settings are used" tl_binlogd_stop b
 tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
     --user.ops.password=opspass --user.ops.role=admin
