@@ -80,7 +80,7 @@ demo:
 	@bash tests/integration/demo.sh
 
 bench:
-	@bash scripts/deps.sh
+	@DEPS_BENCH=1 bash scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh
 

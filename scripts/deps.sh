@@ -3,8 +3,10 @@
 # Idempotent: only missing packages are installed. Runs as root (or via sudo when available).
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
-      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc sysbench
+      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
       util-linux diffutils coreutils)
+# `make bench` only: sysbench writes the benchmark corpus (make test and make demo do not need it).
+[ "${DEPS_BENCH:-0}" = 1 ] && PKGS+=(sysbench)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
