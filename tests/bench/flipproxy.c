@@ -4,7 +4,9 @@
  * upstream->client direction (the binlog stream) of the first connection that gets that far.
  * It does so once: later connections pass through untouched, so a client that reconnects
  * recovers. Prints "flipped" to stderr when it did.
- * usage: flipproxy LISTEN UPSTREAM FLIP
+ * MODE (optional): flip (one bit, the default), garble (overwrite 8 bytes with 0xff: absurd
+ * packet or event lengths), cut (close both sides right there: a packet cut in the middle).
+ * usage: flipproxy LISTEN UPSTREAM FLIP [MODE]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,7 +39,9 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) { fprintf(stderr, "usage: flipproxy LISTEN UPSTREAM FLIP\n"); return 2; }
+    if (argc != 4 && argc != 5) { fprintf(stderr, "usage: flipproxy LISTEN UPSTREAM FLIP [flip|garble|cut]\n"); return 2; }
+    const char *mode = argc == 5 ? argv[4] : "flip";
+    if (strcmp(mode, "flip") && strcmp(mode, "garble") && strcmp(mode, "cut")) { fprintf(stderr, "bad mode %s\n", mode); return 2; }
     int lport = atoi(argv[1]), uport = atoi(argv[2]);
     unsigned long long flip = strtoull(argv[3], NULL, 10);
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -64,9 +68,18 @@ int main(int argc, char **argv)
                 ssize_t n = read(u, buf, sizeof(buf));
                 if (n <= 0) break;
                 if (!done && flip >= down && flip < down + (unsigned long long)n) {
-                    buf[flip - down] ^= 0x10;
+                    size_t at = (size_t)(flip - down);
                     done = 1;
-                    fprintf(stderr, "flipped byte %llu\n", flip);
+                    if (!strcmp(mode, "cut")) {   /* forward up to the cut, then drop the link */
+                        (void)write_all(c, buf, at);
+                        fprintf(stderr, "flipped: cut the stream at byte %llu\n", flip);
+                        break;
+                    }
+                    if (!strcmp(mode, "garble"))
+                        for (size_t k = at; k < at + 8 && k < (size_t)n; k++) buf[k] = 0xff;
+                    else
+                        buf[at] ^= 0x10;
+                    fprintf(stderr, "flipped (%s) byte %llu\n", mode, flip);
                 }
                 down += (unsigned long long)n;
                 if (write_all(c, buf, (size_t)n) == -1) break;
