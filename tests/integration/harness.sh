@@ -32,6 +32,7 @@ tl_cleanup() {
   # shell may tear the servers down.
   [ "${BASHPID:-$$}" = "$TL_MAIN_PID" ] || return $rc
   set +e
+  exec 2>/dev/null   # bash reports every job it kills below ("Killed ..."): noise, not news
   for n in "${!TL_BPID[@]}"; do kill -9 "${TL_BPID[$n]}" 2>/dev/null; done
   for p in "${TL_PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
   for n in "${!TL_PID[@]}"; do kill -9 "${TL_PID[$n]}" 2>/dev/null; done
