@@ -26,6 +26,7 @@ static int find_index(int dirfd, const char *dir, char *name, size_t cap, FILE *
 {
     DIR *d = fdopendir(dup(dirfd));
     if (!d) { fprintf(out, "ERROR %s: cannot list: %s\n", dir, strerror(errno)); return -1; }
+    rewinddir(d);
     int found = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -45,6 +46,7 @@ static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
 {
     DIR *d = fdopendir(dup(dirfd));
     if (!d) return 0;
+    rewinddir(d);   /* a dup shares the offset: an earlier listing of dirfd left it at the end */
     int bad = 0;
     struct dirent *de;
     char base[EV_MAX_NAME_LEN + 1];
@@ -52,6 +54,11 @@ static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
     while ((de = readdir(d))) {
         if (!strncmp(de->d_name, FSIO_TMP_PREFIX, strlen(FSIO_TMP_PREFIX))) {
             fprintf(out, "WARN  %s: leftover temporary file (removed at the next start)\n", de->d_name);
+            continue;
+        }
+        if (strstr(de->d_name, ".withdrawn-")) {
+            fprintf(out, "NOTE  %s: bytes binlogd withdrew after the primary lost its binlog tail (kept for the "
+                    "operator; never served)\n", de->d_name);
             continue;
         }
         if (index_split_name(de->d_name, base, sizeof(base), &num) == 0 && index_find(ix, de->d_name) < 0) {

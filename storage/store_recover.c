@@ -59,6 +59,7 @@ static int list_dir(struct store *s, struct strlist *tmps, struct strlist *idx, 
         if (dfd != -1) close(dfd);
         return -1;
     }
+    rewinddir(d);   /* the dup shares dirfd's offset: never trust where an earlier listing left it */
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d))) {

@@ -94,6 +94,10 @@ tl_assert "maria: binlogd verify checks the GTID index against the files" \
 # A GTID index that lies (right size, wrong state) is caught by verify (binlogd trusts an entry
 # whose size matches; deleting the file makes it rebuild).
 sed -i '2s/\t0-\([0-9]*\)-\([0-9]*\)$/\t0-\1-999999/' "$W/maria/p-bin.gtid_index"
+cp "$W/maria/${files[0]}" "$W/maria/p-bin.000099"
+tl_assert "maria: verify fails on a binlog the index does not list" bash -c "! '$BINLOGD_BIN' verify '$W/maria' > '$W/v0.out'"
+tl_assert "maria: ... and names it" grep -q "ERROR p-bin.000099: looks like a binlog but is not in the index" "$W/v0.out"
+rm -f "$W/maria/p-bin.000099"
 tl_assert "maria: verify fails on a lying GTID index" bash -c "! '$BINLOGD_BIN' verify '$W/maria' > '$W/v.out'"
 tl_assert "maria: ... and names the entry" grep -q "ERROR p-bin.gtid_index: entry for ${files[0]}" "$W/v.out"
 

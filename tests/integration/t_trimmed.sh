@@ -51,6 +51,7 @@ lose_tail() {  # ROUND EXTRA-BINLOGD-ARGS...: the primary loses its last transac
   tl_assert "$round: mirroring goes on" tl_wait_mirror_caught_up p "$D" 60
   tl_assert "$round: binlogd's files are identical to the primary's again" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
   tl_assert "$round: binlogd verify passes" "$BINLOGD_BIN" verify "$D"
+  tl_assert "$round: verify points at the withdrawn bytes" bash -c "'$BINLOGD_BIN' verify '$D' | grep -q 'NOTE  $last.withdrawn-$cut'"
 }
 lose_tail plain
 # As a semi-sync replica binlogd skips the check before the dump (SHOW BINARY LOGS could wait
