@@ -27,17 +27,25 @@ static int find_index(int dirfd, const char *dir, char *name, size_t cap, FILE *
     DIR *d = fdopendir(dup(dirfd));
     if (!d) { fprintf(out, "ERROR %s: cannot list: %s\n", dir, strerror(errno)); return -1; }
     rewinddir(d);
-    int found = 0;
+    int found = 0, binlogs = 0;
     struct dirent *de;
+    char base[EV_MAX_NAME_LEN + 1];
+    uint64_t num;
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
+        if (strncmp(de->d_name, FSIO_TMP_PREFIX, strlen(FSIO_TMP_PREFIX)) &&
+            index_split_name(de->d_name, base, sizeof(base), &num) == 0)
+            binlogs++;
         if (l > 6 && !strcmp(de->d_name + l - 6, ".index") && de->d_name[0] != '.') {
             if (found++) { fprintf(out, "ERROR %s: more than one index file (%s, %s)\n", dir, name, de->d_name); break; }
             snprintf(name, cap, "%s", de->d_name);
         }
     }
     closedir(d);
-    if (found == 0) fprintf(out, "ERROR %s: no <basename>.index file\n", dir);
+    /* No index and no binlog file: a store that never got its first file (e.g. stopped before
+     * the first event arrived) is empty, not damaged. */
+    if (found == 0 && binlogs == 0) return 1;
+    if (found == 0) fprintf(out, "ERROR %s: no <basename>.index file, but binlog files are there\n", dir);
     return found == 1 ? 0 : -1;
 }
 
@@ -135,10 +143,12 @@ int verify_data_dir(const char *dir, FILE *out)
     }
     char index_name[EV_MAX_NAME_LEN + 16], err[512];
     struct binlog_index *ix = index_new();
-    if (!ix || find_index(dirfd, dir, index_name, sizeof(index_name), out) == -1) {
+    int fi = ix ? find_index(dirfd, dir, index_name, sizeof(index_name), out) : -1;
+    if (fi != 0) {
+        if (fi == 1) fprintf(out, "VERIFIED: empty data directory (no index, no binlog file)\n");
         index_free(ix);
         close(dirfd);
-        return 2;
+        return fi == 1 ? 0 : 2;
     }
     if (index_load(ix, dirfd, index_name, err, sizeof(err)) != 0) {
         fprintf(out, "ERROR %s\n", err);
