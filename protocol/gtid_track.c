@@ -216,24 +216,6 @@ static int set_copy(struct gtid_mysql_set *dst, const struct gtid_mysql_set *src
     return 0;
 }
 
-int gtid_track_copy(struct gtid_track *dst, const struct gtid_track *src)
-{
-    struct gtid_blist ms = dst->mstart, me = dst->mend;
-    struct gtid_mysql_set *ys = dst->ystart, *ye = dst->yend;
-    *dst = *src;
-    dst->mstart = ms;
-    dst->mend = me;
-    dst->ystart = ys;
-    dst->yend = ye;
-    if (gtid_blist_copy(&dst->mstart, &src->mstart) == -1 || gtid_blist_copy(&dst->mend, &src->mend) == -1) return -1;
-    if (src->ystart || src->yend) {
-        if (ensure_mysql(dst) == -1) return -1;
-        if (src->ystart && set_copy(dst->ystart, src->ystart) == -1) return -1;
-        if (src->yend && set_copy(dst->yend, src->yend) == -1) return -1;
-    }
-    return 0;
-}
-
 static int feed_first(struct gtid_track *t, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                       const struct ev_header *h, const char **why)
 {

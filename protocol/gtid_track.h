@@ -73,8 +73,6 @@ void gtid_track_init(struct gtid_track *t);
 void gtid_track_free(struct gtid_track *t);
 /* Forget everything (a new file starts); keeps allocations. */
 void gtid_track_reset(struct gtid_track *t);
-/* Copy src into dst (dst initialised). 0, or -1 on ENOMEM. */
-int gtid_track_copy(struct gtid_track *dst, const struct gtid_track *src);
 
 /* Feed one whole event of the file (after its FDE), with the transaction verdict the
  * caller's trx parser gave for it. The file's start state comes from its first event when

@@ -16,8 +16,6 @@
 #include <event2/event.h>
 
 #include "protocol/errmsg.h"
-#include "protocol/gtid.h"
-#include "protocol/gtid_track.h"
 #include "server/ingest.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -219,27 +217,6 @@ void admin_stop_slave(struct session *s, const struct query *q)
     stop_poll(-1, 0, w);
 }
 
-/* binlogd's committed GTID state (per domain), for Gtid_IO_Pos. */
-static void our_gtid_pos(struct session *s, char *out, size_t cap)
-{
-    out[0] = 0;
-    struct store_gtid_file *v;
-    size_t n;
-    if (store_gtid_files(server_store(s->srv), &v, &n) == -1 || !n) return;
-    const struct store_gtid_file *last = &v[n - 1];
-    if (last->known && last->flavor == GTID_TRACK_MARIA) {
-        struct gtid_blist l;
-        struct gtid_maria_state st;
-        const char *why;
-        gtid_blist_init(&l);
-        if (gtid_blist_parse(&l, last->end, strlen(last->end), &why) == 0 && gtid_blist_to_state(&l, &st) == 0)
-            gtid_maria_state_format(&st, out, cap);
-        gtid_blist_free(&l);
-    } else if (last->known && last->flavor == GTID_TRACK_MYSQL) {
-        snprintf(out, cap, "%s", last->end);
-    }
-    store_gtid_files_free(v, n);
-}
 
 void admin_show_slave_status(struct session *s)
 {
@@ -271,7 +248,8 @@ void admin_show_slave_status(struct session *s)
     snprintf(by, sizeof(by), "%" PRIu64, st.bytes);
     snprintf(rc, sizeof(rc), "%" PRIu64, st.reconnects);
     snprintf(acks, sizeof(acks), "%" PRIu64, st.acks);
-    our_gtid_pos(s, gpos, sizeof(gpos));
+    int flavor;
+    if (store_gtid_state(server_store(s->srv), 0, &flavor, gpos, sizeof(gpos), NULL, 0) == -1) gpos[0] = 0;
     const char *running = st.state == INGEST_STREAMING ? "Yes"
                           : st.state == INGEST_CONNECTING || st.state == INGEST_BACKOFF ? "Connecting" : "No";
     const char *cells[NCOLS] = {ingest_state_name(st.state), c.host, c.user, port, st.upstream_file, pos,

@@ -62,6 +62,9 @@ enum cont_verdict continuity_compare(const char *ours, const char *theirs, const
         add(&b, "%s's GTID state '%.200s' does not parse: %s", who, theirs, why);
         return CONT_BAD_STATE;
     }
+    enum gtid_cmp cmp = gtid_maria_state_compare(&o, &t);
+    if (cmp == GTID_CMP_EQUAL) return CONT_OK;
+    /* The verdict is the comparison's; the walk below only lists what each side lacks. */
     char lack_us[1024], lack_them[1024], split[1024];
     struct mbuf us = {lack_us, sizeof(lack_us), 0}, them = {lack_them, sizeof(lack_them), 0},
                 sp = {split, sizeof(split), 0};
@@ -91,18 +94,17 @@ enum cont_verdict continuity_compare(const char *ours, const char *theirs, const
             k++;
         }
     }
-    if (f_us && f_them && f_sp) return CONT_OK;
     add(&b, "%s starts at GTID state '%.300s' but binlogd's copy ends at '%.300s'", who, theirs[0] ? theirs : "(empty)",
         ours[0] ? ours : "(empty)");
     if (!f_them) add(&b, "; missing on %s: %s", who, lack_them);
     if (!f_us) add(&b, "; missing on binlogd: %s", lack_us);
     if (!f_sp) add(&b, "; same sequence number from different servers (diverged): %s", split);
-    if (!f_sp || (!f_us && !f_them)) {
+    if (cmp == GTID_CMP_DIVERGED) {
         add(&b, ". The histories diverged: binlogd will not splice them; rebuild the new primary from "
                 "binlogd's history, or start a new binlogd data directory for it");
         return CONT_DIVERGED;
     }
-    if (!f_them) {
+    if (cmp == GTID_CMP_AHEAD) {   /* ours is ahead: the new primary lacks our last transactions */
         add(&b, ". Let %s catch up (e.g. replicate from binlogd with MASTER_USE_GTID=slave_pos), then FLUSH BINARY "
                 "LOGS on it so a new file starts at binlogd's state", who);
         return CONT_UPSTREAM_BEHIND;

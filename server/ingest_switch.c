@@ -22,46 +22,39 @@
 #define TAG "ingest"
 #define MAX_CANDIDATE_FILES 4096
 
-/* binlogd's committed per-domain GTID state, or -1 with the reason recorded. */
+/* binlogd's committed per-domain MariaDB GTID state and the names of the stored files (for the
+ * name-clash rule), or -1 (recorded as the refusal when report is set). */
 static int our_state(struct ingest *in, char *out, size_t cap, char ***names, size_t *n, int report)
 {
-    struct store_gtid_file *v;
-    size_t cnt;
     *names = NULL;
     *n = 0;
-    if (store_gtid_files(in->store, &v, &cnt) == -1) {
-        ingest_set_error(in, LOG_ERROR, 0, "out of memory reading the GTID index");
-        return -1;
-    }
-    int rc = -1;
-    const struct store_gtid_file *last = cnt ? &v[cnt - 1] : NULL;
-    if (!last || !last->known || last->flavor != GTID_TRACK_MARIA) {
+    int flavor;
+    char last[EV_MAX_NAME_LEN + 1];
+    if (store_gtid_state(in->store, 0, &flavor, out, cap, last, sizeof(last)) == -1 || flavor != GTID_TRACK_MARIA) {
         if (report)
             ingest_set_error(in, LOG_ERROR, 0, "refusing to continue on a new primary: binlogd's last file %s carries no "
-                         "MariaDB GTID state, so continuity cannot be verified", last ? last->name : "(none)");
-        goto out;
+                             "readable MariaDB GTID state, so continuity cannot be verified", last[0] ? last : "(none)");
+        return -1;
     }
-    struct gtid_blist l;
-    struct gtid_maria_state st;
-    const char *why = NULL;
-    gtid_blist_init(&l);
-    if (gtid_blist_parse(&l, last->end, strlen(last->end), &why) == -1 || gtid_blist_to_state(&l, &st) == -1) {
-        gtid_blist_free(&l);
-        ingest_set_error(in, LOG_ERROR, 0, "binlogd's GTID state for %s does not parse: %s", last->name, why ? why : "?");
-        goto out;
-    }
-    gtid_blist_free(&l);
-    gtid_maria_state_format(&st, out, cap);
-    *names = calloc(cnt, sizeof(**names));
-    if (!*names) goto out;
+    size_t cnt = store_files(in->store, NULL, 0);
+    struct store_file_info *fi = cnt ? calloc(cnt, sizeof(*fi)) : NULL;
+    if (cnt && (!fi || !(*names = calloc(cnt, sizeof(**names))))) goto oom;
+    size_t got = store_files(in->store, fi, cnt);
+    if (got < cnt) cnt = got;
     for (size_t i = 0; i < cnt; i++) {
-        if (!((*names)[i] = strdup(v[i].name))) goto out;
+        if (!((*names)[i] = strdup(fi[i].name))) goto oom;
         (*n)++;
     }
-    rc = 0;
-out:
-    store_gtid_files_free(v, cnt);
-    return rc;
+    free(fi);
+    return 0;
+oom:
+    free(fi);
+    for (size_t i = 0; i < *n; i++) free((*names)[i]);
+    free(*names);
+    *names = NULL;
+    *n = 0;
+    ingest_set_error(in, LOG_ERROR, 0, "out of memory reading the stored files");
+    return -1;
 }
 
 static void names_free(char **names, size_t n)
@@ -154,7 +147,8 @@ int ingest_locate_switch(struct ingest *in, MYSQL *m, const struct upstream_conf
             rc = 0;
             goto out;
         }
-        if (!msg[0]) snprintf(msg, sizeof(msg), "%.1000s: %s", cands[i], cmsg);   /* the newest file's story */
+        if (!msg[0])   /* the newest file's story */
+            snprintf(msg, sizeof(msg), "%.1000s (%s): %s", cands[i], cont_verdict_name(v), cmsg);
     }
     ingest_set_error(in, LOG_ERROR, 0, "refusing to continue on %s (nothing written): %s", who, msg);
 out:

@@ -13,7 +13,6 @@
 #include <strings.h>
 
 #include "conf/config.h"
-#include "protocol/gtid.h"
 #include "protocol/gtid_track.h"
 #include "server/server.h"
 #include "storage/cursor.h"
@@ -91,30 +90,12 @@ static const char *stored_checksum(struct server *srv)
 /* GTID variables, from what the newest stored file ends with. */
 static void gtid_value(struct server *srv, enum sv_kind k, char *buf, size_t cap)
 {
-    struct store_gtid_file *v;
-    size_t n;
-    buf[0] = 0;
-    if (store_gtid_files(server_store(srv), &v, &n) == -1) return;
-    const struct store_gtid_file *last = n ? &v[n - 1] : NULL;
-    int maria = last && last->known && last->flavor == GTID_TRACK_MARIA;
-    int mysql = last && last->known && last->flavor == GTID_TRACK_MYSQL;
-    if (k == SV_GTID_MODE) {
-        /* What the files say: a MySQL history with GTIDs was written with GTID_MODE=ON. */
-        snprintf(buf, cap, "%s", mysql && last->end[0] ? "ON" : "OFF");
-    } else if (k == SV_GTID_EXECUTED) {
-        if (mysql) snprintf(buf, cap, "%s", last->end);
-    } else if (maria && k == SV_GTID_STATE) {
-        snprintf(buf, cap, "%s", last->end);
-    } else if (maria) {
-        struct gtid_blist l;
-        struct gtid_maria_state st;
-        const char *why;
-        gtid_blist_init(&l);
-        if (gtid_blist_parse(&l, last->end, strlen(last->end), &why) == 0 && gtid_blist_to_state(&l, &st) == 0)
-            gtid_maria_state_format(&st, buf, cap);
-        gtid_blist_free(&l);
-    }
-    store_gtid_files_free(v, n);
+    int flavor;
+    if (store_gtid_state(server_store(srv), k == SV_GTID_STATE, &flavor, buf, cap, NULL, 0) == -1) buf[0] = 0;
+    if (k == SV_GTID_MODE)   /* what the files say: a MySQL history with GTIDs was written with GTID_MODE=ON */
+        snprintf(buf, cap, "%s", flavor == GTID_TRACK_MYSQL && buf[0] ? "ON" : "OFF");
+    else if ((k == SV_GTID_EXECUTED) != (flavor == GTID_TRACK_MYSQL))
+        buf[0] = 0;   /* MariaDB variables of a MySQL history, or the reverse: empty */
 }
 
 static void value_of(struct server *srv, const struct sv *v, char *buf, size_t cap)

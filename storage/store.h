@@ -155,6 +155,14 @@ struct store_gtid_file {
     char    *start, *end;   /* state text at the file's start / at `size` (owned) */
 };
 
+/* The committed GTID state of the whole history: what the newest file ends with. *flavor gets
+ * the enum gtid_track_flavor of that file (NONE when it carries no GTIDs or they could not be
+ * read). full = 0: MariaDB's per-domain position (@@gtid_binlog_pos) or MySQL's executed set;
+ * full = 1: MariaDB's whole binlog state (@@gtid_binlog_state). out is "" when there is none;
+ * file (may be NULL) gets the newest file's name. 0, or -1 when the cached state does not
+ * parse. Any thread. */
+int store_gtid_state(struct store *s, int full, int *flavor, char *out, size_t cap, char *file, size_t fcap);
+
 /* Copy every file's GTID states, oldest first, up to the watermark. 0 with *out (free with
  * store_gtid_files_free) and *n, or -1 on ENOMEM. Any thread. */
 int store_gtid_files(struct store *s, struct store_gtid_file **out, size_t *n);

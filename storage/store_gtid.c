@@ -149,6 +149,35 @@ void store_gtid_save(struct store *s)
 
 /* ---- readers ---- */
 
+int store_gtid_state(struct store *s, int full, int *flavor, char *out, size_t cap, char *file, size_t fcap)
+{
+    int rc = 0;
+    *flavor = GTID_TRACK_NONE;
+    if (cap) out[0] = 0;
+    if (file && fcap) file[0] = 0;
+    pthread_mutex_lock(&s->mu);
+    const struct store_file_info *f = s->nfiles ? &s->files[s->nfiles - 1] : NULL;
+    const struct gix_entry *e = f && s->gix ? gix_find(s->gix, f->name) : NULL;
+    if (f && file) snprintf(file, fcap, "%s", f->name);
+    if (e && e->size == f->size) {   /* an entry for other bytes is not trusted */
+        *flavor = e->flavor;
+        if (e->flavor != GTID_TRACK_MARIA || full) {
+            snprintf(out, cap, "%s", e->end);
+        } else {
+            /* MariaDB's position: the most recent GTID of each domain of the binlog state */
+            struct gtid_blist l;
+            struct gtid_maria_state st;
+            const char *why;
+            gtid_blist_init(&l);
+            rc = gtid_blist_parse(&l, e->end, strlen(e->end), &why) == 0 && gtid_blist_to_state(&l, &st) == 0 ? 0 : -1;
+            if (rc == 0) gtid_maria_state_format(&st, out, cap);
+            gtid_blist_free(&l);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 void store_gtid_files_free(struct store_gtid_file *v, size_t n)
 {
     if (!v) return;
