@@ -17,6 +17,7 @@
 #include "protocol/event.h"
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
+#include "tests/unit/tmpdir.h"
 #include "tests/unit/evgen.h"
 
 struct tdir {
@@ -30,12 +31,6 @@ struct img {
     size_t len, cap;
     struct evgen g;
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
@@ -53,7 +48,7 @@ static int teardown(void **state)
     struct tdir *d = *state;
     fsio_clear_faults();
     close(d->fd);
-    nftw(d->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(d->path);
     free(d);
     return 0;
 }

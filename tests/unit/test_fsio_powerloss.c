@@ -18,17 +18,12 @@
 #include <unistd.h>
 
 #include "storage/fsio.h"
+#include "tests/unit/tmpdir.h"
 
 struct tdir {
     char path[64];
     int fd;
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
@@ -44,7 +39,7 @@ static int teardown(void **state)
 {
     struct tdir *d = *state;
     close(d->fd);
-    nftw(d->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(d->path);
     free(d);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "protocol/wire.h"
 #include "storage/gtid_index.h"
 #include "storage/store.h"
+#include "tests/unit/tmpdir.h"
 #include "tests/unit/evgen.h"
 
 #define CAP (1u << 16)
@@ -337,12 +338,6 @@ static void test_gix_text(void **state)
 
 /* ---- the store keeps the index ---- */
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
-
 static int warns;
 static void on_warn(void *arg, const char *msg) { (void)arg; (void)msg; warns++; }
 
@@ -443,7 +438,7 @@ static void test_store_keeps_index(void **state)
     store_free(s);
     assert_int_equal(access(p, F_OK), 0);
 
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(dir);
     free(buf);
 }
 

@@ -15,18 +15,13 @@
 
 #include "storage/fsio.h"
 #include "storage/index.h"
+#include "tests/unit/tmpdir.h"
 
 struct tdir {
     char path[64];
     int fd;
     struct binlog_index *ix;
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
@@ -46,7 +41,7 @@ static int teardown(void **state)
     fsio_clear_faults();
     index_free(d->ix);
     close(d->fd);
-    nftw(d->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(d->path);
     free(d);
     return 0;
 }

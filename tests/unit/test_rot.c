@@ -19,6 +19,7 @@
 #include "storage/binlog_file.h"
 #include "storage/cursor.h"
 #include "storage/store.h"
+#include "tests/unit/tmpdir.h"
 #include "tests/unit/evgen.h"
 
 #define EVCAP (256u * 1024)
@@ -32,12 +33,6 @@ struct fx {
     uint64_t starts[64];    /* offsets of the events written by write_file, in order */
     size_t nev;
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static enum store_result open_store(struct fx *f)
 {
@@ -67,7 +62,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     store_free(f->s);
-    nftw(f->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(f->path);
     free(f->ev);
     free(f);
     return 0;

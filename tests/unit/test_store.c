@@ -17,6 +17,7 @@
 #include "protocol/event.h"
 #include "storage/fsio.h"
 #include "storage/store.h"
+#include "tests/unit/tmpdir.h"
 #include "tests/unit/evgen.h"
 
 #define EVCAP ((18u << 20) + 4096)
@@ -34,12 +35,6 @@ struct fx {
     uint8_t *tap;                /* when set, every accepted event is copied here */
     size_t tap_len;
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static void on_warn(void *arg, const char *msg)
 {
@@ -86,7 +81,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     fsio_clear_faults();
     store_free(f->s);
-    nftw(f->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(f->path);
     free(f->ev);
     free(f);
     return 0;
