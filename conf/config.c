@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 enum opt_type { OPT_UINT32, OPT_UINT64, OPT_PORT, OPT_STR, OPT_HOSTPORT, OPT_SYNC, OPT_LOGLEVEL, OPT_BOOL };
 
@@ -41,6 +42,8 @@ static const struct opt opts[] = {
     {"binlogd.server_version", OPT_STR, OFF(server_version), SZ(server_version), 1, 0,
      "version string in the handshake"},
     {"binlogd.log_level", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0, "debug | info | warn | error"},
+    {"binlogd.wake_threads", OPT_UINT32, OFF(wake_threads), 0, 0, 64,
+     "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)"},
     {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)"},
     {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port"},
     {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary"},
@@ -87,6 +90,9 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", "./binlogd-data");
     snprintf(cfg->server_version, sizeof(cfg->server_version), "%s", "10.11.6-MariaDB-binlogd");
     cfg->log_level = CONFIG_LOG_INFO;
+    /* One per further CPU, at most 3: the sends are kernel work that spreads over cores. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->wake_threads = ncpu > 1 ? (uint32_t)(ncpu - 1 < 3 ? ncpu - 1 : 3) : 0;
     cfg->up_port = 3306;
     cfg->up_connect_timeout = 10;
     cfg->up_net_timeout = 60;

@@ -33,6 +33,7 @@ struct config {
     char     server_uuid[40];        /* "" = derived from server_id */
     char     server_version[64];
     enum config_log_level log_level;
+    uint32_t wake_threads;           /* helpers that send to waiting replicas after a commit */
     /* [upstream] */
     char     up_host[256];           /* "" = no upstream: serve what is stored */
     uint16_t up_port;

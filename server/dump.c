@@ -409,7 +409,15 @@ enum dump_state dump_pump(struct dump *d)
 {
     if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED) return d->state;
     enum dump_state st = pump(d);
-    evbuffer_add_buffer(bufferevent_get_output(d->bev), d->stage);
+    struct evbuffer *out = bufferevent_get_output(d->bev);
+    /* Caught up with an empty socket buffer (the common case when a commit wakes thousands
+     * of waiting replicas): write now. Through the bufferevent it would cost an epoll_ctl to
+     * arm EPOLLOUT, a loop turn, the write and another epoll_ctl to disarm. Only when
+     * WAITING: a streaming dump relies on the write callback to pump again. Whatever the
+     * kernel does not take (or an error) is left to the bufferevent, which reports errors. */
+    if (st == DUMP_WAITING && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage))
+        (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
+    evbuffer_add_buffer(out, d->stage);
     return st;
 }
 

@@ -15,8 +15,12 @@
 #include "protocol/errmsg.h"
 #include "server/log.h"
 #include "server/session.h"
+#include "server/wake_pool.h"
 
 #define TAG "server"
+/* Fewer waiting dumps than this are woken by the loop thread alone: handing work to a
+ * helper costs a thread wake-up (tens of microseconds), which only pays off in bulk. */
+#define WAKE_PARALLEL_MIN 256
 
 struct server {
     struct event_base *base;
@@ -26,7 +30,9 @@ struct server {
     struct evconnlistener *lis;
     struct event *ev_wm;
     struct session **sess;
+    void **wake;                /* scratch for on_watermark, cap_sess long */
     size_t n_sess, cap_sess;
+    struct wake_pool *pool;     /* NULL: one thread wakes every dump */
     uint32_t next_id;
     struct server_stats st;
     struct log_ratelimit rl_accept;
@@ -48,6 +54,7 @@ void server_stats_get(const struct server *srv, struct server_stats *st)
 {
     *st = srv->st;
     st->connections_now = srv->n_sess;
+    st->wake_threads = wake_pool_helpers(srv->pool);
     st->dumps_now = 0;
     for (size_t i = 0; i < srv->n_sess; i++)
         if (session_get_state(srv->sess[i]) == SESSION_DUMP) st->dumps_now++;
@@ -68,6 +75,9 @@ static int add_session(struct server *srv, struct session *s)
         struct session **v = realloc(srv->sess, cap * sizeof(*v));
         if (!v) return -1;
         srv->sess = v;
+        void **w = realloc(srv->wake, cap * sizeof(*w));
+        if (!w) return -1;
+        srv->wake = w;
         srv->cap_sess = cap;
     }
     session_set_slot(s, srv->n_sess);
@@ -117,13 +127,17 @@ static void on_watermark(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct server *srv = arg;
-    /* Sessions may close while pumping: walk a copy-free way by index, re-checking bounds. */
-    for (size_t i = 0; i < srv->n_sess;) {
-        struct session *s = srv->sess[i];
-        size_t before = srv->n_sess;
-        session_on_watermark(s);
-        if (srv->n_sess == before) i++;
-    }
+    size_t n = 0;
+    for (size_t i = 0; i < srv->n_sess; i++)
+        if (session_wake_wanted(srv->sess[i])) srv->wake[n++] = srv->sess[i];
+    /* The pumps only touch their own session; the loop thread waits for all of them, then
+     * applies the outcomes (which may start closing sessions, never free them). */
+    if (!n) return;
+    int parallel = n >= WAKE_PARALLEL_MIN && srv->pool;
+    srv->st.wakeups++;
+    srv->st.wakeups_parallel += (uint64_t)parallel;
+    wake_pool_run(parallel ? srv->pool : NULL, srv->wake, n, session_wake_pump);
+    for (size_t i = 0; i < n; i++) session_wake_finish(srv->wake[i]);
 }
 
 void server_notify_watermark(void *arg)
@@ -166,6 +180,10 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     srv->rl_accept.burst = 3;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); server_free(srv); return NULL; }
+    if (cfg->wake_threads && !(srv->pool = wake_pool_new(cfg->wake_threads, err, errlen))) {
+        server_free(srv);
+        return NULL;
+    }
     if (!cfg->listen_port) return srv;
 
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = EVUTIL_AI_PASSIVE},
@@ -198,6 +216,8 @@ void server_free(struct server *srv)
     if (srv->lis) evconnlistener_free(srv->lis);
     while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
     free(srv->sess);
+    free(srv->wake);
+    wake_pool_free(srv->pool);
     if (srv->ev_wm) event_free(srv->ev_wm);
     free(srv);
 }

@@ -21,6 +21,9 @@ struct session;
 struct server_stats {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
     uint64_t events_sent, bytes_sent, semi_sync_acks;
+    uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
+    uint64_t wakeups_parallel;   /* of those, rounds shared with the wake helper threads */
+    uint64_t wake_threads;       /* helper threads running */
 };
 
 /* Create the listener on cfg->listen_host:listen_port (if set). ingest may be NULL (no

@@ -287,10 +287,9 @@ static void hb_fire(evutil_socket_t fd, short what, void *arg)
     if (s->state == SESSION_DUMP && s->dump) dump_heartbeat(s->dump);
 }
 
-/* Pump the dump and react to its state. */
-static void dump_step(struct session *s)
+/* React to the state a pump left the dump in (loop thread). */
+static void dump_after_pump(struct session *s, enum dump_state st)
 {
-    enum dump_state st = dump_pump(s->dump);
     struct dump_stats ds;
     dump_get_stats(s->dump, &ds);
     server_count_events(s->srv, ds.events - s->counted_events, ds.bytes - s->counted_bytes);
@@ -304,6 +303,12 @@ static void dump_step(struct session *s)
     } else if (st == DUMP_FAILED) {
         session_close(s);
     }
+}
+
+/* Pump the dump and react to its state. */
+static void dump_step(struct session *s)
+{
+    dump_after_pump(s, dump_pump(s->dump));
 }
 
 /* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on). */
@@ -537,9 +542,20 @@ static void on_closer(evutil_socket_t fd, short what, void *arg)
     session_free(arg);
 }
 
-void session_on_watermark(struct session *s)
+int session_wake_wanted(const struct session *s)
 {
-    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_WAITING) dump_step(s);
+    return s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_WAITING;
+}
+
+void session_wake_pump(void *arg)
+{
+    struct session *s = arg;
+    s->wake_result = dump_pump(s->dump);
+}
+
+void session_wake_finish(struct session *s)
+{
+    dump_after_pump(s, s->wake_result);
 }
 
 struct session *session_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen)

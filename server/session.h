@@ -27,8 +27,17 @@ struct session *session_new(struct server *srv, evutil_socket_t fd, const struct
 /* Close at once and free. */
 void session_free(struct session *s);
 
-/* The store's watermark moved: a waiting dump pulls what is new. */
-void session_on_watermark(struct session *s);
+/* The store's watermark moved. A waiting dump pulls what is new in two steps so that many
+ * sessions can be pumped in parallel (server.c, wake_pool.h):
+ * session_wake_wanted: is this a dump waiting at the end of the log? (loop thread)
+ * session_wake_pump:   pull and send what is new; touches only this session's dump and
+ *                      socket buffer, so any one thread may run it while the loop thread
+ *                      waits (arg: struct session *)
+ * session_wake_finish: counters and state changes (finished, failed: closing); loop thread,
+ *                      after the pump. Never frees the session. */
+int session_wake_wanted(const struct session *s);
+void session_wake_pump(void *arg);
+void session_wake_finish(struct session *s);
 
 /* End the session with an ERR packet (flushed first, then closed). */
 void session_kill(struct session *s, uint16_t code, const char *msg);

@@ -12,6 +12,7 @@
 #include "protocol/bbuf.h"
 #include "protocol/errmsg.h"
 #include "protocol/handshake.h"
+#include "server/dump.h"
 #include "server/session.h"
 
 #define SESSION_MAX_VARS   32
@@ -43,6 +44,7 @@ struct session {
     struct session_replica_info rep;
     struct dump *dump;
     uint64_t counted_events, counted_bytes;
+    enum dump_state wake_result;   /* set by session_wake_pump, read by session_wake_finish */
 };
 
 /* Queue what is in s->out on the socket. */

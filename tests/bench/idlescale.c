@@ -11,6 +11,8 @@
  *    primary); from the moment that COMMIT returns, the time until every connection has
  *    received the transaction's GTID event. Stamps are taken at the return of the
  *    epoll_wait that reported the bytes (one process, one clock).
+ *    With -s BYTES each round's row also carries BYTES in a column `pad`: events larger
+ *    than a socket buffer, so that the server has to keep sending after the wake-up.
  * A connection that cannot be made stops the ramp: the figures are then for the ones made,
  * and the error says which connection failed and why.
  * Prints: n connected ready rss_before_kib rss_after_kib per_conn_kib connect_s rounds
@@ -18,7 +20,7 @@
  *   fan_p50_ms received srv_fd_sockets srv_fd_files srv_fd_other (the server's open descriptors
  *   once all are waiting) error="..."
  * usage: idlescale -n N [-H host] [-P port] [-u user] [-p pass] -x server_pid
- *                  -W writer_host:port [-w writer_user] [-q writer_pass] -t db.table [-r rounds]
+ *                  -W writer_host:port [-w writer_user] [-q writer_pass] -t db.table [-r rounds] [-s pad_bytes]
  */
 #include <sys/epoll.h>
 
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *user = "repl", *pass = "", *wuser = "root", *wpass = "", *table = NULL;
     const char *whost_port = NULL;
     unsigned port = 3306, n = 0, rounds = 5;
+    unsigned long pad = 0;
     int pid = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-q")) wpass = v;
         else if (!strcmp(a, "-t")) table = v;
         else if (!strcmp(a, "-r")) rounds = (unsigned)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "-s")) pad = strtoul(v, NULL, 10);
         else { n = 0; break; }
     }
     char whost[128];
@@ -96,7 +100,7 @@ int main(int argc, char **argv)
     if (!n || !pid || !table || !whost_port || sscanf(whost_port, "%127[^:]:%u", whost, &wport) != 2 || !rounds ||
         argc % 2 == 0) {
         fprintf(stderr, "usage: idlescale -n N [-H host] [-P port] [-u user] [-p pass] -x server_pid\n"
-                        "                 -W writer_host:port [-w writer_user] [-q writer_pass] -t db.table [-r rounds]\n");
+                        "                 -W writer_host:port [-w writer_user] [-q writer_pass] -t db.table [-r rounds] [-s pad_bytes]\n");
         return 2;
     }
     long lim = bl_raise_nofile();
@@ -176,7 +180,8 @@ int main(int argc, char **argv)
     for (unsigned r = 1; r <= rounds && ready; r++) {
         for (unsigned i = 0; i < connected; i++) cs[i].round = r;
         char q[256];
-        snprintf(q, sizeof(q), "INSERT INTO %s (v) VALUES (%u)", table, r);
+        if (pad) snprintf(q, sizeof(q), "INSERT INTO %s (v, pad) VALUES (%u, REPEAT('x', %lu))", table, r, pad);
+        else snprintf(q, sizeof(q), "INSERT INTO %s (v) VALUES (%u)", table, r);
         uint64_t q0 = bl_now_ns();
         if (mysql_query(w, q)) { snprintf(err, sizeof(err), "writer: %s", mysql_error(w)); break; }
         uint64_t tret = bl_now_ns();
