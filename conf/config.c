@@ -68,6 +68,8 @@ static const struct opt opts[] = {
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
      "seconds the upstream must be unreachable before a candidate is looked for"},
     {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none"},
+    {"storage.journal", OPT_BOOL, OFF(journal), 0, 0, 1,
+     "with sync=trx, make small batches durable by the commit journal, an overwrite (on | off)"},
     {"storage.group_commit_max_ms", OPT_UINT32, OFF(group_commit_max_ms), 0, 0, 10000,
      "longest a complete transaction waits for its read burst to end before fdatasync"},
     {"storage.group_commit_max_bytes", OPT_UINT64, OFF(group_commit_max_bytes), 0, 4096, 1ULL << 34,
@@ -101,6 +103,7 @@ void config_defaults(struct config *cfg)
     cfg->up_failover_after = 30;
     cfg->up_max_packet = 1024ULL * 1024 * 1024;
     cfg->sync = CONFIG_SYNC_TRX;
+    cfg->journal = 1;
     cfg->group_commit_max_ms = 5;
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
 }

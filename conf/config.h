@@ -53,6 +53,7 @@ struct config {
     /* [storage] */
     enum config_sync sync;
     uint32_t sync_interval_ms;
+    int      journal;                /* sync=trx: small batches made durable by the commit journal */
     uint32_t group_commit_max_ms;    /* longest a complete trx waits for its burst to end */
     uint64_t group_commit_max_bytes;
     /* [user.NAME] */

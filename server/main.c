@@ -176,7 +176,7 @@ int main(int argc, char **argv)
         log_error(TAG, "cannot create data_dir %s: %s", app.cfg.data_dir, strerror(errno));
         return 1;
     }
-    struct store_opts so = {.dir = app.cfg.data_dir, .sync = sync_mode(app.cfg.sync),
+    struct store_opts so = {.dir = app.cfg.data_dir, .sync = sync_mode(app.cfg.sync), .journal = app.cfg.journal,
                             .sync_interval_ms = app.cfg.sync_interval_ms, .warn = store_warning};
     char err[1024];
     if (store_open(&so, &app.store, err, sizeof(err)) != STORE_OK) {

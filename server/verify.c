@@ -15,12 +15,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
 #include "storage/gtid_index.h"
 #include "storage/index.h"
+#include "storage/journal.h"
 
 static int find_index(int dirfd, const char *dir, char *name, size_t cap, FILE *out)
 {
@@ -76,6 +78,77 @@ static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
     }
     closedir(d);
     return bad;
+}
+
+/* The commit journal: records whose bytes a file lacks (a power loss took them) are written
+ * back by the next start, so they are a note; records binlogd would refuse to start on
+ * (unknown file, a gap before the record) are errors. */
+struct jcheck {
+    int dirfd;
+    const struct binlog_index *ix;
+    FILE *out;
+    int bad;
+    long missing;
+    uint64_t missing_bytes, upto;
+    char last[EV_MAX_NAME_LEN + 1];
+};
+
+static int jcheck_one(void *arg, const struct journal_rec *r)
+{
+    struct jcheck *c = arg;
+    char name[EV_MAX_NAME_LEN + 1];
+    memcpy(name, r->name, r->name_len);
+    name[r->name_len] = 0;
+    if (index_find(c->ix, name) < 0) {
+        fprintf(c->out, "ERROR %s: record %llu names %s, which is not in the index (binlogd will refuse to start)\n",
+                JOURNAL_NAME, (unsigned long long)r->seq, name);
+        c->bad++;
+        return -1;
+    }
+    int fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        if (fd != -1) close(fd);
+        return 0;   /* the file check reports it */
+    }
+    int lacks = 0;
+    if ((uint64_t)st.st_size < r->offset) {
+        fprintf(c->out, "ERROR %s: record %llu continues %s at %llu, past its end (%llu): binlogd will refuse to start\n",
+                JOURNAL_NAME, (unsigned long long)r->seq, name, (unsigned long long)r->offset,
+                (unsigned long long)st.st_size);
+        c->bad++;
+        close(fd);
+        return -1;
+    }
+    uint8_t *b = malloc(r->len ? r->len : 1);
+    size_t got = 0;
+    if (!b || fsio_pread_all(fd, b, r->len, r->offset, &got) == -1 || got != r->len || memcmp(b, r->data, r->len))
+        lacks = 1;
+    free(b);
+    close(fd);
+    if (lacks) {
+        c->missing++;
+        c->missing_bytes += r->len;
+        snprintf(c->last, sizeof(c->last), "%s", name);
+        if (r->offset + r->len > c->upto) c->upto = r->offset + r->len;
+    }
+    return 0;
+}
+
+static int check_journal(int dirfd, const struct binlog_index *ix, FILE *out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (fsio_read_small(dirfd, JOURNAL_NAME, JOURNAL_SIZE, &buf, &len) == -1) return 0;   /* none: nothing pending */
+    struct jcheck c = {.dirfd = dirfd, .ix = ix, .out = out};
+    long n = journal_scan((const uint8_t *)buf, len, jcheck_one, &c);
+    if (c.missing)
+        fprintf(out, "NOTE  %s: %ld of %ld records (%llu bytes, %s up to offset %llu) are not in the files yet (a "
+                "power loss took them after they were acknowledged); binlogd writes them back when it starts\n",
+                JOURNAL_NAME, c.missing, n < 0 ? 0 : n, (unsigned long long)c.missing_bytes, c.last,
+                (unsigned long long)c.upto);
+    free(buf);
+    return c.bad;
 }
 
 /* The GTID index (a cache): every entry that describes a file at its current size must say
@@ -216,6 +289,7 @@ int verify_data_dir(const char *dir, FILE *out)
     }
     bad += check_strays(dirfd, ix, out);
     bad += check_gtid_index(dirfd, index_name, ix, out);
+    bad += check_journal(dirfd, ix, out);
     fprintf(out, "%s: %zu files, %llu bytes, %llu events, %d problem%s\n", bad ? "FAILED" : "VERIFIED", ix->n,
             (unsigned long long)total_bytes, (unsigned long long)total_events, bad, bad == 1 ? "" : "s");
     index_free(ix);

@@ -222,15 +222,22 @@ static enum store_result sync_now(struct store *s, int force, char *err, size_t 
     if (!force && s->sync_mode == STORE_SYNC_INTERVAL && s->synced_once &&
         now_ms() - s->last_sync_ms < s->interval_ms)
         return STORE_OK;
-    if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
     /* sync=none still syncs a file once when it is finished: otherwise a power loss could empty
      * whole closed files, and recovery only scans the last one. */
     int finishing = s->end_type && s->boundary == s->end && !s->sealed;
     int do_sync = s->sync_mode != STORE_SYNC_NONE || finishing, was_sealed = s->sealed;
-    if (do_sync && fsio_fdatasync(s->fd) == -1)
-        return store_poisonf(s, err, errlen, "%s:%llu: fdatasync failed: %s (the kernel may have dropped the "
-                             "written pages; restart to re-verify the tail)", s->cur,
-                             (unsigned long long)s->committed, strerror(errno));
+    /* A small batch is made durable by the commit journal (an overwrite: no size change for
+     * the filesystem to commit); a finished file always by its own fdatasync. */
+    int journaled = do_sync && !finishing ? store_journal_try(s, err, errlen) : 0;
+    if (journaled == -1) return STORE_FATAL;
+    if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
+    if (do_sync && !journaled) {
+        if (fsio_fdatasync(s->fd) == -1)
+            return store_poisonf(s, err, errlen, "%s:%llu: fdatasync failed: %s (the kernel may have dropped the "
+                                 "written pages; restart to re-verify the tail)", s->cur,
+                                 (unsigned long long)s->committed, strerror(errno));
+        store_journal_file_synced(s);
+    }
     s->last_sync_ms = now_ms();
     s->synced_once = 1;
     /* The ROTATE/STOP is durable now: seal, so a crash leaves either an open file with its
@@ -372,7 +379,9 @@ static enum store_result close_current(struct store *s, char *err, size_t errlen
     enum store_result r = store_rollback_partial(s, err, errlen);
     if (r == STORE_OK) r = sync_now(s, 1, err, errlen);
     if (r != STORE_OK) return r;
-    if (s->sync_mode == STORE_SYNC_NONE && fsio_fdatasync(s->fd) == -1)   /* see sync_now: once per file */
+    /* See sync_now: once per file. With the journal, the file's last batches may be durable
+     * only there, and the ring is restarted by the next file's fdatasync. */
+    if ((s->sync_mode == STORE_SYNC_NONE || s->jr) && fsio_fdatasync(s->fd) == -1)
         return store_poisonf(s, err, errlen, "%s: fdatasync before closing failed: %s", s->cur, strerror(errno));
     close(s->fd);
     s->fd = -1;
@@ -673,6 +682,7 @@ enum store_result store_withdraw_tail(struct store *s, uint64_t to, const char *
     }
     free(buf);
     close(kfd);
+    if ((r = store_journal_drop(s, err, errlen)) != STORE_OK) return r;
     if (cut_back(s, to, 1, err, errlen) == -1) return STORE_FATAL;
     if (fsio_fdatasync(s->fd) == -1)
         return store_poisonf(s, err, errlen, "%s:%llu: fdatasync after withdrawing the tail failed: %s", s->cur,

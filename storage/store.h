@@ -38,6 +38,8 @@ struct store_opts {
     const char *dir;
     enum store_sync_mode sync;
     unsigned sync_interval_ms;   /* STORE_SYNC_INTERVAL only */
+    int journal;                 /* STORE_SYNC_TRX: make small batches durable through the commit
+                                  * journal (journal.h) instead of an fdatasync of the file */
     /* Optional (NULL = ignored): called by store_open, on its thread, for events worth a log
      * line that do not stop recovery: a truncated tail, a dropped index entry, a binlog-looking
      * file that is not in the index. storage/ does no logging itself. */

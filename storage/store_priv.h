@@ -48,6 +48,8 @@ struct store {
     int poisoned;
     char poison[1024];
     uint64_t last_sync_ms;  /* CLOCK_MONOTONIC, for STORE_SYNC_INTERVAL */
+    struct journal *jr;     /* commit journal (sync=trx), NULL when not in use */
+    int want_journal;
     int synced_once;
     void (*notify)(void *arg);
     void *notify_arg;
@@ -85,6 +87,23 @@ int store_files_push(struct store *s, const char *name, uint64_t size, int seale
 
 /* Write the user-space buffer to the file (policy applied on failure). Writer thread. */
 enum store_result store_flush_buf(struct store *s, char *err, size_t errlen);
+
+/* ---- store_journal.c ---- */
+/* Write every record of the journal's current lap back into its file (in recovery, after the
+ * index is loaded, before the last file is scanned). A missing journal is fine. */
+enum store_result store_journal_replay(struct store *s, char *err, size_t errlen);
+/* With sync=trx: make the last file durable, then open the journal (new generation). */
+enum store_result store_journal_start(struct store *s, char *err, size_t errlen);
+/* Make [committed, boundary) durable through the journal, before store_flush_buf. Returns 1
+ * when it did, 0 when the caller must fdatasync the file instead, -1 when the store is now
+ * poisoned (err filled). Writer thread. */
+int store_journal_try(struct store *s, char *err, size_t errlen);
+/* The current file was just fdatasync'ed (everything before is durable): new lap. */
+void store_journal_file_synced(struct store *s);
+/* Bytes below committed are about to be cut: fdatasync the file, retire every record. */
+enum store_result store_journal_drop(struct store *s, char *err, size_t errlen);
+/* store_free made the file durable: retire the records (best effort). */
+void store_journal_close(struct store *s);
 
 /* ---- store_gtid.c ---- */
 /* Load the GTID index, rescan stale or missing entries (and always the last file, whose

@@ -16,6 +16,7 @@
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
 #include "storage/index.h"
+#include "storage/journal.h"
 #include "storage/store_priv.h"
 
 struct strlist {
@@ -314,6 +315,8 @@ static enum store_result recover(struct store *s, char *err, size_t errlen)
     if ((r = reconcile_index(s, err, errlen)) != STORE_OK) goto out;
     if (!s->index_name[0] || !s->index->n) goto out;
     warn_unindexed(s);
+    /* Before anything is scanned: bytes the journal made durable go back into their files. */
+    if ((r = store_journal_replay(s, err, errlen)) != STORE_OK) goto out;
     /* Earlier files are not scanned here (that would make a start cost a read of the whole
      * archive): their verified horizon starts at 0 and the first reader checks each event's
      * CRC before it is served (cursor.c). `binlogd verify` checks everything offline. */
@@ -343,6 +346,7 @@ out:
 
 static void store_release(struct store *s)
 {
+    journal_free(s->jr);
     if (s->fd != -1) close(s->fd);
     if (s->dirfd != -1) close(s->dirfd);
     if (s->lockfd != -1) close(s->lockfd);   /* releases the flock */
@@ -390,6 +394,7 @@ enum store_result store_open(const struct store_opts *opts, struct store **out, 
     s->closed = 1;
     s->sync_mode = opts->sync;
     s->interval_ms = opts->sync_interval_ms;
+    s->want_journal = opts->journal;
     s->warn = opts->warn;
     s->warn_arg = opts->warn_arg;
     s->dir = strdup(opts->dir);
@@ -422,6 +427,7 @@ enum store_result store_open(const struct store_opts *opts, struct store **out, 
     }
     if ((r = recover(s, err, errlen)) != STORE_OK) goto fail;
     if ((r = store_gtid_open(s, err, errlen)) != STORE_OK) goto fail;
+    if ((r = store_journal_start(s, err, errlen)) != STORE_OK) goto fail;
     *out = s;
     return STORE_OK;
 fail:
@@ -437,9 +443,10 @@ void store_free(struct store *s)
          * transaction is dropped so the file ends at a boundary. */
         char err[256];
         if (store_rollback_partial(s, err, sizeof(err)) == STORE_OK &&
-            store_flush_buf(s, err, sizeof(err)) == STORE_OK && fsio_fdatasync(s->fd) == 0 && s->end_type &&
-            !s->sealed)
-            (void)binlog_file_set_in_use(s->fd, 0, 1, NULL);
+            store_flush_buf(s, err, sizeof(err)) == STORE_OK && fsio_fdatasync(s->fd) == 0) {
+            store_journal_close(s);
+            if (s->end_type && !s->sealed) (void)binlog_file_set_in_use(s->fd, 0, 1, NULL);
+        }
     }
     if (!s->poisoned) store_gtid_save(s);
     store_release(s);

@@ -1,0 +1,216 @@
+/*
+ * store_journal.c - the store's use of the commit journal (journal.h): writing a batch's
+ * record at sync time, writing records back into their files at open, and dropping the
+ * records before the store cuts bytes they describe.
+ *
+ * Write-path policy: a failed journal write or fdatasync poisons the store exactly like a
+ * failed fdatasync of the binlog file (the batch is not durable and the kernel may have
+ * dropped pages: exit, restart, re-verify). A batch the journal cannot take (too big, its
+ * bytes no longer all in the write buffer or the page cache read fails, ring full) is made
+ * durable by the binlog file's own fdatasync, after which the ring starts a new lap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/binlog_file.h"
+#include "storage/journal.h"
+#include "storage/store_priv.h"
+
+struct replay {
+    struct store *s;
+    char *err;
+    size_t errlen;
+    struct touched { char name[EV_MAX_NAME_LEN + 1]; int fd; uint64_t upto; } *t;
+    size_t nt;
+    uint64_t bytes;
+    long written;       /* records whose bytes the file had lost */
+    enum store_result r;
+};
+
+static int replay_one(void *arg, const struct journal_rec *rec)
+{
+    struct replay *rp = arg;
+    struct store *s = rp->s;
+    char name[EV_MAX_NAME_LEN + 1];
+    memcpy(name, rec->name, rec->name_len);
+    name[rec->name_len] = 0;
+    struct touched *t = NULL;
+    for (size_t i = 0; i < rp->nt; i++)
+        if (!strcmp(rp->t[i].name, name)) t = &rp->t[i];
+    if (!t) {
+        if (index_find(s->index, name) < 0) {
+            store_seterr(rp->err, rp->errlen, "%s/%s: record %llu names %s, which is not in the index; refusing to "
+                         "start (move the journal away only if that file was removed on purpose)",
+                         s->dir, JOURNAL_NAME, (unsigned long long)rec->seq, name);
+            rp->r = STORE_REFUSED;
+            return -1;
+        }
+        struct touched *v = realloc(rp->t, (rp->nt + 1) * sizeof(*v));
+        if (!v) {
+            store_seterr(rp->err, rp->errlen, "%s: out of memory", s->dir);
+            return -1;
+        }
+        rp->t = v;
+        t = &rp->t[rp->nt];
+        snprintf(t->name, sizeof(t->name), "%s", name);
+        t->upto = 0;
+        if ((t->fd = fsio_open(s->dirfd, name, O_RDWR | O_NOFOLLOW, 0)) == -1) {
+            store_seterr(rp->err, rp->errlen, "%s/%s: cannot open to write back journaled bytes: %s", s->dir, name,
+                         strerror(errno));
+            return -1;
+        }
+        rp->nt++;
+    }
+    struct stat st;
+    if (fstat(t->fd, &st) == -1) {
+        store_seterr(rp->err, rp->errlen, "%s/%s: fstat: %s", s->dir, name, strerror(errno));
+        return -1;
+    }
+    /* Records continue what the file already held durably: a gap means the file lost bytes
+     * nobody has a copy of. Do not fill it with anything. */
+    if ((uint64_t)st.st_size < rec->offset || rec->offset < BINLOG_MAGIC_LEN) {
+        store_seterr(rp->err, rp->errlen, "%s/%s: journal record %llu continues at %llu but the file has only %llu "
+                     "bytes; refusing to start", s->dir, name, (unsigned long long)rec->seq,
+                     (unsigned long long)rec->offset, (unsigned long long)st.st_size);
+        rp->r = STORE_REFUSED;
+        return -1;
+    }
+    /* Only bytes the file lost are written (and reported): after a clean stop or a crash
+     * without power loss the file already holds them all. */
+    uint8_t cmp[4096];
+    int same = (uint64_t)st.st_size >= rec->offset + rec->len;
+    for (uint32_t at = 0; same && at < rec->len;) {
+        size_t n = rec->len - at < sizeof(cmp) ? rec->len - at : sizeof(cmp), got = 0;
+        if (fsio_pread_all(t->fd, cmp, n, rec->offset + at, &got) == -1 || got != n ||
+            memcmp(cmp, rec->data + at, n))
+            same = 0;
+        at += (uint32_t)n;
+    }
+    if (same) return 0;
+    if (fsio_pwrite_all(t->fd, rec->data, rec->len, rec->offset) == -1) {
+        store_seterr(rp->err, rp->errlen, "%s/%s:%llu: cannot write back %u journaled bytes: %s", s->dir, name,
+                     (unsigned long long)rec->offset, rec->len, strerror(errno));
+        return -1;
+    }
+    if (rec->offset + rec->len > t->upto) t->upto = rec->offset + rec->len;
+    rp->bytes += rec->len;
+    rp->written++;
+    return 0;
+}
+
+enum store_result store_journal_replay(struct store *s, char *err, size_t errlen)
+{
+    int fd = fsio_open(s->dirfd, JOURNAL_NAME, O_RDONLY | O_NOFOLLOW, 0);
+    if (fd == -1) {
+        if (errno == ENOENT) return STORE_OK;
+        store_seterr(err, errlen, "%s/%s: cannot open: %s", s->dir, JOURNAL_NAME, strerror(errno));
+        return STORE_FATAL;
+    }
+    uint8_t *buf = malloc(JOURNAL_SIZE);
+    size_t got = 0;
+    if (!buf || fsio_pread_all(fd, buf, JOURNAL_SIZE, 0, &got) == -1) {
+        store_seterr(err, errlen, "%s/%s: cannot read: %s", s->dir, JOURNAL_NAME, buf ? strerror(errno) : "out of memory");
+        free(buf);
+        close(fd);
+        return STORE_FATAL;
+    }
+    close(fd);
+    struct replay rp = {.s = s, .err = err, .errlen = errlen, .r = STORE_FATAL};
+    long n = journal_scan(buf, got, replay_one, &rp);
+    enum store_result r = n < 0 ? rp.r : STORE_OK;
+    for (size_t i = 0; i < rp.nt; i++) {
+        if (r == STORE_OK && fsio_fdatasync(rp.t[i].fd) == -1) {
+            store_seterr(err, errlen, "%s/%s: fdatasync after writing back journaled bytes failed: %s", s->dir,
+                         rp.t[i].name, strerror(errno));
+            r = STORE_FATAL;
+        }
+        if (r == STORE_OK && rp.t[i].upto)
+            store_warnf(s, "%s/%s: restored journaled bytes the file had lost, up to offset %llu (%ld of %ld records "
+                        "of the commit journal, %llu bytes in all)", s->dir, rp.t[i].name,
+                        (unsigned long long)rp.t[i].upto, rp.written, n, (unsigned long long)rp.bytes);
+        close(rp.t[i].fd);
+    }
+    free(rp.t);
+    free(buf);
+    return r;
+}
+
+enum store_result store_journal_start(struct store *s, char *err, size_t errlen)
+{
+    if (s->sync_mode != STORE_SYNC_TRX || !s->want_journal) return STORE_OK;
+    /* The records written back (or bytes a crash left unsynced) become durable in the file
+     * before the new generation makes the old records unreachable. */
+    if (s->fd != -1 && fsio_fdatasync(s->fd) == -1) {
+        store_seterr(err, errlen, "%s/%s: fdatasync at start failed: %s", s->dir, s->cur, strerror(errno));
+        return STORE_FATAL;
+    }
+    enum fsio_op op;
+    char jerr[512];
+    if (!(s->jr = journal_open(s->dirfd, &op, jerr, sizeof(jerr)))) {
+        store_seterr(err, errlen, "%s/%s", s->dir, jerr);
+        return STORE_FATAL;
+    }
+    return STORE_OK;
+}
+
+int store_journal_try(struct store *s, char *err, size_t errlen)
+{
+    uint64_t len = s->boundary - s->committed;
+    if (!s->jr || !len || len > JOURNAL_MAX_DATA || s->committed < BINLOG_MAGIC_LEN) return 0;
+    uint8_t *d = journal_data_buf(s->jr, (size_t)len);
+    if (!d) return 0;
+    /* [committed, disk_end) was written out already (page cache), the rest is in wbuf. */
+    uint64_t on_disk = s->disk_end > s->committed ? s->disk_end - s->committed : 0;
+    if (on_disk > len) on_disk = len;
+    if (on_disk) {
+        size_t got = 0;
+        if (fsio_pread_all(s->fd, d, (size_t)on_disk, s->committed, &got) == -1 || got != on_disk) return 0;
+    }
+    if (len > on_disk) {
+        uint64_t from = s->committed + on_disk;
+        if (from < s->disk_end || from + (len - on_disk) > s->disk_end + s->wlen) return 0;
+        memcpy(d + on_disk, s->wbuf + (from - s->disk_end), (size_t)(len - on_disk));
+    }
+    enum fsio_op op;
+    int rc = journal_commit(s->jr, s->cur, s->committed, (size_t)len, &op);
+    if (rc == 1) return 0;
+    /* The ring is preallocated, so only a copy-on-write or thin filesystem can say "full":
+     * the file's own fdatasync (and its disk-full policy) takes over. A torn record there
+     * is overwritten by the next one and ends the lap at recovery. */
+    if (rc == -1 && op == FSIO_OP_WRITE && (errno == ENOSPC || errno == EDQUOT)) return 0;
+    if (rc == -1) {
+        store_poisonf(s, err, errlen, "%s:%llu: commit journal %s failed: %s (the batch is not durable; restart to "
+                      "re-verify the tail)", s->cur, (unsigned long long)s->committed, fsio_op_name(op), strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+void store_journal_file_synced(struct store *s)
+{
+    if (s->jr) journal_restart(s->jr);
+}
+
+enum store_result store_journal_drop(struct store *s, char *err, size_t errlen)
+{
+    if (!s->jr) return STORE_OK;
+    enum fsio_op op;
+    if (fsio_fdatasync(s->fd) == -1 || journal_invalidate(s->jr, &op) == -1)
+        return store_poisonf(s, err, errlen, "%s: cannot retire the commit journal before cutting bytes: %s", s->cur,
+                             strerror(errno));
+    return STORE_OK;
+}
+
+uint64_t store_journal_records(const struct store *s) { return journal_records(s->jr); }
+
+void store_journal_close(struct store *s)
+{
+    enum fsio_op op;
+    /* Clean stop, the file was just fdatasync'ed: the next start has nothing to write back. */
+    if (s->jr) (void)journal_invalidate(s->jr, &op);
+}
