@@ -359,6 +359,70 @@ static void test_untrusted_records_refuse(void **state)
     store_free(s);
 }
 
+
+/* A journal that cannot be created (here: a directory in its place; on a full disk: no room
+ * for 8 MiB) costs only speed: the store opens, says so, and syncs the binlog file itself. */
+static void test_no_journal_is_not_fatal(void **state)
+{
+    struct fx *f = *state;
+    char jp[128];
+    snprintf(jp, sizeof(jp), "%s/%s", f->path, JOURNAL_NAME);
+    assert_int_equal(mkdir(jp, 0700), 0);
+    struct store *s = NULL;
+    if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
+    assert_non_null(strstr(f->warn_text, "continuing without the commit journal"));
+    struct evgen g;
+    evgen_init(&g);
+    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    char err[512];
+    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
+    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
+    assert_int_equal(put_all(s, f->ev, n), 0);
+    unsigned long syncs = fsio_calls(FSIO_OP_FDATASYNC);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    assert_true(fsio_calls(FSIO_OP_FDATASYNC) > syncs);
+    struct store_watermark wm;
+    store_watermark_get(s, &wm);
+    assert_int_equal(wm.offset, g.pos);
+    store_free(s);
+    rmdir(jp);
+}
+
+
+/* Write-path policy of the journal: a record write that finds the filesystem full falls back
+ * to the binlog file's fdatasync (the batch is still durable and published); an I/O error on
+ * the journal's fdatasync poisons the store like one on the file's. */
+static void test_journal_write_faults(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
+    struct evgen g;
+    evgen_init(&g);
+    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    char err[512];
+    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
+    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
+    assert_int_equal(put_all(s, f->ev, n), 0);
+    /* The next write is the journal record's: ENOSPC. */
+    fsio_set_fault(FSIO_OP_WRITE, 1, ENOSPC);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    struct store_watermark wm;
+    store_watermark_get(s, &wm);
+    assert_int_equal(wm.offset, g.pos);
+    fsio_clear_faults();
+    /* The next fdatasync is the journal's: EIO. */
+    n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
+    assert_int_equal(put_all(s, f->ev, n), 0);
+    fsio_set_fault(FSIO_OP_FDATASYNC, 1, EIO);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_FATAL);
+    assert_non_null(strstr(err, "commit journal"));
+    store_watermark_get(s, &wm);
+    assert_true(wm.offset < g.pos);   /* not published */
+    fsio_clear_faults();
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +432,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_powerloss_after_withdraw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_powerloss_ring_wraps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_untrusted_records_refuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_journal_is_not_fatal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_write_faults, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
