@@ -42,7 +42,8 @@ struct store_opts {
                                   * journal (journal.h) instead of an fdatasync of the file */
     /* Optional (NULL = ignored): called by store_open, on its thread, for events worth a log
      * line that do not stop recovery: a truncated tail, a dropped index entry, a binlog-looking
-     * file that is not in the index. storage/ does no logging itself. */
+     * file that is not in the index, journaled bytes written back; and on the writer thread
+     * when the commit journal cannot be opened. storage/ does no logging itself. */
     void (*warn)(void *arg, const char *msg);
     void *warn_arg;
 };

@@ -144,27 +144,32 @@ enum store_result store_journal_start(struct store *s, char *err, size_t errlen)
 {
     if (s->sync_mode != STORE_SYNC_TRX || !s->want_journal) return STORE_OK;
     /* The records written back (or bytes a crash left unsynced) become durable in the file
-     * before the new generation makes the old records unreachable. */
+     * before a new generation can make the old records unreachable. The journal itself is
+     * opened at the first batch: a binlogd that only serves an archive never creates it. */
     if (s->fd != -1 && fsio_fdatasync(s->fd) == -1) {
         store_seterr(err, errlen, "%s/%s: fdatasync at start failed: %s", s->dir, s->cur, strerror(errno));
         return STORE_FATAL;
     }
+    return STORE_OK;
+}
+
+/* First batch: open (or create) the journal. The journal only saves time: without it (no
+ * room for 8 MiB on a full disk, a failing create) every batch is made durable by the binlog
+ * file's own fdatasync, and binlogd goes on. */
+static void journal_lazy_open(struct store *s)
+{
+    s->journal_tried = 1;
     enum fsio_op op;
     char jerr[512];
-    /* The journal only saves time: without it (no room for 8 MiB on a full disk, a failing
-     * create) every batch is made durable by the binlog file's own fdatasync, and binlogd
-     * still starts and serves. */
     if (!(s->jr = journal_open(s->dirfd, &op, jerr, sizeof(jerr))))
         store_warnf(s, "%s/%s; continuing without the commit journal (each batch is made durable by an fdatasync of "
                     "the binlog file)", s->dir, jerr);
-    (void)err;
-    (void)errlen;
-    return STORE_OK;
 }
 
 int store_journal_try(struct store *s, char *err, size_t errlen)
 {
     uint64_t len = s->boundary - s->committed;
+    if (!s->jr && s->want_journal && s->sync_mode == STORE_SYNC_TRX && !s->journal_tried) journal_lazy_open(s);
     if (!s->jr || !len || len > JOURNAL_MAX_DATA || s->committed < BINLOG_MAGIC_LEN) return 0;
     uint8_t *d = journal_data_buf(s->jr, (size_t)len);
     if (!d) return 0;

@@ -50,6 +50,7 @@ struct store {
     uint64_t last_sync_ms;  /* CLOCK_MONOTONIC, for STORE_SYNC_INTERVAL */
     struct journal *jr;     /* commit journal (sync=trx), NULL when not in use */
     int want_journal;
+    int journal_tried;      /* the journal was opened, or opening it failed (once per store) */
     int synced_once;
     void (*notify)(void *arg);
     void *notify_arg;
@@ -92,7 +93,8 @@ enum store_result store_flush_buf(struct store *s, char *err, size_t errlen);
 /* Write every record of the journal's current lap back into its file (in recovery, after the
  * index is loaded, before the last file is scanned). A missing journal is fine. */
 enum store_result store_journal_replay(struct store *s, char *err, size_t errlen);
-/* With sync=trx: make the last file durable, then open the journal (new generation). */
+/* With sync=trx and the journal wanted: make the last file durable (the journal itself is
+ * opened, with a new generation, by the first batch). */
 enum store_result store_journal_start(struct store *s, char *err, size_t errlen);
 /* Make [committed, boundary) durable through the journal, before store_flush_buf. Returns 1
  * when it did, 0 when the caller must fdatasync the file instead, -1 when the store is now

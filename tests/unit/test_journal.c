@@ -370,7 +370,7 @@ static void test_no_journal_is_not_fatal(void **state)
     assert_int_equal(mkdir(jp, 0700), 0);
     struct store *s = NULL;
     if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
-    assert_non_null(strstr(f->warn_text, "continuing without the commit journal"));
+    assert_null(strstr(f->warn_text, "commit journal"));   /* opened at the first batch */
     struct evgen g;
     evgen_init(&g);
     size_t n = evgen_fde(&g, f->ev, EVCAP);
@@ -381,6 +381,7 @@ static void test_no_journal_is_not_fatal(void **state)
     unsigned long syncs = fsio_calls(FSIO_OP_FDATASYNC);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
     assert_true(fsio_calls(FSIO_OP_FDATASYNC) > syncs);
+    assert_non_null(strstr(f->warn_text, "continuing without the commit journal"));
     struct store_watermark wm;
     store_watermark_get(s, &wm);
     assert_int_equal(wm.offset, g.pos);
@@ -404,6 +405,9 @@ static void test_journal_write_faults(void **state)
     assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
     n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
     assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);   /* the journal exists from here */
+    n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
+    assert_int_equal(put_all(s, f->ev, n), 0);
     /* The next write is the journal record's: ENOSPC. */
     fsio_set_fault(FSIO_OP_WRITE, 1, ENOSPC);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
@@ -412,7 +416,7 @@ static void test_journal_write_faults(void **state)
     assert_int_equal(wm.offset, g.pos);
     fsio_clear_faults();
     /* The next fdatasync is the journal's: EIO. */
-    n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
+    n = evgen_trx(&g, f->ev, EVCAP, 3, "INSERT INTO t VALUES (3)");
     assert_int_equal(put_all(s, f->ev, n), 0);
     fsio_set_fault(FSIO_OP_FDATASYNC, 1, EIO);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_FATAL);
@@ -421,6 +425,20 @@ static void test_journal_write_faults(void **state)
     assert_true(wm.offset < g.pos);   /* not published */
     fsio_clear_faults();
     store_free(s);
+}
+
+
+/* A binlogd that only serves (no batch ever synced) does not create the journal. */
+static void test_no_batch_no_journal(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    assert_int_equal(open_store(f, &s), STORE_OK);
+    store_free(s);
+    char jp[128];
+    struct stat st;
+    snprintf(jp, sizeof(jp), "%s/%s", f->path, JOURNAL_NAME);
+    assert_int_equal(stat(jp, &st), -1);
 }
 
 int main(void)
@@ -434,6 +452,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_untrusted_records_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_journal_is_not_fatal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_write_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_batch_no_journal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
