@@ -21,6 +21,9 @@
 /* Fewer waiting dumps than this are woken by the loop thread alone: handing work to a
  * helper costs a thread wake-up (tens of microseconds), which only pays off in bulk. */
 #define WAKE_PARALLEL_MIN 256
+/* Streaming dumps pumped in one loop turn: below this many the helpers' wake-up costs more
+ * than the sends they would take over. */
+#define STREAM_PARALLEL_MIN 4
 
 struct server {
     struct event_base *base;
@@ -33,6 +36,10 @@ struct server {
     void **wake;                /* scratch for on_watermark, cap_sess long */
     size_t n_sess, cap_sess;
     struct wake_pool *pool;     /* NULL: one thread wakes every dump */
+    struct event *ev_flush;     /* pumps queued by streaming dumps, run once per loop turn */
+    void **pend;                /* those dumps (cap_sess long); session.pump_pending marks them */
+    size_t n_pend;
+    void **flushing;            /* scratch for on_flush, cap_sess long */
     uint32_t next_id;
     struct server_stats st;
     struct log_ratelimit rl_accept;
@@ -78,6 +85,10 @@ static int add_session(struct server *srv, struct session *s)
         void **w = realloc(srv->wake, cap * sizeof(*w));
         if (!w) return -1;
         srv->wake = w;
+        if (!(w = realloc(srv->pend, cap * sizeof(*w)))) return -1;
+        srv->pend = w;
+        if (!(w = realloc(srv->flushing, cap * sizeof(*w)))) return -1;
+        srv->flushing = w;
         srv->cap_sess = cap;
     }
     session_set_slot(s, srv->n_sess);
@@ -87,6 +98,13 @@ static int add_session(struct server *srv, struct session *s)
 
 void server_session_closed(struct server *srv, struct session *s)
 {
+    if (session_pump_pending(s)) {   /* queued for the next flush: take it out */
+        for (size_t k = 0; k < srv->n_pend; k++)
+            if (srv->pend[k] == s) {
+                srv->pend[k] = srv->pend[--srv->n_pend];
+                break;
+            }
+    }
     size_t i = session_get_slot(s);
     if (i >= srv->n_sess || srv->sess[i] != s) return;
     srv->sess[i] = srv->sess[--srv->n_sess];
@@ -140,6 +158,33 @@ static void on_watermark(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < n; i++) session_wake_finish(srv->wake[i]);
 }
 
+/* Streaming dumps whose socket buffers drained during this loop turn: pump and write them
+ * all, on the loop thread and the helpers, then apply the outcomes on the loop thread. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct server *srv = arg;
+    size_t n = srv->n_pend;
+    if (!n) return;
+    memcpy(srv->flushing, srv->pend, n * sizeof(*srv->flushing));
+    srv->n_pend = 0;
+    for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->flushing[i], 0);
+    srv->st.stream_rounds++;
+    srv->st.stream_rounds_parallel += (uint64_t)(n >= STREAM_PARALLEL_MIN);
+    wake_pool_run(n >= STREAM_PARALLEL_MIN ? srv->pool : NULL, srv->flushing, n, session_stream_pump);
+    for (size_t i = 0; i < n; i++) session_stream_finish(srv->flushing[i]);
+}
+
+int server_queue_pump(struct server *srv, struct session *s)
+{
+    if (!srv->pool) return -1;
+    if (session_pump_pending(s)) return 0;
+    session_set_pump_pending(s, 1);
+    srv->pend[srv->n_pend++] = s;
+    if (srv->n_pend == 1) event_active(srv->ev_flush, EV_READ, 0);
+    return 0;
+}
+
 void server_notify_watermark(void *arg)
 {
     struct server *srv = arg;
@@ -180,6 +225,8 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     srv->rl_accept.burst = 3;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); server_free(srv); return NULL; }
+    srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
+    if (!srv->ev_flush) { snprintf(err, errlen, "out of memory"); server_free(srv); return NULL; }
     if (cfg->wake_threads && !(srv->pool = wake_pool_new(cfg->wake_threads, err, errlen))) {
         server_free(srv);
         return NULL;
@@ -217,7 +264,10 @@ void server_free(struct server *srv)
     while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
     free(srv->sess);
     free(srv->wake);
+    free(srv->pend);
+    free(srv->flushing);
     wake_pool_free(srv->pool);
+    if (srv->ev_flush) event_free(srv->ev_flush);
     if (srv->ev_wm) event_free(srv->ev_wm);
     free(srv);
 }

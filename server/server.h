@@ -24,6 +24,8 @@ struct server_stats {
     uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
     uint64_t wakeups_parallel;   /* of those, rounds shared with the wake helper threads */
     uint64_t wake_threads;       /* helper threads running */
+    uint64_t stream_rounds;      /* loop turns that pumped streaming dumps through the helpers' path */
+    uint64_t stream_rounds_parallel;   /* of those, turns with more than one dump (shared) */
 };
 
 /* Create the listener on cfg->listen_host:listen_port (if set). ingest may be NULL (no
@@ -59,6 +61,10 @@ void server_count_events(struct server *srv, uint64_t events, uint64_t bytes);
 void server_count_auth_failure(struct server *srv);
 void server_count_ack(struct server *srv);
 /* Iterate sessions (for SHOW SLAVE HOSTS / PROCESSLIST): calls fn for each. */
+/* A streaming dump's socket buffer drained: queue its pump for the end of this loop turn,
+ * where all queued pumps run together (in parallel with binlogd.wake_threads helpers).
+ * Returns -1 when there are no helpers: the caller pumps at once. */
+int server_queue_pump(struct server *srv, struct session *s);
 void server_foreach_session(struct server *srv, void (*fn)(struct session *s, void *arg), void *arg);
 
 #endif

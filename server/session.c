@@ -523,7 +523,9 @@ static void on_write(struct bufferevent *bev, void *arg)
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) session_free(s);
         return;
     }
-    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING) dump_step(s);
+    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING &&
+        server_queue_pump(s->srv, s) == -1)
+        dump_step(s);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -557,6 +559,40 @@ void session_wake_finish(struct session *s)
 {
     dump_after_pump(s, s->wake_result);
 }
+
+/* Writes per streaming pump before the dump yields to the others, when the kernel keeps
+ * taking everything: bounded bursts, as in the bufferevent path (one high watermark each). */
+#define STREAM_ROUNDS 4
+
+void session_stream_pump(void *arg)
+{
+    struct session *s = arg;
+    enum dump_state st = dump_get_state(s->dump);
+    struct evbuffer *out = bufferevent_get_output(s->bev);
+    evutil_socket_t fd = bufferevent_getfd(s->bev);
+    for (int round = 0; round < STREAM_ROUNDS && st == DUMP_STREAMING; round++) {
+        st = dump_pump(s->dump);
+        /* The write happens here, on this thread: it is the kernel's TCP path that costs.
+         * An error leaves the bytes to the bufferevent, whose write reports it. */
+        if (evbuffer_get_length(out) && evbuffer_write(out, fd) == -1) break;
+        if (evbuffer_get_length(out) > OUT_LOW_WATERMARK) break;   /* socket full: its write event goes on */
+    }
+    s->wake_result = st;
+}
+
+void session_stream_finish(struct session *s)
+{
+    enum dump_state st = s->wake_result;
+    dump_after_pump(s, st);
+    /* Stopped by the burst bound with nothing left queued: no write event will call back,
+     * so queue the next pump ourselves. */
+    if (st == DUMP_STREAMING && s->state == SESSION_DUMP &&
+        evbuffer_get_length(bufferevent_get_output(s->bev)) <= OUT_LOW_WATERMARK)
+        (void)server_queue_pump(s->srv, s);
+}
+
+int session_pump_pending(const struct session *s) { return s->pump_pending; }
+void session_set_pump_pending(struct session *s, int on) { s->pump_pending = on; }
 
 struct session *session_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen)
 {

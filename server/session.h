@@ -39,6 +39,18 @@ int session_wake_wanted(const struct session *s);
 void session_wake_pump(void *arg);
 void session_wake_finish(struct session *s);
 
+/* A streaming dump, queued by server_queue_pump, pumped at the end of the loop turn:
+ * session_stream_pump: pump and write to the socket directly, a bounded number of rounds,
+ *                      until the socket is full or the dump waits/ends; same thread rules as
+ *                      session_wake_pump (arg: struct session *)
+ * session_stream_finish: outcomes on the loop thread; queues the dump again when it stopped
+ *                      at the burst bound with its buffer drained (no write event would come).
+ * session_pump_pending / session_set_pump_pending: the server's "queued" mark (loop thread). */
+void session_stream_pump(void *arg);
+void session_stream_finish(struct session *s);
+int session_pump_pending(const struct session *s);
+void session_set_pump_pending(struct session *s, int on);
+
 /* End the session with an ERR packet (flushed first, then closed). */
 void session_kill(struct session *s, uint16_t code, const char *msg);
 

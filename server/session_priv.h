@@ -44,7 +44,8 @@ struct session {
     struct session_replica_info rep;
     struct dump *dump;
     uint64_t counted_events, counted_bytes;
-    enum dump_state wake_result;   /* set by session_wake_pump, read by session_wake_finish */
+    enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
+    int pump_pending;              /* queued in the server's flush list */
 };
 
 /* Queue what is in s->out on the socket. */

@@ -178,15 +178,17 @@ static void do_show_status(struct session *s, const struct query *q)
     static const char *names[] = {"Variable_name", "Value"};
     struct server_stats st;
     server_stats_get(s->srv, &st);
-    char v[10][32];
-    const char *k[10] = {"Threads_connected", "Binlogd_connections_total", "Binlogd_dumps", "Binlogd_events_sent",
+    char v[12][32];
+    const char *k[12] = {"Threads_connected", "Binlogd_connections_total", "Binlogd_dumps", "Binlogd_events_sent",
                          "Binlogd_bytes_sent", "Binlogd_auth_failures", "Binlogd_semi_sync_acks", "Binlogd_wakeups",
-                         "Binlogd_wakeups_parallel", "Binlogd_wake_threads"};
-    uint64_t val[10] = {st.connections_now, st.connections_total, st.dumps_now, st.events_sent, st.bytes_sent,
-                        st.auth_failures, st.semi_sync_acks, st.wakeups, st.wakeups_parallel, st.wake_threads};
-    const char *cells[20];
+                         "Binlogd_wakeups_parallel", "Binlogd_wake_threads", "Binlogd_stream_rounds",
+                         "Binlogd_stream_rounds_parallel"};
+    uint64_t val[12] = {st.connections_now, st.connections_total, st.dumps_now, st.events_sent, st.bytes_sent,
+                        st.auth_failures, st.semi_sync_acks, st.wakeups, st.wakeups_parallel, st.wake_threads,
+                        st.stream_rounds, st.stream_rounds_parallel};
+    const char *cells[24];
     size_t n = 0;
-    for (size_t i = 0; i < 10; i++) {
+    for (size_t i = 0; i < 12; i++) {
         if (q->like && !query_like_match(q->like, q->like_len, k[i], strlen(k[i]))) continue;
         snprintf(v[i], sizeof(v[i]), "%" PRIu64, val[i]);
         cells[2 * n] = k[i];

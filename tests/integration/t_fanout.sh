@@ -46,6 +46,10 @@ tl_assert_eq "all 50 readers finished" "$ok" 50
 same=0
 for i in $(seq 1 50); do cmp -s "$out/$i/$first" "$(tl_binlog_dir p)/$first" && same=$((same + 1)); done
 tl_assert_eq "all 50 readers got identical first files" "$same" 50
+bstat() { mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "SHOW STATUS LIKE '$1'" | cut -f2; }
+sr=$(bstat Binlogd_stream_rounds_parallel)
+tl_log "fanout figures: loop turns that pumped streaming dumps: $(bstat Binlogd_stream_rounds), shared with the helpers: $sr"
+tl_assert "the 50 readers were served through the shared (parallel) pumps" test "${sr:-0}" -gt 0
 tl_log "fanout figures: RSS before ${rss0} KiB, peak ${peak} KiB with 50 readers + 2 stalled ($(( (peak - rss0) / 52 )) KiB per reader)"
 tl_assert "RSS bounded (< 64 MiB growth for 52 readers of $((bytes / 1048576)) MiB)" test $((peak - rss0)) -lt 65536
 for s in "${stalled[@]}"; do kill -CONT "$s" 2>/dev/null; kill "$s" 2>/dev/null; done
@@ -69,7 +73,6 @@ got_all() {  # every writer's newest file is as long as the primary's active one
     [ -f "$d/$name" ] && [ "$(stat -c %s "$d/$name")" = "$size" ] || return 1
   done
 }
-bstat() { mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "SHOW STATUS LIKE '$1'" | cut -f2; }
 field() { echo "$2" | sed "s/.* $1=\([^ ]*\).*/\1/"; }
 tl_assert "4 writing readers caught up" tl_wait_until 120 got_all
 tl_assert_eq "binlogd runs 2 wake helper threads" "$(bstat Binlogd_wake_threads)" 2
