@@ -3,17 +3,25 @@
  * to a file in DIR and fdatasync it, as binlogd's storage.sync=trx does once per batch of
  * transactions (context for the hop-latency figures of `make bench`). With -p the file is
  * preallocated (fallocate + fsync) first and the writes overwrite it in place, so that an
- * fdatasync has no file size to commit: what a preallocating writer would pay.
- * usage: syncprobe [-p] DIR [COUNT=1000] [SIZE=300]
+ * fdatasync has no file size to commit: what a preallocating writer would pay (binlogd's
+ * commit journal). With -r RATE the writes are paced at RATE per second, as the hop test's
+ * commits are: an fdatasync after an idle millisecond costs more than one right after another
+ * on this kind of virtual disk, so an unpaced probe understates what binlogd pays.
+ * usage: syncprobe [-p] [-r RATE] DIR [COUNT=1000] [SIZE=300]
  * Prints: count=N p50_us p99_us max_us. Exit status 0, 1 on an I/O error, 2 on bad usage.
  */
 #include "tests/bench/benchlib.h"
 
 int main(int argc, char **argv)
 {
-    int prealloc = argc > 1 && !strcmp(argv[1], "-p");
-    if (prealloc) { argv++; argc--; }
-    if (argc < 2) { fprintf(stderr, "usage: syncprobe [-p] DIR [COUNT] [SIZE]\n"); return 2; }
+    int prealloc = 0;
+    long rate = 0;
+    for (;;) {
+        if (argc > 1 && !strcmp(argv[1], "-p")) { prealloc = 1; argv++; argc--; continue; }
+        if (argc > 2 && !strcmp(argv[1], "-r")) { rate = strtol(argv[2], NULL, 10); argv += 2; argc -= 2; continue; }
+        break;
+    }
+    if (argc < 2) { fprintf(stderr, "usage: syncprobe [-p] [-r RATE] DIR [COUNT] [SIZE]\n"); return 2; }
     size_t count = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 1000, size = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 300;
     if (!count || !size || size > 65536) { fprintf(stderr, "syncprobe: bad COUNT or SIZE\n"); return 2; }
     char path[4096];
@@ -35,7 +43,15 @@ int main(int argc, char **argv)
     memset(buf, 'x', size);
     int64_t *lat = calloc(count, sizeof(*lat));
     if (!lat) return 1;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
     for (size_t i = 0; i < count; i++) {
+        if (rate > 0) {   /* the next slot of the pace, absolute: no drift */
+            uint64_t ns = (uint64_t)next.tv_nsec + 1000000000ull / (uint64_t)rate;
+            next.tv_sec += (time_t)(ns / 1000000000ull);
+            next.tv_nsec = (long)(ns % 1000000000ull);
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {}
+        }
         uint64_t t0 = bl_now_ns();
         int rc = prealloc ? (pwrite(fd, buf, size, (off_t)(i * size)) == (ssize_t)size ? 0 : -1) : bl_write_all(fd, buf, size);
         if (rc == -1 || fdatasync(fd) == -1) {
