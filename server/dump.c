@@ -25,6 +25,7 @@
 #include "protocol/wire.h"
 #include "server/log.h"
 #include "storage/cursor.h"
+#include "storage/fsio.h"
 
 #define TAG "dump"
 #define MAX_PAYLOAD 0xFFFFFFu
@@ -43,6 +44,12 @@ struct dump {
      * buffer's callbacks (and the event-base lock they take) then run once per batch, not
      * three times per event. */
     struct evbuffer *stage;
+    /* Small packets are built straight into one open reservation of the stage (header,
+     * prefix and event bytes copied once), committed before anything else touches the stage:
+     * three evbuffer_add calls per event were a quarter of the loop thread's time. */
+    struct evbuffer_iovec res;
+    size_t res_used;
+    int res_open;
     struct gtid_start *gs;                  /* MariaDB GTID start (owned), NULL for file/position */
     char start_file[EV_MAX_NAME_LEN + 1];   /* where the dump began, for the 1236 text */
     uint64_t start_pos;
@@ -57,6 +64,42 @@ const char *dump_state_name(enum dump_state s)
     case DUMP_FAILED: return "failed";
     }
     return "?";
+}
+
+/* Reservation size for small packets. libevent rounds a chain (with its header) up to a power
+ * of two: just under 64 KiB stays a 64 KiB heap block, where 64 KiB would become a 128 KiB one,
+ * which glibc may hand out by mmap, so that every chain costs page faults and zeroing. */
+#define STAGE_CHUNK (64 * 1024 - 512)
+
+/* Close the open reservation: what was built becomes part of the stage. Must precede every
+ * other use of d->stage (libevent forbids changes between reserve and commit). */
+static void stage_commit(struct dump *d)
+{
+    if (!d->res_open) return;
+    d->res.iov_len = d->res_used;
+    evbuffer_commit_space(d->stage, &d->res, 1);
+    d->res_open = 0;
+    d->res_used = 0;
+}
+
+/* n contiguous bytes at the end of the stage, or NULL (out of memory). */
+static uint8_t *stage_room(struct dump *d, size_t n)
+{
+    if (!d->res_open || d->res.iov_len - d->res_used < n) {
+        stage_commit(d);
+        if (evbuffer_reserve_space(d->stage, (ev_ssize_t)(n > STAGE_CHUNK ? n : STAGE_CHUNK), &d->res, 1) < 1)
+            return NULL;
+        d->res_open = 1;
+    }
+    uint8_t *p = (uint8_t *)d->res.iov_base + d->res_used;
+    d->res_used += n;
+    return p;
+}
+
+/* Bytes staged, the open reservation included. */
+static size_t stage_len(const struct dump *d)
+{
+    return evbuffer_get_length(d->stage) + (d->res_open ? d->res_used : 0);
 }
 
 static void put_header(struct evbuffer *out, uint32_t len, uint8_t seq)
@@ -104,6 +147,27 @@ static int queue_event(struct dump *d, struct src *s, uint32_t len)
     struct evbuffer *out = d->stage;
     uint8_t prefix[3] = {0x00, 0xEF, 0x00};
     uint64_t plen = d->o.semi_sync ? 3 : 1, total = plen + len, done = 0;
+    if (!s->seg && total < MAX_PAYLOAD) {   /* one packet, bytes in memory or read right here */
+        uint8_t *p = stage_room(d, 4 + (size_t)total);
+        if (!p) return -1;
+        wire_put_u24(p, (uint32_t)total);
+        p[3] = (*d->seq)++;
+        memcpy(p + 4, prefix, (size_t)plen);
+        if (s->mem) {
+            memcpy(p + 4 + plen, s->mem, len);
+            return 0;
+        }
+        size_t got = 0;
+        if (fsio_pread_all(s->fd, p + 4 + plen, len, s->off, &got) == -1 || got != len) {
+            log_error(TAG, "%s:%llu: read failed: %s", cursor_file(d->cur), (unsigned long long)s->off,
+                      got != len ? "unexpected end of file" : strerror(errno));
+            d->res_used -= 4 + (size_t)total;   /* nothing of this packet stays */
+            (*d->seq)--;
+            return -1;
+        }
+        return 0;
+    }
+    stage_commit(d);
     for (;;) {
         uint32_t chunk = total - done > MAX_PAYLOAD ? MAX_PAYLOAD : (uint32_t)(total - done);
         put_header(out, chunk, (*d->seq)++);
@@ -131,6 +195,7 @@ static void queue_reply(struct dump *d, int eof, uint16_t code, const char *msg)
     bbuf_init(&b);
     if (eof) reply_eof(&b, d->seq, 0, REPLY_STATUS_AUTOCOMMIT);
     else reply_err(&b, d->seq, code, NULL, msg);
+    stage_commit(d);
     if (bbuf_ok(&b)) evbuffer_add(d->stage, b.p, b.len);
     bbuf_free(&b);
 }
@@ -203,6 +268,7 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
         }
     }
     if (queue_file_start(d, pos, err, errlen) == -1) goto fail;
+    stage_commit(d);
     evbuffer_add_buffer(bufferevent_get_output(bev), d->stage);
     d->state = DUMP_STREAMING;
     return d;
@@ -296,7 +362,7 @@ static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
     char err[512];
-    while (evbuffer_get_length(out) + evbuffer_get_length(d->stage) < d->o.high_watermark) {
+    while (evbuffer_get_length(out) + stage_len(d) < d->o.high_watermark) {
         struct cursor_item it;
         enum cursor_result r = cursor_next(d->cur, &it, err, sizeof(err));
         if (r == CURSOR_EVENT && d->gs && !gtid_start_idle(d->gs)) {
@@ -409,6 +475,7 @@ enum dump_state dump_pump(struct dump *d)
 {
     if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED) return d->state;
     enum dump_state st = pump(d);
+    stage_commit(d);
     struct evbuffer *out = bufferevent_get_output(d->bev);
     /* Caught up with an empty socket buffer (the common case when a commit wakes thousands
      * of waiting replicas): write now. Through the bufferevent it would cost an epoll_ctl to
@@ -427,7 +494,10 @@ void dump_heartbeat(struct dump *d)
     uint8_t hb[64 + EV_MAX_NAME_LEN];
     size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, (uint32_t)d->st.pos, d->st.file,
                                   strlen(d->st.file), d->alg);
-    if (n && queue_mem_event(d, hb, n) == 0) evbuffer_add_buffer(bufferevent_get_output(d->bev), d->stage);
+    if (n && queue_mem_event(d, hb, n) == 0) {
+        stage_commit(d);
+        evbuffer_add_buffer(bufferevent_get_output(d->bev), d->stage);
+    }
 }
 
 enum dump_state dump_get_state(const struct dump *d) { return d->state; }
@@ -438,7 +508,10 @@ void dump_free(struct dump *d)
 {
     if (!d) return;
     cursor_free(d->cur);
-    if (d->stage) evbuffer_free(d->stage);
+    if (d->stage) {
+        stage_commit(d);
+        evbuffer_free(d->stage);
+    }
     if (d->gs) {
         gtid_start_free(d->gs);
         free(d->gs);

@@ -7,6 +7,7 @@
  * (fsync/EIO: restart to re-verify); 2 on a bad configuration or command line.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -169,6 +170,12 @@ int main(int argc, char **argv)
     if (rc) return rc > 0 ? 0 : 2;
     log_set_level((enum log_level)app.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
+    /* Socket buffers come and go by the tens of kilobytes per replica per loop turn. Left to
+     * its defaults glibc gives freed arena tops back to the kernel, and every new chunk then
+     * costs page faults and zeroing (a fifth of the CPU at 128 streaming replicas in perf).
+     * What binlogd holds is bounded by the per-replica watermarks anyway, so keep it. */
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     log_info(TAG, "binlogd %s starting (server_id %u, data_dir %s)", BINLOGD_VERSION, app.cfg.server_id, app.cfg.data_dir);
     config_dump(&app.cfg, log_line, NULL);
 
