@@ -226,11 +226,13 @@ static enum store_result sync_now(struct store *s, int force, char *err, size_t 
      * whole closed files, and recovery only scans the last one. */
     int finishing = s->end_type && s->boundary == s->end && !s->sealed;
     int do_sync = s->sync_mode != STORE_SYNC_NONE || finishing, was_sealed = s->sealed;
+    /* The file write first: if it fails (disk full) the batch is rolled back before any
+     * journal record describes it, so no record can ever bring back bytes that were cut. */
+    if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
     /* A small batch is made durable by the commit journal (an overwrite: no size change for
      * the filesystem to commit); a finished file always by its own fdatasync. */
     int journaled = do_sync && !finishing ? store_journal_try(s, err, errlen) : 0;
     if (journaled == -1) return STORE_FATAL;
-    if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
     if (do_sync && !journaled) {
         if (fsio_fdatasync(s->fd) == -1)
             return store_poisonf(s, err, errlen, "%s:%llu: fdatasync failed: %s (the kernel may have dropped the "

@@ -408,8 +408,9 @@ static void test_journal_write_faults(void **state)
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);   /* the journal exists from here */
     n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
     assert_int_equal(put_all(s, f->ev, n), 0);
-    /* The next write is the journal record's: ENOSPC. */
-    fsio_set_fault(FSIO_OP_WRITE, 1, ENOSPC);
+    /* The batch's write to the binlog file comes first, then the journal record's: ENOSPC
+     * on the record. */
+    fsio_set_fault(FSIO_OP_WRITE, 2, ENOSPC);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
     struct store_watermark wm;
     store_watermark_get(s, &wm);
@@ -441,6 +442,39 @@ static void test_no_batch_no_journal(void **state)
     assert_int_equal(stat(jp, &st), -1);
 }
 
+
+/* Disk full on the batch's own write: the batch is rolled back and no journal record was
+ * written for it (a record written first could later bring back bytes that were cut). */
+static void test_enospc_before_record(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
+    struct evgen g;
+    evgen_init(&g);
+    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    char err[512];
+    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
+    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
+    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    uint64_t committed = g.pos;
+    n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
+    assert_int_equal(put_all(s, f->ev, n), 0);
+    unsigned long syncs = fsio_calls(FSIO_OP_FDATASYNC);
+    fsio_set_fault(FSIO_OP_WRITE, 1, ENOSPC);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_NOSPACE);
+    assert_int_equal(fsio_calls(FSIO_OP_FDATASYNC), syncs);   /* no record was made durable */
+    assert_int_equal(store_write_offset(s), committed);
+    fsio_clear_faults();
+    store_free(s);
+    /* The journal holds only the first batch's record: a start writes nothing back. */
+    assert_int_equal(open_store(f, &s), STORE_OK);
+    assert_int_equal(f->warns, 0);
+    assert_int_equal(store_write_offset(s), committed);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_journal_is_not_fatal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_write_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_batch_no_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enospc_before_record, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
