@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "storage/fsio.h"
+#include "tests/unit/plcut.h"
 #include "tests/unit/tmpdir.h"
 
 struct tdir {
@@ -71,32 +72,19 @@ static int exists(int dirfd, const char *name)
     return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Run fn(dirfd) in a child with the recorder on, then cut; the child exits with fn's status
- * (0 = its own checks passed) unless the cut reported errors. Returns the report. */
+/* Run fn(dirfd) in a child with the recorder on, then cut (plcut.h). */
+struct cut_call { int dirfd; int (*fn)(int dirfd); };
+
+static int cut_call(void *arg)
+{
+    struct cut_call *c = arg;
+    return c->fn(c->dirfd);
+}
+
 static struct fsio_powerloss_report run_cut(int dirfd, int (*fn)(int dirfd))
 {
-    struct fsio_powerloss_report r = {0};
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        close(pfd[0]);
-        fsio_powerloss_enable();
-        int rc = fn(dirfd);
-        fsio_powerloss_cut(&r);
-        if (write(pfd[1], &r, sizeof(r)) != (ssize_t)sizeof(r)) rc = 99;
-        _exit(rc);
-    }
-    close(pfd[1]);
-    assert_int_equal(read(pfd[0], &r, sizeof(r)), (ssize_t)sizeof(r));
-    close(pfd[0]);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-    assert_int_equal(r.errors, 0);
-    return r;
+    struct cut_call c = {dirfd, fn};
+    return plcut_run(cut_call, &c);
 }
 
 /* ---- appends: synced bytes stay, the rest goes ---- */

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "protocol/wire.h"
@@ -21,6 +20,7 @@
 #include "storage/journal.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
+#include "tests/unit/plcut.h"
 #include "tests/unit/tmpdir.h"
 
 #define EVCAP (1u << 20)
@@ -181,6 +181,31 @@ static int put_all(struct store *s, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Open the store and begin j.000001 with generator g. NULL (f->err says why) on failure. */
+static struct store *begin_store(struct fx *f, struct evgen *g)
+{
+    struct store *s = NULL;
+    if (open_store(f, &s) != STORE_OK) return NULL;
+    evgen_init(g);
+    size_t n = evgen_fde(g, f->ev, EVCAP);
+    if (store_file_begin(s, "j.000001", f->ev, n, f->err, sizeof(f->err)) != STORE_OK) {
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Append transaction seq (sql, or a one-row INSERT when NULL), not yet synced. 0 or -1. */
+static int add_trx(struct fx *f, struct store *s, struct evgen *g, uint64_t seq, const char *sql)
+{
+    char q[64];
+    if (!sql) {
+        snprintf(q, sizeof(q), "INSERT INTO t VALUES (%llu)", (unsigned long long)seq);
+        sql = q;
+    }
+    return put_all(s, f->ev, evgen_trx(g, f->ev, EVCAP, seq, sql));
+}
+
 /* Child side: copy what the file holds now (the page cache: what readers were served) to
  * the expected image, outside the data directory and without fsio. */
 static int save_expected(struct fx *f, const char *name)
@@ -216,59 +241,47 @@ static int same_as_expected(struct fx *f, const char *name)
 
 enum scenario { SC_SMALL, SC_WITHDRAW, SC_WRAP };
 
-/* In a forked child: record, run the scenario, save the expected image, cut the power. */
+struct child { struct fx *f; enum scenario sc; };
+
+/* The child's part (plcut.h): run the scenario, save the expected image; the power is cut
+ * right after, without store_free. */
+static int child_main(void *arg)
+{
+    struct child *c = arg;
+    struct fx *f = c->f;
+    enum scenario sc = c->sc;
+    struct evgen g;
+    struct store *s = begin_store(f, &g);
+    if (!s) return 10;
+    int rc = 0;
+    char err[512];
+    char *sql = malloc(200 * 1024);
+    memset(sql, 'x', 200 * 1024 - 1);
+    sql[200 * 1024 - 1] = 0;
+    memcpy(sql, "INSERT /* ", 10);
+    /* Withdraw: 30, back to 20, 5 more: the withdrawn records reach past the new end. */
+    int count = sc == SC_WRAP ? 60 : sc == SC_WITHDRAW ? 35 : 40;
+    uint64_t withdraw_at = 0;
+    for (int i = 1; i <= count && !rc; i++) {
+        if (add_trx(f, s, &g, (uint64_t)i, sc == SC_WRAP ? sql : NULL) == -1 || store_sync(s, err, sizeof(err)) != STORE_OK)
+            rc = 12;
+        if (sc == SC_WITHDRAW && i == 20) withdraw_at = store_write_offset(s);
+        if (sc == SC_WITHDRAW && i == 30) {
+            char keep[64];
+            snprintf(keep, sizeof(keep), "j.000001.withdrawn-%llu", (unsigned long long)withdraw_at);
+            if (store_withdraw_tail(s, withdraw_at, keep, err, sizeof(err)) != STORE_OK) rc = 13;
+            g.pos = withdraw_at;   /* the primary's history goes on from there */
+        }
+    }
+    free(sql);
+    if (!rc && save_expected(f, "j.000001") == -1) rc = 14;
+    return rc;
+}
+
 static struct fsio_powerloss_report run_child(struct fx *f, enum scenario sc)
 {
-    struct fsio_powerloss_report r = {0};
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        close(pfd[0]);
-        fsio_powerloss_enable();
-        struct store *s = NULL;
-        int rc = 0;
-        char err[512];
-        if (open_store(f, &s) != STORE_OK) _exit(10);
-        struct evgen g;
-        evgen_init(&g);
-        size_t n = evgen_fde(&g, f->ev, EVCAP);
-        if (store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)) != STORE_OK) _exit(11);
-        char *sql = malloc(200 * 1024);
-        memset(sql, 'x', 200 * 1024 - 1);
-        sql[200 * 1024 - 1] = 0;
-        memcpy(sql, "INSERT /* ", 10);
-        /* Withdraw: 30, back to 20, 5 more: the withdrawn records reach past the new end. */
-        int count = sc == SC_WRAP ? 60 : sc == SC_WITHDRAW ? 35 : 40;
-        uint64_t withdraw_at = 0;
-        for (int i = 1; i <= count && !rc; i++) {
-            if (sc != SC_WRAP) snprintf(sql, 64, "INSERT INTO t VALUES (%d)", i);
-            n = evgen_trx(&g, f->ev, EVCAP, (uint64_t)i, sql);
-            if (put_all(s, f->ev, n) == -1 || store_sync(s, err, sizeof(err)) != STORE_OK) rc = 12;
-            if (sc == SC_WITHDRAW && i == 20) withdraw_at = store_write_offset(s);
-            if (sc == SC_WITHDRAW && i == 30) {
-                char keep[64];
-                snprintf(keep, sizeof(keep), "j.000001.withdrawn-%llu", (unsigned long long)withdraw_at);
-                if (store_withdraw_tail(s, withdraw_at, keep, err, sizeof(err)) != STORE_OK) rc = 13;
-                g.pos = withdraw_at;   /* the primary's history goes on from there */
-            }
-        }
-        free(sql);
-        if (!rc && save_expected(f, "j.000001") == -1) rc = 14;
-        fsio_powerloss_cut(&r);   /* no store_free: the power is gone */
-        if (write(pfd[1], &r, sizeof(r)) != (ssize_t)sizeof(r)) rc = 99;
-        _exit(rc);
-    }
-    close(pfd[1]);
-    assert_int_equal(read(pfd[0], &r, sizeof(r)), (ssize_t)sizeof(r));
-    close(pfd[0]);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-    assert_int_equal(r.errors, 0);
-    return r;
+    struct child c = {f, sc};
+    return plcut_run(child_main, &c);
 }
 
 static void check_recovered(struct fx *f, const struct fsio_powerloss_report *r)
@@ -315,15 +328,11 @@ static void test_powerloss_ring_wraps(void **state)
 static void test_untrusted_records_refuse(void **state)
 {
     struct fx *f = *state;
-    struct store *s = NULL;
-    assert_int_equal(open_store(f, &s), STORE_OK);
     struct evgen g;
-    evgen_init(&g);
-    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    struct store *s = begin_store(f, &g);
+    if (!s) fail_msg("open: %s", f->err);
     char err[512];
-    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
-    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 1, NULL), 0);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
     uint64_t size = store_write_offset(s);
     store_free(s);
@@ -368,16 +377,12 @@ static void test_no_journal_is_not_fatal(void **state)
     char jp[128];
     snprintf(jp, sizeof(jp), "%s/%s", f->path, JOURNAL_NAME);
     assert_int_equal(mkdir(jp, 0700), 0);
-    struct store *s = NULL;
-    if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
-    assert_null(strstr(f->warn_text, "commit journal"));   /* opened at the first batch */
     struct evgen g;
-    evgen_init(&g);
-    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    struct store *s = begin_store(f, &g);
+    if (!s) fail_msg("open: %s", f->err);
+    assert_null(strstr(f->warn_text, "commit journal"));   /* opened at the first batch */
     char err[512];
-    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
-    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 1, NULL), 0);
     unsigned long syncs = fsio_calls(FSIO_OP_FDATASYNC);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
     assert_true(fsio_calls(FSIO_OP_FDATASYNC) > syncs);
@@ -396,18 +401,13 @@ static void test_no_journal_is_not_fatal(void **state)
 static void test_journal_write_faults(void **state)
 {
     struct fx *f = *state;
-    struct store *s = NULL;
-    if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
     struct evgen g;
-    evgen_init(&g);
-    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    struct store *s = begin_store(f, &g);
+    if (!s) fail_msg("open: %s", f->err);
     char err[512];
-    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
-    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 1, NULL), 0);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);   /* the journal exists from here */
-    n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 2, NULL), 0);
     /* The batch's write to the binlog file comes first, then the journal record's: ENOSPC
      * on the record. */
     fsio_set_fault(FSIO_OP_WRITE, 2, ENOSPC);
@@ -417,8 +417,7 @@ static void test_journal_write_faults(void **state)
     assert_int_equal(wm.offset, g.pos);
     fsio_clear_faults();
     /* The next fdatasync is the journal's: EIO. */
-    n = evgen_trx(&g, f->ev, EVCAP, 3, "INSERT INTO t VALUES (3)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 3, NULL), 0);
     fsio_set_fault(FSIO_OP_FDATASYNC, 1, EIO);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_FATAL);
     assert_non_null(strstr(err, "commit journal"));
@@ -448,19 +447,14 @@ static void test_no_batch_no_journal(void **state)
 static void test_enospc_before_record(void **state)
 {
     struct fx *f = *state;
-    struct store *s = NULL;
-    if (open_store(f, &s) != STORE_OK) fail_msg("open: %s", f->err);
     struct evgen g;
-    evgen_init(&g);
-    size_t n = evgen_fde(&g, f->ev, EVCAP);
+    struct store *s = begin_store(f, &g);
+    if (!s) fail_msg("open: %s", f->err);
     char err[512];
-    assert_int_equal(store_file_begin(s, "j.000001", f->ev, n, err, sizeof(err)), STORE_OK);
-    n = evgen_trx(&g, f->ev, EVCAP, 1, "INSERT INTO t VALUES (1)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 1, NULL), 0);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
     uint64_t committed = g.pos;
-    n = evgen_trx(&g, f->ev, EVCAP, 2, "INSERT INTO t VALUES (2)");
-    assert_int_equal(put_all(s, f->ev, n), 0);
+    assert_int_equal(add_trx(f, s, &g, 2, NULL), 0);
     unsigned long syncs = fsio_calls(FSIO_OP_FDATASYNC);
     fsio_set_fault(FSIO_OP_WRITE, 1, ENOSPC);
     assert_int_equal(store_sync(s, err, sizeof(err)), STORE_NOSPACE);
