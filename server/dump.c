@@ -118,6 +118,17 @@ struct src {
     struct evbuffer_file_segment *seg;     /* for large events */
 };
 
+/* Read n stored bytes at off into buf; a failure is logged with file:offset. 0 or -1. */
+static int read_stored(struct dump *d, int fd, uint64_t off, void *buf, size_t n)
+{
+    size_t got = 0;
+    int rc = fsio_pread_all(fd, buf, n, off, &got);
+    if (rc == 0 && got == n) return 0;
+    log_error(TAG, "%s:%llu: read failed: %s", cursor_file(d->cur), (unsigned long long)(off + got),
+              rc == -1 ? strerror(errno) : "unexpected end of file");
+    return -1;
+}
+
 static int add_bytes(struct dump *d, struct evbuffer *out, struct src *s, uint64_t from, uint64_t n)
 {
     if (n == 0) return 0;
@@ -125,17 +136,7 @@ static int add_bytes(struct dump *d, struct evbuffer *out, struct src *s, uint64
     if (s->seg) return evbuffer_add_file_segment(out, s->seg, (ev_off_t)from, (ev_off_t)n);
     struct evbuffer_iovec v;
     if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1) return -1;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = pread(s->fd, (char *)v.iov_base + done, (size_t)n - done, (off_t)(s->off + from + done));
-        if (r == -1 && errno == EINTR) continue;
-        if (r <= 0) {
-            log_error(TAG, "%s:%llu: read failed: %s", cursor_file(d->cur), (unsigned long long)(s->off + from + done),
-                      r == 0 ? "unexpected end of file" : strerror(errno));
-            return -1;
-        }
-        done += (size_t)r;
-    }
+    if (read_stored(d, s->fd, s->off + from, v.iov_base, (size_t)n) == -1) return -1;
     v.iov_len = (size_t)n;
     return evbuffer_commit_space(out, &v, 1);
 }
@@ -157,10 +158,7 @@ static int queue_event(struct dump *d, struct src *s, uint32_t len)
             memcpy(p + 4 + plen, s->mem, len);
             return 0;
         }
-        size_t got = 0;
-        if (fsio_pread_all(s->fd, p + 4 + plen, len, s->off, &got) == -1 || got != len) {
-            log_error(TAG, "%s:%llu: read failed: %s", cursor_file(d->cur), (unsigned long long)s->off,
-                      got != len ? "unexpected end of file" : strerror(errno));
+        if (read_stored(d, s->fd, s->off, p + 4 + plen, len) == -1) {
             d->res_used -= 4 + (size_t)total;   /* nothing of this packet stays */
             (*d->seq)--;
             return -1;

@@ -33,13 +33,12 @@ struct server {
     struct evconnlistener *lis;
     struct event *ev_wm;
     struct session **sess;
-    void **wake;                /* scratch for on_watermark, cap_sess long */
+    void **scratch;             /* the sessions on_watermark / on_flush work on, cap_sess long */
     size_t n_sess, cap_sess;
     struct wake_pool *pool;     /* NULL: one thread wakes every dump */
     struct event *ev_flush;     /* pumps queued by streaming dumps, run once per loop turn */
     void **pend;                /* those dumps (cap_sess long); session.pump_pending marks them */
     size_t n_pend;
-    void **flushing;            /* scratch for on_flush, cap_sess long */
     uint32_t next_id;
     struct server_stats st;
     struct log_ratelimit rl_accept;
@@ -82,13 +81,11 @@ static int add_session(struct server *srv, struct session *s)
         struct session **v = realloc(srv->sess, cap * sizeof(*v));
         if (!v) return -1;
         srv->sess = v;
-        void **w = realloc(srv->wake, cap * sizeof(*w));
+        void **w = realloc(srv->scratch, cap * sizeof(*w));
         if (!w) return -1;
-        srv->wake = w;
+        srv->scratch = w;
         if (!(w = realloc(srv->pend, cap * sizeof(*w)))) return -1;
         srv->pend = w;
-        if (!(w = realloc(srv->flushing, cap * sizeof(*w)))) return -1;
-        srv->flushing = w;
         srv->cap_sess = cap;
     }
     session_set_slot(s, srv->n_sess);
@@ -147,15 +144,15 @@ static void on_watermark(evutil_socket_t fd, short what, void *arg)
     struct server *srv = arg;
     size_t n = 0;
     for (size_t i = 0; i < srv->n_sess; i++)
-        if (session_wake_wanted(srv->sess[i])) srv->wake[n++] = srv->sess[i];
+        if (session_wake_wanted(srv->sess[i])) srv->scratch[n++] = srv->sess[i];
     /* The pumps only touch their own session; the loop thread waits for all of them, then
      * applies the outcomes (which may start closing sessions, never free them). */
     if (!n) return;
     int parallel = n >= WAKE_PARALLEL_MIN && srv->pool;
     srv->st.wakeups++;
     srv->st.wakeups_parallel += (uint64_t)parallel;
-    wake_pool_run(parallel ? srv->pool : NULL, srv->wake, n, session_wake_pump);
-    for (size_t i = 0; i < n; i++) session_wake_finish(srv->wake[i]);
+    wake_pool_run(parallel ? srv->pool : NULL, srv->scratch, n, session_wake_pump);
+    for (size_t i = 0; i < n; i++) session_wake_finish(srv->scratch[i]);
 }
 
 /* Streaming dumps whose socket buffers drained during this loop turn: pump and write them
@@ -166,13 +163,13 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     struct server *srv = arg;
     size_t n = srv->n_pend;
     if (!n) return;
-    memcpy(srv->flushing, srv->pend, n * sizeof(*srv->flushing));
+    memcpy(srv->scratch, srv->pend, n * sizeof(*srv->scratch));
     srv->n_pend = 0;
-    for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->flushing[i], 0);
+    for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->scratch[i], 0);
     srv->st.stream_rounds++;
     srv->st.stream_rounds_parallel += (uint64_t)(n >= STREAM_PARALLEL_MIN);
-    wake_pool_run(n >= STREAM_PARALLEL_MIN ? srv->pool : NULL, srv->flushing, n, session_stream_pump);
-    for (size_t i = 0; i < n; i++) session_stream_finish(srv->flushing[i]);
+    wake_pool_run(n >= STREAM_PARALLEL_MIN ? srv->pool : NULL, srv->scratch, n, session_stream_pump);
+    for (size_t i = 0; i < n; i++) session_stream_finish(srv->scratch[i]);
 }
 
 int server_queue_pump(struct server *srv, struct session *s)
@@ -263,9 +260,8 @@ void server_free(struct server *srv)
     if (srv->lis) evconnlistener_free(srv->lis);
     while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
     free(srv->sess);
-    free(srv->wake);
+    free(srv->scratch);
     free(srv->pend);
-    free(srv->flushing);
     wake_pool_free(srv->pool);
     if (srv->ev_flush) event_free(srv->ev_flush);
     if (srv->ev_wm) event_free(srv->ev_wm);

@@ -111,7 +111,6 @@ static int jcheck_one(void *arg, const struct journal_rec *r)
         if (fd != -1) close(fd);
         return 0;   /* the file check reports it */
     }
-    int lacks = 0;
     if ((uint64_t)st.st_size < r->offset) {
         fprintf(c->out, "ERROR %s: record %llu continues %s at %llu, past its end (%llu): binlogd will refuse to start\n",
                 JOURNAL_NAME, (unsigned long long)r->seq, name, (unsigned long long)r->offset,
@@ -120,11 +119,7 @@ static int jcheck_one(void *arg, const struct journal_rec *r)
         close(fd);
         return -1;
     }
-    uint8_t *b = malloc(r->len ? r->len : 1);
-    size_t got = 0;
-    if (!b || fsio_pread_all(fd, b, r->len, r->offset, &got) == -1 || got != r->len || memcmp(b, r->data, r->len))
-        lacks = 1;
-    free(b);
+    int lacks = !journal_rec_in_file(fd, r);
     close(fd);
     if (lacks) {
         c->missing++;

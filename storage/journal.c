@@ -21,7 +21,7 @@
 
 struct journal {
     int fd;
-    uint64_t generation, seq, wpos, records;
+    uint64_t generation, seq, wpos;
     uint8_t *rec;           /* header + name + data + CRC of the record being built */
 };
 
@@ -128,7 +128,6 @@ fail:
 
 uint8_t *journal_data_buf(struct journal *j, size_t len)
 {
-    (void)len;
     return len > JOURNAL_MAX_DATA ? NULL : j->rec + JOURNAL_HDR + EV_MAX_NAME_LEN;
 }
 
@@ -156,7 +155,6 @@ int journal_commit(struct journal *j, const char *name, uint64_t offset, size_t 
     if (fsio_fdatasync(j->fd) == -1) return -1;
     j->wpos += total;
     j->seq++;
-    j->records++;
     return 0;
 }
 
@@ -175,7 +173,16 @@ int journal_invalidate(struct journal *j, enum fsio_op *op)
     return 0;
 }
 
-uint64_t journal_records(const struct journal *j) { return j ? j->records : 0; }
+int journal_rec_in_file(int fd, const struct journal_rec *r)
+{
+    uint8_t b[4096];
+    for (uint32_t at = 0; at < r->len;) {
+        size_t n = r->len - at < sizeof(b) ? r->len - at : sizeof(b), got = 0;
+        if (fsio_pread_all(fd, b, n, r->offset + at, &got) == -1 || got != n || memcmp(b, r->data + at, n)) return 0;
+        at += (uint32_t)n;
+    }
+    return 1;
+}
 
 void journal_free(struct journal *j)
 {

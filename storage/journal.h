@@ -79,8 +79,9 @@ void journal_restart(struct journal *j);
  * zero the first header, fdatasync, new generation. 0, or -1 with errno and *op. */
 int journal_invalidate(struct journal *j, enum fsio_op *op);
 
-/* Records written since the open (for counters). */
-uint64_t journal_records(const struct journal *j);
+/* 1 when fd holds r's bytes at r's offset, 0 when it does not (shorter, different, or
+ * unreadable). Recovery writes back only the records a file lacks; verify reports them. */
+int journal_rec_in_file(int fd, const struct journal_rec *r);
 
 void journal_free(struct journal *j);
 

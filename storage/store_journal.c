@@ -82,15 +82,7 @@ static int replay_one(void *arg, const struct journal_rec *rec)
     }
     /* Only bytes the file lost are written (and reported): after a clean stop or a crash
      * without power loss the file already holds them all. */
-    uint8_t cmp[4096];
-    int same = (uint64_t)st.st_size >= rec->offset + rec->len;
-    for (uint32_t at = 0; same && at < rec->len;) {
-        size_t n = rec->len - at < sizeof(cmp) ? rec->len - at : sizeof(cmp), got = 0;
-        if (fsio_pread_all(t->fd, cmp, n, rec->offset + at, &got) == -1 || got != n ||
-            memcmp(cmp, rec->data + at, n))
-            same = 0;
-        at += (uint32_t)n;
-    }
+    int same = (uint64_t)st.st_size >= rec->offset + rec->len && journal_rec_in_file(t->fd, rec);
     if (same) return 0;
     if (fsio_pwrite_all(t->fd, rec->data, rec->len, rec->offset) == -1) {
         store_seterr(rp->err, rp->errlen, "%s/%s:%llu: cannot write back %u journaled bytes: %s", s->dir, name,
@@ -173,18 +165,10 @@ int store_journal_try(struct store *s, char *err, size_t errlen)
     if (!s->jr || !len || len > JOURNAL_MAX_DATA || s->committed < BINLOG_MAGIC_LEN) return 0;
     uint8_t *d = journal_data_buf(s->jr, (size_t)len);
     if (!d) return 0;
-    /* [committed, disk_end) was written out already (page cache), the rest is in wbuf. */
-    uint64_t on_disk = s->disk_end > s->committed ? s->disk_end - s->committed : 0;
-    if (on_disk > len) on_disk = len;
-    if (on_disk) {
-        size_t got = 0;
-        if (fsio_pread_all(s->fd, d, (size_t)on_disk, s->committed, &got) == -1 || got != on_disk) return 0;
-    }
-    if (len > on_disk) {
-        uint64_t from = s->committed + on_disk;
-        if (from < s->disk_end || from + (len - on_disk) > s->disk_end + s->wlen) return 0;
-        memcpy(d + on_disk, s->wbuf + (from - s->disk_end), (size_t)(len - on_disk));
-    }
+    /* store_flush_buf ran first: the batch is in the file (page cache), read it back from there. */
+    size_t got = 0;
+    if (s->disk_end < s->boundary || fsio_pread_all(s->fd, d, (size_t)len, s->committed, &got) == -1 || got != len)
+        return 0;
     enum fsio_op op;
     int rc = journal_commit(s->jr, s->cur, s->committed, (size_t)len, &op);
     if (rc == 1) return 0;
@@ -214,8 +198,6 @@ enum store_result store_journal_drop(struct store *s, char *err, size_t errlen)
                              strerror(errno));
     return STORE_OK;
 }
-
-uint64_t store_journal_records(const struct store *s) { return journal_records(s->jr); }
 
 void store_journal_close(struct store *s)
 {
