@@ -16,7 +16,7 @@ PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC   := $(wildcard protocol/*.c) $(wildcard storage/*.c) $(wildcard conf/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c server/*/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_HELP  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 BENCH_SRC  := $(wildcard tests/bench/*.c)

@@ -21,11 +21,11 @@
 #include <mysql.h>
 
 #include "conf/config.h"
-#include "server/ingest.h"
-#include "server/upstream_conf.h"
+#include "server/upstream/ingest.h"
+#include "server/upstream/upstream_conf.h"
 #include "server/log.h"
-#include "server/server.h"
-#include "server/verify.h"
+#include "server/replicas/listener.h"
+#include "storage/verify.h"
 #include "storage/fsio.h"
 #include "storage/store.h"
 
@@ -37,7 +37,7 @@ struct app {
     struct event_base *base;
     struct store *store;
     struct ingest *ingest;
-    struct server *server;
+    struct listener *server;
     struct event *ev_term, *ev_int, *ev_fatal, *ev_powerloss;
     atomic_int exit_code;
 };
@@ -232,12 +232,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    app.server = server_new(app.base, &app.cfg, app.store, NULL, err, sizeof(err));
+    app.server = listener_new(app.base, &app.cfg, app.store, NULL, err, sizeof(err));
     if (!app.server) {
         log_error(TAG, "cannot start the listener: %s", err);
         return 1;
     }
-    store_set_notify(app.store, server_notify_watermark, app.server);
+    store_set_notify(app.store, listener_notify_watermark, app.server);
 
     /* The ingest thread always runs: with no upstream it idles until CHANGE MASTER + START
      * SLAVE. Settings stored by CHANGE MASTER override the configuration file's. */
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
                  UPSTREAM_CONF_FILE, io.up.host[0] ? io.up.host : "(none)", io.up.port,
                  io.up.switch_pending ? " (switch pending: continuity not yet checked)" : "");
     app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
-    server_set_ingest(app.server, app.ingest);
+    listener_set_ingest(app.server, app.ingest);
     if (!app.ingest || ingest_start(app.ingest) == -1) {
         log_error(TAG, "cannot start the ingest thread");
         return 1;
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
     /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary),
      * then the sessions, then the store. */
     if (app.ingest) ingest_free(app.ingest);
-    server_free(app.server);
+    listener_free(app.server);
     store_watermark_get(app.store, &wm);
     store_free(app.store);
     event_free(app.ev_term);

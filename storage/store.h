@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../protocol/event.h"
+#include "protocol/event.h"
 
 enum store_result {
     STORE_OK = 0,

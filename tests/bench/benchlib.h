@@ -11,8 +11,8 @@
  *                    hands each unit's first bytes to a callback, cheaply, with no copy of
  *                    the rest (the readers only count bytes and look at headers)
  */
-#ifndef BINLOGD_BENCH_BENCHLIB_H
-#define BINLOGD_BENCH_BENCHLIB_H
+#ifndef BINLOGD_TESTS_BENCH_BENCHLIB_H
+#define BINLOGD_TESTS_BENCH_BENCHLIB_H
 
 #include <dirent.h>
 #include <errno.h>

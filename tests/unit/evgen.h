@@ -8,8 +8,8 @@
  * writes one whole event into out (capacity cap), advances the offset and returns the
  * length, or 0 when cap is too small.
  */
-#ifndef BINLOGD_TESTS_EVGEN_H
-#define BINLOGD_TESTS_EVGEN_H
+#ifndef BINLOGD_TESTS_UNIT_EVGEN_H
+#define BINLOGD_TESTS_UNIT_EVGEN_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * cut the power at its end (a cut leaves fsio blocked for good, so it cannot happen in the
  * test process itself). Shared by the suites that check what survives a power loss.
  */
-#ifndef BINLOGD_TESTS_PLCUT_H
-#define BINLOGD_TESTS_PLCUT_H
+#ifndef BINLOGD_TESTS_UNIT_PLCUT_H
+#define BINLOGD_TESTS_UNIT_PLCUT_H
 
 #include "storage/fsio.h"
 

@@ -15,8 +15,8 @@
 #include "protocol/event.h"
 #include "protocol/gtid_start.h"
 #include "protocol/wire.h"
-#include "server/continuity.h"
-#include "server/upstream_conf.h"
+#include "server/upstream/continuity.h"
+#include "server/upstream/upstream_conf.h"
 #include "tests/unit/evgen.h"
 
 #define CAP (1u << 16)

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "server/wake_pool.h"
+#include "server/replicas/wake_pool.h"
 
 struct item {
     unsigned visits;              /* only ever touched by the one thread that got the item */

@@ -2,8 +2,8 @@
  * session_priv.h - the session struct and the reply helpers the statement executor
  * (sql.c) and the admin statements (admin.c) use. Only those files include this.
  */
-#ifndef BINLOGD_SERVER_SESSION_PRIV_H
-#define BINLOGD_SERVER_SESSION_PRIV_H
+#ifndef BINLOGD_SERVER_REPLICAS_SESSION_PRIV_H
+#define BINLOGD_SERVER_REPLICAS_SESSION_PRIV_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,8 +12,8 @@
 #include "protocol/bbuf.h"
 #include "protocol/errmsg.h"
 #include "protocol/handshake.h"
-#include "server/dump.h"
-#include "server/session.h"
+#include "server/replicas/dump.h"
+#include "server/replicas/session.h"
 
 #define SESSION_MAX_VARS   32
 /* @slave_connect_state lists one GTID per domain: 256 domains need ~11 KB. */
@@ -26,7 +26,7 @@ struct session_var {
 };
 
 struct session {
-    struct server *srv;
+    struct listener *srv;
     struct bufferevent *bev;
     struct event *closer;        /* deferred free, so no callback frees its own caller */
     struct event *hb;            /* heartbeat timer while dumping */

@@ -9,8 +9,8 @@
  *
  * Pure parse/format plus load/save through fsio; the caller owns the struct.
  */
-#ifndef BINLOGD_SERVER_UPSTREAM_CONF_H
-#define BINLOGD_SERVER_UPSTREAM_CONF_H
+#ifndef BINLOGD_SERVER_UPSTREAM_UPSTREAM_CONF_H
+#define BINLOGD_SERVER_UPSTREAM_UPSTREAM_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * (medium events), or as a file segment that libevent sends with sendfile (large events,
  * no copy through user space). Packet headers are written in place, no allocation per event.
  */
-#include "server/dump.h"
+#include "server/replicas/dump.h"
 
 #include <errno.h>
 #include <stdio.h>

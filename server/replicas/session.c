@@ -10,7 +10,7 @@
  * Input is bounded: a command longer than SESSION_MAX_COMMAND is refused and the
  * connection closed, and the read watermark stops reading while a command is pending.
  */
-#include "server/session.h"
+#include "server/replicas/session.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,11 +32,11 @@
 #include "protocol/packet.h"
 #include "protocol/reply.h"
 #include "protocol/wire.h"
-#include "server/dump.h"
+#include "server/replicas/dump.h"
 #include "server/log.h"
-#include "server/server.h"
-#include "server/session_priv.h"
-#include "server/sql.h"
+#include "server/replicas/listener.h"
+#include "server/replicas/session_priv.h"
+#include "server/admin/sql.h"
 
 #define TAG "session"
 #define SESSION_MAX_COMMAND (1u << 20)
@@ -209,7 +209,7 @@ static int sha2_possible(const struct config_user *u)
 static void auth_failed(struct session *s, int had_password)
 {
     struct myerr e;
-    server_count_auth_failure(s->srv);
+    listener_count_auth_failure(s->srv);
     myerr_access_denied(&e, s->user, s->peer_host, had_password);
     log_warn(TAG, "connection %u from %s: access denied for user '%s'", s->id, s->peer, s->user);
     session_send_myerr(s, &e);
@@ -240,7 +240,7 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
         return;
     }
     snprintf(s->user, sizeof(s->user), "%s", r.user);
-    s->acct = config_user_find(server_config(s->srv), s->user);
+    s->acct = config_user_find(listener_config(s->srv), s->user);
     const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
     int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
     int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(s->acct);
@@ -292,7 +292,7 @@ static void dump_after_pump(struct session *s, enum dump_state st)
 {
     struct dump_stats ds;
     dump_get_stats(s->dump, &ds);
-    server_count_events(s->srv, ds.events - s->counted_events, ds.bytes - s->counted_bytes);
+    listener_count_events(s->srv, ds.events - s->counted_events, ds.bytes - s->counted_bytes);
     s->counted_events = ds.events;
     s->counted_bytes = ds.bytes;
     if (st == DUMP_FINISHED) {
@@ -321,7 +321,7 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
     memcpy(file, d.name, d.name_len);
     file[d.name_len] = 0;
 
-    struct store *st = server_store(s->srv);
+    struct store *st = listener_store(s->srv);
     struct store_watermark wm;
     store_watermark_get(st, &wm);
     if (!wm.file[0]) {
@@ -332,7 +332,7 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
     }
     /* A replica that never said it understands checksums cannot read CRC32 files. */
     struct dump_opts o = {
-        .server_id = server_config(s->srv)->server_id,
+        .server_id = listener_config(s->srv)->server_id,
         .replica_server_id = d.server_id,
         .flags = d.flags,
         .nonblock = (d.flags & DUMP_FLAG_NON_BLOCK) || d.server_id == 0,
@@ -346,7 +346,7 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
     if (mc && !strcasecmp(mc, "NONE")) o.alg = EV_CHECKSUM_OFF;
     if (d.server_id) {
         s->rep.server_id = d.server_id;
-        server_kill_dumps_with_server_id(s->srv, s, d.server_id);
+        listener_kill_dumps_with_server_id(s->srv, s, d.server_id);
     }
     /* MASTER_USE_GTID replicas: @slave_connect_state decides the start; file and position
      * of the request are ignored, as by mariadbd. */
@@ -387,7 +387,7 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
     unsigned long long hb_ns = hbs ? strtoull(hbs, NULL, 10) : 0;
     if (hb_ns >= 1000000ULL) {
         struct timeval tv = {.tv_sec = (time_t)(hb_ns / 1000000000ULL), .tv_usec = (suseconds_t)(hb_ns % 1000000000ULL / 1000)};
-        if (!s->hb) s->hb = event_new(server_base(s->srv), -1, EV_PERSIST, hb_fire, s);
+        if (!s->hb) s->hb = event_new(listener_base(s->srv), -1, EV_PERSIST, hb_fire, s);
         if (s->hb) event_add(s->hb, &tv);
     }
     dump_step(s);
@@ -400,7 +400,7 @@ static void on_binlog_dump_gtid(struct session *s, const struct cmd_binlog_dump_
 {
     struct myerr e;
     char file[EV_MAX_NAME_LEN + 1];
-    struct gtid_start *gs = dump_gtid_resolve_mysql(server_store(s->srv), g->gtid_data, g->gtid_data_len, file,
+    struct gtid_start *gs = dump_gtid_resolve_mysql(listener_store(s->srv), g->gtid_data, g->gtid_data_len, file,
                                                     sizeof(file), &e);
     if (!gs) {
         log_info(TAG, "connection %u: COM_BINLOG_DUMP_GTID refused: %s", s->id, e.msg);
@@ -472,7 +472,7 @@ static void on_dump_input(struct session *s, const uint8_t *p, size_t len)
 {
     struct cmd c;
     if (cmd_parse(p, len, &c, NULL) == 0 && c.type == CMD_SEMI_SYNC_ACK) {
-        server_count_ack(s->srv);
+        listener_count_ack(s->srv);
         return;
     }
     if (len >= 1 && p[0] == CMD_CODE_QUIT) {
@@ -524,7 +524,7 @@ static void on_write(struct bufferevent *bev, void *arg)
         return;
     }
     if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING &&
-        server_queue_pump(s->srv, s) == -1)
+        listener_queue_pump(s->srv, s) == -1)
         dump_step(s);
 }
 
@@ -588,13 +588,13 @@ void session_stream_finish(struct session *s)
      * so queue the next pump ourselves. */
     if (st == DUMP_STREAMING && s->state == SESSION_DUMP &&
         evbuffer_get_length(bufferevent_get_output(s->bev)) <= OUT_LOW_WATERMARK)
-        (void)server_queue_pump(s->srv, s);
+        (void)listener_queue_pump(s->srv, s);
 }
 
 int session_pump_pending(const struct session *s) { return s->pump_pending; }
 void session_set_pump_pending(struct session *s, int on) { s->pump_pending = on; }
 
-struct session *session_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen)
+struct session *session_new(struct listener *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen)
 {
     (void)socklen;
     struct session *s = calloc(1, sizeof(*s));
@@ -603,7 +603,7 @@ struct session *session_new(struct server *srv, evutil_socket_t fd, const struct
         return NULL;
     }
     s->srv = srv;
-    s->id = server_next_conn_id(srv);
+    s->id = listener_next_conn_id(srv);
     s->slot = (size_t)-1;
     if (addr->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
@@ -620,8 +620,8 @@ struct session *session_new(struct server *srv, evutil_socket_t fd, const struct
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     evutil_make_socket_nonblocking(fd);
-    s->bev = bufferevent_socket_new(server_base(srv), fd, BEV_OPT_CLOSE_ON_FREE);
-    s->closer = event_new(server_base(srv), -1, 0, on_closer, s);
+    s->bev = bufferevent_socket_new(listener_base(srv), fd, BEV_OPT_CLOSE_ON_FREE);
+    s->closer = event_new(listener_base(srv), -1, 0, on_closer, s);
     if (!s->bev || !s->closer) {
         if (!s->bev) evutil_closesocket(fd);
         session_free(s);
@@ -643,7 +643,7 @@ struct session *session_new(struct server *srv, evutil_socket_t fd, const struct
     }
     hs_scramble_from_random(s->scramble, rnd);
     struct hs_greeting g = {
-        .server_version = server_config(srv)->server_version, .conn_id = s->id, .scramble = s->scramble,
+        .server_version = listener_config(srv)->server_version, .conn_id = s->id, .scramble = s->scramble,
         .caps = CAP_SERVER_DEFAULT, .charset = CHARSET_UTF8MB4_GENERAL_CI, .status = REPLY_STATUS_AUTOCOMMIT,
         .auth_plugin = HS_PLUGIN_NATIVE,
     };
@@ -658,7 +658,7 @@ struct session *session_new(struct server *srv, evutil_socket_t fd, const struct
 void session_free(struct session *s)
 {
     if (!s) return;
-    if (s->slot != (size_t)-1) server_session_closed(s->srv, s);
+    if (s->slot != (size_t)-1) listener_session_closed(s->srv, s);
     if (s->dump) dump_free(s->dump);
     if (s->hb) event_free(s->hb);
     if (s->closer) event_free(s->closer);

@@ -11,8 +11,8 @@
  * written. Wire-only events (artificial flag, log_pos 0, fake ROTATE, heartbeats) are
  * dropped before the store.
  */
-#include "server/ingest.h"
-#include "server/ingest_priv.h"
+#include "server/upstream/ingest.h"
+#include "server/upstream/ingest_priv.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,11 +1,11 @@
 /*
- * admin.c - the replica-control statements an operator runs with the stock client against
+ * replctl.c - the replica-control statements an operator runs with the stock client against
  * binlogd's own upstream: CHANGE MASTER TO, START SLAVE, STOP SLAVE, SHOW SLAVE STATUS.
  * Answers and error codes are a MariaDB replica's (1198 while running, 1200 with no master).
  *
  * Thread: the loop thread. The ingest thread is reached only through ingest.h calls.
  */
-#include "server/admin.h"
+#include "server/admin/replctl.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,11 +16,11 @@
 #include <event2/event.h>
 
 #include "protocol/errmsg.h"
-#include "server/ingest.h"
+#include "server/upstream/ingest.h"
 #include "server/log.h"
-#include "server/server.h"
-#include "server/session_priv.h"
-#include "server/upstream_conf.h"
+#include "server/replicas/listener.h"
+#include "server/replicas/session_priv.h"
+#include "server/upstream/upstream_conf.h"
 #include "storage/index.h"
 
 #define TAG "admin"
@@ -75,7 +75,7 @@ static int opt_num(struct session *s, const struct query_assign *a, uint64_t max
 void admin_change_master(struct session *s, const struct query *q)
 {
     if (require_admin(s)) return;
-    struct ingest *in = server_ingest(s->srv);
+    struct ingest *in = listener_ingest(s->srv);
     if (!ingest_paused(in)) {
         send_custom(s, 1198, "This operation cannot be performed as you have a running slave '%s'; run STOP SLAVE '' first",
                     "");
@@ -158,7 +158,7 @@ void admin_start_slave(struct session *s, const struct query *q)
 {
     (void)q;
     if (require_admin(s)) return;
-    struct ingest *in = server_ingest(s->srv);
+    struct ingest *in = listener_ingest(s->srv);
     if (ingest_resume(in) == -1) {
         send_custom(s, 1200, "The server is not configured as slave; fix in config file or with CHANGE MASTER TO%s", "");
         return;
@@ -170,7 +170,7 @@ void admin_start_slave(struct session *s, const struct query *q)
 /* STOP SLAVE answers once the ingest thread has parked, without blocking the event loop (every
  * replica is served from it): a timer polls, the session is looked up again by id each time. */
 struct stop_wait {
-    struct server *srv;
+    struct listener *srv;
     uint32_t id;
     int polls;
 };
@@ -179,12 +179,12 @@ static void stop_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct stop_wait *w = arg;
-    struct session *s = server_find_session(w->srv, w->id);
+    struct session *s = listener_find_session(w->srv, w->id);
     if (!s) {   /* the client went away: the stop goes on without it */
         free(w);
         return;
     }
-    if (ingest_settled(server_ingest(w->srv))) {
+    if (ingest_settled(listener_ingest(w->srv))) {
         session_send_ok(s);
         free(w);
         return;
@@ -195,7 +195,7 @@ static void stop_poll(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct timeval tv = {0, 20000};
-    if (event_base_once(server_base(w->srv), -1, EV_TIMEOUT, stop_poll, w, &tv) == -1) {
+    if (event_base_once(listener_base(w->srv), -1, EV_TIMEOUT, stop_poll, w, &tv) == -1) {
         send_custom(s, 1037, "Out of memory%s", "");
         free(w);
     }
@@ -205,7 +205,7 @@ void admin_stop_slave(struct session *s, const struct query *q)
 {
     (void)q;
     if (require_admin(s)) return;
-    struct ingest *in = server_ingest(s->srv);
+    struct ingest *in = listener_ingest(s->srv);
     log_info(TAG, "connection %u (%s): STOP SLAVE", s->id, s->user);
     ingest_request_pause(in);
     struct stop_wait *w = malloc(sizeof(*w));
@@ -226,7 +226,7 @@ void admin_show_slave_status(struct session *s)
                                   "Binlogd_Bytes", "Binlogd_Reconnects", "Binlogd_Semi_Sync", "Binlogd_Semi_Sync_Acks",
                                   "Binlogd_Switch_Pending"};
     enum { NCOLS = sizeof(names) / sizeof(names[0]) };
-    struct ingest *in = server_ingest(s->srv);
+    struct ingest *in = listener_ingest(s->srv);
     if (!in) {
         session_send_rows(s, names, NCOLS, NULL, 0);
         return;
@@ -249,7 +249,7 @@ void admin_show_slave_status(struct session *s)
     snprintf(rc, sizeof(rc), "%" PRIu64, st.reconnects);
     snprintf(acks, sizeof(acks), "%" PRIu64, st.acks);
     int flavor;
-    if (store_gtid_state(server_store(s->srv), 0, &flavor, gpos, sizeof(gpos), NULL, 0) == -1) gpos[0] = 0;
+    if (store_gtid_state(listener_store(s->srv), 0, &flavor, gpos, sizeof(gpos), NULL, 0) == -1) gpos[0] = 0;
     const char *running = st.state == INGEST_STREAMING ? "Yes"
                           : st.state == INGEST_CONNECTING || st.state == INGEST_BACKOFF ? "Connecting" : "No";
     const char *cells[NCOLS] = {ingest_state_name(st.state), c.host, c.user, port, st.upstream_file, pos,

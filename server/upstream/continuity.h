@@ -6,8 +6,8 @@
  *
  * Pure decisions over texts (no sockets, no clock), so every case is unit-tested.
  */
-#ifndef BINLOGD_SERVER_CONTINUITY_H
-#define BINLOGD_SERVER_CONTINUITY_H
+#ifndef BINLOGD_SERVER_UPSTREAM_CONTINUITY_H
+#define BINLOGD_SERVER_UPSTREAM_CONTINUITY_H
 
 #include <stddef.h>
 

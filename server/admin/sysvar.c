@@ -5,7 +5,7 @@
  * so a MySQL 8 replica's probe gets 1193 for it and falls back to the _master_ name, exactly
  * as against a MariaDB primary.
  */
-#include "server/sysvar.h"
+#include "server/admin/sysvar.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 
 #include "conf/config.h"
 #include "protocol/gtid_track.h"
-#include "server/server.h"
+#include "server/replicas/listener.h"
 #include "storage/cursor.h"
 #include "storage/store.h"
 
@@ -66,9 +66,9 @@ static const struct sv vars[] = {
 };
 
 /* Checksum algorithm of the newest stored file (what the primary was logging with). */
-static const char *stored_checksum(struct server *srv)
+static const char *stored_checksum(struct listener *srv)
 {
-    struct store *st = server_store(srv);
+    struct store *st = listener_store(srv);
     struct store_watermark wm;
     store_watermark_get(st, &wm);
     if (!wm.file[0]) return "CRC32";
@@ -88,19 +88,19 @@ static const char *stored_checksum(struct server *srv)
 }
 
 /* GTID variables, from what the newest stored file ends with. */
-static void gtid_value(struct server *srv, enum sv_kind k, char *buf, size_t cap)
+static void gtid_value(struct listener *srv, enum sv_kind k, char *buf, size_t cap)
 {
     int flavor;
-    if (store_gtid_state(server_store(srv), k == SV_GTID_STATE, &flavor, buf, cap, NULL, 0) == -1) buf[0] = 0;
+    if (store_gtid_state(listener_store(srv), k == SV_GTID_STATE, &flavor, buf, cap, NULL, 0) == -1) buf[0] = 0;
     if (k == SV_GTID_MODE)   /* what the files say: a MySQL history with GTIDs was written with GTID_MODE=ON */
         snprintf(buf, cap, "%s", flavor == GTID_TRACK_MYSQL && buf[0] ? "ON" : "OFF");
     else if ((k == SV_GTID_EXECUTED) != (flavor == GTID_TRACK_MYSQL))
         buf[0] = 0;   /* MariaDB variables of a MySQL history, or the reverse: empty */
 }
 
-static void value_of(struct server *srv, const struct sv *v, char *buf, size_t cap)
+static void value_of(struct listener *srv, const struct sv *v, char *buf, size_t cap)
 {
-    const struct config *cfg = server_config(srv);
+    const struct config *cfg = listener_config(srv);
     switch (v->kind) {
     case SV_CONST: snprintf(buf, cap, "%s", v->value); break;
     case SV_SERVER_ID: snprintf(buf, cap, "%u", cfg->server_id); break;
@@ -116,7 +116,7 @@ static void value_of(struct server *srv, const struct sv *v, char *buf, size_t c
     }
 }
 
-int sysvar_get(struct server *srv, const char *name, size_t name_len, char *buf, size_t cap)
+int sysvar_get(struct listener *srv, const char *name, size_t name_len, char *buf, size_t cap)
 {
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         if (strlen(vars[i].name) == name_len && !strncasecmp(vars[i].name, name, name_len)) {
@@ -126,7 +126,7 @@ int sysvar_get(struct server *srv, const char *name, size_t name_len, char *buf,
     return -1;
 }
 
-void sysvar_foreach(struct server *srv, void (*fn)(void *arg, const char *name, const char *value), void *arg)
+void sysvar_foreach(struct listener *srv, void (*fn)(void *arg, const char *name, const char *value), void *arg)
 {
     char buf[256];
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {

@@ -2,15 +2,15 @@
  * session.h - one client connection: HANDSHAKE -> AUTH -> COMMAND <-> DUMP -> CLOSING.
  * Thread: the loop thread.
  */
-#ifndef BINLOGD_SERVER_SESSION_H
-#define BINLOGD_SERVER_SESSION_H
+#ifndef BINLOGD_SERVER_REPLICAS_SESSION_H
+#define BINLOGD_SERVER_REPLICAS_SESSION_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <event2/util.h>
 
-struct server;
+struct listener;
 struct session;
 
 enum session_state {
@@ -22,13 +22,13 @@ enum session_state {
 };
 
 /* Take ownership of an accepted socket and send the greeting. NULL on failure (fd closed). */
-struct session *session_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen);
+struct session *session_new(struct listener *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen);
 
 /* Close at once and free. */
 void session_free(struct session *s);
 
 /* The store's watermark moved. A waiting dump pulls what is new in two steps so that many
- * sessions can be pumped in parallel (server.c, wake_pool.h):
+ * sessions can be pumped in parallel (listener.c, wake_pool.h):
  * session_wake_wanted: is this a dump waiting at the end of the log? (loop thread)
  * session_wake_pump:   pull and send what is new; touches only this session's dump and
  *                      socket buffer, so any one thread may run it while the loop thread
@@ -39,7 +39,7 @@ int session_wake_wanted(const struct session *s);
 void session_wake_pump(void *arg);
 void session_wake_finish(struct session *s);
 
-/* A streaming dump, queued by server_queue_pump, pumped at the end of the loop turn:
+/* A streaming dump, queued by listener_queue_pump, pumped at the end of the loop turn:
  * session_stream_pump: pump and write to the socket directly, a bounded number of rounds,
  *                      until the socket is full or the dump waits/ends; same thread rules as
  *                      session_wake_pump (arg: struct session *)

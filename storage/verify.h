@@ -2,8 +2,8 @@
  * verify.h - `binlogd verify DATA_DIR`: check every stored file offline and say exactly what
  * is wrong, with file:offset. Exit status 0 only when everything holds.
  */
-#ifndef BINLOGD_SERVER_VERIFY_H
-#define BINLOGD_SERVER_VERIFY_H
+#ifndef BINLOGD_STORAGE_VERIFY_H
+#define BINLOGD_STORAGE_VERIFY_H
 
 #include <stdio.h>
 

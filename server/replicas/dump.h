@@ -12,8 +12,8 @@
  *
  * Thread: the loop thread. The session owns the bufferevent; the dump only writes to it.
  */
-#ifndef BINLOGD_SERVER_DUMP_H
-#define BINLOGD_SERVER_DUMP_H
+#ifndef BINLOGD_SERVER_REPLICAS_DUMP_H
+#define BINLOGD_SERVER_REPLICAS_DUMP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,24 +1,24 @@
 /*
- * server.h - the downstream side: the listener, the set of client sessions, and the
+ * listener.h - the downstream side: the listener, the set of client sessions, and the
  * "watermark moved" wake-up that lets every waiting dump pull what was just committed
  * (one wake-up per committed batch for all replicas, not one per event per replica).
  *
- * Thread: the loop thread, except server_notify_watermark() which the ingest thread calls.
+ * Thread: the loop thread, except listener_notify_watermark() which the ingest thread calls.
  */
-#ifndef BINLOGD_SERVER_SERVER_H
-#define BINLOGD_SERVER_SERVER_H
+#ifndef BINLOGD_SERVER_REPLICAS_LISTENER_H
+#define BINLOGD_SERVER_REPLICAS_LISTENER_H
 
 #include <stdint.h>
 #include <event2/event.h>
 
 #include "conf/config.h"
-#include "server/ingest.h"
+#include "server/upstream/ingest.h"
 #include "storage/store.h"
 
-struct server;
+struct listener;
 struct session;
 
-struct server_stats {
+struct listener_stats {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
     uint64_t events_sent, bytes_sent, semi_sync_acks;
     uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
@@ -31,40 +31,40 @@ struct server_stats {
 /* Create the listener on cfg->listen_host:listen_port (if set). ingest may be NULL (no
  * upstream). Returns NULL with err filled. The server keeps pointers to cfg, store, ingest:
  * they must outlive it. */
-struct server *server_new(struct event_base *base, const struct config *cfg, struct store *store,
+struct listener *listener_new(struct event_base *base, const struct config *cfg, struct store *store,
                           struct ingest *ingest, char *err, size_t errlen);
 
 /* Attach the upstream session once it exists (for status statements). */
-void server_set_ingest(struct server *srv, struct ingest *ingest);
+void listener_set_ingest(struct listener *srv, struct ingest *ingest);
 
 /* Close the listener and every session. */
-void server_free(struct server *srv);
+void listener_free(struct listener *srv);
 
 /* Wake the loop: the store's watermark moved. Safe from any thread (hook for store_set_notify). */
-void server_notify_watermark(void *srv);
+void listener_notify_watermark(void *srv);
 
-void server_stats_get(const struct server *srv, struct server_stats *st);
+void listener_stats_get(const struct listener *srv, struct listener_stats *st);
 
 /* ---- used by sessions (loop thread) ---- */
-const struct config *server_config(const struct server *srv);
-struct store *server_store(const struct server *srv);
-struct ingest *server_ingest(const struct server *srv);
-struct event_base *server_base(const struct server *srv);
-uint32_t server_next_conn_id(struct server *srv);
-void server_session_closed(struct server *srv, struct session *s);
+const struct config *listener_config(const struct listener *srv);
+struct store *listener_store(const struct listener *srv);
+struct ingest *listener_ingest(const struct listener *srv);
+struct event_base *listener_base(const struct listener *srv);
+uint32_t listener_next_conn_id(struct listener *srv);
+void listener_session_closed(struct listener *srv, struct session *s);
 /* Find a live session by connection id (KILL), NULL if none. */
-struct session *server_find_session(struct server *srv, uint32_t conn_id);
+struct session *listener_find_session(struct listener *srv, uint32_t conn_id);
 /* End other dumps registered with the same replica server_id (mysqld's zombie-dump rule). */
-void server_kill_dumps_with_server_id(struct server *srv, struct session *except, uint32_t server_id);
+void listener_kill_dumps_with_server_id(struct listener *srv, struct session *except, uint32_t server_id);
 /* Counters. */
-void server_count_events(struct server *srv, uint64_t events, uint64_t bytes);
-void server_count_auth_failure(struct server *srv);
-void server_count_ack(struct server *srv);
+void listener_count_events(struct listener *srv, uint64_t events, uint64_t bytes);
+void listener_count_auth_failure(struct listener *srv);
+void listener_count_ack(struct listener *srv);
 /* Iterate sessions (for SHOW SLAVE HOSTS / PROCESSLIST): calls fn for each. */
 /* A streaming dump's socket buffer drained: queue its pump for the end of this loop turn,
  * where all queued pumps run together (in parallel with binlogd.wake_threads helpers).
  * Returns -1 when there are no helpers: the caller pumps at once. */
-int server_queue_pump(struct server *srv, struct session *s);
-void server_foreach_session(struct server *srv, void (*fn)(struct session *s, void *arg), void *arg);
+int listener_queue_pump(struct listener *srv, struct session *s);
+void listener_foreach_session(struct listener *srv, void (*fn)(struct session *s, void *arg), void *arg);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * continuity.c - see continuity.h.
  */
-#include "server/continuity.h"
+#include "server/upstream/continuity.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -22,7 +22,7 @@
 #include "protocol/checksum.h"
 #include "protocol/trx.h"
 #include "protocol/wire.h"
-#include "server/ingest_priv.h"
+#include "server/upstream/ingest_priv.h"
 #include "storage/fsio.h"
 
 #define TAG "ingest"

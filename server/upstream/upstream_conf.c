@@ -1,7 +1,7 @@
 /*
  * upstream_conf.c - see upstream_conf.h.
  */
-#include "server/upstream_conf.h"
+#include "server/upstream/upstream_conf.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
- * server.c - see server.h.
+ * listener.c - see listener.h.
  */
-#include "server/server.h"
+#include "server/replicas/listener.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 
 #include "protocol/errmsg.h"
 #include "server/log.h"
-#include "server/session.h"
-#include "server/wake_pool.h"
+#include "server/replicas/session.h"
+#include "server/replicas/wake_pool.h"
 
 #define TAG "server"
 /* Fewer waiting dumps than this are woken by the loop thread alone: handing work to a
@@ -25,7 +25,7 @@
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
 
-struct server {
+struct listener {
     struct event_base *base;
     const struct config *cfg;
     struct store *store;
@@ -40,23 +40,23 @@ struct server {
     void **pend;                /* those dumps (cap_sess long); session.pump_pending marks them */
     size_t n_pend;
     uint32_t next_id;
-    struct server_stats st;
+    struct listener_stats st;
     struct log_ratelimit rl_accept;
 };
 
-const struct config *server_config(const struct server *srv) { return srv->cfg; }
-struct store *server_store(const struct server *srv) { return srv->store; }
-struct ingest *server_ingest(const struct server *srv) { return srv->ingest; }
-struct event_base *server_base(const struct server *srv) { return srv->base; }
-void server_set_ingest(struct server *srv, struct ingest *ingest) { srv->ingest = ingest; }
+const struct config *listener_config(const struct listener *srv) { return srv->cfg; }
+struct store *listener_store(const struct listener *srv) { return srv->store; }
+struct ingest *listener_ingest(const struct listener *srv) { return srv->ingest; }
+struct event_base *listener_base(const struct listener *srv) { return srv->base; }
+void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ingest = ingest; }
 
-uint32_t server_next_conn_id(struct server *srv)
+uint32_t listener_next_conn_id(struct listener *srv)
 {
     if (++srv->next_id == 0) srv->next_id = 1;
     return srv->next_id;
 }
 
-void server_stats_get(const struct server *srv, struct server_stats *st)
+void listener_stats_get(const struct listener *srv, struct listener_stats *st)
 {
     *st = srv->st;
     st->connections_now = srv->n_sess;
@@ -66,15 +66,15 @@ void server_stats_get(const struct server *srv, struct server_stats *st)
         if (session_get_state(srv->sess[i]) == SESSION_DUMP) st->dumps_now++;
 }
 
-void server_count_events(struct server *srv, uint64_t events, uint64_t bytes)
+void listener_count_events(struct listener *srv, uint64_t events, uint64_t bytes)
 {
     srv->st.events_sent += events;
     srv->st.bytes_sent += bytes;
 }
-void server_count_auth_failure(struct server *srv) { srv->st.auth_failures++; }
-void server_count_ack(struct server *srv) { srv->st.semi_sync_acks++; }
+void listener_count_auth_failure(struct listener *srv) { srv->st.auth_failures++; }
+void listener_count_ack(struct listener *srv) { srv->st.semi_sync_acks++; }
 
-static int add_session(struct server *srv, struct session *s)
+static int add_session(struct listener *srv, struct session *s)
 {
     if (srv->n_sess == srv->cap_sess) {
         size_t cap = srv->cap_sess ? srv->cap_sess * 2 : 64;
@@ -93,7 +93,7 @@ static int add_session(struct server *srv, struct session *s)
     return 0;
 }
 
-void server_session_closed(struct server *srv, struct session *s)
+void listener_session_closed(struct listener *srv, struct session *s)
 {
     if (session_pump_pending(s)) {   /* queued for the next flush: take it out */
         for (size_t k = 0; k < srv->n_pend; k++)
@@ -108,14 +108,14 @@ void server_session_closed(struct server *srv, struct session *s)
     if (i < srv->n_sess) session_set_slot(srv->sess[i], i);
 }
 
-struct session *server_find_session(struct server *srv, uint32_t conn_id)
+struct session *listener_find_session(struct listener *srv, uint32_t conn_id)
 {
     for (size_t i = 0; i < srv->n_sess; i++)
         if (session_conn_id(srv->sess[i]) == conn_id) return srv->sess[i];
     return NULL;
 }
 
-void server_kill_dumps_with_server_id(struct server *srv, struct session *except, uint32_t server_id)
+void listener_kill_dumps_with_server_id(struct listener *srv, struct session *except, uint32_t server_id)
 {
     for (size_t i = 0; i < srv->n_sess;) {
         struct session *s = srv->sess[i];
@@ -133,7 +133,7 @@ void server_kill_dumps_with_server_id(struct server *srv, struct session *except
     }
 }
 
-void server_foreach_session(struct server *srv, void (*fn)(struct session *s, void *arg), void *arg)
+void listener_foreach_session(struct listener *srv, void (*fn)(struct session *s, void *arg), void *arg)
 {
     for (size_t i = 0; i < srv->n_sess; i++) fn(srv->sess[i], arg);
 }
@@ -141,7 +141,7 @@ void server_foreach_session(struct server *srv, void (*fn)(struct session *s, vo
 static void on_watermark(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
-    struct server *srv = arg;
+    struct listener *srv = arg;
     size_t n = 0;
     for (size_t i = 0; i < srv->n_sess; i++)
         if (session_wake_wanted(srv->sess[i])) srv->scratch[n++] = srv->sess[i];
@@ -160,7 +160,7 @@ static void on_watermark(evutil_socket_t fd, short what, void *arg)
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
-    struct server *srv = arg;
+    struct listener *srv = arg;
     size_t n = srv->n_pend;
     if (!n) return;
     memcpy(srv->scratch, srv->pend, n * sizeof(*srv->scratch));
@@ -172,7 +172,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < n; i++) session_stream_finish(srv->scratch[i]);
 }
 
-int server_queue_pump(struct server *srv, struct session *s)
+int listener_queue_pump(struct listener *srv, struct session *s)
 {
     if (!srv->pool) return -1;
     if (session_pump_pending(s)) return 0;
@@ -182,16 +182,16 @@ int server_queue_pump(struct server *srv, struct session *s)
     return 0;
 }
 
-void server_notify_watermark(void *arg)
+void listener_notify_watermark(void *arg)
 {
-    struct server *srv = arg;
+    struct listener *srv = arg;
     event_active(srv->ev_wm, EV_READ, 0);
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *addr, int socklen, void *arg)
 {
     (void)lis;
-    struct server *srv = arg;
+    struct listener *srv = arg;
     srv->st.connections_total++;
     struct session *s = session_new(srv, fd, addr, socklen);
     if (!s) return;
@@ -201,7 +201,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 static void on_accept_error(struct evconnlistener *lis, void *arg)
 {
     (void)lis;
-    struct server *srv = arg;
+    struct listener *srv = arg;
     int e = EVUTIL_SOCKET_ERROR();
     unsigned suppressed = 0;
     /* EMFILE and friends: keep running; the listener retries on the next event. */
@@ -209,10 +209,10 @@ static void on_accept_error(struct evconnlistener *lis, void *arg)
         log_warn(TAG, "accept failed: %s (%u similar suppressed)", evutil_socket_error_to_string(e), suppressed);
 }
 
-struct server *server_new(struct event_base *base, const struct config *cfg, struct store *store,
+struct listener *listener_new(struct event_base *base, const struct config *cfg, struct store *store,
                           struct ingest *ingest, char *err, size_t errlen)
 {
-    struct server *srv = calloc(1, sizeof(*srv));
+    struct listener *srv = calloc(1, sizeof(*srv));
     if (!srv) { snprintf(err, errlen, "out of memory"); return NULL; }
     srv->base = base;
     srv->cfg = cfg;
@@ -221,11 +221,11 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     srv->rl_accept.period_ms = 10000;
     srv->rl_accept.burst = 3;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
-    if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); server_free(srv); return NULL; }
+    if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
-    if (!srv->ev_flush) { snprintf(err, errlen, "out of memory"); server_free(srv); return NULL; }
+    if (!srv->ev_flush) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     if (cfg->wake_threads && !(srv->pool = wake_pool_new(cfg->wake_threads, err, errlen))) {
-        server_free(srv);
+        listener_free(srv);
         return NULL;
     }
     if (!cfg->listen_port) return srv;
@@ -237,7 +237,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     int gai = evutil_getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &ai);
     if (gai || !ai) {
         snprintf(err, errlen, "binlogd.listen %s:%u: %s", cfg->listen_host, cfg->listen_port, evutil_gai_strerror(gai));
-        server_free(srv);
+        listener_free(srv);
         return NULL;
     }
     srv->lis = evconnlistener_new_bind(base, on_accept, srv,
@@ -246,7 +246,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     evutil_freeaddrinfo(ai);
     if (!srv->lis) {
         snprintf(err, errlen, "binlogd.listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(errno));
-        server_free(srv);
+        listener_free(srv);
         return NULL;
     }
     evconnlistener_set_error_cb(srv->lis, on_accept_error);
@@ -254,7 +254,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     return srv;
 }
 
-void server_free(struct server *srv)
+void listener_free(struct listener *srv)
 {
     if (!srv) return;
     if (srv->lis) evconnlistener_free(srv->lis);

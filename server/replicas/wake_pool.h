@@ -11,8 +11,8 @@
  * Thread: wake_pool_new/run/free are called from the loop thread only. The helpers run
  * `fn` on items, nothing else.
  */
-#ifndef BINLOGD_WAKE_POOL_H
-#define BINLOGD_WAKE_POOL_H
+#ifndef BINLOGD_SERVER_REPLICAS_WAKE_POOL_H
+#define BINLOGD_SERVER_REPLICAS_WAKE_POOL_H
 
 #include <stddef.h>
 

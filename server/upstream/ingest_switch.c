@@ -16,8 +16,8 @@
 
 #include "protocol/gtid.h"
 #include "protocol/gtid_track.h"
-#include "server/continuity.h"
-#include "server/ingest_priv.h"
+#include "server/upstream/continuity.h"
+#include "server/upstream/ingest_priv.h"
 
 #define TAG "ingest"
 #define MAX_CANDIDATE_FILES 4096

@@ -2,7 +2,7 @@
  * sql.c - see sql.h. Parses with protocol/query.c, answers from the configuration, the
  * store, the ingest status and the session's own variables.
  */
-#include "server/sql.h"
+#include "server/admin/sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,11 +11,11 @@
 #include <time.h>
 
 #include "protocol/query.h"
-#include "server/admin.h"
-#include "server/ingest.h"
-#include "server/server.h"
-#include "server/session_priv.h"
-#include "server/sysvar.h"
+#include "server/admin/replctl.h"
+#include "server/upstream/ingest.h"
+#include "server/replicas/listener.h"
+#include "server/replicas/session_priv.h"
+#include "server/admin/sysvar.h"
 
 #define MAX_ROWS 4096   /* SHOW BINARY LOGS beyond this is cut (and says so in the log) */
 
@@ -62,7 +62,7 @@ static int eval(struct session *s, const struct qval *v, char *buf, size_t cap, 
         if (query_name_eq(v->s, v->len, "UNIX_TIMESTAMP") && v->nargs == 0) {
             snprintf(buf, cap, "%lld", (long long)time(NULL));
         } else if (query_name_eq(v->s, v->len, "VERSION") && v->nargs == 0) {
-            snprintf(buf, cap, "%s", server_config(s->srv)->server_version);
+            snprintf(buf, cap, "%s", listener_config(s->srv)->server_version);
         } else if (query_name_eq(v->s, v->len, "CONNECTION_ID") && v->nargs == 0) {
             snprintf(buf, cap, "%u", s->id);
         } else if ((query_name_eq(v->s, v->len, "USER") || query_name_eq(v->s, v->len, "CURRENT_USER")) && v->nargs == 0) {
@@ -176,8 +176,8 @@ static void do_show_variables(struct session *s, const struct query *q)
 static void do_show_status(struct session *s, const struct query *q)
 {
     static const char *names[] = {"Variable_name", "Value"};
-    struct server_stats st;
-    server_stats_get(s->srv, &st);
+    struct listener_stats st;
+    listener_stats_get(s->srv, &st);
     char v[12][32];
     const char *k[12] = {"Threads_connected", "Binlogd_connections_total", "Binlogd_dumps", "Binlogd_events_sent",
                          "Binlogd_bytes_sent", "Binlogd_auth_failures", "Binlogd_semi_sync_acks", "Binlogd_wakeups",
@@ -202,7 +202,7 @@ static void do_show_master_status(struct session *s)
 {
     static const char *names[] = {"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB"};
     struct store_watermark wm;
-    store_watermark_get(server_store(s->srv), &wm);
+    store_watermark_get(listener_store(s->srv), &wm);
     char pos[24];
     snprintf(pos, sizeof(pos), "%" PRIu64, wm.offset);
     const char *cells[] = {wm.file, pos, "", ""};
@@ -212,7 +212,7 @@ static void do_show_master_status(struct session *s)
 static void do_show_binary_logs(struct session *s)
 {
     static const char *names[] = {"Log_name", "File_size"};
-    struct store *st = server_store(s->srv);
+    struct store *st = listener_store(s->srv);
     size_t n = store_files(st, NULL, 0);
     if (n > MAX_ROWS) n = MAX_ROWS;
     struct store_file_info *fi = calloc(n ? n : 1, sizeof(*fi));
@@ -266,15 +266,15 @@ static void do_show_slave_hosts(struct session *s)
     static const char *names[] = {"Server_id", "Host", "Port", "Master_id"};
     struct host_rows *r = calloc(1, sizeof(*r));
     if (!r) { session_send_err(s, 1037, "Out of memory"); return; }
-    r->master_id = server_config(s->srv)->server_id;
-    server_foreach_session(s->srv, add_host, r);
+    r->master_id = listener_config(s->srv)->server_id;
+    listener_foreach_session(s->srv, add_host, r);
     session_send_rows(s, names, 4, r->cells, r->n);
     free(r);
 }
 
 static void do_kill(struct session *s, const struct query *q)
 {
-    struct session *t = q->id <= UINT32_MAX ? server_find_session(s->srv, (uint32_t)q->id) : NULL;
+    struct session *t = q->id <= UINT32_MAX ? listener_find_session(s->srv, (uint32_t)q->id) : NULL;
     if (!t) {
         struct myerr e;
         myerr_no_such_thread(&e, (unsigned long)q->id);

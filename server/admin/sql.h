@@ -4,8 +4,8 @@
  * a clear ERR, never a hang.
  * Thread: the loop thread.
  */
-#ifndef BINLOGD_SERVER_SQL_H
-#define BINLOGD_SERVER_SQL_H
+#ifndef BINLOGD_SERVER_ADMIN_SQL_H
+#define BINLOGD_SERVER_ADMIN_SQL_H
 
 #include <stddef.h>
 

@@ -8,7 +8,7 @@
  * files, each ROTATE names the next file in the index, closed files have IN_USE clear, no
  * binlog-looking file in the directory is missing from the index.
  */
-#include "server/verify.h"
+#include "storage/verify.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,12 +4,12 @@
  * the store's only writer. Reconnects with exponential backoff from the store's resume
  * point; a transaction in flight at a disconnect is rolled back, never left for readers.
  */
-#ifndef BINLOGD_SERVER_INGEST_H
-#define BINLOGD_SERVER_INGEST_H
+#ifndef BINLOGD_SERVER_UPSTREAM_INGEST_H
+#define BINLOGD_SERVER_UPSTREAM_INGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "server/upstream_conf.h"
+#include "server/upstream/upstream_conf.h"
 #include "storage/store.h"
 
 struct ingest_opts {

@@ -3,19 +3,19 @@
  * from the configuration and the store the way a primary would report its own.
  * Thread: the loop thread.
  */
-#ifndef BINLOGD_SERVER_SYSVAR_H
-#define BINLOGD_SERVER_SYSVAR_H
+#ifndef BINLOGD_SERVER_ADMIN_SYSVAR_H
+#define BINLOGD_SERVER_ADMIN_SYSVAR_H
 
 #include <stddef.h>
 
-struct server;
+struct listener;
 
 /* Value of @@name (case-insensitive, without "global."/"session."), written into buf.
  * Returns 0, or -1 when binlogd has no such variable (the caller answers ERR 1193). */
-int sysvar_get(struct server *srv, const char *name, size_t name_len, char *buf, size_t cap);
+int sysvar_get(struct listener *srv, const char *name, size_t name_len, char *buf, size_t cap);
 
 /* Call fn(name, value) for each variable, in name order. */
-void sysvar_foreach(struct server *srv, void (*fn)(void *arg, const char *name, const char *value), void *arg);
+void sysvar_foreach(struct listener *srv, void (*fn)(void *arg, const char *name, const char *value), void *arg);
 
 /* 1 for session variables a client may SET without effect here (names, sql_mode, ...). */
 int sysvar_settable(const char *name, size_t name_len);

@@ -6,7 +6,7 @@
  * to finish signals the caller, which has been taking chunks too. Chunks keep the atomic
  * traffic low and still balance replicas whose sends cost very different amounts.
  */
-#include "server/wake_pool.h"
+#include "server/replicas/wake_pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -3,8 +3,8 @@
  * and ingest_switch.c (changing primaries: the continuity rule, automatic failover).
  * Only those two files include this.
  */
-#ifndef BINLOGD_SERVER_INGEST_PRIV_H
-#define BINLOGD_SERVER_INGEST_PRIV_H
+#ifndef BINLOGD_SERVER_UPSTREAM_INGEST_PRIV_H
+#define BINLOGD_SERVER_UPSTREAM_INGEST_PRIV_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,9 +14,9 @@
 #include <mysql.h>
 
 #include "protocol/event.h"
-#include "server/ingest.h"
+#include "server/upstream/ingest.h"
 #include "server/log.h"
-#include "server/upstream_conf.h"
+#include "server/upstream/upstream_conf.h"
 
 enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
 
