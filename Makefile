@@ -39,7 +39,7 @@ $(eval $(call flavour,build/san,$(SAN)))
 UNITS_REL := $(patsubst tests/unit/%.c,build/rel/unit/%,$(UNIT_SRC))
 UNITS_SAN := $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit unit-san integration demo bench torture clean fixtures
+.PHONY: all deps test unit unit-san integration demo bench torture clean fixtures check-layers
 all: bin/binlogd $(patsubst tests/bench/%.c,bin/%,$(BENCH_SRC))
 
 bin/binlogd: build/rel/obj/server/main.o build/rel/libcore.a
@@ -64,11 +64,18 @@ unit: $(UNITS_REL) fixtures
 unit-san: $(UNITS_SAN) fixtures
 	@bash tests/run_units.sh build/san/unit
 
+# The one-way include rule (main -> ops -> replicas -> admin -> upstream -> storage ->
+# protocol), and proof that the check catches planted violations.
+check-layers:
+	@bash scripts/check_layers.sh
+	@bash scripts/check_layers.sh --self-test
+
 integration: all
 	@bash tests/run_integration.sh
 
 test:
 	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-san

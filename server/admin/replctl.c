@@ -3,7 +3,8 @@
  * binlogd's own upstream: CHANGE MASTER TO, START SLAVE, STOP SLAVE, SHOW SLAVE STATUS.
  * Answers and error codes are a MariaDB replica's (1198 while running, 1200 with no master).
  *
- * Thread: the loop thread. The ingest thread is reached only through ingest.h calls.
+ * Thread: the loop thread. The ingest thread is reached only through ingest.h calls; STOP
+ * SLAVE answers later (struct stmt_later) so the loop never waits for it.
  */
 #include "server/admin/replctl.h"
 
@@ -13,46 +14,42 @@
 #include <string.h>
 #include <strings.h>
 
-#include <event2/event.h>
-
 #include "protocol/errmsg.h"
-#include "server/upstream/ingest.h"
 #include "server/log.h"
-#include "server/replicas/listener.h"
-#include "server/replicas/session_priv.h"
+#include "server/upstream/ingest.h"
 #include "server/upstream/upstream_conf.h"
+#include "storage/store.h"
 #include "storage/index.h"
 
 #define TAG "admin"
 
-static int require_admin(struct session *s)
+static int require_admin(const struct stmt_ctx *c, struct stmt_result *r)
 {
-    if (s->acct && s->acct->role == CONFIG_ROLE_ADMIN) return 0;
+    if (c->is_admin) return 0;
     struct myerr e;
     myerr_specific_access_denied(&e, "SUPER, REPLICATION SLAVE ADMIN");
-    session_send_myerr(s, &e);
+    stmt_err(r, &e);
     return -1;
 }
 
-static void send_custom(struct session *s, uint16_t code, const char *fmt, const char *arg)
+/* No upstream session at all (binlogd without ingest): as a server with no master. */
+static int require_ingest(const struct stmt_ctx *c, struct stmt_result *r)
 {
-    struct myerr e;
-    myerr_custom(&e, code, fmt, arg);
-    session_send_myerr(s, &e);
+    if (c->ingest) return 0;
+    stmt_errf(r, 1200, "The server is not configured as slave; fix in config file or with CHANGE MASTER TO");
+    return -1;
 }
 
 /* A string option: QVAL_STRING only (as mariadbd: MASTER_HOST=db1 unquoted is a syntax error). */
-static int opt_str(struct session *s, const struct query_assign *a, char *dst, size_t cap, const char *what)
+static int opt_str(struct stmt_result *r, const struct query_assign *a, char *dst, size_t cap, const char *what)
 {
     if (a->val.kind != QVAL_STRING) {
-        send_custom(s, 1064, "You have an error in your SQL syntax; %s needs a quoted string", what);
+        stmt_errf(r, 1064, "You have an error in your SQL syntax; %s needs a quoted string", what);
         return -1;
     }
     if (a->val.len >= cap || memchr(a->val.s, '\n', a->val.len) || memchr(a->val.s, 0, a->val.len)) {
-        struct myerr e;
-        myerr_custom(&e, 1470, "String '%.*s' is too long or not valid for %s", (int)(a->val.len > 64 ? 64 : a->val.len),
-                     a->val.s, what);
-        session_send_myerr(s, &e);
+        stmt_errf(r, 1470, "String '%.*s' is too long or not valid for %s", (int)(a->val.len > 64 ? 64 : a->val.len),
+                  a->val.s, what);
         return -1;
     }
     memcpy(dst, a->val.s, a->val.len);
@@ -60,10 +57,10 @@ static int opt_str(struct session *s, const struct query_assign *a, char *dst, s
     return 0;
 }
 
-static int opt_num(struct session *s, const struct query_assign *a, uint64_t max, uint64_t *out, const char *what)
+static int opt_num(struct stmt_result *r, const struct query_assign *a, uint64_t max, uint64_t *out, const char *what)
 {
     if (a->val.kind != QVAL_NUMBER || a->val.negative || !a->val.is_int || a->val.u > max) {
-        send_custom(s, 1064, "You have an error in your SQL syntax; %s needs a number in range", what);
+        stmt_errf(r, 1064, "You have an error in your SQL syntax; %s needs a number in range", what);
         return -1;
     }
     *out = a->val.u;
@@ -72,12 +69,12 @@ static int opt_num(struct session *s, const struct query_assign *a, uint64_t max
 
 #define OPT_IS(a, n) query_name_eq((a)->name, (a)->name_len, n)
 
-void admin_change_master(struct session *s, const struct query *q)
+void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, struct stmt_result *r)
 {
-    if (require_admin(s)) return;
-    struct ingest *in = listener_ingest(s->srv);
+    if (require_admin(ctx, r) || require_ingest(ctx, r)) return;
+    struct ingest *in = ctx->ingest;
     if (!ingest_paused(in)) {
-        send_custom(s, 1198, "This operation cannot be performed as you have a running slave '%s'; run STOP SLAVE '' first",
+        stmt_errf(r, 1198, "This operation cannot be performed as you have a running slave '%s'; run STOP SLAVE '' first",
                     "");
         return;
     }
@@ -90,32 +87,32 @@ void admin_change_master(struct session *s, const struct query *q)
         const struct query_assign *a = &q->assign[i];
         uint64_t n;
         if (OPT_IS(a, "MASTER_HOST")) {
-            if (opt_str(s, a, c.host, sizeof(c.host), "MASTER_HOST")) return;
+            if (opt_str(r, a, c.host, sizeof(c.host), "MASTER_HOST")) return;
         } else if (OPT_IS(a, "MASTER_PORT")) {
-            if (opt_num(s, a, 65535, &n, "MASTER_PORT")) return;
+            if (opt_num(r, a, 65535, &n, "MASTER_PORT")) return;
             c.port = (uint16_t)n;
         } else if (OPT_IS(a, "MASTER_USER")) {
-            if (opt_str(s, a, c.user, sizeof(c.user), "MASTER_USER")) return;
+            if (opt_str(r, a, c.user, sizeof(c.user), "MASTER_USER")) return;
         } else if (OPT_IS(a, "MASTER_PASSWORD")) {
-            if (opt_str(s, a, c.password, sizeof(c.password), "MASTER_PASSWORD")) return;
+            if (opt_str(r, a, c.password, sizeof(c.password), "MASTER_PASSWORD")) return;
         } else if (OPT_IS(a, "MASTER_LOG_FILE")) {
             const char *why;
-            if (opt_str(s, a, c.log_file, sizeof(c.log_file), "MASTER_LOG_FILE")) return;
+            if (opt_str(r, a, c.log_file, sizeof(c.log_file), "MASTER_LOG_FILE")) return;
             if (index_name_check(c.log_file, strlen(c.log_file), &why) == -1) {
-                send_custom(s, 1236, "MASTER_LOG_FILE is not a binlog file name: %s", why);
+                stmt_errf(r, 1236, "MASTER_LOG_FILE is not a binlog file name: %s", why);
                 return;
             }
             file_given = 1;
         } else if (OPT_IS(a, "MASTER_LOG_POS")) {
-            if (opt_num(s, a, UINT64_MAX, &n, "MASTER_LOG_POS")) return;
+            if (opt_num(r, a, UINT64_MAX, &n, "MASTER_LOG_POS")) return;
             if (n != 4) {
-                send_custom(s, 1235, "This version of binlogd doesn't yet support '%s'",
+                stmt_errf(r, 1235, "This version of binlogd doesn't yet support '%s'",
                             "MASTER_LOG_POS other than 4 (binlogd continues a new primary only at the start of a file)");
                 return;
             }
         } else if (OPT_IS(a, "MASTER_USE_GTID")) {
             if (a->val.kind != QVAL_WORD) {
-                send_custom(s, 1064, "You have an error in your SQL syntax; %s", "MASTER_USE_GTID = slave_pos | current_pos | no");
+                stmt_errf(r, 1064, "You have an error in your SQL syntax; %s", "MASTER_USE_GTID = slave_pos | current_pos | no");
                 return;
             }
             if (query_name_eq(a->val.s, a->val.len, "slave_pos") || query_name_eq(a->val.s, a->val.len, "current_pos"))
@@ -123,19 +120,19 @@ void admin_change_master(struct session *s, const struct query *q)
             else if (query_name_eq(a->val.s, a->val.len, "no"))
                 c.use_gtid = 0;
             else {
-                send_custom(s, 1064, "You have an error in your SQL syntax; %s", "MASTER_USE_GTID = slave_pos | current_pos | no");
+                stmt_errf(r, 1064, "You have an error in your SQL syntax; %s", "MASTER_USE_GTID = slave_pos | current_pos | no");
                 return;
             }
             gtid_given = c.use_gtid;
         } else {
             char what[96];
             snprintf(what, sizeof(what), "CHANGE MASTER option %.*s", (int)(a->name_len > 64 ? 64 : a->name_len), a->name);
-            send_custom(s, 1235, "This version of binlogd doesn't yet support '%s'", what);
+            stmt_errf(r, 1235, "This version of binlogd doesn't yet support '%s'", what);
             return;
         }
     }
     if (file_given && gtid_given) {
-        send_custom(s, 1064, "You have an error in your SQL syntax; %s",
+        stmt_errf(r, 1064, "You have an error in your SQL syntax; %s",
                     "MASTER_LOG_FILE and MASTER_USE_GTID=slave_pos cannot be combined");
         return;
     }
@@ -145,100 +142,57 @@ void admin_change_master(struct session *s, const struct query *q)
     if (!file_given) c.log_file[0] = 0;
     char err[512];
     if (ingest_set_conf(in, &c, err, sizeof(err)) == -1) {
-        send_custom(s, 1201, "Could not initialize master info structure; %s", err);
+        stmt_errf(r, 1201, "Could not initialize master info structure; %s", err);
         return;
     }
-    log_info(TAG, "connection %u (%s): CHANGE MASTER TO %s:%u%s%s%s", s->id, s->user, c.host, c.port,
+    log_info(TAG, "connection %u (%s): CHANGE MASTER TO %s:%u%s%s%s", ctx->conn_id, ctx->user, c.host, c.port,
              file_given ? " MASTER_LOG_FILE=" : "", file_given ? c.log_file : "",
              c.switch_pending ? " (the next START SLAVE checks continuity)" : "");
-    session_send_ok(s);
+    stmt_ok(r, 0);
 }
 
-void admin_start_slave(struct session *s, const struct query *q)
+void replctl_start_slave(const struct stmt_ctx *ctx, const struct query *q, struct stmt_result *r)
 {
     (void)q;
-    if (require_admin(s)) return;
-    struct ingest *in = listener_ingest(s->srv);
-    if (ingest_resume(in) == -1) {
-        send_custom(s, 1200, "The server is not configured as slave; fix in config file or with CHANGE MASTER TO%s", "");
+    if (require_admin(ctx, r) || require_ingest(ctx, r)) return;
+    if (ingest_resume(ctx->ingest) == -1) {
+        stmt_errf(r, 1200, "The server is not configured as slave; fix in config file or with CHANGE MASTER TO");
         return;
     }
-    log_info(TAG, "connection %u (%s): START SLAVE", s->id, s->user);
-    session_send_ok(s);
+    log_info(TAG, "connection %u (%s): START SLAVE", ctx->conn_id, ctx->user);
+    stmt_ok(r, 0);
 }
 
-/* STOP SLAVE answers once the ingest thread has parked, without blocking the event loop (every
- * replica is served from it): a timer polls, the session is looked up again by id each time. */
-struct stop_wait {
-    struct listener *srv;
-    uint32_t id;
-    int polls;
-};
+static int stop_ready(void *arg) { return ingest_settled(arg); }
 
-static void stop_poll(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd; (void)what;
-    struct stop_wait *w = arg;
-    struct session *s = listener_find_session(w->srv, w->id);
-    if (!s) {   /* the client went away: the stop goes on without it */
-        free(w);
-        return;
-    }
-    if (ingest_settled(listener_ingest(w->srv))) {
-        session_send_ok(s);
-        free(w);
-        return;
-    }
-    if (++w->polls >= 30000 / 20) {
-        send_custom(s, 1205, "Lock wait timeout exceeded; %s", "the upstream session did not stop within 30 s");
-        free(w);
-        return;
-    }
-    struct timeval tv = {0, 20000};
-    if (event_base_once(listener_base(w->srv), -1, EV_TIMEOUT, stop_poll, w, &tv) == -1) {
-        send_custom(s, 1037, "Out of memory%s", "");
-        free(w);
-    }
-}
-
-void admin_stop_slave(struct session *s, const struct query *q)
+/* STOP SLAVE answers once the ingest thread has parked, without blocking the event loop
+ * (every replica is served from it): the caller polls ingest_settled every 20 ms, for at
+ * most 30 s. */
+void replctl_stop_slave(const struct stmt_ctx *ctx, const struct query *q, struct stmt_result *r)
 {
     (void)q;
-    if (require_admin(s)) return;
-    struct ingest *in = listener_ingest(s->srv);
-    log_info(TAG, "connection %u (%s): STOP SLAVE", s->id, s->user);
-    ingest_request_pause(in);
-    struct stop_wait *w = malloc(sizeof(*w));
-    if (!w) {
-        send_custom(s, 1037, "Out of memory%s", "");
-        return;
-    }
-    *w = (struct stop_wait){.srv = s->srv, .id = s->id};
-    stop_poll(-1, 0, w);
+    if (require_admin(ctx, r) || require_ingest(ctx, r)) return;
+    log_info(TAG, "connection %u (%s): STOP SLAVE", ctx->conn_id, ctx->user);
+    ingest_request_pause(ctx->ingest);
+    struct myerr timeout;
+    myerr_custom(&timeout, 1205, "Lock wait timeout exceeded; %s", "the upstream session did not stop within 30 s");
+    stmt_later(r, stop_ready, ctx->ingest, 20, 30000, &timeout);
 }
 
-
-void admin_show_slave_status(struct session *s)
+void replctl_show_slave_status(const struct stmt_ctx *ctx, struct stmt_result *r)
 {
-    static const char *names[] = {"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File",
-                                  "Read_Master_Log_Pos", "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Errno",
-                                  "Last_IO_Error", "Master_Server_Id", "Using_Gtid", "Gtid_IO_Pos", "Binlogd_Events",
-                                  "Binlogd_Bytes", "Binlogd_Reconnects", "Binlogd_Semi_Sync", "Binlogd_Semi_Sync_Acks",
-                                  "Binlogd_Switch_Pending"};
+    static const char *const names[] = {"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File",
+                                        "Read_Master_Log_Pos", "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Errno",
+                                        "Last_IO_Error", "Master_Server_Id", "Using_Gtid", "Gtid_IO_Pos", "Binlogd_Events",
+                                        "Binlogd_Bytes", "Binlogd_Reconnects", "Binlogd_Semi_Sync",
+                                        "Binlogd_Semi_Sync_Acks", "Binlogd_Switch_Pending"};
     enum { NCOLS = sizeof(names) / sizeof(names[0]) };
-    struct ingest *in = listener_ingest(s->srv);
-    if (!in) {
-        session_send_rows(s, names, NCOLS, NULL, 0);
-        return;
-    }
+    if (stmt_columns(r, names, NCOLS) == -1 || !ctx->ingest) return;
     struct ingest_status st;
     struct upstream_conf c;
-    ingest_status_get(in, &st);
-    ingest_get_conf(in, &c);
-    if (!c.host[0]) {   /* as mariadbd: no master configured, no row */
-        session_send_rows(s, names, NCOLS, NULL, 0);
-        return;
-    }
+    ingest_status_get(ctx->ingest, &st);
+    ingest_get_conf(ctx->ingest, &c);
+    if (!c.host[0]) return;   /* as mariadbd: no master configured, no row */
     char port[8], pos[24], eno[16], sid[16], ev[24], by[24], rc[24], acks[24], gpos[4096];
     snprintf(port, sizeof(port), "%u", c.port);
     snprintf(pos, sizeof(pos), "%" PRIu64, st.upstream_pos);
@@ -249,11 +203,11 @@ void admin_show_slave_status(struct session *s)
     snprintf(rc, sizeof(rc), "%" PRIu64, st.reconnects);
     snprintf(acks, sizeof(acks), "%" PRIu64, st.acks);
     int flavor;
-    if (store_gtid_state(listener_store(s->srv), 0, &flavor, gpos, sizeof(gpos), NULL, 0) == -1) gpos[0] = 0;
+    if (store_gtid_state(ctx->store, 0, &flavor, gpos, sizeof(gpos), NULL, 0) == -1) gpos[0] = 0;
     const char *running = st.state == INGEST_STREAMING ? "Yes"
                           : st.state == INGEST_CONNECTING || st.state == INGEST_BACKOFF ? "Connecting" : "No";
     const char *cells[NCOLS] = {ingest_state_name(st.state), c.host, c.user, port, st.upstream_file, pos,
                                 running, "No", eno, st.last_error, sid, c.use_gtid ? "Slave_Pos" : "No", gpos, ev, by, rc,
                                 st.semi_sync_active ? "ON" : "OFF", acks, c.switch_pending ? "Yes" : "No"};
-    session_send_rows(s, names, NCOLS, cells, 1);
+    stmt_row(r, cells);
 }

@@ -2,16 +2,18 @@
  * sql.h - answers to the statements replicas, tools and admins send (COM_QUERY), as the
  * primary would answer them. A recogniser, not a database: anything it does not know gets
  * a clear ERR, never a hang.
- * Thread: the loop thread.
  */
 #ifndef BINLOGD_SERVER_ADMIN_SQL_H
 #define BINLOGD_SERVER_ADMIN_SQL_H
 
 #include <stddef.h>
 
-struct session;
+#include "server/admin/stmt.h"
 
-/* Execute one COM_QUERY text; queues the complete response on the session. */
-void sql_execute(struct session *s, const char *sql, size_t len);
+/* Execute one COM_QUERY text (sql, len bytes, not NUL-terminated) as the client that ctx
+ * describes, and answer in r (initialised here; the caller frees it with
+ * stmt_result_free). Side effects go through ctx (user variables, KILL, the ingest
+ * thread). Thread: the loop thread (it may call the ctx's functions). */
+void sql_execute(const struct stmt_ctx *ctx, const char *sql, size_t len, struct stmt_result *r);
 
 #endif

@@ -14,7 +14,6 @@
 
 #include "conf/config.h"
 #include "protocol/gtid_track.h"
-#include "server/replicas/listener.h"
 #include "storage/cursor.h"
 #include "storage/store.h"
 
@@ -66,9 +65,8 @@ static const struct sv vars[] = {
 };
 
 /* Checksum algorithm of the newest stored file (what the primary was logging with). */
-static const char *stored_checksum(struct listener *srv)
+static const char *stored_checksum(struct store *st)
 {
-    struct store *st = listener_store(srv);
     struct store_watermark wm;
     store_watermark_get(st, &wm);
     if (!wm.file[0]) return "CRC32";
@@ -88,19 +86,18 @@ static const char *stored_checksum(struct listener *srv)
 }
 
 /* GTID variables, from what the newest stored file ends with. */
-static void gtid_value(struct listener *srv, enum sv_kind k, char *buf, size_t cap)
+static void gtid_value(struct store *st, enum sv_kind k, char *buf, size_t cap)
 {
     int flavor;
-    if (store_gtid_state(listener_store(srv), k == SV_GTID_STATE, &flavor, buf, cap, NULL, 0) == -1) buf[0] = 0;
+    if (store_gtid_state(st, k == SV_GTID_STATE, &flavor, buf, cap, NULL, 0) == -1) buf[0] = 0;
     if (k == SV_GTID_MODE)   /* what the files say: a MySQL history with GTIDs was written with GTID_MODE=ON */
         snprintf(buf, cap, "%s", flavor == GTID_TRACK_MYSQL && buf[0] ? "ON" : "OFF");
     else if ((k == SV_GTID_EXECUTED) != (flavor == GTID_TRACK_MYSQL))
         buf[0] = 0;   /* MariaDB variables of a MySQL history, or the reverse: empty */
 }
 
-static void value_of(struct listener *srv, const struct sv *v, char *buf, size_t cap)
+static void value_of(const struct config *cfg, struct store *st, const struct sv *v, char *buf, size_t cap)
 {
-    const struct config *cfg = listener_config(srv);
     switch (v->kind) {
     case SV_CONST: snprintf(buf, cap, "%s", v->value); break;
     case SV_SERVER_ID: snprintf(buf, cap, "%u", cfg->server_id); break;
@@ -109,28 +106,28 @@ static void value_of(struct listener *srv, const struct sv *v, char *buf, size_t
         else snprintf(buf, cap, "b1d0b1d0-0000-4000-8000-%012x", cfg->server_id);
         break;
     case SV_VERSION: snprintf(buf, cap, "%s", cfg->server_version); break;
-    case SV_CHECKSUM: snprintf(buf, cap, "%s", stored_checksum(srv)); break;
+    case SV_CHECKSUM: snprintf(buf, cap, "%s", stored_checksum(st)); break;
     case SV_PORT: snprintf(buf, cap, "%u", cfg->listen_port); break;
     case SV_HOSTNAME: snprintf(buf, cap, "%s", cfg->listen_host[0] ? cfg->listen_host : "localhost"); break;
-    case SV_GTID_POS: case SV_GTID_STATE: case SV_GTID_EXECUTED: case SV_GTID_MODE: gtid_value(srv, v->kind, buf, cap); break;
+    case SV_GTID_POS: case SV_GTID_STATE: case SV_GTID_EXECUTED: case SV_GTID_MODE: gtid_value(st, v->kind, buf, cap); break;
     }
 }
 
-int sysvar_get(struct listener *srv, const char *name, size_t name_len, char *buf, size_t cap)
+int sysvar_get(const struct config *cfg, struct store *st, const char *name, size_t name_len, char *buf, size_t cap)
 {
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         if (strlen(vars[i].name) == name_len && !strncasecmp(vars[i].name, name, name_len)) {
-            value_of(srv, &vars[i], buf, cap);
+            value_of(cfg, st, &vars[i], buf, cap);
             return 0;
         }
     return -1;
 }
 
-void sysvar_foreach(struct listener *srv, void (*fn)(void *arg, const char *name, const char *value), void *arg)
+void sysvar_foreach(const struct config *cfg, struct store *st, void (*fn)(void *arg, const char *name, const char *value), void *arg)
 {
     char buf[256];
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        value_of(srv, &vars[i], buf, sizeof(buf));
+        value_of(cfg, st, &vars[i], buf, sizeof(buf));
         fn(arg, vars[i].name, buf);
     }
 }

@@ -26,10 +26,9 @@
 #define STREAM_PARALLEL_MIN 4
 
 struct listener {
+    struct replicas_ctx ctx;    /* what every session gets at birth (points into this struct) */
     struct event_base *base;
     const struct config *cfg;
-    struct store *store;
-    struct ingest *ingest;
     struct evconnlistener *lis;
     struct event *ev_wm;
     struct session **sess;
@@ -40,23 +39,19 @@ struct listener {
     void **pend;                /* those dumps (cap_sess long); session.pump_pending marks them */
     size_t n_pend;
     uint32_t next_id;
-    struct listener_stats st;
+    struct replicas_counters st;
     struct log_ratelimit rl_accept;
 };
 
-const struct config *listener_config(const struct listener *srv) { return srv->cfg; }
-struct store *listener_store(const struct listener *srv) { return srv->store; }
-struct ingest *listener_ingest(const struct listener *srv) { return srv->ingest; }
-struct event_base *listener_base(const struct listener *srv) { return srv->base; }
-void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ingest = ingest; }
+void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
 
-uint32_t listener_next_conn_id(struct listener *srv)
+static uint32_t next_conn_id(struct listener *srv)
 {
     if (++srv->next_id == 0) srv->next_id = 1;
     return srv->next_id;
 }
 
-void listener_stats_get(const struct listener *srv, struct listener_stats *st)
+void listener_stats_get(const struct listener *srv, struct replicas_counters *st)
 {
     *st = srv->st;
     st->connections_now = srv->n_sess;
@@ -66,13 +61,57 @@ void listener_stats_get(const struct listener *srv, struct listener_stats *st)
         if (session_get_state(srv->sess[i]) == SESSION_DUMP) st->dumps_now++;
 }
 
-void listener_count_events(struct listener *srv, uint64_t events, uint64_t bytes)
+size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t cap)
 {
-    srv->st.events_sent += events;
-    srv->st.bytes_sent += bytes;
+    struct replicas_counters st;
+    listener_stats_get(srv, &st);
+    const struct stmt_counter k[] = {
+        {"Threads_connected", st.connections_now}, {"Binlogd_connections_total", st.connections_total},
+        {"Binlogd_dumps", st.dumps_now}, {"Binlogd_events_sent", st.events_sent},
+        {"Binlogd_bytes_sent", st.bytes_sent}, {"Binlogd_auth_failures", st.auth_failures},
+        {"Binlogd_semi_sync_acks", st.semi_sync_acks}, {"Binlogd_wakeups", st.wakeups},
+        {"Binlogd_wakeups_parallel", st.wakeups_parallel}, {"Binlogd_wake_threads", st.wake_threads},
+        {"Binlogd_stream_rounds", st.stream_rounds}, {"Binlogd_stream_rounds_parallel", st.stream_rounds_parallel},
+    };
+    size_t n = sizeof(k) / sizeof(k[0]);
+    for (size_t i = 0; i < n && i < cap; i++) out[i] = k[i];
+    return n;
 }
-void listener_count_auth_failure(struct listener *srv) { srv->st.auth_failures++; }
-void listener_count_ack(struct listener *srv) { srv->st.semi_sync_acks++; }
+
+size_t listener_replicas(struct listener *srv, struct stmt_replica *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < srv->n_sess; i++) {
+        struct session_replica_info ri;
+        session_replica_info(srv->sess[i], &ri);
+        if (!ri.registered) continue;
+        if (n < cap) {
+            out[n].server_id = ri.server_id;
+            out[n].port = ri.port;
+            snprintf(out[n].host, sizeof(out[n].host), "%s", ri.host);
+        }
+        n++;
+    }
+    return n;
+}
+
+static struct session *find_session(struct listener *srv, uint32_t conn_id)
+{
+    for (size_t i = 0; i < srv->n_sess; i++)
+        if (session_conn_id(srv->sess[i]) == conn_id) return srv->sess[i];
+    return NULL;
+}
+
+enum stmt_kill_outcome listener_kill(struct listener *srv, uint32_t conn_id, uint32_t caller_id, const char *user,
+                                     int is_admin)
+{
+    struct session *t = find_session(srv, conn_id);
+    if (!t) return STMT_KILL_NOT_FOUND;
+    if (conn_id == caller_id) return STMT_KILL_SELF;
+    if (!is_admin && strcmp(session_user(t), user)) return STMT_KILL_NOT_FOUND;
+    session_kill(t, 1927, "Connection was killed");
+    return STMT_KILL_DONE;
+}
 
 static int add_session(struct listener *srv, struct session *s)
 {
@@ -108,13 +147,6 @@ void listener_session_closed(struct listener *srv, struct session *s)
     if (i < srv->n_sess) session_set_slot(srv->sess[i], i);
 }
 
-struct session *listener_find_session(struct listener *srv, uint32_t conn_id)
-{
-    for (size_t i = 0; i < srv->n_sess; i++)
-        if (session_conn_id(srv->sess[i]) == conn_id) return srv->sess[i];
-    return NULL;
-}
-
 void listener_kill_dumps_with_server_id(struct listener *srv, struct session *except, uint32_t server_id)
 {
     for (size_t i = 0; i < srv->n_sess;) {
@@ -131,11 +163,6 @@ void listener_kill_dumps_with_server_id(struct listener *srv, struct session *ex
             i++;
         }
     }
-}
-
-void listener_foreach_session(struct listener *srv, void (*fn)(struct session *s, void *arg), void *arg)
-{
-    for (size_t i = 0; i < srv->n_sess; i++) fn(srv->sess[i], arg);
 }
 
 static void on_watermark(evutil_socket_t fd, short what, void *arg)
@@ -193,7 +220,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     (void)lis;
     struct listener *srv = arg;
     srv->st.connections_total++;
-    struct session *s = session_new(srv, fd, addr, socklen);
+    struct session *s = session_new(&srv->ctx, next_conn_id(srv), fd, addr, socklen);
     if (!s) return;
     if (add_session(srv, s) == -1) session_free(s);
 }
@@ -216,8 +243,8 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     if (!srv) { snprintf(err, errlen, "out of memory"); return NULL; }
     srv->base = base;
     srv->cfg = cfg;
-    srv->store = store;
-    srv->ingest = ingest;
+    srv->ctx = (struct replicas_ctx){.base = base, .cfg = cfg, .store = store, .ingest = ingest, .counters = &srv->st,
+                                     .lis = srv};
     srv->rl_accept.period_ms = 10000;
     srv->rl_accept.burst = 3;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);

@@ -32,16 +32,47 @@
 #include "protocol/packet.h"
 #include "protocol/reply.h"
 #include "protocol/wire.h"
-#include "server/replicas/dump.h"
-#include "server/log.h"
-#include "server/replicas/listener.h"
-#include "server/replicas/session_priv.h"
+#include "conf/config.h"
 #include "server/admin/sql.h"
+#include "server/admin/stmt.h"
+#include "server/admin/uservars.h"
+#include "server/log.h"
+#include "server/replicas/dump.h"
+#include "server/replicas/listener.h"
+#include "storage/store.h"
 
 #define TAG "session"
 #define SESSION_MAX_COMMAND (1u << 20)
 #define OUT_LOW_WATERMARK (64u * 1024)
 #define OUT_HIGH_WATERMARK (256u * 1024)
+
+struct session {
+    const struct replicas_ctx *ctx;
+    struct bufferevent *bev;
+    struct event *closer;        /* deferred free, so no callback frees its own caller */
+    struct event *hb;            /* heartbeat timer while dumping */
+    struct event *later;         /* polls a statement that answers later; input waits meanwhile */
+    struct stmt_later later_what;
+    uint64_t later_waited_ms;
+    uint32_t id;
+    size_t slot;
+    enum session_state state;
+    uint8_t seq;
+    uint8_t scramble[HS_SCRAMBLE_LEN];
+    char user[HS_USER_MAX + 1];
+    char peer[80], peer_host[64];
+    const struct config_user *acct;
+    struct bbuf out;             /* reply being built */
+    struct uservars vars;        /* grown on demand: an idle replica keeps a few */
+    struct session_replica_info rep;
+    struct dump *dump;
+    uint64_t counted_events, counted_bytes;
+    enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
+    int pump_pending;              /* queued in the listener's flush list */
+};
+
+static void session_close(struct session *s);
+static void on_read(struct bufferevent *bev, void *arg);
 
 const char *session_state_name(enum session_state st)
 {
@@ -56,6 +87,7 @@ const char *session_state_name(enum session_state st)
 }
 
 uint32_t session_conn_id(const struct session *s) { return s->id; }
+const char *session_user(const struct session *s) { return s->user; }
 enum session_state session_get_state(const struct session *s) { return s->state; }
 uint32_t session_replica_server_id(const struct session *s) { return s->rep.server_id; }
 void session_set_slot(struct session *s, size_t slot) { s->slot = slot; }
@@ -64,7 +96,7 @@ void session_replica_info(const struct session *s, struct session_replica_info *
 
 /* ---- output ---- */
 
-void session_flush(struct session *s)
+static void session_flush(struct session *s)
 {
     if (!bbuf_ok(&s->out)) {
         log_error(TAG, "connection %u: out of memory building a reply", s->id);
@@ -76,33 +108,26 @@ void session_flush(struct session *s)
     bbuf_reset(&s->out);
 }
 
-void session_send_ok(struct session *s)
+static void session_send_ok(struct session *s)
 {
     reply_ok(&s->out, &s->seq, 0, 0, REPLY_STATUS_AUTOCOMMIT, 0);
     session_flush(s);
 }
 
-void session_send_myerr(struct session *s, const struct myerr *e)
+static void session_send_myerr(struct session *s, const struct myerr *e)
 {
     reply_err_myerr(&s->out, &s->seq, e);
     session_flush(s);
 }
 
-void session_send_err(struct session *s, uint16_t code, const char *msg)
+static void session_send_err(struct session *s, uint16_t code, const char *msg)
 {
     reply_err(&s->out, &s->seq, code, NULL, msg);
     session_flush(s);
 }
 
-void session_send_rows(struct session *s, const char *const *names, size_t ncols, const char *const *cells, size_t nrows)
-{
-    int next = reply_text_result(&s->out, s->seq, names, ncols, cells, nrows);
-    if (next >= 0) s->seq = (uint8_t)next;
-    session_flush(s);
-}
-
 /* Close after what is queued has been written. */
-void session_close(struct session *s)
+static void session_close(struct session *s)
 {
     if (s->state == SESSION_CLOSING) return;
     s->state = SESSION_CLOSING;
@@ -124,52 +149,6 @@ void session_kill(struct session *s, uint16_t code, const char *msg)
     reply_err(&s->out, &s->seq, code, NULL, msg);
     session_flush(s);
     session_close(s);
-}
-
-/* ---- user variables (SET @x = ...) ---- */
-
-const char *session_var_get(const struct session *s, const char *name)
-{
-    for (size_t i = 0; i < s->n_vars; i++)
-        if (!strcasecmp(s->vars[i].name, name)) return s->vars[i].is_null ? NULL : s->vars[i].value;
-    return NULL;
-}
-
-int session_var_exists(const struct session *s, const char *name)
-{
-    for (size_t i = 0; i < s->n_vars; i++)
-        if (!strcasecmp(s->vars[i].name, name)) return 1;
-    return 0;
-}
-
-int session_var_set(struct session *s, const char *name, size_t nlen, const char *value, size_t vlen, int is_null)
-{
-    if (nlen >= sizeof(s->vars[0].name) || vlen >= SESSION_VAR_MAX) return -1;
-    struct session_var *v = NULL;
-    for (size_t i = 0; i < s->n_vars; i++)
-        if (strlen(s->vars[i].name) == nlen && !strncasecmp(s->vars[i].name, name, nlen)) v = &s->vars[i];
-    char *copy = malloc(vlen + 1);
-    if (!copy) return -1;
-    memcpy(copy, value ? value : "", vlen);
-    copy[vlen] = 0;
-    if (!v) {
-        if (s->n_vars == SESSION_MAX_VARS) { free(copy); return -1; }
-        if (s->n_vars == s->cap_vars) {
-            size_t cap = s->cap_vars ? s->cap_vars * 2 : 8;
-            struct session_var *nv = realloc(s->vars, cap * sizeof(*nv));
-            if (!nv) { free(copy); return -1; }
-            s->vars = nv;
-            s->cap_vars = cap;
-        }
-        v = &s->vars[s->n_vars++];
-        memcpy(v->name, name, nlen);
-        v->name[nlen] = 0;
-        v->value = NULL;
-    }
-    free(v->value);
-    v->value = copy;
-    v->is_null = is_null;
-    return 0;
 }
 
 /* ---- authentication ---- */
@@ -209,7 +188,7 @@ static int sha2_possible(const struct config_user *u)
 static void auth_failed(struct session *s, int had_password)
 {
     struct myerr e;
-    listener_count_auth_failure(s->srv);
+    s->ctx->counters->auth_failures++;
     myerr_access_denied(&e, s->user, s->peer_host, had_password);
     log_warn(TAG, "connection %u from %s: access denied for user '%s'", s->id, s->peer, s->user);
     session_send_myerr(s, &e);
@@ -240,7 +219,7 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
         return;
     }
     snprintf(s->user, sizeof(s->user), "%s", r.user);
-    s->acct = config_user_find(listener_config(s->srv), s->user);
+    s->acct = config_user_find(s->ctx->cfg, s->user);
     const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
     int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
     int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(s->acct);
@@ -292,7 +271,8 @@ static void dump_after_pump(struct session *s, enum dump_state st)
 {
     struct dump_stats ds;
     dump_get_stats(s->dump, &ds);
-    listener_count_events(s->srv, ds.events - s->counted_events, ds.bytes - s->counted_bytes);
+    s->ctx->counters->events_sent += ds.events - s->counted_events;
+    s->ctx->counters->bytes_sent += ds.bytes - s->counted_bytes;
     s->counted_events = ds.events;
     s->counted_bytes = ds.bytes;
     if (st == DUMP_FINISHED) {
@@ -321,7 +301,7 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
     memcpy(file, d.name, d.name_len);
     file[d.name_len] = 0;
 
-    struct store *st = listener_store(s->srv);
+    struct store *st = s->ctx->store;
     struct store_watermark wm;
     store_watermark_get(st, &wm);
     if (!wm.file[0]) {
@@ -332,28 +312,28 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
     }
     /* A replica that never said it understands checksums cannot read CRC32 files. */
     struct dump_opts o = {
-        .server_id = listener_config(s->srv)->server_id,
+        .server_id = s->ctx->cfg->server_id,
         .replica_server_id = d.server_id,
         .flags = d.flags,
         .nonblock = (d.flags & DUMP_FLAG_NON_BLOCK) || d.server_id == 0,
-        .semi_sync = session_var_get(s, "rpl_semi_sync_slave") && atoi(session_var_get(s, "rpl_semi_sync_slave")) == 1,
-        .alg = session_var_exists(s, "master_binlog_checksum") || session_var_exists(s, "source_binlog_checksum")
+        .semi_sync = uservars_get(&s->vars, "rpl_semi_sync_slave") && atoi(uservars_get(&s->vars, "rpl_semi_sync_slave")) == 1,
+        .alg = uservars_exists(&s->vars, "master_binlog_checksum") || uservars_exists(&s->vars, "source_binlog_checksum")
                    ? EV_CHECKSUM_CRC32 : EV_CHECKSUM_OFF,
         .high_watermark = OUT_HIGH_WATERMARK,
     };
-    const char *mc = session_var_get(s, "master_binlog_checksum");
-    if (!mc) mc = session_var_get(s, "source_binlog_checksum");
+    const char *mc = uservars_get(&s->vars, "master_binlog_checksum");
+    if (!mc) mc = uservars_get(&s->vars, "source_binlog_checksum");
     if (mc && !strcasecmp(mc, "NONE")) o.alg = EV_CHECKSUM_OFF;
     if (d.server_id) {
         s->rep.server_id = d.server_id;
-        listener_kill_dumps_with_server_id(s->srv, s, d.server_id);
+        listener_kill_dumps_with_server_id(s->ctx->lis, s, d.server_id);
     }
     /* MASTER_USE_GTID replicas: @slave_connect_state decides the start; file and position
      * of the request are ignored, as by mariadbd. */
     struct gtid_start *gs = mysql_gs;
-    const char *scs = mysql_gs ? NULL : session_var_get(s, "slave_connect_state");
+    const char *scs = mysql_gs ? NULL : uservars_get(&s->vars, "slave_connect_state");
     if (scs) {
-        const char *sm = session_var_get(s, "slave_gtid_strict_mode"), *ig = session_var_get(s, "slave_gtid_ignore_duplicates");
+        const char *sm = uservars_get(&s->vars, "slave_gtid_strict_mode"), *ig = uservars_get(&s->vars, "slave_gtid_ignore_duplicates");
         gs = dump_gtid_resolve(st, scs, sm && atoi(sm) != 0, ig && atoi(ig) != 0, file, sizeof(file), &e);
         if (!gs) {
             log_info(TAG, "connection %u: GTID dump from '%.200s' refused: %s", s->id, scs, e.msg);
@@ -382,12 +362,12 @@ static void on_binlog_dump(struct session *s, const struct cmd_binlog_dump *dp, 
              o.semi_sync ? " (semi-sync)" : "", scs ? " GTID " : "", scs ? scs : "");
     s->state = SESSION_DUMP;
     bbuf_free(&s->out);   /* the dump writes straight into the socket buffer */
-    const char *hbs = session_var_get(s, "master_heartbeat_period");
-    if (!hbs) hbs = session_var_get(s, "source_heartbeat_period");
+    const char *hbs = uservars_get(&s->vars, "master_heartbeat_period");
+    if (!hbs) hbs = uservars_get(&s->vars, "source_heartbeat_period");
     unsigned long long hb_ns = hbs ? strtoull(hbs, NULL, 10) : 0;
     if (hb_ns >= 1000000ULL) {
         struct timeval tv = {.tv_sec = (time_t)(hb_ns / 1000000000ULL), .tv_usec = (suseconds_t)(hb_ns % 1000000000ULL / 1000)};
-        if (!s->hb) s->hb = event_new(listener_base(s->srv), -1, EV_PERSIST, hb_fire, s);
+        if (!s->hb) s->hb = event_new(s->ctx->base, -1, EV_PERSIST, hb_fire, s);
         if (s->hb) event_add(s->hb, &tv);
     }
     dump_step(s);
@@ -400,7 +380,7 @@ static void on_binlog_dump_gtid(struct session *s, const struct cmd_binlog_dump_
 {
     struct myerr e;
     char file[EV_MAX_NAME_LEN + 1];
-    struct gtid_start *gs = dump_gtid_resolve_mysql(listener_store(s->srv), g->gtid_data, g->gtid_data_len, file,
+    struct gtid_start *gs = dump_gtid_resolve_mysql(s->ctx->store, g->gtid_data, g->gtid_data_len, file,
                                                     sizeof(file), &e);
     if (!gs) {
         log_info(TAG, "connection %u: COM_BINLOG_DUMP_GTID refused: %s", s->id, e.msg);
@@ -422,6 +402,101 @@ static void on_binlog_dump_gtid(struct session *s, const struct cmd_binlog_dump_
         d.pos = (uint32_t)g->pos;
     }
     on_binlog_dump(s, &d, gs);
+}
+
+/* ---- statements: run with a context, answer what they return ---- */
+
+/* Serialise a statement's answer (anything but STMT_LATER) and flush it. */
+static void send_result(struct session *s, const struct stmt_result *r)
+{
+    if (r->oom) {
+        session_send_err(s, 1037, "Out of memory");
+        return;
+    }
+    switch (r->kind) {
+    case STMT_OK:
+        reply_ok(&s->out, &s->seq, r->affected_rows, 0, REPLY_STATUS_AUTOCOMMIT, 0);
+        break;
+    case STMT_ERR:
+        reply_err_myerr(&s->out, &s->seq, &r->err);
+        break;
+    case STMT_ROWS: {
+        const char *names[STMT_MAX_COLS];
+        size_t n = r->ncols * r->nrows;
+        const char **cells = n ? malloc(n * sizeof(*cells)) : NULL;
+        if (n && !cells) {
+            session_send_err(s, 1037, "Out of memory");
+            return;
+        }
+        for (size_t i = 0; i < r->ncols; i++) names[i] = stmt_name(r, i);
+        for (size_t i = 0; i < r->nrows; i++)
+            for (size_t j = 0; j < r->ncols; j++) cells[i * r->ncols + j] = stmt_cell(r, i, j);
+        int next = reply_text_result(&s->out, s->seq, names, r->ncols, cells, r->nrows);
+        if (next >= 0) s->seq = (uint8_t)next;
+        free(cells);
+        break;
+    }
+    case STMT_LATER:
+        return;
+    }
+    session_flush(s);
+    if (r->close_after) session_close(s);
+}
+
+/* A statement that answers later: poll its condition; input waits until it has answered,
+ * then whatever arrived meanwhile is read. */
+static void later_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct session *s = arg;
+    struct stmt_later *w = &s->later_what;
+    struct stmt_result r;
+    stmt_result_init(&r);
+    if (w->ready(w->arg)) {
+        stmt_ok(&r, 0);
+    } else if (s->later_waited_ms >= w->timeout_ms) {
+        stmt_err(&r, &w->timeout_err);
+    } else {
+        struct timeval tv = {.tv_sec = w->interval_ms / 1000, .tv_usec = (suseconds_t)(w->interval_ms % 1000) * 1000};
+        s->later_waited_ms += w->interval_ms;
+        event_add(s->later, &tv);
+        return;
+    }
+    event_free(s->later);
+    s->later = NULL;
+    send_result(s, &r);
+    if (s->state != SESSION_CLOSING && evbuffer_get_length(bufferevent_get_input(s->bev))) on_read(s->bev, s);
+}
+
+static size_t stmt_replicas(void *up, struct stmt_replica *out, size_t cap) { return listener_replicas(up, out, cap); }
+static size_t stmt_counters(void *up, struct stmt_counter *out, size_t cap) { return listener_counters(up, out, cap); }
+static enum stmt_kill_outcome stmt_kill(void *up, uint32_t id, const struct stmt_ctx *by)
+{
+    return listener_kill(up, id, by->conn_id, by->user, by->is_admin);
+}
+
+static void on_query(struct session *s, const char *sql, size_t len)
+{
+    const struct stmt_ctx c = {
+        .cfg = s->ctx->cfg, .store = s->ctx->store, .ingest = s->ctx->ingest,
+        .conn_id = s->id, .user = s->user, .peer_host = s->peer_host,
+        .is_admin = s->acct && s->acct->role == CONFIG_ROLE_ADMIN, .vars = &s->vars,
+        .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .kill = stmt_kill,
+    };
+    struct stmt_result r;
+    sql_execute(&c, sql, len, &r);
+    if (r.kind == STMT_LATER) {
+        s->later_what = r.later;
+        s->later_waited_ms = 0;
+        if (!(s->later = event_new(s->ctx->base, -1, 0, later_poll, s))) {
+            session_send_err(s, 1037, "Out of memory");
+        } else {
+            later_poll(-1, 0, s);   /* it may be ready at once */
+        }
+    } else {
+        send_result(s, &r);
+    }
+    stmt_result_free(&r);
 }
 
 static void on_command(struct session *s, const uint8_t *p, size_t len)
@@ -450,7 +525,7 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
         session_send_ok(s);
         return;
     case CMD_QUERY:
-        sql_execute(s, c.u.query.text, c.u.query.len);
+        on_query(s, c.u.query.text, c.u.query.len);
         return;
     case CMD_REGISTER_SLAVE:
         on_register_slave(s, &c.u.reg);
@@ -472,7 +547,7 @@ static void on_dump_input(struct session *s, const uint8_t *p, size_t len)
 {
     struct cmd c;
     if (cmd_parse(p, len, &c, NULL) == 0 && c.type == CMD_SEMI_SYNC_ACK) {
-        listener_count_ack(s->srv);
+        s->ctx->counters->semi_sync_acks++;
         return;
     }
     if (len >= 1 && p[0] == CMD_CODE_QUIT) {
@@ -489,7 +564,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    while (s->state != SESSION_CLOSING) {
+    while (s->state != SESSION_CLOSING && !s->later) {
         size_t avail = evbuffer_get_length(in);
         if (avail < PKT_HEADER_LEN) return;
         uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)(avail < SESSION_MAX_COMMAND + 8 ? avail : SESSION_MAX_COMMAND + 8));
@@ -524,7 +599,7 @@ static void on_write(struct bufferevent *bev, void *arg)
         return;
     }
     if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING &&
-        listener_queue_pump(s->srv, s) == -1)
+        listener_queue_pump(s->ctx->lis, s) == -1)
         dump_step(s);
 }
 
@@ -588,13 +663,14 @@ void session_stream_finish(struct session *s)
      * so queue the next pump ourselves. */
     if (st == DUMP_STREAMING && s->state == SESSION_DUMP &&
         evbuffer_get_length(bufferevent_get_output(s->bev)) <= OUT_LOW_WATERMARK)
-        (void)listener_queue_pump(s->srv, s);
+        (void)listener_queue_pump(s->ctx->lis, s);
 }
 
 int session_pump_pending(const struct session *s) { return s->pump_pending; }
 void session_set_pump_pending(struct session *s, int on) { s->pump_pending = on; }
 
-struct session *session_new(struct listener *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen)
+struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, evutil_socket_t fd,
+                            const struct sockaddr *addr, int socklen)
 {
     (void)socklen;
     struct session *s = calloc(1, sizeof(*s));
@@ -602,8 +678,8 @@ struct session *session_new(struct listener *srv, evutil_socket_t fd, const stru
         evutil_closesocket(fd);
         return NULL;
     }
-    s->srv = srv;
-    s->id = listener_next_conn_id(srv);
+    s->ctx = ctx;
+    s->id = conn_id;
     s->slot = (size_t)-1;
     if (addr->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
@@ -620,8 +696,8 @@ struct session *session_new(struct listener *srv, evutil_socket_t fd, const stru
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     evutil_make_socket_nonblocking(fd);
-    s->bev = bufferevent_socket_new(listener_base(srv), fd, BEV_OPT_CLOSE_ON_FREE);
-    s->closer = event_new(listener_base(srv), -1, 0, on_closer, s);
+    s->bev = bufferevent_socket_new(ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    s->closer = event_new(ctx->base, -1, 0, on_closer, s);
     if (!s->bev || !s->closer) {
         if (!s->bev) evutil_closesocket(fd);
         session_free(s);
@@ -643,7 +719,7 @@ struct session *session_new(struct listener *srv, evutil_socket_t fd, const stru
     }
     hs_scramble_from_random(s->scramble, rnd);
     struct hs_greeting g = {
-        .server_version = listener_config(srv)->server_version, .conn_id = s->id, .scramble = s->scramble,
+        .server_version = ctx->cfg->server_version, .conn_id = s->id, .scramble = s->scramble,
         .caps = CAP_SERVER_DEFAULT, .charset = CHARSET_UTF8MB4_GENERAL_CI, .status = REPLY_STATUS_AUTOCOMMIT,
         .auth_plugin = HS_PLUGIN_NATIVE,
     };
@@ -658,13 +734,13 @@ struct session *session_new(struct listener *srv, evutil_socket_t fd, const stru
 void session_free(struct session *s)
 {
     if (!s) return;
-    if (s->slot != (size_t)-1) listener_session_closed(s->srv, s);
+    if (s->slot != (size_t)-1) listener_session_closed(s->ctx->lis, s);
     if (s->dump) dump_free(s->dump);
     if (s->hb) event_free(s->hb);
     if (s->closer) event_free(s->closer);
     if (s->bev) bufferevent_free(s->bev);
     bbuf_free(&s->out);
-    for (size_t i = 0; i < s->n_vars; i++) free(s->vars[i].value);
-    free(s->vars);
+    uservars_free(&s->vars);
+    if (s->later) event_free(s->later);
     free(s);
 }

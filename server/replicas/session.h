@@ -10,7 +10,8 @@
 #include <sys/socket.h>
 #include <event2/util.h>
 
-struct listener;
+#include "server/replicas/replicas_ctx.h"
+
 struct session;
 
 enum session_state {
@@ -21,8 +22,11 @@ enum session_state {
     SESSION_CLOSING          /* flushing the last bytes, then free */
 };
 
-/* Take ownership of an accepted socket and send the greeting. NULL on failure (fd closed). */
-struct session *session_new(struct listener *srv, evutil_socket_t fd, const struct sockaddr *addr, int socklen);
+/* Take ownership of an accepted socket and send the greeting. ctx (the listener's; must
+ * outlive the session) gives it everything it reads; conn_id is its connection id.
+ * NULL on failure (fd closed). */
+struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, evutil_socket_t fd,
+                            const struct sockaddr *addr, int socklen);
 
 /* Close at once and free. */
 void session_free(struct session *s);
@@ -55,6 +59,8 @@ void session_set_pump_pending(struct session *s, int on);
 void session_kill(struct session *s, uint16_t code, const char *msg);
 
 uint32_t session_conn_id(const struct session *s);
+/* The authenticated user name ("" before authentication). */
+const char *session_user(const struct session *s);
 enum session_state session_get_state(const struct session *s);
 /* server_id from COM_REGISTER_SLAVE or the dump command (0 if none). */
 uint32_t session_replica_server_id(const struct session *s);

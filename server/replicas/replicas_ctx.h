@@ -1,0 +1,38 @@
+/*
+ * replicas_ctx.h - what the listener hands every session at birth: the loop, the config,
+ * the store, the upstream session and the counters, so a session never calls back into
+ * the listener for them. The listener owns the struct (one per listener) and keeps it
+ * current (ingest is attached after the listener starts); sessions only read it, except
+ * the counters, which they bump on the loop thread.
+ */
+#ifndef BINLOGD_SERVER_REPLICAS_REPLICAS_CTX_H
+#define BINLOGD_SERVER_REPLICAS_REPLICAS_CTX_H
+
+#include <stdint.h>
+
+struct event_base;
+struct config;
+struct store;
+struct ingest;
+struct listener;
+
+struct replicas_counters {
+    uint64_t connections_total, connections_now, dumps_now, auth_failures;
+    uint64_t events_sent, bytes_sent, semi_sync_acks;
+    uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
+    uint64_t wakeups_parallel;   /* of those, rounds shared with the wake helper threads */
+    uint64_t wake_threads;       /* helper threads running */
+    uint64_t stream_rounds;      /* loop turns that pumped streaming dumps through the helpers' path */
+    uint64_t stream_rounds_parallel;   /* of those, turns with more than one dump (shared) */
+};
+
+struct replicas_ctx {
+    struct event_base *base;
+    const struct config *cfg;
+    struct store *store;
+    struct ingest *ingest;               /* NULL until main attaches the upstream session */
+    struct replicas_counters *counters;  /* the listener's; loop thread only */
+    struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
+};
+
+#endif
