@@ -1,0 +1,416 @@
+/* test_stmt.c - statements answered without a session: sql_execute() over a real store
+ * (a temporary data directory with two binlog files), a real (not started) ingest, and a
+ * context whose replica table, counters and KILL are the test's. Every test asserts the
+ * kind of answer, its columns and its values, as a client would see them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf/config.h"
+#include "protocol/event.h"
+#include "server/admin/sql.h"
+#include "server/admin/stmt.h"
+#include "server/admin/uservars.h"
+#include "server/upstream/ingest.h"
+#include "storage/store.h"
+#include "tests/unit/evgen.h"
+#include "tests/unit/tmpdir.h"
+
+#define EVCAP 65536
+
+struct fx {
+    char path[64];
+    struct config cfg;
+    struct store *store;
+    struct ingest *ingest;
+    struct uservars vars;
+    struct stmt_ctx ctx;
+    struct stmt_result r;
+    uint64_t end1, end2;         /* sizes of the two files */
+    /* what the fake upper wing reports */
+    size_t n_replicas;
+    uint32_t kill_target;
+    enum stmt_kill_outcome kill_says;
+    uint32_t killed_by;
+};
+
+static void append(struct store *s, const uint8_t *ev, size_t n)
+{
+    char err[512];
+    enum store_result r = store_append(s, ev, n, err, sizeof(err));
+    if (r != STORE_OK) fail_msg("append: %s: %s", store_result_name(r), err);
+}
+
+static void begin(struct store *s, struct evgen *g, uint8_t *ev, const char *name)
+{
+    char err[512];
+    evgen_init(g);
+    size_t n = evgen_fde(g, ev, EVCAP);
+    if (store_file_begin(s, name, ev, n, err, sizeof(err)) != STORE_OK) fail_msg("file_begin %s: %s", name, err);
+}
+
+/* One transaction, event by event (the store takes one event per append). */
+static void trx(struct store *s, struct evgen *g, uint8_t *ev, uint64_t seq)
+{
+    append(s, ev, evgen_gtid(g, ev, EVCAP, 0, seq, EV_MGTID_TRANSACTIONAL));
+    append(s, ev, evgen_query(g, ev, EVCAP, "test", "INSERT INTO t VALUES (1)"));
+    append(s, ev, evgen_xid(g, ev, EVCAP, seq));
+}
+
+static size_t fake_replicas(void *up, struct stmt_replica *out, size_t cap)
+{
+    struct fx *f = up;
+    for (size_t i = 0; i < f->n_replicas && i < cap; i++) {
+        out[i].server_id = (uint32_t)(100 + i);
+        out[i].port = (uint16_t)(3300 + i);
+        snprintf(out[i].host, sizeof(out[i].host), "replica-%zu", i);
+    }
+    return f->n_replicas;
+}
+
+static size_t fake_counters(void *up, struct stmt_counter *out, size_t cap)
+{
+    (void)up;
+    const struct stmt_counter k[] = {{"Threads_connected", 7}, {"Binlogd_dumps", 5}, {"Binlogd_dumps_total", 9}};
+    for (size_t i = 0; i < 3 && i < cap; i++) out[i] = k[i];
+    return 3;
+}
+
+static enum stmt_kill_outcome fake_kill(void *up, uint32_t id, const struct stmt_ctx *by)
+{
+    struct fx *f = up;
+    f->kill_target = id;
+    f->killed_by = by->conn_id;
+    return f->kill_says;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    snprintf(f->path, sizeof(f->path), "/tmp/binlogd-stmt-XXXXXX");
+    if (!mkdtemp(f->path)) return -1;
+    config_defaults(&f->cfg);
+    f->cfg.server_id = 42;
+    snprintf(f->cfg.server_version, sizeof(f->cfg.server_version), "10.11.99-binlogd");
+    char err[512];
+    struct store_opts o = {.dir = f->path, .sync = STORE_SYNC_TRX};
+    if (store_open(&o, &f->store, err, sizeof(err)) != STORE_OK) return -1;
+
+    /* mariadb-bin.000001: trx 1, 2, rotate; mariadb-bin.000002: trx 3 */
+    uint8_t *ev = malloc(EVCAP);
+    struct evgen g;
+    begin(f->store, &g, ev, "mariadb-bin.000001");
+    for (uint64_t seq = 1; seq <= 2; seq++) trx(f->store, &g, ev, seq);
+    append(f->store, ev, evgen_rotate(&g, ev, EVCAP, "mariadb-bin.000002", 4));
+    f->end1 = g.pos;
+    if (store_sync(f->store, err, sizeof(err)) != STORE_OK) return -1;
+    begin(f->store, &g, ev, "mariadb-bin.000002");
+    trx(f->store, &g, ev, 3);
+    f->end2 = g.pos;
+    if (store_sync(f->store, err, sizeof(err)) != STORE_OK) return -1;
+    free(ev);
+
+    /* An upstream is configured and not stopped: CHANGE MASTER must be refused. */
+    struct ingest_opts io = {.server_id = 42, .connect_timeout_s = 1, .net_timeout_s = 1, .retry_min_ms = 100,
+                             .retry_max_ms = 1000, .max_packet = 1 << 20};
+    snprintf(io.up.host, sizeof(io.up.host), "127.0.0.1");
+    io.up.port = 3306;
+    snprintf(io.up.user, sizeof(io.up.user), "repl");
+    f->ingest = ingest_new(&io, f->store, NULL, NULL);
+    if (!f->ingest) return -1;
+
+    f->ctx = (struct stmt_ctx){.cfg = &f->cfg, .store = f->store, .ingest = f->ingest, .conn_id = 11, .user = "admin",
+                               .peer_host = "127.0.0.1", .is_admin = 1, .vars = &f->vars, .up = f,
+                               .replicas = fake_replicas, .counters = fake_counters, .kill = fake_kill};
+    stmt_result_init(&f->r);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    stmt_result_free(&f->r);
+    ingest_free(f->ingest);
+    store_free(f->store);
+    uservars_free(&f->vars);
+    tmpdir_remove(f->path);
+    free(f);
+    return 0;
+}
+
+static struct stmt_result *run(struct fx *f, const char *sql)
+{
+    stmt_result_free(&f->r);
+    sql_execute(&f->ctx, sql, strlen(sql), &f->r);
+    assert_false(f->r.oom);
+    return &f->r;
+}
+
+static void assert_columns(const struct stmt_result *r, const char *const *names, size_t n)
+{
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_int_equal(r->ncols, n);
+    for (size_t i = 0; i < n; i++) assert_string_equal(stmt_name(r, i), names[i]);
+}
+
+static void test_show_master_status(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "SHOW MASTER STATUS");
+    static const char *const cols[] = {"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB"};
+    assert_columns(r, cols, 4);
+    assert_int_equal(r->nrows, 1);
+    char pos[24];
+    snprintf(pos, sizeof(pos), "%" PRIu64, f->end2);
+    assert_string_equal(stmt_cell(r, 0, 0), "mariadb-bin.000002");
+    assert_string_equal(stmt_cell(r, 0, 1), pos);
+    assert_string_equal(stmt_cell(r, 0, 2), "");
+    assert_string_equal(stmt_cell(r, 0, 3), "");
+}
+
+static void test_show_binary_logs(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "show binary logs");
+    static const char *const cols[] = {"Log_name", "File_size"};
+    assert_columns(r, cols, 2);
+    assert_int_equal(r->nrows, 2);
+    char s1[24], s2[24];
+    snprintf(s1, sizeof(s1), "%" PRIu64, f->end1);
+    snprintf(s2, sizeof(s2), "%" PRIu64, f->end2);
+    assert_string_equal(stmt_cell(r, 0, 0), "mariadb-bin.000001");
+    assert_string_equal(stmt_cell(r, 0, 1), s1);
+    assert_string_equal(stmt_cell(r, 1, 0), "mariadb-bin.000002");
+    assert_string_equal(stmt_cell(r, 1, 1), s2);
+    /* The sizes are the files' own. */
+    char p[128];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/mariadb-bin.000001", f->path);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal((uint64_t)st.st_size, f->end1);
+    /* SHOW MASTER LOGS is the same statement. */
+    r = run(f, "SHOW MASTER LOGS");
+    assert_int_equal(r->nrows, 2);
+}
+
+static void test_show_variables_like(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "SHOW VARIABLES LIKE 'server%'");
+    static const char *const cols[] = {"Variable_name", "Value"};
+    assert_columns(r, cols, 2);
+    assert_int_equal(r->nrows, 2);
+    assert_string_equal(stmt_cell(r, 0, 0), "server_id");
+    assert_string_equal(stmt_cell(r, 0, 1), "42");
+    assert_string_equal(stmt_cell(r, 1, 0), "server_uuid");
+    assert_string_equal(stmt_cell(r, 1, 1), "b1d0b1d0-0000-4000-8000-00000000002a");
+
+    /* GTID state comes from the stored files: the last transaction is 0-1-3. */
+    r = run(f, "SHOW GLOBAL VARIABLES LIKE 'gtid_binlog_pos'");
+    assert_int_equal(r->nrows, 1);
+    assert_string_equal(stmt_cell(r, 0, 0), "gtid_binlog_pos");
+    assert_string_equal(stmt_cell(r, 0, 1), "0-1-3");
+
+    r = run(f, "SHOW VARIABLES LIKE 'no_such_thing'");
+    assert_columns(r, cols, 2);
+    assert_int_equal(r->nrows, 0);
+}
+
+static void test_unknown_statement(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "FROBNICATE THE BINLOG");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1064);
+    assert_string_equal(r->err.sqlstate, "42000");
+    assert_non_null(strstr(r->err.msg, "You have an error in your SQL syntax"));
+    assert_non_null(strstr(r->err.msg, "near 'FROBNICATE THE BINLOG' at line 1"));
+
+    r = run(f, "");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1065);
+    assert_string_equal(r->err.msg, "Query was empty");
+}
+
+static void test_change_master_while_running(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "CHANGE MASTER TO MASTER_HOST='db2', MASTER_PORT=3307");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1198);
+    assert_string_equal(r->err.sqlstate, "HY000");
+    assert_string_equal(r->err.msg,
+                        "This operation cannot be performed as you have a running slave ''; run STOP SLAVE '' first");
+    /* Nothing changed. */
+    struct upstream_conf c;
+    ingest_get_conf(f->ingest, &c);
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.port, 3306);
+
+    /* Without the admin role: access denied before anything else. */
+    f->ctx.is_admin = 0;
+    r = run(f, "CHANGE MASTER TO MASTER_HOST='db2'");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1227);
+}
+
+static void test_show_slave_status(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "SHOW SLAVE STATUS");
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_int_equal(r->ncols, 19);
+    assert_string_equal(stmt_name(r, 0), "Slave_IO_State");
+    assert_string_equal(stmt_name(r, 1), "Master_Host");
+    assert_string_equal(stmt_name(r, 12), "Gtid_IO_Pos");
+    assert_int_equal(r->nrows, 1);
+    assert_string_equal(stmt_cell(r, 0, 1), "127.0.0.1");
+    assert_string_equal(stmt_cell(r, 0, 2), "repl");
+    assert_string_equal(stmt_cell(r, 0, 3), "3306");
+    assert_string_equal(stmt_cell(r, 0, 12), "0-1-3");
+}
+
+static void test_stop_slave_answers_later(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "STOP SLAVE");
+    assert_int_equal(r->kind, STMT_LATER);
+    assert_non_null(r->later.ready);
+    assert_int_equal(r->later.interval_ms, 20);
+    assert_int_equal(r->later.timeout_ms, 30000);
+    assert_int_equal(r->later.timeout_err.code, 1205);
+    /* The ingest thread never ran: it is parked at once, and the statement is then done. */
+    assert_int_equal(r->later.ready(r->later.arg), 1);
+    /* Stopped now: CHANGE MASTER is accepted. */
+    r = run(f, "CHANGE MASTER TO MASTER_HOST='127.0.0.2', MASTER_PORT=3307");
+    assert_int_equal(r->kind, STMT_OK);
+    struct upstream_conf c;
+    ingest_get_conf(f->ingest, &c);
+    assert_string_equal(c.host, "127.0.0.2");
+    assert_int_equal(c.port, 3307);
+}
+
+static void test_set_and_select_user_variable(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "SET @master_binlog_checksum = 'CRC32', @slave_connect_state = '0-1-2'");
+    assert_int_equal(r->kind, STMT_OK);
+    assert_string_equal(uservars_get(&f->vars, "master_binlog_checksum"), "CRC32");
+    r = run(f, "SELECT @slave_connect_state, @unset, @@server_id, CONNECTION_ID()");
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_int_equal(r->ncols, 4);
+    assert_string_equal(stmt_name(r, 0), "@slave_connect_state");
+    assert_int_equal(r->nrows, 1);
+    assert_string_equal(stmt_cell(r, 0, 0), "0-1-2");
+    assert_null(stmt_cell(r, 0, 1));
+    assert_string_equal(stmt_cell(r, 0, 2), "42");
+    assert_string_equal(stmt_cell(r, 0, 3), "11");
+    r = run(f, "SELECT @@no_such_variable");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1193);
+}
+
+static void test_show_slave_hosts_all_rows(void **state)
+{
+    struct fx *f = *state;
+    f->n_replicas = 300;   /* more than one screenful: every registered replica is listed */
+    struct stmt_result *r = run(f, "SHOW SLAVE HOSTS");
+    static const char *const cols[] = {"Server_id", "Host", "Port", "Master_id"};
+    assert_columns(r, cols, 4);
+    assert_int_equal(r->nrows, 300);
+    assert_string_equal(stmt_cell(r, 299, 0), "399");
+    assert_string_equal(stmt_cell(r, 299, 1), "replica-299");
+    assert_string_equal(stmt_cell(r, 299, 2), "3599");
+    assert_string_equal(stmt_cell(r, 299, 3), "42");
+}
+
+static void test_show_status_like(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "SHOW STATUS LIKE 'Binlogd_dumps'");
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_int_equal(r->nrows, 1);
+    assert_string_equal(stmt_cell(r, 0, 0), "Binlogd_dumps");
+    assert_string_equal(stmt_cell(r, 0, 1), "5");
+    r = run(f, "SHOW GLOBAL STATUS");
+    assert_int_equal(r->nrows, 3);
+}
+
+static void test_kill(void **state)
+{
+    struct fx *f = *state;
+    f->kill_says = STMT_KILL_NOT_FOUND;
+    struct stmt_result *r = run(f, "KILL 77");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1094);
+    assert_string_equal(r->err.msg, "Unknown thread id: 77");
+    assert_int_equal(f->kill_target, 77);
+    assert_int_equal(f->killed_by, 11);
+
+    f->kill_says = STMT_KILL_DONE;
+    r = run(f, "KILL CONNECTION 78");
+    assert_int_equal(r->kind, STMT_OK);
+    assert_false(r->close_after);
+
+    f->kill_says = STMT_KILL_SELF;
+    r = run(f, "KILL 11");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1927);
+    assert_true(r->close_after);
+}
+
+static void test_result_building(void **state)
+{
+    (void)state;
+    struct stmt_result r;
+    stmt_result_init(&r);
+    static const char *const cols[] = {"a", "b"};
+    assert_int_equal(stmt_columns(&r, cols, 2), 0);
+    char big[5000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    for (int i = 0; i < 1000; i++) {
+        const char *cells[2] = {i % 2 ? NULL : "even", big};
+        assert_int_equal(stmt_row(&r, cells), 0);
+    }
+    assert_int_equal(r.nrows, 1000);
+    assert_null(stmt_cell(&r, 999, 0));
+    assert_string_equal(stmt_cell(&r, 998, 0), "even");
+    assert_int_equal(strlen(stmt_cell(&r, 500, 1)), sizeof(big) - 1);
+    assert_null(stmt_cell(&r, 1000, 0));   /* out of range */
+    assert_null(stmt_name(&r, 2));
+    const char *many[STMT_MAX_COLS + 1];
+    for (size_t i = 0; i <= STMT_MAX_COLS; i++) many[i] = "c";
+    assert_int_equal(stmt_columns(&r, many, STMT_MAX_COLS + 1), -1);
+    assert_true(r.oom);
+    stmt_result_free(&r);
+    assert_int_equal(r.kind, STMT_OK);
+    assert_string_equal(stmt_kind_name(STMT_LATER), "later");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_show_master_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binary_logs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_variables_like, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_statement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_while_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_slave_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
+        cmocka_unit_test(test_result_building),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
