@@ -1,0 +1,75 @@
+/*
+ * session_priv.h - the session struct and what session.c and session_dump.c share. Only
+ * those two files include it.
+ * Thread: the loop thread, except where session.h says a pump may run on a helper.
+ */
+#ifndef BINLOGD_SERVER_REPLICAS_SESSION_PRIV_H
+#define BINLOGD_SERVER_REPLICAS_SESSION_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "protocol/bbuf.h"
+#include "protocol/command.h"
+#include "protocol/errmsg.h"
+#include "protocol/gtid_start.h"
+#include "protocol/handshake.h"
+#include "server/admin/stmt.h"
+#include "server/admin/uservars.h"
+#include "server/replicas/dump.h"
+#include "server/replicas/session.h"
+
+/* The socket buffer: a streaming dump pulls more below the low mark, stops at the high. */
+#define OUT_LOW_WATERMARK (64u * 1024)
+#define OUT_HIGH_WATERMARK (256u * 1024)
+
+struct session {
+    const struct replicas_ctx *ctx;
+    struct bufferevent *bev;
+    struct event *closer;        /* deferred free, so no callback frees its own caller */
+    struct event *hb;            /* heartbeat timer while dumping */
+    struct event *later;         /* polls a statement that answers later; input waits meanwhile */
+    struct stmt_later later_what;
+    uint64_t later_waited_ms;
+    uint32_t id;
+    size_t slot;
+    enum session_state state;
+    uint8_t seq;
+    uint8_t scramble[HS_SCRAMBLE_LEN];
+    char user[HS_USER_MAX + 1];
+    char peer[80], peer_host[64];
+    const struct config_user *acct;
+    struct bbuf out;             /* reply being built */
+    struct uservars vars;        /* grown on demand: an idle replica keeps a few */
+    struct session_replica_info rep;
+    struct dump *dump;
+    uint64_t counted_events, counted_bytes;
+    enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
+    int pump_pending;              /* queued in the listener's flush list */
+};
+
+
+/* Queue what is in s->out on the socket (closes the session when building it ran out of
+ * memory). */
+void session_flush(struct session *s);
+/* OK / ERR replies, flushed. */
+void session_send_ok(struct session *s);
+void session_send_myerr(struct session *s, const struct myerr *e);
+void session_send_err(struct session *s, uint16_t code, const char *msg);
+/* Flush what is queued, then close (freed from the loop, never from the caller's stack). */
+void session_close(struct session *s);
+
+/* ---- session_dump.c ---- */
+
+/* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs: owned from here on, NULL
+ * for a plain dump): start streaming, or answer the error a primary would. */
+void session_dump_start(struct session *s, const struct cmd_binlog_dump *d, struct gtid_start *mysql_gs);
+/* COM_BINLOG_DUMP_GTID (MySQL MASTER_AUTO_POSITION=1): resolve the GTID set, then start. */
+void session_dump_start_gtid(struct session *s, const struct cmd_binlog_dump_gtid *g);
+/* A packet from a replica while it dumps: semi-sync ACK or COM_QUIT; anything else closes. */
+void session_dump_input(struct session *s, const uint8_t *p, size_t len);
+/* Pump the dump on this thread and react to its state (the socket drained). */
+void session_dump_step(struct session *s);
+
+#endif
