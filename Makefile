@@ -1,6 +1,7 @@
 # binlogd build. `make` builds bin/binlogd; `make test` installs what is missing and runs
 # every test (unit, unit under ASan+UBSan, integration against real MariaDB servers);
-# `make demo` shows a live mirror; `make bench` prints the benchmarks.
+# `make demo` shows a live mirror; `make bench` prints the benchmarks; `make bench-compare
+# BEFORE=<rev>` prints ingest and fan-out for binlogd built from <rev> next to this tree's.
 # Sources are picked up by wildcard: one file per concept, no list to maintain.
 
 .DEFAULT_GOAL := all
@@ -39,7 +40,7 @@ $(eval $(call flavour,build/san,$(SAN)))
 UNITS_REL := $(patsubst tests/unit/%.c,build/rel/unit/%,$(UNIT_SRC))
 UNITS_SAN := $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit unit-san integration demo bench torture clean fixtures check-layers
+.PHONY: all deps test unit unit-san integration demo bench bench-compare torture clean fixtures check-layers
 all: bin/binlogd $(patsubst tests/bench/%.c,bin/%,$(BENCH_SRC))
 
 bin/binlogd: build/rel/obj/server/main.o build/rel/libcore.a
@@ -90,6 +91,12 @@ bench:
 	@DEPS_BENCH=1 bash scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh
+
+bench-compare:
+	@test -n "$(BEFORE)" || { echo "usage: make bench-compare BEFORE=<git rev>"; exit 2; }
+	@DEPS_BENCH=1 bash scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/compare.sh "$(BEFORE)"
 
 torture:
 	@bash scripts/deps.sh

@@ -18,6 +18,13 @@
 #define BINLOG_MAGIC_LEN    4
 #define EV_HEADER_LEN       19
 #define EV_CRC_LEN          4
+/* Common-header fields (little-endian): timestamp 0..3, type 4, server_id 5..8,
+ * event_size 9..12, log_pos 13..16, flags 17..18. Named for readers that load one field
+ * in place instead of parsing the whole header (cursor.c). */
+#define EV_TYPE_OFFSET      4
+#define EV_SERVER_ID_OFFSET 5
+#define EV_SIZE_OFFSET      9
+#define EV_LOG_POS_OFFSET   13
 #define EV_FLAGS_OFFSET     17
 /* Offset of the FDE flags byte in a binlog file: magic + 17. Closing a file clears bit 0 here. */
 #define BINLOG_IN_USE_OFFSET (BINLOG_MAGIC_LEN + EV_FLAGS_OFFSET)

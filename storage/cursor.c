@@ -4,7 +4,8 @@
  * The committed end of the current file is cached in `limit` and refreshed from the store
  * only when the cursor reaches it, so streaming a backlog costs no lock per event. The
  * verified horizon is cached the same way: read and pushed once per VERIFY_BATCH bytes
- * checked, and when the cursor leaves the file or goes idle.
+ * checked, and when the cursor leaves the file or goes idle. Below the horizon an event's
+ * header is read in place without a full parse (lean_header); above it, every check runs.
  */
 #include "storage/cursor.h"
 
@@ -212,8 +213,34 @@ static enum cursor_open_error open_file(struct cursor *c, const char *name, char
     return CURSOR_OPEN_OK;
 }
 
-/* Check the event header at c->pos: sane, whole below the limit, log_pos continues. */
-static int check_event(struct cursor *c, struct ev_header *h, char *err, size_t errlen)
+/* The header at c->pos when the whole event lies strictly below the verified horizon (and
+ * the limit) and its header is in the window. Those bytes were checked when the horizon
+ * passed them, so the fields are loaded in place, with no copy and no call: this is the hot
+ * path of replicas streaming a backlog (ev_header_parse was ~11% of the serving CPU at 128
+ * readers). check_header's tests are kept, as three compares; whatever fails them returns 0
+ * and check_header decides, so this path accepts only what check_header would accept, with
+ * the same fields, and every refusal keeps its error. */
+static inline __attribute__((always_inline)) int lean_header(struct cursor *c, struct ev_header *h)
+{
+    uint64_t good = c->verified < c->limit ? c->verified : c->limit;
+    if (c->pos + EV_HEADER_LEN > good || !c->win || c->pos < c->win_off ||
+        c->pos + EV_HEADER_LEN > c->win_off + c->win_len)
+        return 0;
+    const uint8_t *p = c->win + (c->pos - c->win_off);
+    uint32_t size = wire_u32(p + EV_SIZE_OFFSET), log_pos = wire_u32(p + EV_LOG_POS_OFFSET);
+    if (size < EV_HEADER_LEN || c->pos + size > good || log_pos != (uint32_t)(c->pos + size)) return 0;
+    h->timestamp = wire_u32(p);
+    h->type = p[EV_TYPE_OFFSET];
+    h->server_id = wire_u32(p + EV_SERVER_ID_OFFSET);
+    h->event_size = size;
+    h->log_pos = log_pos;
+    h->flags = wire_u16(p + EV_FLAGS_OFFSET);
+    return 1;
+}
+
+/* The full check: read the header (through the window), parse it, test it. Out of line,
+ * so that the lean path does not pay for this frame. */
+static __attribute__((noinline)) int check_header(struct cursor *c, struct ev_header *h, char *err, size_t errlen)
 {
     uint8_t hdr[EV_HEADER_LEN];
     const char *why = NULL;
@@ -238,6 +265,16 @@ static int check_event(struct cursor *c, struct ev_header *h, char *err, size_t 
                  (unsigned long long)(c->pos + h->event_size));
         return -1;
     }
+    set_fault(c, CURSOR_FAULT_NONE, 0, 0);
+    return 0;
+}
+
+/* Check the event header at c->pos: sane, whole below the limit, log_pos continues. Lean
+ * below the verified horizon, fully checked above it. */
+static inline __attribute__((always_inline)) int check_event(struct cursor *c, struct ev_header *h, char *err,
+                                                             size_t errlen)
+{
+    if (!lean_header(c, h)) return check_header(c, h, err, errlen);
     set_fault(c, CURSOR_FAULT_NONE, 0, 0);
     return 0;
 }

@@ -31,6 +31,12 @@
 #   BENCH_BINLOGD_ARGS     extra --section.key=value options for the binlogd under test
 #   BENCH_PERF=PREFIX      `perf record -g` of binlogd during its fan-out run at each N of
 #                          BENCH_PERF_N (default 16) into PREFIX.N.data
+#   BENCH_BEFORE=PATH      a second binlogd binary (e.g. an older revision's; tests/bench/compare.sh
+#                          builds one) measured in the same run, on the same corpus, right after
+#                          BINLOGD_BIN: one more row in the ingest table and per N in the fan-out
+#                          table (fanout client), then a before/after table (MB/s, server cpu s).
+#                          BENCH_BEFORE_LABEL / BENCH_AFTER_LABEL name the two (default before/after).
+#                          Unset: the output is as without it.
 source "$(dirname "$0")/../integration/harness.sh"
 
 # ---- knobs ----
@@ -49,11 +55,13 @@ IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-5}
 ONLY=${BENCH_ONLY:-"ingest fanout hop idle"}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
 PERF_OUT=${BENCH_PERF:-}; PERF_N=${BENCH_PERF_N:-16}
+BEFORE=${BENCH_BEFORE:-}; BLAB=${BENCH_BEFORE_LABEL:-before}; ALAB=${BENCH_AFTER_LABEL:-after}
 
 tl_init bench
 for t in fanout ceiling pacedwriter tailer idlescale waitpos binlogpos procmon syncprobe; do
   [ -x "$BT/$t" ] || { echo "bench: $BT/$t missing (run make)"; exit 2; }
 done
+[ -z "$BEFORE" ] || [ -x "$BEFORE" ] || { echo "bench: BENCH_BEFORE=$BEFORE is not an executable"; exit 2; }
 command -v sysbench >/dev/null || { echo "bench: sysbench missing (scripts/deps.sh installs it)"; exit 2; }
 # Every process started from here may hold thousands of sockets (idle scale).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -66,7 +74,7 @@ cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / h
 hr() { printf '%s\n' "------------------------------------------------------------------------------------------------"; }
 
 echo "bench: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), open files $NOFILE," \
-     "load $(cut -d' ' -f1-3 /proc/loadavg); $(mariadbd --version | awk '{print $3}'), binlogd $BINLOGD_BIN"
+     "load $(cut -d' ' -f1-3 /proc/loadavg); $(mariadbd --version | awk '{print $3}'), binlogd $BINLOGD_BIN${BEFORE:+" ($ALAB); $BLAB: $BEFORE"}"
 
 # ---- primary + corpus ----
 tl_mariadb_start p --max-binlog-size=$(( FILE_MB * 1000000 )) --max-connections=$(( IDLE_M_MAX + 200 )) \
@@ -97,11 +105,19 @@ L=$(tl_free_port); D=$W/b
 BARGS=(--upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl --upstream.password=replpass
        --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
        --storage.sync=trx ${BENCH_BINLOGD_ARGS:-})
-# binlogd caught up with the primary's SHOW MASTER STATUS (its own is the durable watermark).
+# binlogd (on port $2, default $L) caught up with the primary's SHOW MASTER STATUS (its own
+# is the durable watermark).
 binlogd_caught_up() {
   local f p; read -r f p <<< "$(tl_master_status p)"
-  "$BT/waitpos" -P "$L" -u repl -p replpass -f "$f" -o "$p" -i 1000 -t "${1:-600}" > "$W/waitpos.out"
+  "$BT/waitpos" -P "${2:-$L}" -u repl -p replpass -f "$f" -o "$p" -i 1000 -t "${1:-600}" > "$W/waitpos.out"
 }
+# The BENCH_BEFORE binlogd: the same options, its own port and data directory.
+if [ -n "$BEFORE" ]; then
+  LB=$(tl_free_port)
+  BARGS_B=("${BARGS[@]/#--binlogd.listen=*/--binlogd.listen=127.0.0.1:$LB}")
+fi
+before_start() { BINLOGD_BIN=$BEFORE tl_binlogd_start bb "$W/bb" "${BARGS_B[@]}"; bbpid=$(tl_binlogd_pid bb); }
+SUMMARY=()   # before/after rows: "what|before MB/s|before cpu s|after MB/s|after cpu s"
 
 # ---- ingest ----
 if wants ingest; then
@@ -117,6 +133,13 @@ if wants ingest; then
   "$BT/waitpos" -P "$L" -u repl -p replpass -f "$TF" -o "$TP" -i 1000 -t 900 > "$W/ingest.wait" ||
     { echo "bench: binlogd did not catch up: $(cat "$W/ingest.wait")"; exit 2; }
   t3=$(kv "$(cat "$W/ingest.wait")" reached_wall_ns); bcpu=$(cpu "$bpid"); c1=$(cpu "$mpid")
+  if [ -n "$BEFORE" ]; then   # the same ingest by the before binary, while binlogd idles
+    t4=$(ns_now)
+    before_start
+    "$BT/waitpos" -P "$LB" -u repl -p replpass -f "$TF" -o "$TP" -i 1000 -t 900 > "$W/ingest.wait.bb" ||
+      { echo "bench: binlogd $BLAB did not catch up: $(cat "$W/ingest.wait.bb")"; exit 2; }
+    t5=$(kv "$(cat "$W/ingest.wait.bb")" reached_wall_ns); bbcpu=$(cpu "$bbpid")
+  fi
   echo
   hr
   printf 'ingest: the corpus (%.1f MB) read from the primary on this machine, from cold start to the last byte\n' \
@@ -126,6 +149,12 @@ if wants ingest; then
     'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", "mariadb-binlog --raw (to files, no fsync)", (b - a) / 1e9, n / (b - a) * 1e3, c}'
   awk -v a="$t2" -v b="$t3" -v n="$bytes" -v c="$bcpu" \
     'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", "binlogd (storage.sync=trx, durable watermark)", (b - a) / 1e9, n / (b - a) * 1e3, c}'
+  if [ -n "$BEFORE" ]; then
+    awk -v a="$t4" -v b="$t5" -v n="$bytes" -v c="$bbcpu" -v l="binlogd $BLAB (same options)" \
+      'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", l, (b - a) / 1e9, n / (b - a) * 1e3, c}'
+    SUMMARY+=("ingest|$(awk -v a="$t4" -v b="$t5" -v n="$bytes" 'BEGIN {print n / (b - a) * 1e3}')|$bbcpu|$(
+      awk -v a="$t2" -v b="$t3" -v n="$bytes" 'BEGIN {print n / (b - a) * 1e3}')|$bcpu")
+  fi
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$bytes" -v r="$rawb" \
     'BEGIN {x = (n / (d - c)) / (r / (b - a)); printf "ratio binlogd/mariadb-binlog: %.2fx (target >= 1.0x: %s); end detected by polling binlogd'"'"'s SHOW MASTER STATUS every 1 ms\n", x, x >= 1 ? "met" : "not met"}'
   [ "$rawb" -ge $(( bytes * 99 / 100 )) ] || echo "  WARNING: mariadb-binlog wrote $rawb bytes of $bytes"
@@ -133,6 +162,10 @@ if wants ingest; then
 else
   tl_binlogd_start b "$D" "${BARGS[@]}"
   binlogd_caught_up 900 || { echo "bench: binlogd did not catch up"; exit 2; }
+  if [ -n "$BEFORE" ]; then
+    before_start
+    binlogd_caught_up 900 "$LB" || { echo "bench: binlogd $BLAB did not catch up"; exit 2; }
+  fi
 fi
 bpid=$(tl_binlogd_pid b)
 TL_PASS=$((TL_PASS + 1))
@@ -142,14 +175,17 @@ TL_PASS=$((TL_PASS + 1))
 # N mariadb-binlog for small N. Figures go to $W/fan.N.* and one row block is printed.
 mkdir -p "$W/null"
 for f in "${FILES[@]}"; do ln -sf /dev/null "$W/null/$f"; done   # mariadb-binlog --raw output -> /dev/null
-fan_row() {  # LABEL CLIENT LINE(maria) LINE(binlogd) LINE(ceiling or empty)
+fan_row() {  # LABEL CLIENT LINE(maria) LINE(binlogd) LINE(ceiling or empty) [1: MariaDB shown above, print -]
   local m=$3 b=$4 c=$5
-  awk -v lab="$1" -v cl="$2" -v mm="$(kv "$m" mbps)" -v mc="$(kv "$m" srv_cpu_s)" -v mr="$(kv "$m" srv_rss_peak_kib)" \
+  awk -v lab="$1" -v cl="$2" -v hm="${6:-0}" \
+      -v mm="$(kv "$m" mbps)" -v mc="$(kv "$m" srv_cpu_s)" -v mr="$(kv "$m" srv_rss_peak_kib)" \
       -v bm="$(kv "$b" mbps)" -v bc="$(kv "$b" srv_cpu_s)" -v br="$(kv "$b" srv_rss_peak_kib)" \
       -v cm="${c:+$(kv "$c" mbps)}" -v cc="${c:+$(kv "$c" srv_cpu_s)}" -v cr="${c:+$(kv "$c" srv_rss_peak_kib)}" \
       -v me="$(kv "$m" errors)" -v be="$(kv "$b" errors)" -v ce="${c:+$(kv "$c" errors)}" 'BEGIN {
-    printf "%-6s %-15s| %8.0f %6.2f %6.0f | %8.0f %6.2f %6.0f | ", lab, cl, mm, mc, mr / 1024, bm, bc, br / 1024
-    if (cm != "") printf "%8.0f %6.2f %6.0f | %5.2fx %5.2fx", cm, cc, cr / 1024, (mm > 0 ? bm / mm : 0), (cm > 0 ? bm / cm : 0)
+    if (hm) printf "%-6s %-15s| %8s %6s %6s | %8.0f %6.2f %6.0f | ", lab, cl, "-", "-", "-", bm, bc, br / 1024
+    else printf "%-6s %-15s| %8.0f %6.2f %6.0f | %8.0f %6.2f %6.0f | ", lab, cl, mm, mc, mr / 1024, bm, bc, br / 1024
+    if (hm && cm != "") printf "%8s %6s %6s | %5.2fx %5.2fx", "-", "-", "-", (mm > 0 ? bm / mm : 0), (cm > 0 ? bm / cm : 0)
+    else if (cm != "") printf "%8.0f %6.2f %6.0f | %5.2fx %5.2fx", cm, cc, cr / 1024, (mm > 0 ? bm / mm : 0), (cm > 0 ? bm / cm : 0)
     else printf "%8s %6s %6s | %5.2fx %6s", "-", "-", "-", (mm > 0 ? bm / mm : 0), "-"
     if (me + be + ce > 0) printf "  ERRORS maria=%d binlogd=%d ceiling=%d", me, be, ce
     printf "\n" }'
@@ -199,10 +235,18 @@ if wants fanout; then
     [ -n "$PERF_OUT" ] && case " $PERF_N " in *" $n "*) perf_on "$n";; esac
     b=$("$BT/fanout" -n "$n" -P "$L" -u repl -p replpass -f "$f" -o "$pos" -x "$bpid" 2>&1 | tail -1)
     [ -n "${perfpid:-}" ] && perf_off
+    [ -n "$BEFORE" ] && bb=$("$BT/fanout" -n "$n" -P "$LB" -u repl -p replpass -f "$f" -o "$pos" -x "$bbpid" 2>&1 | tail -1)
     c=$("$BT/fanout" -n "$n" -R -P "$CP" -o "$cpos" -x "$cpid" 2>&1 | tail -1)
     kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
     printf '%s\n%s\n%s\n' "maria $m" "binlogd $b" "ceiling $c" > "$W/fan.$n"
     fan_row "$n" "fanout" "$m" "$b" "$c"
+    if [ -n "$BEFORE" ]; then   # binlogd column: the before binary; ratios to the same MariaDB/ceiling runs
+      fan_row "" "fanout $BLAB" "$m" "$bb" "$c" 1
+      SUMMARY+=("fan-out N=$n|$(kv "$bb" mbps)|$(kv "$bb" srv_cpu_s)|$(kv "$b" mbps)|$(kv "$b" srv_cpu_s)")
+      [ "$(kv "$bb" errors)" = 0 ] || echo "       error ($BLAB): $bb"
+      [ "$(kv "$bb" bytes_max)" = "$(kv "$b" bytes_max)" ] ||
+        echo "       WARNING: a reader got $(kv "$bb" bytes_max) bytes from binlogd $BLAB but $(kv "$b" bytes_max) from binlogd"
+    fi
     if [ "$n" -le "$TOOL_MAX_N" ]; then
       tm=$(tool_fan "$P" "$n" "$f" "$pos" "$mpid")
       tb=$(tool_fan "$L" "$n" "$f" "$pos" "$bpid")
@@ -236,6 +280,24 @@ if wants fanout; then
     "$(awk -v a="$(kv "$b" wall_s)" -v b="$(kv "$m" wall_s)" 'BEGIN {print (b > 0 ? a / b : 0)}')" \
     "$( [ "$(kv "$m" errors)$(kv "$b" errors)" = 00 ] || echo "  ERRORS: $m / $b")"
   TL_PASS=$((TL_PASS + 1))
+fi
+
+# ---- before/after ----
+if [ -n "$BEFORE" ]; then
+  tl_binlogd_stop bb   # not part of the benchmarks that follow
+  echo
+  hr
+  printf 'before/after in this run, same corpus: %s = %s, %s = %s\n' "$BLAB" "$BEFORE" "$ALAB" "$BINLOGD_BIN"
+  printf 'MB/s: ingest = corpus / time to the last byte; fan-out = all readers (fanout client); cpu s = server utime+stime\n'
+  cw=$(( ${#BLAB} > ${#ALAB} ? ${#BLAB} + 5 : ${#ALAB} + 5 )); [ "$cw" -ge 10 ] || cw=10   # "LABEL MB/s"
+  printf "%-16s| %${cw}s %8s | %${cw}s %8s | %10s %10s\n" "" "$BLAB MB/s" "cpu s" "$ALAB MB/s" "cpu s" "MB/s a/b" "cpu s a/b"
+  for r in "${SUMMARY[@]}"; do
+    IFS='|' read -r what bm bc am ac <<< "$r"
+    awk -v w="$what" -v bm="$bm" -v bc="$bc" -v am="$am" -v ac="$ac" -v cw="$cw" 'BEGIN {
+      printf "%-16s| %" cw ".1f %8.2f | %" cw ".1f %8.2f | %9.2fx %9.2fx\n", w, bm, bc, am, ac, (bm > 0 ? am / bm : 0),
+        (bc > 0 ? ac / bc : 0) }'
+  done
+  echo "a/b = $ALAB / $BLAB: MB/s above 1 is faster, cpu s below 1 is cheaper"
 fi
 
 # ---- hop latency ----

@@ -1,5 +1,6 @@
 /* test_cursor.c - a reader's cursor over the store: start-position checks (the ERR 1236
- * cases), never past the watermark, hops to the next file, window data. */
+ * cases), never past the watermark, hops to the next file, window data, and the verified
+ * horizon (lean header reads below it give the same events; above it, every check). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -167,12 +169,174 @@ static void test_fde_read(void **state)
     cursor_free(c);
 }
 
+/* Close the store and open it again: m.000001 (not the last file) then starts with a
+ * verified horizon of 0, as an archive does after a restart (store_recover.c). */
+static void reopen(struct fx *f)
+{
+    store_free(f->s);
+    struct store_opts o = {.dir = f->path, .sync = STORE_SYNC_TRX};
+    assert_int_equal(store_open(&o, &f->s, f->err, sizeof(f->err)), STORE_OK);
+}
+
+static uint64_t horizon(struct fx *f, const char *name)
+{
+    struct store_file_info fi;
+    assert_int_equal(store_file_lookup(f->s, name, &fi), 0);
+    return fi.verified;
+}
+
+/* Overwrite 4 bytes (little-endian v) at off in file `name`, behind the store's back. */
+static void poke_u32(struct fx *f, const char *name, uint64_t off, uint32_t v)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", f->path, name);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    assert_int_equal(pwrite(fd, b, sizeof(b), (off_t)off), 4);
+    close(fd);
+}
+
+#define MAX_ITEMS 64
+struct seen {
+    size_t n;
+    struct cursor_item it[MAX_ITEMS];
+    uint8_t first[MAX_ITEMS][EV_HEADER_LEN];   /* the header bytes each item pointed at */
+};
+
+/* Read m.000001 from 4 until the cursor leaves it, waits, or (upto) reaches upto; the
+ * cursor goes idle so that its horizon reaches the store. */
+static enum cursor_result read_file1(struct fx *f, struct seen *sn, uint64_t upto, char *err, size_t errlen)
+{
+    struct cursor *c = cursor_new(f->s);
+    assert_int_equal(cursor_open(c, "m.000001", 4, err, errlen), CURSOR_OPEN_OK);
+    enum cursor_result r;
+    sn->n = 0;
+    while ((!upto || cursor_pos(c) < upto) && (r = cursor_next(c, &sn->it[sn->n], err, errlen)) == CURSOR_EVENT) {
+        assert_true(sn->n < MAX_ITEMS);
+        assert_non_null(sn->it[sn->n].data);
+        memcpy(sn->first[sn->n], sn->it[sn->n].data, EV_HEADER_LEN);
+        sn->it[sn->n].data = NULL;   /* the window is gone after cursor_free */
+        sn->n++;
+    }
+    if (upto && cursor_pos(c) >= upto) r = CURSOR_EVENT;
+    cursor_idle(c);
+    cursor_free(c);
+    return r;
+}
+
+static void assert_same_items(const struct seen *a, const struct seen *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct cursor_item *x = &a->it[i], *y = &b->it[i];
+        assert_int_equal(x->offset, y->offset);
+        assert_int_equal(x->len, y->len);
+        assert_int_equal(x->h.timestamp, y->h.timestamp);
+        assert_int_equal(x->h.type, y->h.type);
+        assert_int_equal(x->h.server_id, y->h.server_id);
+        assert_int_equal(x->h.event_size, y->h.event_size);
+        assert_int_equal(x->h.log_pos, y->h.log_pos);
+        assert_int_equal(x->h.flags, y->h.flags);
+        assert_memory_equal(a->first[i], b->first[i], EV_HEADER_LEN);
+    }
+}
+
+/* Below the horizon the cursor reads headers lean; it must hand out exactly the events the
+ * full checks handed out, and a position inside the checked bytes still opens the same. */
+static void test_below_horizon_same_events(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "m.000001", 5, "m.000002");
+    uint64_t end1 = f->g.pos;
+    write_file(f, "m.000002", 1, NULL);
+    reopen(f);
+    assert_int_equal(horizon(f, "m.000001"), 0);
+    static struct seen checked, lean;
+    char err[256];
+    assert_int_equal(read_file1(f, &checked, 0, err, sizeof(err)), CURSOR_NEXT_FILE);
+    assert_int_equal(checked.n, 1 + 5 * 3 + 1);
+    assert_int_equal(horizon(f, "m.000001"), end1);   /* the first reader checked it all */
+    assert_int_equal(read_file1(f, &lean, 0, err, sizeof(err)), CURSOR_NEXT_FILE);
+    assert_same_items(&checked, &lean);
+    for (size_t i = 0; i < lean.n; i++) assert_int_equal(lean.it[i].h.log_pos, lean.it[i].offset + lean.it[i].len);
+    struct cursor *c = cursor_new(f->s);
+    assert_int_equal(cursor_open(c, "m.000001", f->trx_ends[2], err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_int_equal(cursor_pos(c), f->trx_ends[2]);
+    assert_int_equal(cursor_open(c, "m.000001", f->trx_ends[2] + 1, err, sizeof(err)), CURSOR_OPEN_POS_MIDEVENT);
+    cursor_free(c);
+}
+
+/* What a fresh reader of m.000001 gets at `at`: the error text and the fault. */
+static void expect_refusal(struct fx *f, uint64_t at, const char *want)
+{
+    static struct seen sn;
+    char err[256];
+    assert_int_equal(read_file1(f, &sn, 0, err, sizeof(err)), CURSOR_ERROR);
+    assert_string_equal(err, want);
+    assert_true(sn.n > 0);
+    assert_int_equal(sn.it[sn.n - 1].offset + sn.it[sn.n - 1].len, at);
+}
+
+/* A damaged header at or above the horizon is refused exactly as before (the lean path only
+ * serves bytes strictly below it); below the horizon a broken chain falls back to the full
+ * check and gets the same words. */
+static void test_corrupt_header_refused(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "m.000001", 4, "m.000002");
+    uint64_t t1 = f->trx_ends[1], t2 = f->trx_ends[2];
+    write_file(f, "m.000002", 1, NULL);
+    reopen(f);
+    static struct seen sn;
+    char err[256], want[256];
+    /* Horizon at the end of trx 2; the GTID after it gets a log_pos off by one. */
+    assert_int_equal(read_file1(f, &sn, t1, err, sizeof(err)), CURSOR_EVENT);
+    assert_int_equal(horizon(f, "m.000001"), t1);
+    uint32_t gtid_len = sn.it[sn.n - 3].len;   /* trx 2 is GTID, QUERY, XID like trx 3 */
+    poke_u32(f, "m.000001", t1 + 13, (uint32_t)(t1 + gtid_len + 1));
+    snprintf(want, sizeof(want), "m.000001:%llu: %s event with log_pos %llu does not continue the file (expected %llu)",
+             (unsigned long long)t1, ev_type_name(EV_MARIA_GTID), (unsigned long long)(t1 + gtid_len + 1),
+             (unsigned long long)(t1 + gtid_len));
+    expect_refusal(f, t1, want);
+    struct cursor *c = cursor_new(f->s);
+    struct cursor_item it;
+    uint64_t at, upto;
+    assert_int_equal(cursor_open(c, "m.000001", t1, err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_ERROR);
+    assert_int_equal(cursor_fault(c, &at, &upto), CURSOR_FAULT_BOGUS);
+    assert_int_equal(at, t1);
+    assert_int_equal(upto, t1 + EV_HEADER_LEN);
+    /* event_size below the header size, past the horizon: the parser's words. */
+    poke_u32(f, "m.000001", t1 + 13, (uint32_t)(t1 + gtid_len));
+    poke_u32(f, "m.000001", t1 + 9, 7);
+    assert_int_equal(cursor_open(c, "m.000001", t1, err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_ERROR);
+    snprintf(want, sizeof(want), "m.000001:%llu: bad event header: event_size smaller than the 19-byte header",
+             (unsigned long long)t1);
+    assert_string_equal(err, want);
+    assert_int_equal(cursor_fault(c, &at, &upto), CURSOR_FAULT_BOGUS);
+    cursor_free(c);
+    /* Repaired, read to the end: the horizon covers the file. Then a header below it breaks
+     * the chain: the lean path declines and the full check refuses it with the same text. */
+    poke_u32(f, "m.000001", t1 + 9, gtid_len);
+    assert_int_equal(read_file1(f, &sn, 0, err, sizeof(err)), CURSOR_NEXT_FILE);
+    assert_true(horizon(f, "m.000001") > t2);
+    poke_u32(f, "m.000001", t2 + 13, (uint32_t)(t2 + gtid_len + 1));
+    snprintf(want, sizeof(want), "m.000001:%llu: %s event with log_pos %llu does not continue the file (expected %llu)",
+             (unsigned long long)t2, ev_type_name(EV_MARIA_GTID), (unsigned long long)(t2 + gtid_len + 1),
+             (unsigned long long)(t2 + gtid_len));
+    expect_refusal(f, t2, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_hop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fde_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_below_horizon_same_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_header_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
