@@ -61,6 +61,17 @@ const char *ev_type_name(uint8_t type)
     return buf;
 }
 
+/* The 19 header bytes as they are, unchecked. */
+static void header_read(const uint8_t *buf, struct ev_header *t)
+{
+    t->timestamp = wire_u32(buf);
+    t->type = buf[4];
+    t->server_id = wire_u32(buf + 5);
+    t->event_size = wire_u32(buf + 9);
+    t->log_pos = wire_u32(buf + 13);
+    t->flags = wire_u16(buf + EV_FLAGS_OFFSET);
+}
+
 /* Header only: never needs more than 19 bytes. */
 int ev_header_parse(const uint8_t *buf, size_t len, struct ev_header *h, const char **why)
 {
@@ -69,12 +80,7 @@ int ev_header_parse(const uint8_t *buf, size_t len, struct ev_header *h, const c
         return EV_AGAIN;
     }
     struct ev_header t;
-    t.timestamp = wire_u32(buf);
-    t.type = buf[4];
-    t.server_id = wire_u32(buf + 5);
-    t.event_size = wire_u32(buf + 9);
-    t.log_pos = wire_u32(buf + 13);
-    t.flags = wire_u16(buf + EV_FLAGS_OFFSET);
+    header_read(buf, &t);
     if (t.event_size < EV_HEADER_LEN) return fail(why, "event_size smaller than the 19-byte header");
     if (h) *h = t;
     return EV_OK;
@@ -127,6 +133,64 @@ static int frame(const uint8_t *ev, size_t len, uint8_t want, struct ev_header *
     }
     if (want && h->type != want) return fail(why, "unexpected event type");
     return EV_OK;
+}
+
+/* Same checks and texts as frame(), but the header is kept even when it is refused: the
+ * caller's message can then say what size the event claimed. */
+int ev_view_frame(struct ev_view *v, const uint8_t *buf, size_t len, const char **why)
+{
+    memset(v, 0, sizeof(*v));
+    if (!buf || len < EV_HEADER_LEN) {
+        if (why) *why = "event header incomplete";
+        return EV_AGAIN;
+    }
+    header_read(buf, &v->h);
+    if (v->h.event_size < EV_HEADER_LEN) return fail(why, "event_size smaller than the 19-byte header");
+    if (len < v->h.event_size) {
+        if (why) *why = "event incomplete";
+        return EV_AGAIN;
+    }
+    v->buf = buf;
+    v->len = v->h.event_size;
+    return EV_OK;
+}
+
+/* Header, exact size, then the CRC as the event's kind says. */
+static int view_checks(struct ev_view *v, const uint8_t *buf, size_t len, const struct ev_fmt *fmt,
+                       const char **why)
+{
+    int r = ev_view_frame(v, buf, len, why);
+    if (r == EV_OK && v->len != len) r = EV_AGAIN;
+    if (r != EV_OK) {
+        if (!buf || len < EV_HEADER_LEN || v->h.event_size < EV_HEADER_LEN) return EV_VIEW_BAD_HEADER;
+        if (why) *why = "event_size does not match the length";
+        return EV_VIEW_BAD_SIZE;
+    }
+    if (!fmt) return EV_OK;
+    int crc = fmt->checksum == EV_CHECKSUM_CRC32;
+    if (v->h.type == EV_FORMAT_DESCRIPTION) {
+        struct ev_fde fde;
+        if (ev_fde_parse(buf, len, &fde, why) != EV_OK) return EV_VIEW_BAD_FDE;
+        crc = fde.has_checksum_alg;
+    }
+    if (crc && ev_crc32_verify(buf, len) != 0) {
+        if (why) *why = "CRC32 mismatch";
+        return EV_VIEW_BAD_CRC;
+    }
+    return EV_OK;
+}
+
+/* The one place an arriving event is checked; the order (frame, size, FDE body, CRC) is the
+ * order the ingest checked them in before, so the first fault reported is the same. A
+ * refused event leaves no usable view (buf NULL), only its header for the message. */
+int ev_view_parse(struct ev_view *v, const uint8_t *buf, size_t len, const struct ev_fmt *fmt, const char **why)
+{
+    int r = view_checks(v, buf, len, fmt, why);
+    if (r != EV_OK) {
+        v->buf = NULL;
+        v->len = 0;
+    }
+    return r;
 }
 
 /* Body bounds by event_size and fmt's checksum; AGAIN for a prefix. No why: callers that

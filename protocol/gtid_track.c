@@ -240,8 +240,17 @@ static int feed_first(struct gtid_track *t, const uint8_t *ev, size_t len, const
 int gtid_track_feed(struct gtid_track *t, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                     enum trx_verdict verdict, const char **why)
 {
-    struct ev_header h;
-    if (ev_header_parse(ev, len, &h, why) != EV_OK) return -1;
+    struct ev_view v;
+    if (ev_view_frame(&v, ev, len, why) != EV_OK) return -1;
+    return gtid_track_feed_view(t, &v, fmt, verdict, why);
+}
+
+int gtid_track_feed_view(struct gtid_track *t, const struct ev_view *v, const struct ev_fmt *fmt,
+                         enum trx_verdict verdict, const char **why)
+{
+    const uint8_t *ev = v->buf;
+    size_t len = v->len;
+    const struct ev_header h = v->h;
     if (!t->saw_first && feed_first(t, ev, len, fmt, &h, why) == -1) return -1;
     if (h.type == EV_MARIA_GTID) {
         struct ev_maria_gtid g;

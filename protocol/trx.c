@@ -136,16 +136,24 @@ static enum trx_verdict start_gtid(struct trx_parser *p, const uint8_t *ev, size
     return TRX_INSIDE;
 }
 
-/* One whole event in; the verdict says whether the position after it is safe. QUERY texts
- * and GTIDs are parsed with fmt, so a malformed one is TRX_BAD rather than guessed at. */
 enum trx_verdict trx_feed(struct trx_parser *p, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                           const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
     const char *w = NULL;
-    if (ev_header_parse(ev, len, &h, &w) != EV_OK || len < h.event_size)
-        return bad(p, why, w ? w : "event incomplete");
-    uint8_t t = h.type;
+    if (ev_view_frame(&v, ev, len, &w) != EV_OK) return bad(p, why, w ? w : "event incomplete");
+    return trx_feed_view(p, &v, fmt, why);
+}
+
+/* One whole event in; the verdict says whether the position after it is safe. QUERY texts
+ * and GTIDs are parsed with fmt, so a malformed one is TRX_BAD rather than guessed at. */
+enum trx_verdict trx_feed_view(struct trx_parser *p, const struct ev_view *v, const struct ev_fmt *fmt,
+                               const char **why)
+{
+    const uint8_t *ev = v->buf;
+    size_t len = v->len;
+    const char *w = NULL;
+    uint8_t t = v->h.type;
     int open = p->state != TRX_STATE_OUTSIDE;
     int mysql_rules = p->opener != OPEN_MARIA;
 
