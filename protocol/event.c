@@ -207,18 +207,39 @@ int ev_body(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, const uint8
     return EV_OK;
 }
 
-/* Common prologue: frame, type, body, post-header length (>= ph_min) present in the body. */
-static int prologue(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
-                    struct ev_header *h, const uint8_t **b, size_t *blen, size_t *ph, const char **why)
+/* Body bounds of a framed event by fmt's checksum; -1 when it cannot hold its CRC. */
+static int view_body(const struct ev_view *v, const struct ev_fmt *fmt, const uint8_t **b, size_t *blen)
 {
-    int r = frame(ev, len, type, h, why);
-    if (r != EV_OK) return r;
+    size_t crc = fmt && fmt->checksum == EV_CHECKSUM_CRC32 ? EV_CRC_LEN : 0;
+    if (v->len < EV_HEADER_LEN + crc) return -1;
+    *b = v->buf + EV_HEADER_LEN;
+    *blen = v->len - EV_HEADER_LEN - crc;
+    return 0;
+}
+
+/* Common prologue on a framed event: type (when type != 0), body, post-header length
+ * (>= ph_min) present in the body. The header is the view's: not parsed again. */
+static int prologue_view(const struct ev_view *v, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
+                         const uint8_t **b, size_t *blen, size_t *ph, const char **why)
+{
+    if (type && v->h.type != type) return fail(why, "unexpected event type");
     if (!fmt) return fail(why, "no format context");
-    if (ev_body(ev, len, fmt, b, blen) != EV_OK) return fail(why, "event shorter than header + CRC");
-    if (post_header(fmt, h->type, ph) != 0) return fail(why, "format description does not cover this event type");
+    if (view_body(v, fmt, b, blen) != 0) return fail(why, "event shorter than header + CRC");
+    if (post_header(fmt, v->h.type, ph) != 0) return fail(why, "format description does not cover this event type");
     if (*ph < ph_min) return fail(why, "post-header length too short for this event type");
     if (*blen < *ph) return fail(why, "body shorter than its post-header");
     return EV_OK;
+}
+
+/* Same for raw bytes: frame first (the framing rule: EV_AGAIN for a prefix). */
+static int prologue(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
+                    struct ev_header *h, const uint8_t **b, size_t *blen, size_t *ph, const char **why)
+{
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);
+    if (r != EV_OK) return r;
+    *h = v.h;
+    return prologue_view(&v, fmt, type, ph_min, b, blen, ph, why);
 }
 
 static int valid_name_len(size_t n) { return n > 0 && n <= EV_MAX_NAME_LEN; }
@@ -323,10 +344,16 @@ void ev_fmt_from_fde(struct ev_fmt *fmt, const struct ev_fde *fde)
 int ev_rotate_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_rotate *out,
                     const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_rotate(&v, fmt, out, why);
+}
+
+int ev_view_rotate(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_rotate *out, const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_ROTATE, 0, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_ROTATE, 0, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     struct ev_rotate t;
     if (ph == 0) {
@@ -347,10 +374,16 @@ int ev_rotate_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, str
 int ev_query_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_query *out,
                    const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_query(&v, fmt, out, why);
+}
+
+int ev_view_query(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_query *out, const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_QUERY, QUERY_PH_MIN, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_QUERY, QUERY_PH_MIN, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     struct ev_query q;
     q.thread_id = wire_u32(b);
@@ -389,16 +422,23 @@ int ev_xid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct
 int ev_maria_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_maria_gtid *out,
                         const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_maria_gtid(&v, fmt, out, why);
+}
+
+int ev_view_maria_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_maria_gtid *out,
+                       const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_MARIA_GTID, MARIA_GTID_PH, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_MARIA_GTID, MARIA_GTID_PH, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     struct ev_maria_gtid g;
     g.seq_no = wire_u64(b);
     g.domain_id = wire_u32(b + 8);
     g.flags2 = b[12];
-    g.server_id = h.server_id;
+    g.server_id = v->h.server_id;
     g.commit_id = 0;
     if (g.flags2 & EV_MGTID_GROUP_COMMIT_ID) {
         if (blen < MARIA_GTID_FIXED + 8) return fail(why, "GTID too short for its commit id");
@@ -412,10 +452,17 @@ int ev_maria_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
 int ev_gtid_list_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_gtid_list *out,
                        const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_gtid_list(&v, fmt, out, why);
+}
+
+int ev_view_gtid_list(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_gtid_list *out,
+                      const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_GTID_LIST, 4, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_GTID_LIST, 4, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     uint32_t cf = wire_u32(b);
     struct ev_gtid_list l;
@@ -445,14 +492,19 @@ void ev_gtid_list_get(const struct ev_gtid_list *list, uint32_t i, uint32_t *dom
 int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_mysql_gtid *out,
                         const char **why)
 {
-    struct ev_header h;
-    int r = frame(ev, len, 0, &h, why);
-    if (r != EV_OK) return r;
-    if (h.type != EV_MYSQL_GTID && h.type != EV_ANONYMOUS_GTID) return fail(why, "unexpected event type");
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_mysql_gtid(&v, fmt, out, why);
+}
+
+int ev_view_mysql_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_mysql_gtid *out,
+                       const char **why)
+{
+    if (v->h.type != EV_MYSQL_GTID && v->h.type != EV_ANONYMOUS_GTID) return fail(why, "unexpected event type");
     if (!fmt) return fail(why, "no format context");
     const uint8_t *b;
     size_t blen;
-    if (ev_body(ev, len, fmt, &b, &blen) != EV_OK) return fail(why, "event shorter than header + CRC");
+    if (view_body(v, fmt, &b, &blen) != 0) return fail(why, "event shorter than header + CRC");
     /* The fields ARE the post-header, decoded by length rather than by the FDE's table: 5.6
      * wrote 25 bytes, 5.7+ adds the logical clock, 8.0 optional fields after it. */
     if (blen < MYSQL_GTID_MIN) return fail(why, "GTID body too short");
@@ -475,10 +527,17 @@ int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
 int ev_previous_gtids_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                             struct ev_previous_gtids *out, const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_previous_gtids(&v, fmt, out, why);
+}
+
+int ev_view_previous_gtids(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_previous_gtids *out,
+                           const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_PREVIOUS_GTIDS, 0, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_PREVIOUS_GTIDS, 0, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     if (out) {
         out->data = b + ph;

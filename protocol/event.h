@@ -216,6 +216,20 @@ void ev_gtid_list_get(const struct ev_gtid_list *list, uint32_t i, uint32_t *dom
 int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_mysql_gtid *out, const char **why);
 int ev_previous_gtids_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_previous_gtids *out, const char **why);
 int ev_checkpoint_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_checkpoint *out, const char **why);
+/*
+ * The same typed parsers on a framed event (ev_view_parse / ev_view_frame): the header is
+ * the view's, not parsed again; the type, body and field checks and their *why texts are
+ * those of the byte forms above (which frame, then call these). Out pointers point into
+ * v->buf. Pure, any thread.
+ */
+int ev_view_rotate(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_rotate *out, const char **why);
+int ev_view_query(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_query *out, const char **why);
+int ev_view_maria_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_maria_gtid *out, const char **why);
+int ev_view_gtid_list(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_gtid_list *out, const char **why);
+int ev_view_mysql_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_mysql_gtid *out, const char **why);
+int ev_view_previous_gtids(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_previous_gtids *out,
+                           const char **why);
+
 /* Heartbeat v1 (27): the file name is the body; position is the header log_pos. */
 int ev_heartbeat_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                        const char **name, size_t *name_len, uint64_t *pos, const char **why);

@@ -236,7 +236,7 @@ static int scan_events(struct rdbuf *r, const char *name, uint64_t start, const 
                 struct ev_rotate rot;
                 const char *nwhy = "bad file name";
                 why = NULL;
-                if (ev_rotate_parse(p, h.event_size, fmt, &rot, &why) != EV_OK ||
+                if (ev_view_rotate(&ev, fmt, &rot, &why) != EV_OK ||
                     index_name_check(rot.name, rot.name_len, &nwhy) == -1) {
                     set_problem(out, off, "bad ROTATE event: %s", why ? why : nwhy);
                     goto done;

@@ -345,7 +345,7 @@ enum store_result store_append_view(struct store *s, const struct ev_view *ev, c
                    ev_type_name(h.type));
             return STORE_REFUSED;
         }
-        if (h.type == EV_ROTATE && (ev_rotate_parse(ev->buf, len, &s->fmt, &rot, &why) != EV_OK ||
+        if (h.type == EV_ROTATE && (ev_view_rotate(ev, &s->fmt, &rot, &why) != EV_OK ||
                                     index_name_check(rot.name, rot.name_len, &nwhy) == -1)) {
             store_seterr(err, errlen, "%s:%llu: bad ROTATE event: %s", s->cur, (unsigned long long)s->end,
                    why ? why : nwhy);

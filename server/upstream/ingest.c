@@ -274,7 +274,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         struct ev_rotate rot;
         struct ev_fmt f = ss->fmt;
         if (!ss->seen_fde) ev_fmt_default(&f, ss->wire_alg);
-        if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
+        if (ev_view_rotate(&v, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
             ingest_set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
             return -1;
         }

@@ -297,6 +297,60 @@ static void test_consumers_agree(void **state)
     free(buf);
 }
 
+/* The typed parsers on a view give what their byte forms give, faults included. */
+static void test_typed_views(void **state)
+{
+    (void)state;
+    uint8_t ev[CAP];
+    struct evgen g;
+    evgen_init(&g);
+    size_t n = evgen_gtid(&g, ev, sizeof(ev), 7, 99, EV_MGTID_TRANSACTIONAL);
+    struct ev_view v;
+    const char *why = NULL, *wb = NULL;
+    assert_int_equal(ev_view_parse(&v, ev, n, &fmt_crc, &why), EV_OK);
+    struct ev_maria_gtid ga, gb;
+    assert_int_equal(ev_view_maria_gtid(&v, &fmt_crc, &ga, &why), EV_OK);
+    assert_int_equal(ev_maria_gtid_parse(ev, n, &fmt_crc, &gb, &why), EV_OK);
+    assert_int_equal(ga.domain_id, 7);
+    assert_int_equal(ga.seq_no, 99);
+    assert_int_equal(ga.server_id, gb.server_id);
+    assert_int_equal(ga.flags2, gb.flags2);
+    struct ev_query q;
+    why = wb = NULL;
+    assert_int_equal(ev_view_query(&v, &fmt_crc, &q, &why), EV_ERROR);
+    assert_int_equal(ev_query_parse(ev, n, &fmt_crc, &q, &wb), EV_ERROR);
+    assert_string_equal(why, "unexpected event type");
+    assert_string_equal(why, wb);
+    why = NULL;
+    assert_int_equal(ev_view_maria_gtid(&v, NULL, &ga, &why), EV_ERROR);
+    assert_string_equal(why, "no format context");
+
+    n = evgen_query(&g, ev, sizeof(ev), "db", "BEGIN");
+    assert_int_equal(ev_view_parse(&v, ev, n, &fmt_crc, &why), EV_OK);
+    assert_int_equal(ev_view_query(&v, &fmt_crc, &q, &why), EV_OK);
+    assert_int_equal(q.sql_len, 5);
+    assert_memory_equal(q.sql, "BEGIN", 5);
+    assert_true((const uint8_t *)q.db >= ev && (const uint8_t *)q.sql + q.sql_len <= ev + n);   /* into v.buf */
+
+    n = evgen_rotate(&g, ev, sizeof(ev), "b.000002", 4);
+    assert_int_equal(ev_view_parse(&v, ev, n, &fmt_crc, &why), EV_OK);
+    struct ev_rotate ra;
+    assert_int_equal(ev_view_rotate(&v, &fmt_crc, &ra, &why), EV_OK);
+    assert_int_equal(ra.position, 4);
+    assert_int_equal(ra.name_len, 8);
+    assert_memory_equal(ra.name, "b.000002", 8);
+    /* a body too short for its CRC, seen through the view and as bytes */
+    uint8_t tiny[EV_HEADER_LEN + 2];
+    size_t tn = ev_build_event(tiny, sizeof(tiny), EV_MARIA_GTID, 1, 100, 0, (const uint8_t *)"ab", 2,
+                               EV_CHECKSUM_OFF);
+    assert_int_equal(ev_view_frame(&v, tiny, tn, &why), EV_OK);
+    why = wb = NULL;
+    assert_int_equal(ev_view_maria_gtid(&v, &fmt_crc, &ga, &why), EV_ERROR);
+    assert_int_equal(ev_maria_gtid_parse(tiny, tn, &fmt_crc, &gb, &wb), EV_ERROR);
+    assert_string_equal(why, "event shorter than header + CRC");
+    assert_string_equal(why, wb);
+}
+
 /* Random bytes and random damage to real events: a fault or a consistent view, never a read
  * outside the input. */
 static void test_random(void **state)
@@ -339,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_fde),
         cmocka_unit_test(test_frame),
         cmocka_unit_test(test_consumers_agree),
+        cmocka_unit_test(test_typed_views),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
