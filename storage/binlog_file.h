@@ -66,7 +66,8 @@ int binlog_file_scan(int fd, const char *name, struct binlog_scan *out, char *er
 
 /* binlog_file_scan, calling cb (when not NULL) for every event it accepts after the FDE, in
  * file order, with the event as a view (framed and CRC-checked by the scan; its bytes are
- * valid during the call), its offset and the transaction verdict. Events after the first problem are not passed. */
+ * valid during the call), its offset and the transaction verdict. Events after the first
+ * problem are not passed. */
 typedef void (*binlog_scan_cb)(void *arg, const struct ev_view *ev, uint64_t off, enum trx_verdict v);
 int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
                         char *err, size_t errlen);

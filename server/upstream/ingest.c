@@ -7,7 +7,8 @@
  *   any        -> STORE_FATAL -> FAILED (on_fatal: the process exits non-zero)
  *
  * Every byte from the upstream is hostile until checked: packet framing, header sanity,
- * size == packet length, CRC, and (in the store) log_pos continuity, before anything is
+ * size == packet length, CRC (all once, in ev_view_parse; the view is what goes down to the
+ * store and its trackers), and (in the store) log_pos continuity, before anything is
  * written. Wire-only events (artificial flag, log_pos 0, fake ROTATE, heartbeats) are
  * dropped before the store.
  */
