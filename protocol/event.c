@@ -122,21 +122,8 @@ static int post_header(const struct ev_fmt *fmt, uint8_t type, size_t *ph)
     }
 }
 
-/* Header + completeness check (+ type when want != 0). */
-static int frame(const uint8_t *ev, size_t len, uint8_t want, struct ev_header *h, const char **why)
-{
-    int r = ev_header_parse(ev, len, h, why);
-    if (r != EV_OK) return r;
-    if (len < h->event_size) {
-        if (why) *why = "event incomplete";
-        return EV_AGAIN;
-    }
-    if (want && h->type != want) return fail(why, "unexpected event type");
-    return EV_OK;
-}
-
-/* Same checks and texts as frame(), but the header is kept even when it is refused: the
- * caller's message can then say what size the event claimed. */
+/* Header + completeness check. The header is kept even when it is refused: the caller's
+ * message can then say what size the event claimed. */
 int ev_view_frame(struct ev_view *v, const uint8_t *buf, size_t len, const char **why)
 {
     memset(v, 0, sizeof(*v));
@@ -193,20 +180,6 @@ int ev_view_parse(struct ev_view *v, const uint8_t *buf, size_t len, const struc
     return r;
 }
 
-/* Body bounds by event_size and fmt's checksum; AGAIN for a prefix. No why: callers that
- * need one use a typed parser. */
-int ev_body(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, const uint8_t **body, size_t *body_len)
-{
-    struct ev_header h;
-    int r = frame(ev, len, 0, &h, NULL);
-    if (r != EV_OK) return r;
-    size_t crc = fmt && fmt->checksum == EV_CHECKSUM_CRC32 ? EV_CRC_LEN : 0;
-    if (h.event_size < EV_HEADER_LEN + crc) return EV_ERROR;
-    *body = ev + EV_HEADER_LEN;
-    *body_len = h.event_size - EV_HEADER_LEN - crc;
-    return EV_OK;
-}
-
 /* Body bounds of a framed event by fmt's checksum; -1 when it cannot hold its CRC. */
 static int view_body(const struct ev_view *v, const struct ev_fmt *fmt, const uint8_t **b, size_t *blen)
 {
@@ -215,6 +188,16 @@ static int view_body(const struct ev_view *v, const struct ev_fmt *fmt, const ui
     *b = v->buf + EV_HEADER_LEN;
     *blen = v->len - EV_HEADER_LEN - crc;
     return 0;
+}
+
+/* Body bounds by event_size and fmt's checksum; AGAIN for a prefix. No why: callers that
+ * need one use a typed parser. */
+int ev_body(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, const uint8_t **body, size_t *body_len)
+{
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, NULL);
+    if (r != EV_OK) return r;
+    return view_body(&v, fmt, body, body_len) == 0 ? EV_OK : EV_ERROR;
 }
 
 /* Common prologue on a framed event: type (when type != 0), body, post-header length
@@ -285,11 +268,12 @@ static int version_has_checksum(const char *v)
  * table length N never swallows or loses those 5 bytes. *fde points into ev. */
 int ev_fde_parse(const uint8_t *ev, size_t len, struct ev_fde *fde, const char **why)
 {
-    struct ev_header h;
-    int r = frame(ev, len, EV_FORMAT_DESCRIPTION, &h, why);
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);
     if (r != EV_OK) return r;
+    if (v.h.type != EV_FORMAT_DESCRIPTION) return fail(why, "unexpected event type");
     const uint8_t *b = ev + EV_HEADER_LEN;
-    size_t blen = h.event_size - EV_HEADER_LEN;
+    size_t blen = v.len - EV_HEADER_LEN;
     if (blen < FDE_FIXED_LEN) return fail(why, "format description body too short");
     struct ev_fde f;
     memset(&f, 0, sizeof(f));
