@@ -61,6 +61,17 @@ const char *ev_type_name(uint8_t type)
     return buf;
 }
 
+/* The 19 header bytes as they are, unchecked. */
+static void header_read(const uint8_t *buf, struct ev_header *t)
+{
+    t->timestamp = wire_u32(buf);
+    t->type = buf[4];
+    t->server_id = wire_u32(buf + 5);
+    t->event_size = wire_u32(buf + 9);
+    t->log_pos = wire_u32(buf + 13);
+    t->flags = wire_u16(buf + EV_FLAGS_OFFSET);
+}
+
 /* Header only: never needs more than 19 bytes. */
 int ev_header_parse(const uint8_t *buf, size_t len, struct ev_header *h, const char **why)
 {
@@ -69,12 +80,7 @@ int ev_header_parse(const uint8_t *buf, size_t len, struct ev_header *h, const c
         return EV_AGAIN;
     }
     struct ev_header t;
-    t.timestamp = wire_u32(buf);
-    t.type = buf[4];
-    t.server_id = wire_u32(buf + 5);
-    t.event_size = wire_u32(buf + 9);
-    t.log_pos = wire_u32(buf + 13);
-    t.flags = wire_u16(buf + EV_FLAGS_OFFSET);
+    header_read(buf, &t);
     if (t.event_size < EV_HEADER_LEN) return fail(why, "event_size smaller than the 19-byte header");
     if (h) *h = t;
     return EV_OK;
@@ -116,45 +122,107 @@ static int post_header(const struct ev_fmt *fmt, uint8_t type, size_t *ph)
     }
 }
 
-/* Header + completeness check (+ type when want != 0). */
-static int frame(const uint8_t *ev, size_t len, uint8_t want, struct ev_header *h, const char **why)
+/* Header + completeness check. The header is kept even when it is refused: the caller's
+ * message can then say what size the event claimed. */
+int ev_view_frame(struct ev_view *v, const uint8_t *buf, size_t len, const char **why)
 {
-    int r = ev_header_parse(ev, len, h, why);
-    if (r != EV_OK) return r;
-    if (len < h->event_size) {
+    memset(v, 0, sizeof(*v));
+    if (!buf || len < EV_HEADER_LEN) {
+        if (why) *why = "event header incomplete";
+        return EV_AGAIN;
+    }
+    header_read(buf, &v->h);
+    if (v->h.event_size < EV_HEADER_LEN) return fail(why, "event_size smaller than the 19-byte header");
+    if (len < v->h.event_size) {
         if (why) *why = "event incomplete";
         return EV_AGAIN;
     }
-    if (want && h->type != want) return fail(why, "unexpected event type");
+    v->buf = buf;
+    v->len = v->h.event_size;
     return EV_OK;
+}
+
+/* Header, exact size, then the CRC as the event's kind says. */
+static int view_checks(struct ev_view *v, const uint8_t *buf, size_t len, const struct ev_fmt *fmt,
+                       const char **why)
+{
+    int r = ev_view_frame(v, buf, len, why);
+    if (r == EV_OK && v->len != len) r = EV_AGAIN;
+    if (r != EV_OK) {
+        if (!buf || len < EV_HEADER_LEN || v->h.event_size < EV_HEADER_LEN) return EV_VIEW_BAD_HEADER;
+        if (why) *why = "event_size does not match the length";
+        return EV_VIEW_BAD_SIZE;
+    }
+    if (!fmt) return EV_OK;
+    int crc = fmt->checksum == EV_CHECKSUM_CRC32;
+    if (v->h.type == EV_FORMAT_DESCRIPTION) {
+        struct ev_fde fde;
+        if (ev_fde_parse(buf, len, &fde, why) != EV_OK) return EV_VIEW_BAD_FDE;
+        crc = fde.has_checksum_alg;
+    }
+    if (crc && ev_crc32_verify(buf, len) != 0) {
+        if (why) *why = "CRC32 mismatch";
+        return EV_VIEW_BAD_CRC;
+    }
+    return EV_OK;
+}
+
+/* The one place an arriving event is checked; the order (frame, size, FDE body, CRC) is the
+ * order the ingest checked them in before, so the first fault reported is the same. A
+ * refused event leaves no usable view (buf NULL), only its header for the message. */
+int ev_view_parse(struct ev_view *v, const uint8_t *buf, size_t len, const struct ev_fmt *fmt, const char **why)
+{
+    int r = view_checks(v, buf, len, fmt, why);
+    if (r != EV_OK) {
+        v->buf = NULL;
+        v->len = 0;
+    }
+    return r;
+}
+
+/* Body bounds of a framed event by fmt's checksum; -1 when it cannot hold its CRC. */
+static int view_body(const struct ev_view *v, const struct ev_fmt *fmt, const uint8_t **b, size_t *blen)
+{
+    size_t crc = fmt && fmt->checksum == EV_CHECKSUM_CRC32 ? EV_CRC_LEN : 0;
+    if (v->len < EV_HEADER_LEN + crc) return -1;
+    *b = v->buf + EV_HEADER_LEN;
+    *blen = v->len - EV_HEADER_LEN - crc;
+    return 0;
 }
 
 /* Body bounds by event_size and fmt's checksum; AGAIN for a prefix. No why: callers that
  * need one use a typed parser. */
 int ev_body(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, const uint8_t **body, size_t *body_len)
 {
-    struct ev_header h;
-    int r = frame(ev, len, 0, &h, NULL);
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, NULL);
     if (r != EV_OK) return r;
-    size_t crc = fmt && fmt->checksum == EV_CHECKSUM_CRC32 ? EV_CRC_LEN : 0;
-    if (h.event_size < EV_HEADER_LEN + crc) return EV_ERROR;
-    *body = ev + EV_HEADER_LEN;
-    *body_len = h.event_size - EV_HEADER_LEN - crc;
-    return EV_OK;
+    return view_body(&v, fmt, body, body_len) == 0 ? EV_OK : EV_ERROR;
 }
 
-/* Common prologue: frame, type, body, post-header length (>= ph_min) present in the body. */
-static int prologue(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
-                    struct ev_header *h, const uint8_t **b, size_t *blen, size_t *ph, const char **why)
+/* Common prologue on a framed event: type (when type != 0), body, post-header length
+ * (>= ph_min) present in the body. The header is the view's: not parsed again. */
+static int prologue_view(const struct ev_view *v, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
+                         const uint8_t **b, size_t *blen, size_t *ph, const char **why)
 {
-    int r = frame(ev, len, type, h, why);
-    if (r != EV_OK) return r;
+    if (type && v->h.type != type) return fail(why, "unexpected event type");
     if (!fmt) return fail(why, "no format context");
-    if (ev_body(ev, len, fmt, b, blen) != EV_OK) return fail(why, "event shorter than header + CRC");
-    if (post_header(fmt, h->type, ph) != 0) return fail(why, "format description does not cover this event type");
+    if (view_body(v, fmt, b, blen) != 0) return fail(why, "event shorter than header + CRC");
+    if (post_header(fmt, v->h.type, ph) != 0) return fail(why, "format description does not cover this event type");
     if (*ph < ph_min) return fail(why, "post-header length too short for this event type");
     if (*blen < *ph) return fail(why, "body shorter than its post-header");
     return EV_OK;
+}
+
+/* Same for raw bytes: frame first (the framing rule: EV_AGAIN for a prefix). */
+static int prologue(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
+                    struct ev_header *h, const uint8_t **b, size_t *blen, size_t *ph, const char **why)
+{
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);
+    if (r != EV_OK) return r;
+    *h = v.h;
+    return prologue_view(&v, fmt, type, ph_min, b, blen, ph, why);
 }
 
 static int valid_name_len(size_t n) { return n > 0 && n <= EV_MAX_NAME_LEN; }
@@ -200,11 +268,12 @@ static int version_has_checksum(const char *v)
  * table length N never swallows or loses those 5 bytes. *fde points into ev. */
 int ev_fde_parse(const uint8_t *ev, size_t len, struct ev_fde *fde, const char **why)
 {
-    struct ev_header h;
-    int r = frame(ev, len, EV_FORMAT_DESCRIPTION, &h, why);
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);
     if (r != EV_OK) return r;
+    if (v.h.type != EV_FORMAT_DESCRIPTION) return fail(why, "unexpected event type");
     const uint8_t *b = ev + EV_HEADER_LEN;
-    size_t blen = h.event_size - EV_HEADER_LEN;
+    size_t blen = v.len - EV_HEADER_LEN;
     if (blen < FDE_FIXED_LEN) return fail(why, "format description body too short");
     struct ev_fde f;
     memset(&f, 0, sizeof(f));
@@ -259,10 +328,16 @@ void ev_fmt_from_fde(struct ev_fmt *fmt, const struct ev_fde *fde)
 int ev_rotate_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_rotate *out,
                     const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_rotate(&v, fmt, out, why);
+}
+
+int ev_view_rotate(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_rotate *out, const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_ROTATE, 0, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_ROTATE, 0, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     struct ev_rotate t;
     if (ph == 0) {
@@ -283,10 +358,16 @@ int ev_rotate_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, str
 int ev_query_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_query *out,
                    const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_query(&v, fmt, out, why);
+}
+
+int ev_view_query(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_query *out, const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_QUERY, QUERY_PH_MIN, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_QUERY, QUERY_PH_MIN, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     struct ev_query q;
     q.thread_id = wire_u32(b);
@@ -325,16 +406,23 @@ int ev_xid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct
 int ev_maria_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_maria_gtid *out,
                         const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_maria_gtid(&v, fmt, out, why);
+}
+
+int ev_view_maria_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_maria_gtid *out,
+                       const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_MARIA_GTID, MARIA_GTID_PH, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_MARIA_GTID, MARIA_GTID_PH, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     struct ev_maria_gtid g;
     g.seq_no = wire_u64(b);
     g.domain_id = wire_u32(b + 8);
     g.flags2 = b[12];
-    g.server_id = h.server_id;
+    g.server_id = v->h.server_id;
     g.commit_id = 0;
     if (g.flags2 & EV_MGTID_GROUP_COMMIT_ID) {
         if (blen < MARIA_GTID_FIXED + 8) return fail(why, "GTID too short for its commit id");
@@ -348,10 +436,17 @@ int ev_maria_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
 int ev_gtid_list_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_gtid_list *out,
                        const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_gtid_list(&v, fmt, out, why);
+}
+
+int ev_view_gtid_list(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_gtid_list *out,
+                      const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_GTID_LIST, 4, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_GTID_LIST, 4, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     uint32_t cf = wire_u32(b);
     struct ev_gtid_list l;
@@ -381,14 +476,19 @@ void ev_gtid_list_get(const struct ev_gtid_list *list, uint32_t i, uint32_t *dom
 int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_mysql_gtid *out,
                         const char **why)
 {
-    struct ev_header h;
-    int r = frame(ev, len, 0, &h, why);
-    if (r != EV_OK) return r;
-    if (h.type != EV_MYSQL_GTID && h.type != EV_ANONYMOUS_GTID) return fail(why, "unexpected event type");
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_mysql_gtid(&v, fmt, out, why);
+}
+
+int ev_view_mysql_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_mysql_gtid *out,
+                       const char **why)
+{
+    if (v->h.type != EV_MYSQL_GTID && v->h.type != EV_ANONYMOUS_GTID) return fail(why, "unexpected event type");
     if (!fmt) return fail(why, "no format context");
     const uint8_t *b;
     size_t blen;
-    if (ev_body(ev, len, fmt, &b, &blen) != EV_OK) return fail(why, "event shorter than header + CRC");
+    if (view_body(v, fmt, &b, &blen) != 0) return fail(why, "event shorter than header + CRC");
     /* The fields ARE the post-header, decoded by length rather than by the FDE's table: 5.6
      * wrote 25 bytes, 5.7+ adds the logical clock, 8.0 optional fields after it. */
     if (blen < MYSQL_GTID_MIN) return fail(why, "GTID body too short");
@@ -411,10 +511,17 @@ int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
 int ev_previous_gtids_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                             struct ev_previous_gtids *out, const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
+    int r = ev_view_frame(&v, ev, len, why);   /* framing faults first, as before */
+    return r != EV_OK ? r : ev_view_previous_gtids(&v, fmt, out, why);
+}
+
+int ev_view_previous_gtids(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_previous_gtids *out,
+                           const char **why)
+{
     const uint8_t *b;
     size_t blen, ph;
-    int r = prologue(ev, len, fmt, EV_PREVIOUS_GTIDS, 0, &h, &b, &blen, &ph, why);
+    int r = prologue_view(v, fmt, EV_PREVIOUS_GTIDS, 0, &b, &blen, &ph, why);
     if (r != EV_OK) return r;
     if (out) {
         out->data = b + ph;

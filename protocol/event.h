@@ -154,6 +154,48 @@ const char *ev_type_name(uint8_t type);
  * < 19 or the type/size are impossible. Does not require the whole event to be present. */
 int ev_header_parse(const uint8_t *buf, size_t len, struct ev_header *h, const char **why);
 
+/*
+ * One event, framed and checked once where it arrives, then handed down the ingest path
+ * (store, transaction tracker, GTID tracker) so that no module parses the header again.
+ * Invariant: h was read from buf[0..19) and len == h.event_size (>= 19). buf is borrowed:
+ * the view is valid only while the caller's bytes are.
+ */
+struct ev_view {
+    const uint8_t *buf;   /* the whole event: header + body [+ CRC] */
+    size_t len;           /* == h.event_size */
+    struct ev_header h;
+};
+
+/* What ev_view_parse refused. Negative, so `!= EV_OK` still means "failed"; distinct so a
+ * caller can keep its own wording per fault. */
+enum ev_view_fault {
+    EV_VIEW_BAD_HEADER = -1,  /* fewer than 19 bytes, or event_size < 19 (== EV_ERROR) */
+    EV_VIEW_BAD_SIZE   = -2,  /* event_size != len: not exactly one event */
+    EV_VIEW_BAD_FDE    = -3,  /* a FORMAT_DESCRIPTION whose body cannot be read */
+    EV_VIEW_BAD_CRC    = -4   /* the event carries a CRC32 and it does not match */
+};
+
+/*
+ * Frame the event at buf with the usual framing rule: EV_AGAIN for a prefix (why "event
+ * header incomplete" / "event incomplete"), EV_ERROR when event_size < 19; bytes past
+ * event_size are ignored (v->len = event_size). No CRC check. v->h is filled whenever 19
+ * bytes are present (also on failure, for the caller's message); *v is zeroed otherwise.
+ * Pure, any thread.
+ */
+int ev_view_frame(struct ev_view *v, const uint8_t *buf, size_t len, const char **why);
+
+/*
+ * Parse and check one whole event exactly as it arrived (buf/len is one packet or one
+ * stored event): header, event_size == len, and the CRC when the event carries one. A
+ * FORMAT_DESCRIPTION says itself whether it carries one (ev_fde_parse: the alg byte), so its
+ * body is read for that; any other event carries one when fmt->checksum is CRC32. fmt NULL:
+ * no CRC check and the FDE body is not read (bytes verified before, e.g. already stored).
+ * Returns EV_OK, or an enum ev_view_fault with *why (static), v->buf NULL and v->len 0 (v->h
+ * as for ev_view_frame, for the message).
+ * Pure, any thread; v borrows buf.
+ */
+int ev_view_parse(struct ev_view *v, const uint8_t *buf, size_t len, const struct ev_fmt *fmt, const char **why);
+
 /* Default reading context before any FDE: checksum as given, MariaDB-ish post headers. */
 void ev_fmt_default(struct ev_fmt *fmt, enum ev_checksum_alg alg);
 
@@ -181,6 +223,20 @@ void ev_gtid_list_get(const struct ev_gtid_list *list, uint32_t i, uint32_t *dom
 int ev_mysql_gtid_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_mysql_gtid *out, const char **why);
 int ev_previous_gtids_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_previous_gtids *out, const char **why);
 int ev_checkpoint_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, struct ev_checkpoint *out, const char **why);
+/*
+ * The same typed parsers on a framed event (ev_view_parse / ev_view_frame): the header is
+ * the view's, not parsed again; the type, body and field checks and their *why texts are
+ * those of the byte forms above (which frame, then call these). Out pointers point into
+ * v->buf. Pure, any thread.
+ */
+int ev_view_rotate(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_rotate *out, const char **why);
+int ev_view_query(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_query *out, const char **why);
+int ev_view_maria_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_maria_gtid *out, const char **why);
+int ev_view_gtid_list(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_gtid_list *out, const char **why);
+int ev_view_mysql_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_mysql_gtid *out, const char **why);
+int ev_view_previous_gtids(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_previous_gtids *out,
+                           const char **why);
+
 /* Heartbeat v1 (27): the file name is the body; position is the header log_pos. */
 int ev_heartbeat_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                        const char **name, size_t *name_len, uint64_t *pos, const char **why);

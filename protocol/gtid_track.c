@@ -216,19 +216,18 @@ static int set_copy(struct gtid_mysql_set *dst, const struct gtid_mysql_set *src
     return 0;
 }
 
-static int feed_first(struct gtid_track *t, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
-                      const struct ev_header *h, const char **why)
+static int feed_first(struct gtid_track *t, const struct ev_view *ev, const struct ev_fmt *fmt, const char **why)
 {
     t->saw_first = 1;
-    if (h->type == EV_GTID_LIST) {
+    if (ev->h.type == EV_GTID_LIST) {
         struct ev_gtid_list gl;
-        if (ev_gtid_list_parse(ev, len, fmt, &gl, why) != EV_OK) return -1;
+        if (ev_view_gtid_list(ev, fmt, &gl, why) != EV_OK) return -1;
         if (gtid_blist_from_event(&t->mstart, &gl, why) == -1) return -1;
         if (gtid_blist_copy(&t->mend, &t->mstart) == -1) return fail(why, "out of memory");
         t->flavor = GTID_TRACK_MARIA;
-    } else if (h->type == EV_PREVIOUS_GTIDS) {
+    } else if (ev->h.type == EV_PREVIOUS_GTIDS) {
         struct ev_previous_gtids pg;
-        if (ev_previous_gtids_parse(ev, len, fmt, &pg, why) != EV_OK) return -1;
+        if (ev_view_previous_gtids(ev, fmt, &pg, why) != EV_OK) return -1;
         if (ensure_mysql(t) == -1) return fail(why, "out of memory");
         if (gtid_mysql_set_decode(t->ystart, pg.data, pg.len, why) == -1) return -1;
         if (set_copy(t->yend, t->ystart) == -1) return fail(why, "out of memory");
@@ -240,26 +239,33 @@ static int feed_first(struct gtid_track *t, const uint8_t *ev, size_t len, const
 int gtid_track_feed(struct gtid_track *t, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                     enum trx_verdict verdict, const char **why)
 {
-    struct ev_header h;
-    if (ev_header_parse(ev, len, &h, why) != EV_OK) return -1;
-    if (!t->saw_first && feed_first(t, ev, len, fmt, &h, why) == -1) return -1;
-    if (h.type == EV_MARIA_GTID) {
+    struct ev_view v;
+    if (ev_view_frame(&v, ev, len, why) != EV_OK) return -1;
+    return gtid_track_feed_view(t, &v, fmt, verdict, why);
+}
+
+int gtid_track_feed_view(struct gtid_track *t, const struct ev_view *v, const struct ev_fmt *fmt,
+                         enum trx_verdict verdict, const char **why)
+{
+    uint8_t type = v->h.type;
+    if (!t->saw_first && feed_first(t, v, fmt, why) == -1) return -1;
+    if (type == EV_MARIA_GTID) {
         struct ev_maria_gtid g;
-        if (ev_maria_gtid_parse(ev, len, fmt, &g, why) != EV_OK) return -1;
+        if (ev_view_maria_gtid(v, fmt, &g, why) != EV_OK) return -1;
         t->pm.domain = g.domain_id;
         t->pm.server = g.server_id;
         t->pm.seq = g.seq_no;
         t->pending = 1;
         if (t->flavor == GTID_TRACK_NONE) t->flavor = GTID_TRACK_MARIA;   /* a file without GTID_LIST */
-    } else if (h.type == EV_MYSQL_GTID) {
+    } else if (type == EV_MYSQL_GTID) {
         struct ev_mysql_gtid g;
-        if (ev_mysql_gtid_parse(ev, len, fmt, &g, why) != EV_OK) return -1;
+        if (ev_view_mysql_gtid(v, fmt, &g, why) != EV_OK) return -1;
         if (g.gno < 1) return fail(why, "GTID event with gno < 1");
         memcpy(t->puuid, g.sid, 16);
         t->pgno = g.gno;
         t->pending = 2;
         if (t->flavor == GTID_TRACK_NONE) t->flavor = GTID_TRACK_MYSQL;
-    } else if (h.type == EV_ANONYMOUS_GTID) {
+    } else if (type == EV_ANONYMOUS_GTID) {
         t->pending = 0;
     }
     if (verdict == TRX_GROUP_END && t->pending) {

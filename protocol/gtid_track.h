@@ -74,10 +74,16 @@ void gtid_track_free(struct gtid_track *t);
 /* Forget everything (a new file starts); keeps allocations. */
 void gtid_track_reset(struct gtid_track *t);
 
-/* Feed one whole event of the file (after its FDE), with the transaction verdict the
+/* Feed one whole event of the file (after its FDE), already framed (the header is taken
+ * from the view, not parsed again), with the transaction verdict the
  * caller's trx parser gave for it. The file's start state comes from its first event when
  * that is a GTID_LIST / PREVIOUS_GTIDS. 0, or -1 with *why (unparsable GTID event, state
  * too large, ENOMEM); the tracker is then unreliable for this file. */
+int gtid_track_feed_view(struct gtid_track *t, const struct ev_view *ev, const struct ev_fmt *fmt,
+                         enum trx_verdict verdict, const char **why);
+
+/* gtid_track_feed_view for raw bytes (tests): frames ev/len first (ev_view_frame); a prefix or
+ * a bad header is -1 with the framing reason. */
 int gtid_track_feed(struct gtid_track *t, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                     enum trx_verdict verdict, const char **why);
 

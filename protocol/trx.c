@@ -117,35 +117,42 @@ static void open_group(struct trx_parser *p, enum trx_state s, uint8_t opener)
     p->mysql_payload_seen = 0;
 }
 
-static enum trx_verdict start_gtid(struct trx_parser *p, const uint8_t *ev, size_t len, uint8_t type,
-                                   const struct ev_fmt *fmt, const char **why)
+static enum trx_verdict start_gtid(struct trx_parser *p, const struct ev_view *ev, const struct ev_fmt *fmt,
+                                   const char **why)
 {
     const char *w = NULL;
+    uint8_t type = ev->h.type;
     if (type == EV_MARIA_GTID) {
         struct ev_maria_gtid g;
-        if (ev_maria_gtid_parse(ev, len, fmt, &g, &w) != EV_OK) return bad(p, why, w ? w : "bad GTID event");
+        if (ev_view_maria_gtid(ev, fmt, &g, &w) != EV_OK) return bad(p, why, w ? w : "bad GTID event");
         open_group(p, (g.flags2 & EV_MGTID_STANDALONE) ? TRX_STATE_IN_STANDALONE : TRX_STATE_IN_TRX, OPEN_MARIA);
         p->gtid_flags2 = g.flags2;
     } else {
         if (type != EV_GTID_TAGGED) {
             struct ev_mysql_gtid g;
-            if (ev_mysql_gtid_parse(ev, len, fmt, &g, &w) != EV_OK) return bad(p, why, w ? w : "bad GTID event");
+            if (ev_view_mysql_gtid(ev, fmt, &g, &w) != EV_OK) return bad(p, why, w ? w : "bad GTID event");
         }
         open_group(p, TRX_STATE_AFTER_GTID, OPEN_MYSQL);
     }
     return TRX_INSIDE;
 }
 
-/* One whole event in; the verdict says whether the position after it is safe. QUERY texts
- * and GTIDs are parsed with fmt, so a malformed one is TRX_BAD rather than guessed at. */
 enum trx_verdict trx_feed(struct trx_parser *p, const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                           const char **why)
 {
-    struct ev_header h;
+    struct ev_view v;
     const char *w = NULL;
-    if (ev_header_parse(ev, len, &h, &w) != EV_OK || len < h.event_size)
-        return bad(p, why, w ? w : "event incomplete");
-    uint8_t t = h.type;
+    if (ev_view_frame(&v, ev, len, &w) != EV_OK) return bad(p, why, w ? w : "event incomplete");
+    return trx_feed_view(p, &v, fmt, why);
+}
+
+/* One whole event in; the verdict says whether the position after it is safe. QUERY texts
+ * and GTIDs are parsed with fmt, so a malformed one is TRX_BAD rather than guessed at. */
+enum trx_verdict trx_feed_view(struct trx_parser *p, const struct ev_view *v, const struct ev_fmt *fmt,
+                               const char **why)
+{
+    const char *w = NULL;
+    uint8_t t = v->h.type;
     int open = p->state != TRX_STATE_OUTSIDE;
     int mysql_rules = p->opener != OPEN_MARIA;
 
@@ -156,14 +163,14 @@ enum trx_verdict trx_feed(struct trx_parser *p, const uint8_t *ev, size_t len, c
     }
     if (t == EV_MARIA_GTID || t == EV_MYSQL_GTID || t == EV_ANONYMOUS_GTID || t == EV_GTID_TAGGED) {
         if (open) return bad(p, why, "GTID inside an open group");
-        return start_gtid(p, ev, len, t, fmt, why);
+        return start_gtid(p, v, fmt, why);
     }
     if (t == EV_INCIDENT) return open ? end_group(p) : TRX_GROUP_END;
 
     struct ev_query q;
     enum qkind k = Q_OTHER;
     if (t == EV_QUERY) {
-        if (ev_query_parse(ev, len, fmt, &q, &w) != EV_OK) return bad(p, why, w ? w : "bad QUERY event");
+        if (ev_view_query(v, fmt, &q, &w) != EV_OK) return bad(p, why, w ? w : "bad QUERY event");
         k = query_kind(q.sql, q.sql_len, mysql_rules);
     }
 

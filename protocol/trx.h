@@ -35,8 +35,14 @@ struct trx_parser {
 /* Reset to TRX_STATE_OUTSIDE (start of a file or of a stream). */
 void trx_init(struct trx_parser *p);
 
-/* Feed one whole event. fmt is the context of the current file (checksum alg). On TRX_BAD,
- * *why says which rule broke; the parser is left in TRX_STATE_OUTSIDE. */
+/* Feed one whole event, already framed (ev_view_parse / ev_view_frame): the header is taken
+ * from the view, not parsed again. fmt is the context of the current file (checksum alg).
+ * On TRX_BAD, *why says which rule broke; the parser is left in TRX_STATE_OUTSIDE. */
+enum trx_verdict trx_feed_view(struct trx_parser *p, const struct ev_view *ev, const struct ev_fmt *fmt,
+                               const char **why);
+
+/* trx_feed_view for raw bytes (tests, callers without a view): frames ev/len first; a prefix
+ * or a bad header is TRX_BAD with the framing reason. */
 enum trx_verdict trx_feed(struct trx_parser *p, const uint8_t *ev, size_t len,
                           const struct ev_fmt *fmt, const char **why);
 

@@ -219,7 +219,9 @@ static int scan_events(struct rdbuf *r, const char *name, uint64_t start, const 
             set_problem(out, off, "%s event after the file's %s", ev_type_name(h.type), ev_type_name(out->end_type));
             goto done;
         }
-        enum trx_verdict v = trx_feed(&out->trx, p, h.event_size, fmt, &why);
+        /* Framed and checked just above: the view carries that header on, unparsed again. */
+        const struct ev_view ev = {.buf = p, .len = h.event_size, .h = h};
+        enum trx_verdict v = trx_feed_view(&out->trx, &ev, fmt, &why);
         if (v == TRX_BAD) {
             set_problem(out, off, "impossible transaction sequence at %s event: %s", ev_type_name(h.type),
                         why ? why : "?");
@@ -234,7 +236,7 @@ static int scan_events(struct rdbuf *r, const char *name, uint64_t start, const 
                 struct ev_rotate rot;
                 const char *nwhy = "bad file name";
                 why = NULL;
-                if (ev_rotate_parse(p, h.event_size, fmt, &rot, &why) != EV_OK ||
+                if (ev_view_rotate(&ev, fmt, &rot, &why) != EV_OK ||
                     index_name_check(rot.name, rot.name_len, &nwhy) == -1) {
                     set_problem(out, off, "bad ROTATE event: %s", why ? why : nwhy);
                     goto done;
@@ -246,7 +248,7 @@ static int scan_events(struct rdbuf *r, const char *name, uint64_t start, const 
             out->end_type = h.type;
             rotated = 1;
         }
-        if (r->cb) r->cb(r->cb_arg, p, h.event_size, off, v);
+        if (r->cb) r->cb(r->cb_arg, &ev, off, v);
         off += h.event_size;
         out->events++;
         out->events_end = off;

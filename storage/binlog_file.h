@@ -65,9 +65,10 @@ int binlog_file_set_in_use(int fd, int in_use, int do_sync, enum fsio_op *failed
 int binlog_file_scan(int fd, const char *name, struct binlog_scan *out, char *err, size_t errlen);
 
 /* binlog_file_scan, calling cb (when not NULL) for every event it accepts after the FDE, in
- * file order, with the event's bytes (valid during the call), its offset and the transaction
- * verdict. Events after the first problem are not passed. */
-typedef void (*binlog_scan_cb)(void *arg, const uint8_t *ev, size_t len, uint64_t off, enum trx_verdict v);
+ * file order, with the event as a view (framed and CRC-checked by the scan; its bytes are
+ * valid during the call), its offset and the transaction verdict. Events after the first
+ * problem are not passed. */
+typedef void (*binlog_scan_cb)(void *arg, const struct ev_view *ev, uint64_t off, enum trx_verdict v);
 int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
                         char *err, size_t errlen);
 

@@ -277,11 +277,11 @@ struct scan_ctx {
     int failed;
 };
 
-static void on_event(void *arg, const uint8_t *ev, size_t len, uint64_t off, enum trx_verdict v)
+static void on_event(void *arg, const struct ev_view *ev, uint64_t off, enum trx_verdict v)
 {
     struct scan_ctx *c = arg;
     if (c->failed) return;
-    if (gtid_track_feed(c->t, ev, len, c->fmt, v, &c->why) == -1) {
+    if (gtid_track_feed_view(c->t, ev, c->fmt, v, &c->why) == -1) {
         c->failed = 1;
         c->bad_off = off;
     }

@@ -271,7 +271,8 @@ enum store_result store_rollback_partial(struct store *s, char *err, size_t errl
     return cut_back(s, s->boundary, 0, err, errlen) == -1 ? STORE_FATAL : STORE_OK;
 }
 
-enum store_result store_append(struct store *s, const uint8_t *ev, size_t len, char *err, size_t errlen)
+/* Refusals that come before the event is looked at; STORE_OK to go on. */
+static enum store_result writable(struct store *s, char *err, size_t errlen)
 {
     enum store_result r = check_poisoned(s, err, errlen);
     if (r != STORE_OK) return r;
@@ -280,14 +281,38 @@ enum store_result store_append(struct store *s, const uint8_t *ev, size_t len, c
                "FORMAT_DESCRIPTION)", s->cur[0] ? s->cur : "(empty store)", (unsigned long long)s->end);
         return STORE_REFUSED;
     }
-    struct ev_header h;
+    return STORE_OK;
+}
+
+static enum store_result bad_event(struct store *s, size_t len, const char *why, char *err, size_t errlen)
+{
+    store_seterr(err, errlen, "%s:%llu: bad event (%zu bytes): %s", s->cur, (unsigned long long)s->end, len, why);
+    return STORE_REFUSED;
+}
+
+enum store_result store_append(struct store *s, const uint8_t *ev, size_t len, char *err, size_t errlen)
+{
+    enum store_result r = writable(s, err, errlen);
+    if (r != STORE_OK) return r;
+    struct ev_view v;
     const char *why = NULL;
-    if (len < EV_HEADER_LEN || len > UINT32_MAX || ev_header_parse(ev, len, &h, &why) != EV_OK ||
-        h.event_size != len) {
-        store_seterr(err, errlen, "%s:%llu: bad event (%zu bytes): %s", s->cur, (unsigned long long)s->end, len,
-               why ? why : "event_size does not match the length");
-        return STORE_REFUSED;
-    }
+    int vr = ev_view_parse(&v, ev, len, NULL, &why);
+    if (vr != EV_OK) return bad_event(s, len, vr == EV_VIEW_BAD_SIZE ? "event_size does not match the length" : why,
+                                      err, errlen);
+    return store_append_view(s, &v, err, errlen);
+}
+
+enum store_result store_append_view(struct store *s, const struct ev_view *ev, char *err, size_t errlen)
+{
+    enum store_result r = writable(s, err, errlen);
+    if (r != STORE_OK) return r;
+    size_t len = ev->len;
+    const struct ev_header h = ev->h;
+    const char *why = NULL;
+    /* A guard on the view's invariant, not a second parse: a hand-made view must not put
+     * bytes in the file that disagree with the header the checks below read. */
+    if (!ev->buf || len < EV_HEADER_LEN || len != h.event_size)
+        return bad_event(s, len, "event_size does not match the length", err, errlen);
     if (s->end_type) {
         store_seterr(err, errlen, "%s:%llu: %s event after the file's %s; nothing may follow it", s->cur,
                (unsigned long long)s->end, ev_type_name(h.type), ev_type_name(s->end_type));
@@ -305,7 +330,7 @@ enum store_result store_append(struct store *s, const uint8_t *ev, size_t len, c
         return STORE_REFUSED;
     }
     struct trx_parser next = s->trx;
-    enum trx_verdict v = trx_feed(&next, ev, len, &s->fmt, &why);
+    enum trx_verdict v = trx_feed_view(&next, ev, &s->fmt, &why);
     if (v == TRX_BAD) {
         store_seterr(err, errlen, "%s:%llu: %s event breaks the transaction sequence: %s", s->cur,
                (unsigned long long)s->end, ev_type_name(h.type), why ? why : "?");
@@ -320,15 +345,15 @@ enum store_result store_append(struct store *s, const uint8_t *ev, size_t len, c
                    ev_type_name(h.type));
             return STORE_REFUSED;
         }
-        if (h.type == EV_ROTATE && (ev_rotate_parse(ev, len, &s->fmt, &rot, &why) != EV_OK ||
+        if (h.type == EV_ROTATE && (ev_view_rotate(ev, &s->fmt, &rot, &why) != EV_OK ||
                                     index_name_check(rot.name, rot.name_len, &nwhy) == -1)) {
             store_seterr(err, errlen, "%s:%llu: bad ROTATE event: %s", s->cur, (unsigned long long)s->end,
                    why ? why : nwhy);
             return STORE_REFUSED;
         }
     }
-    if ((r = put_bytes(s, ev, len, err, errlen)) != STORE_OK) return r;
-    store_gtid_append(s, ev, len, v);
+    if ((r = put_bytes(s, ev->buf, len, err, errlen)) != STORE_OK) return r;
+    store_gtid_append(s, ev, v);
     s->trx = next;
     s->end += len;
     if (v == TRX_GROUP_END || v == TRX_OUTSIDE) s->boundary = s->end;

@@ -95,9 +95,15 @@ int store_resume_point(struct store *s, char *file, size_t cap, uint64_t *pos);
 enum store_result store_file_begin(struct store *s, const char *name,
                                    const uint8_t *fde, size_t len, char *err, size_t errlen);
 
-/* Append one whole, already CRC-checked event to the current file. Refused unless its
- * header log_pos == current end + len, and nothing may follow a ROTATE/STOP. Tracks
- * transaction boundaries; bytes become visible to readers only at store_sync(). */
+/* Append one whole event to the current file, as checked where it arrived (ev_view_parse:
+ * framed, CRC verified): its header is taken from the view, not parsed again. Refused unless
+ * its log_pos == current end + len, and nothing may follow a ROTATE/STOP. Tracks
+ * transaction boundaries; bytes become visible to readers only at store_sync(). The view's
+ * bytes are copied; the caller keeps them. */
+enum store_result store_append_view(struct store *s, const struct ev_view *ev, char *err, size_t errlen);
+
+/* store_append_view for raw bytes (tests, tools): frames ev/len (exactly one event, CRC not
+ * checked again) and refuses anything else as a bad event. */
 enum store_result store_append(struct store *s, const uint8_t *ev, size_t len,
                                char *err, size_t errlen);
 

@@ -94,11 +94,11 @@ void store_gtid_file_begin(struct store *s)
     s->trk_bad = 0;
 }
 
-void store_gtid_append(struct store *s, const uint8_t *ev, size_t len, enum trx_verdict v)
+void store_gtid_append(struct store *s, const struct ev_view *ev, enum trx_verdict v)
 {
     if (s->trk_bad) return;
     const char *why = NULL;
-    if (gtid_track_feed(&s->trk, ev, len, &s->fmt, v, &why) == -1) {
+    if (gtid_track_feed_view(&s->trk, ev, &s->fmt, v, &why) == -1) {
         store_warnf(s, "%s/%s:%" PRIu64 ": cannot read GTIDs (%s); GTID positioning in this file is refused", s->dir,
                     s->cur, s->end, why ? why : "?");
         gtid_track_reset(&s->trk);

@@ -115,7 +115,7 @@ void store_gtid_release(struct store *s);
 /* A new file starts (writer): fresh tracker. */
 void store_gtid_file_begin(struct store *s);
 /* An event was appended with transaction verdict v (writer). */
-void store_gtid_append(struct store *s, const uint8_t *ev, size_t len, enum trx_verdict v);
+void store_gtid_append(struct store *s, const struct ev_view *ev, enum trx_verdict v);
 /* The tail was cut back to the last boundary (writer); reread: the file was cut back
  * further (to the watermark), so the tracker is rebuilt from the file's bytes. */
 void store_gtid_rollback(struct store *s, int reread);

@@ -7,7 +7,8 @@
  *   any        -> STORE_FATAL -> FAILED (on_fatal: the process exits non-zero)
  *
  * Every byte from the upstream is hostile until checked: packet framing, header sanity,
- * size == packet length, CRC, and (in the store) log_pos continuity, before anything is
+ * size == packet length, CRC (all once, in ev_view_parse; the view is what goes down to the
+ * store and its trackers), and (in the store) log_pos continuity, before anything is
  * written. Wire-only events (artificial flag, log_pos 0, fake ROTATE, heartbeats) are
  * dropped before the store.
  */
@@ -27,7 +28,6 @@
 #include <mysql.h>
 #include <ma_pvio.h>
 
-#include "protocol/checksum.h"
 #include "protocol/event.h"
 #include "protocol/wire.h"
 #include "server/log.h"
@@ -222,36 +222,51 @@ static enum sess_result store_error(struct ingest *in, enum store_result r, cons
 static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev, size_t len,
                         enum sess_result *res)
 {
-    struct ev_header h;
+    struct ev_view v;
     const char *why = NULL;
     char err[512];
     *res = SESS_RETRY;
-    if (ev_header_parse(ev, len, &h, &why) != EV_OK || h.event_size != len) {
+    /* The one parse and the one CRC check of this event: the view goes down to the store,
+     * the transaction and the GTID trackers, which read its header instead of parsing it.
+     * Nothing unverified is interpreted further, let alone stored. Before this file's FDE
+     * the CRC is what @master_binlog_checksum said; the FDE speaks for itself. */
+    struct ev_fmt wire_fmt;
+    const struct ev_fmt *fmt = &ss->fmt;
+    if (!ss->seen_fde) {
+        ev_fmt_default(&wire_fmt, ss->wire_alg);
+        fmt = &wire_fmt;
+    }
+    int vr = ev_view_parse(&v, ev, len, fmt, &why);
+    const struct ev_header h = v.h;
+    if (vr == EV_VIEW_BAD_HEADER || vr == EV_VIEW_BAD_SIZE) {
         ingest_set_error(in, LOG_ERROR, 0, "corrupt event from upstream after %s:%llu: %s (size %u, packet %zu)",
-                  ss->file, (unsigned long long)store_write_offset(in->store), why ? why : "size mismatch",
-                  h.event_size, len);
+                  ss->file, (unsigned long long)store_write_offset(in->store),
+                  vr == EV_VIEW_BAD_SIZE ? "size mismatch" : why, h.event_size, len);
         return -1;
     }
-    /* CRC first: nothing unverified is interpreted further, let alone stored. */
+    if (vr == EV_VIEW_BAD_FDE) {
+        ingest_set_error(in, LOG_ERROR, 0, "bad FORMAT_DESCRIPTION from upstream for %s: %s", ss->file, why);
+        return -1;
+    }
+    if (vr == EV_VIEW_BAD_CRC && h.type == EV_FORMAT_DESCRIPTION) {
+        ingest_set_error(in, LOG_ERROR, 0, "CRC mismatch in FORMAT_DESCRIPTION from upstream for %s", ss->file);
+        return -1;
+    }
+    if (vr != EV_OK) {
+        ingest_set_error(in, LOG_ERROR, 0, "CRC mismatch in %s event from upstream at %s:%u (dropped, reconnecting)",
+                  ev_type_name(h.type), ss->file, h.log_pos);
+        return -1;
+    }
     if (h.type == EV_FORMAT_DESCRIPTION) {
+        /* Read again for its table only: ev_view_parse accepted it, so this cannot fail
+         * (once per file, not per event). */
         struct ev_fde fde;
         if (ev_fde_parse(ev, len, &fde, &why) != EV_OK) {
             ingest_set_error(in, LOG_ERROR, 0, "bad FORMAT_DESCRIPTION from upstream for %s: %s", ss->file, why);
             return -1;
         }
-        if (fde.has_checksum_alg && ev_crc32_verify(ev, len) != 0) {
-            ingest_set_error(in, LOG_ERROR, 0, "CRC mismatch in FORMAT_DESCRIPTION from upstream for %s", ss->file);
-            return -1;
-        }
         ev_fmt_from_fde(&ss->fmt, &fde);
         ss->seen_fde = 1;
-    } else {
-        enum ev_checksum_alg alg = ss->seen_fde ? ss->fmt.checksum : ss->wire_alg;
-        if (alg == EV_CHECKSUM_CRC32 && ev_crc32_verify(ev, len) != 0) {
-            ingest_set_error(in, LOG_ERROR, 0, "CRC mismatch in %s event from upstream at %s:%u (dropped, reconnecting)",
-                      ev_type_name(h.type), ss->file, h.log_pos);
-            return -1;
-        }
     }
 
     if (h.type == EV_HEARTBEAT || h.type == EV_HEARTBEAT_V2) return 0;
@@ -260,7 +275,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         struct ev_rotate rot;
         struct ev_fmt f = ss->fmt;
         if (!ss->seen_fde) ev_fmt_default(&f, ss->wire_alg);
-        if (ev_rotate_parse(ev, len, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
+        if (ev_view_rotate(&v, &f, &rot, &why) != EV_OK || index_name_check(rot.name, rot.name_len, &why) == -1) {
             ingest_set_error(in, LOG_ERROR, 0, "bad fake ROTATE from upstream: %s", why ? why : "bad file name");
             return -1;
         }
@@ -321,7 +336,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         ingest_set_error(in, LOG_ERROR, 0, "upstream sent %s before the FORMAT_DESCRIPTION of %s", ev_type_name(h.type), ss->file);
         return -1;
     }
-    enum store_result r = store_append(in->store, ev, len, err, sizeof(err));
+    enum store_result r = store_append_view(in->store, &v, err, sizeof(err));
     if (r != STORE_OK) { *res = store_error(in, r, "event refused", err); return -1; }
     ss->streamed = 1;
     pthread_mutex_lock(&in->mu);

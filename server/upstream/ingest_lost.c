@@ -41,8 +41,11 @@ struct cmp {
 };
 
 /* One event of the primary's file (not wire-only). 0 to go on, 1 to stop. */
-static int compare_event(struct cmp *c, const uint8_t *ev, size_t len, const struct ev_header *h)
+static int compare_event(struct cmp *c, const struct ev_view *v)
 {
+    const uint8_t *ev = v->buf;
+    size_t len = v->len;
+    const struct ev_header *h = &v->h;
     uint64_t off = (uint64_t)h->log_pos - len;   /* files under 4 GiB here: the resume check refused others */
     if (h->type == EV_FORMAT_DESCRIPTION) {
         struct ev_fde fde;
@@ -69,10 +72,10 @@ static int compare_event(struct cmp *c, const uint8_t *ev, size_t len, const str
         return 1;
     }
     const char *why;
-    enum trx_verdict v = trx_feed(&c->trx, ev, len, &c->fmt, &why);
+    enum trx_verdict tv = trx_feed_view(&c->trx, v, &c->fmt, &why);
     c->primary_end = off + len;
-    if (v == TRX_GROUP_END || v == TRX_OUTSIDE) c->common = off + len;
-    return v == TRX_BAD;
+    if (tv == TRX_GROUP_END || tv == TRX_OUTSIDE) c->common = off + len;
+    return tv == TRX_BAD;
 }
 
 /* Stream the primary's `file` from 4 on a fresh connection and compare. 0, or -1 (could not
@@ -112,19 +115,23 @@ static int compare_with_primary(struct ingest *in, const struct upstream_conf *u
         const uint8_t *p = m->net.read_pos;
         if (p[0] == 0xFE && n < 8) { rc = 0; break; }
         if (p[0] != 0x00 || n < 1 + EV_HEADER_LEN) { snprintf(err, errlen, "unexpected packet"); break; }
-        struct ev_header h;
-        const char *why;
-        if (ev_header_parse(p + 1, n - 1, &h, &why) != EV_OK || h.event_size != n - 1) {
-            snprintf(err, errlen, "bad event from the primary: %s", why ? why : "size");
+        struct ev_view v;
+        const char *why = NULL;
+        /* No CRC check (fmt NULL), as before: events are compared byte for byte with our own,
+         * CRC-verified copy. */
+        int vr = ev_view_parse(&v, p + 1, n - 1, NULL, &why);
+        if (vr != EV_OK) {
+            snprintf(err, errlen, "bad event from the primary: %s", vr == EV_VIEW_BAD_SIZE ? "size" : why);
             break;
         }
+        const struct ev_header h = v.h;
         if (h.type == EV_ROTATE && ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0)) {
             if (started) { rc = 0; break; }   /* moving on to the next file: ours is done */
             started = 1;
             continue;
         }
         if ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0 || h.type == EV_HEARTBEAT) continue;
-        if (compare_event(c, p + 1, n - 1, &h)) { rc = 0; break; }
+        if (compare_event(c, &v)) { rc = 0; break; }
         if (h.type == EV_ROTATE || h.type == EV_STOP) { rc = 0; break; }
     }
 out:
