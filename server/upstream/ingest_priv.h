@@ -66,6 +66,14 @@ void ingest_set_error(struct ingest *in, enum log_level lvl, uint32_t code, cons
 /* Run a statement; first column of the first row into out. 0, or the server's error number
  * (-1 when there is none). */
 int ingest_query_value(MYSQL *m, const char *sql, char *out, size_t cap, int *has_row);
+
+/* CLOCK_MONOTONIC in milliseconds (the failover clock, group-commit bounds). */
+uint64_t ingest_now_ms(void);
+
+/* One upstream session (ingest_stream.c): connect, check continuity, register, dump, and
+ * stream into the store until an error, STOP SLAVE or shutdown. *streamed is set once
+ * events arrived. Ingest thread. */
+enum sess_result ingest_session_run(struct ingest *in, int *streamed);
 /* mysql_init + options + mysql_real_connect with the ingest's timeouts. NULL with *errno_out
  * and err filled on failure. Ingest thread. */
 MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigned *errno_out, char *err,
