@@ -143,7 +143,9 @@ void binlog_events_show(const struct stmt_ctx *c, const struct query *q, struct 
         fail(r, "Wrong offset or I/O error");
         goto out;
     }
-    uint64_t offset = q->has_limit ? q->limit_offset : 0;
+    /* Select_limit_counters::set_limit: a row count of 0 drops the offset (so LIMIT 2, 0 also
+     * shows the first event, through the quirk below). */
+    uint64_t offset = q->has_limit && q->limit ? q->limit_offset : 0;
     uint64_t limit_end = !q->has_limit ? UINT64_MAX
                          : q->limit > UINT64_MAX - offset ? UINT64_MAX : offset + q->limit;
     for (uint64_t count = 0;;) {
