@@ -46,7 +46,7 @@ static const char *info(const uint8_t *ev, size_t n)
     }
     assert_true(bbuf_ok(&b));
     assert_true(b.len < sizeof(out));
-    memcpy(out, b.p, b.len);
+    if (b.len) memcpy(out, b.p, b.len);
     out[b.len] = 0;
     bbuf_free(&b);
     return out;
