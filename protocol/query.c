@@ -37,6 +37,7 @@ const char *query_kind_name(enum query_kind k)
     case QUERY_CHANGE_MASTER: return "CHANGE MASTER";
     case QUERY_PURGE_BINARY_LOGS: return "PURGE BINARY LOGS";
     case QUERY_FLUSH: return "FLUSH";
+    case QUERY_SHOW_BINLOG_EVENTS: return "SHOW BINLOG EVENTS";
     }
     return "?";
 }
@@ -364,6 +365,53 @@ static int parse_set(struct parser *P)
     return expect_end(P);
 }
 
+/* A whole number (no sign, no fraction) that fits 64 bits, as the grammar's ulonglong_num. */
+static int take_u64(struct parser *P, uint64_t *out, const char *why)
+{
+    struct qval n;
+    if (P->t.type != TOK_NUMBER) return fail(P, why);
+    size_t at = P->t.start;
+    if (parse_value(P, &n, 0) == -1) return -1;
+    if (!n.is_int) {
+        P->q->why = why;
+        P->q->error_pos = at;
+        return -1;
+    }
+    *out = n.u;
+    return 0;
+}
+
+/* After SHOW BINLOG EVENTS: [IN 'file'] [FROM n] [LIMIT n | off, n | n OFFSET off]. */
+static int parse_binlog_events(struct parser *P)
+{
+    struct query *q = P->q;
+    q->kind = QUERY_SHOW_BINLOG_EVENTS;
+    if (accept_kw(P, "IN")) {
+        if (P->t.type != TOK_STRING) return fail(P, "quoted file name expected");
+        q->arg = P->t.s;
+        q->arg_len = P->t.len;
+        adv(P);
+    }
+    if (accept_kw(P, "FROM")) {
+        if (take_u64(P, &q->from, "FROM needs a whole number") == -1) return -1;
+        q->has_from = 1;
+    }
+    if (accept_kw(P, "LIMIT")) {
+        uint64_t a;
+        if (take_u64(P, &a, "LIMIT needs a whole number") == -1) return -1;
+        q->has_limit = 1;
+        q->limit = a;
+        if (is_punct(P, ',')) {
+            adv(P);
+            q->limit_offset = a;
+            if (take_u64(P, &q->limit, "LIMIT needs a whole number") == -1) return -1;
+        } else if (accept_kw(P, "OFFSET")) {
+            if (take_u64(P, &q->limit_offset, "OFFSET needs a whole number") == -1) return -1;
+        }
+    }
+    return expect_end(P);
+}
+
 static int parse_show(struct parser *P)
 {
     struct query *q = P->q;
@@ -390,6 +438,7 @@ static int parse_show(struct parser *P)
         else if (accept_kw(P, "LOG") && expect_kw(P, "STATUS") == 0) q->kind = QUERY_SHOW_MASTER_STATUS;
         else return fail(P, "LOGS or LOG STATUS expected");
     } else if (accept_kw(P, "BINLOG")) {
+        if (accept_kw(P, "EVENTS")) return parse_binlog_events(P);
         if (expect_kw(P, "STATUS") == -1) return -1;
         q->kind = QUERY_SHOW_MASTER_STATUS;
     } else if (accept_kw(P, "SLAVE") || accept_kw(P, "REPLICA")) {

@@ -12,7 +12,8 @@
  *   SHOW [GLOBAL|SESSION] VARIABLES|STATUS [LIKE 'pat'], SHOW MASTER STATUS,
  *   SHOW BINARY LOG STATUS, SHOW BINLOG STATUS, SHOW BINARY LOGS, SHOW MASTER LOGS,
  *   SHOW SLAVE HOSTS, SHOW REPLICAS, SHOW REPLICA HOSTS, SHOW [ALL] SLAVE[S] STATUS,
- *   SHOW [ALL] REPLICA[S] STATUS, SHOW WARNINGS
+ *   SHOW [ALL] REPLICA[S] STATUS, SHOW WARNINGS,
+ *   SHOW BINLOG EVENTS [IN 'file'] [FROM n] [LIMIT n | LIMIT off, n | LIMIT n OFFSET off]
  *   KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n
  *   START|STOP SLAVE|REPLICA [IO_THREAD|SQL_THREAD, ...], START|STOP ALL SLAVES|REPLICAS
  *   CHANGE MASTER TO k = v, ...   /  CHANGE REPLICATION SOURCE TO k = v, ...
@@ -54,7 +55,8 @@ enum query_kind {
     QUERY_STOP_SLAVE,
     QUERY_CHANGE_MASTER,
     QUERY_PURGE_BINARY_LOGS,
-    QUERY_FLUSH
+    QUERY_FLUSH,
+    QUERY_SHOW_BINLOG_EVENTS      /* SHOW BINLOG EVENTS [IN 'f'] [FROM n] [LIMIT [off,] n] */
 };
 
 enum query_scope {
@@ -120,13 +122,16 @@ struct query {
     const char *like;             /* SHOW ... LIKE pattern (NULL if none) */
     size_t like_len;
     int has_limit;
-    uint64_t limit;               /* SELECT ... LIMIT n */
+    uint64_t limit;               /* SELECT / SHOW BINLOG EVENTS ... LIMIT n */
+    uint64_t limit_offset;        /* SHOW BINLOG EVENTS ... LIMIT off, n (0 if not given) */
+    int has_from;
+    uint64_t from;                /* SHOW BINLOG EVENTS ... FROM n */
     uint64_t id;                  /* KILL id */
     int kill_query;               /* KILL QUERY: stop the statement, keep the connection */
     unsigned threads;             /* START/STOP: QUERY_THREAD_* named (0 = both) */
     int all;                      /* SHOW ALL SLAVES STATUS, START/STOP ALL SLAVES */
     int purge_before;             /* PURGE ... BEFORE (arg = datetime) vs TO (arg = file) */
-    const char *arg;              /* PURGE argument */
+    const char *arg;              /* PURGE argument; SHOW BINLOG EVENTS IN 'file' (NULL if none) */
     size_t arg_len;
     const char *rest;             /* FLUSH: the words after FLUSH, as written */
     size_t rest_len;

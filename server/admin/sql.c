@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "protocol/query.h"
+#include "server/admin/binlog_events.h"
+#include "server/admin/gtid_pos.h"
 #include "server/admin/replctl.h"
 #include "server/admin/sysvar.h"
 #include "server/admin/uservars.h"
@@ -22,6 +24,7 @@
 /* Cells of a reply; every string lives in `text`. */
 struct cells {
     const char *v[QUERY_MAX_ITEMS];
+    char *own[QUERY_MAX_ITEMS];        /* values too long for text (malloc'd), else NULL */
     char text[QUERY_MAX_ITEMS][256];
 };
 
@@ -34,10 +37,48 @@ static void err_sysvar(struct stmt_result *r, const char *name, size_t len)
 
 static void err_oom(struct stmt_result *r) { stmt_errf(r, 1037, "Out of memory"); }
 
-/* Evaluate one value. 0 with *out (NULL for SQL NULL; else points at buf), or -1 with the
- * error in r. */
-static int eval(const struct stmt_ctx *c, const struct qval *v, char *buf, size_t cap, const char **out,
-                struct stmt_result *r)
+static int eval(const struct stmt_ctx *c, const struct query *q, const struct qval *v, char *buf, size_t cap,
+                const char **out, char **own, struct stmt_result *r);
+
+/* MariaDB's integer value of a function argument's text: optional sign and leading digits
+ * ('12abc' is 12, 'abc' is 0). -1 when negative, else 0 with *n (saturated). */
+static int arg_int(const char *s, uint64_t *n)
+{
+    while (*s == ' ') s++;
+    int neg = *s == '-';
+    if (*s == '-' || *s == '+') s++;
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + (uint64_t)(*s - '0');
+    if (neg && v) return -1;
+    *n = v;
+    return 0;
+}
+
+/* BINLOG_GTID_POS(file, pos): NULL for a NULL argument or a pos outside 0..2^32-1, as
+ * Item_func_binlog_gtid_pos; the rest is gtid_pos.h. */
+static int eval_gtid_pos(const struct stmt_ctx *c, const struct query *q, const struct qval *v, const char **out,
+                         char **own, struct stmt_result *r)
+{
+    char a[2][512];
+    const char *s[2];
+    *out = NULL;
+    if (v->nargs != 2) {
+        stmt_errf(r, 1582, "Incorrect parameter count in the call to native function '%.*s'", (int)v->len, v->s);
+        return -1;
+    }
+    for (size_t i = 0; i < 2; i++)
+        if (eval(c, q, &q->args[v->first_arg + i], a[i], sizeof(a[i]), &s[i], NULL, r) == -1) return -1;
+    uint64_t pos;
+    if (!s[0] || !s[1] || arg_int(s[1], &pos) == -1 || pos > UINT32_MAX) return 0;
+    if (gtid_pos_compute(c, s[0], strlen(s[0]), pos, own, r) == -1) return -1;
+    *out = *own;
+    return 0;
+}
+
+/* Evaluate one value. 0 with *out (NULL for SQL NULL; else points at buf, or at a malloc'd
+ * *own when own is given and the value needs it), or -1 with the error in r. */
+static int eval(const struct stmt_ctx *c, const struct query *q, const struct qval *v, char *buf, size_t cap,
+                const char **out, char **own, struct stmt_result *r)
 {
     *out = buf;
     switch (v->kind) {
@@ -68,10 +109,18 @@ static int eval(const struct stmt_ctx *c, const struct qval *v, char *buf, size_
             snprintf(buf, cap, "%u", c->conn_id);
         } else if ((query_name_eq(v->s, v->len, "USER") || query_name_eq(v->s, v->len, "CURRENT_USER")) && v->nargs == 0) {
             if (snprintf(buf, cap, "%s@%s", c->user, c->peer_host) >= (int)cap) buf[cap - 1] = 0;  /* truncation is fine */
-        } else if (query_name_eq(v->s, v->len, "DATABASE") || query_name_eq(v->s, v->len, "BINLOG_GTID_POS")) {
-            /* No default database; GTID positions are not indexed yet: NULL, which a MariaDB
-             * replica in file/position mode treats as "no GTID known". */
-            *out = NULL;
+        } else if (query_name_eq(v->s, v->len, "BINLOG_GTID_POS")) {
+            char *mine = NULL;
+            if (eval_gtid_pos(c, q, v, out, &mine, r) == -1) return -1;
+            if (mine && !own) {   /* the caller keeps no heap values: copy what fits */
+                snprintf(buf, cap, "%s", mine);
+                *out = buf;
+                free(mine);
+            } else if (own) {
+                *own = mine;
+            }
+        } else if (query_name_eq(v->s, v->len, "DATABASE")) {
+            *out = NULL;   /* no default database */
         } else if (query_name_eq(v->s, v->len, "NOW") && v->nargs == 0) {
             time_t t = time(NULL);
             struct tm tm;
@@ -93,9 +142,15 @@ static void do_select(const struct stmt_ctx *c, const struct query *q, struct st
     if (!cl) { err_oom(r); return; }
     for (size_t i = 0; i < q->nitems; i++) {
         names[i] = query_item_name(&q->items[i]);
-        if (eval(c, &q->items[i].val, cl->text[i], sizeof(cl->text[i]), &cl->v[i], r) == -1) { free(cl); return; }
+        cl->own[i] = NULL;
+        if (eval(c, q, &q->items[i].val, cl->text[i], sizeof(cl->text[i]), &cl->v[i], &cl->own[i], r) == -1) {
+            for (size_t j = 0; j <= i; j++) free(cl->own[j]);
+            free(cl);
+            return;
+        }
     }
     if (stmt_columns(r, names, q->nitems) == 0 && !(q->has_limit && q->limit == 0)) stmt_row(r, cl->v);
+    for (size_t i = 0; i < q->nitems; i++) free(cl->own[i]);
     free(cl);
 }
 
@@ -112,7 +167,7 @@ static void do_set(const struct stmt_ctx *c, const struct query *q, struct stmt_
                 err_oom(r);
                 return;
             }
-            if (eval(c, &a->val, big, USERVAR_VALUE_MAX + 1, &v, r) == -1) goto out;
+            if (eval(c, q, &a->val, big, USERVAR_VALUE_MAX + 1, &v, NULL, r) == -1) goto out;
             if (!c->vars || (v && strlen(v) >= USERVAR_VALUE_MAX) ||
                 uservars_set(c->vars, a->name, a->name_len, v, v ? strlen(v) : 0, v == NULL) == -1) {
                 stmt_errf(r, 1105, "Too many or too long user variables");
@@ -281,6 +336,9 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_CHANGE_MASTER: replctl_change_master(c, q, r); break;
     case QUERY_PURGE_BINARY_LOGS: not_yet(c, "PURGE BINARY LOGS on binlogd", r); break;
     case QUERY_FLUSH: stmt_ok(r, 0); break;
+    case QUERY_SHOW_BINLOG_EVENTS:
+        binlog_events_show(c, q, r, BINLOG_EVENTS_MAX_ROWS, BINLOG_EVENTS_MAX_BYTES);
+        break;
     case QUERY_EMPTY: stmt_errf(r, 1065, "Query was empty"); break;
     case QUERY_UNKNOWN: {
         struct myerr e;
