@@ -90,6 +90,7 @@ struct ingest *ingest_new(const struct ingest_opts *opts, struct store *store,
     struct ingest *in = calloc(1, sizeof(*in));
     if (!in) return NULL;
     in->o = *opts;
+    atomic_init(&in->heartbeat_ms, opts->heartbeat_ms);
     in->up = opts->up;
     in->o.candidates = NULL;
     if (opts->candidates && *opts->candidates && !(in->candidates = strdup(opts->candidates))) {
@@ -444,7 +445,8 @@ static enum sess_result session_run(struct ingest *in, int *streamed)
         ingest_set_error(in, LOG_WARN, (uint32_t)e, "upstream: SET @master_binlog_checksum failed: %s", mysql_error(m));
         goto out;
     }
-    uint64_t hb_ms = in->o.heartbeat_ms ? in->o.heartbeat_ms : (uint64_t)in->o.net_timeout_s * 500;
+    uint64_t hb_ms = atomic_load(&in->heartbeat_ms);
+    if (!hb_ms) hb_ms = (uint64_t)in->o.net_timeout_s * 500;
     char sql[256];
     snprintf(sql, sizeof(sql), "SET @master_heartbeat_period= %llu", (unsigned long long)hb_ms * 1000000ULL);
     if (ingest_query_value(m, sql, NULL, 0, NULL) ||
@@ -760,4 +762,9 @@ void ingest_get_conf(struct ingest *in, struct upstream_conf *c)
     pthread_mutex_lock(&in->mu);
     *c = in->up;
     pthread_mutex_unlock(&in->mu);
+}
+
+void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms)
+{
+    atomic_store(&in->heartbeat_ms, ms);
 }
