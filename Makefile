@@ -40,7 +40,7 @@ $(eval $(call flavour,build/san,$(SAN)))
 UNITS_REL := $(patsubst tests/unit/%.c,build/rel/unit/%,$(UNIT_SRC))
 UNITS_SAN := $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit unit-san integration demo bench bench-compare torture clean fixtures check-layers
+.PHONY: all deps test unit unit-san integration demo bench bench-compare torture clean fixtures check-layers install
 all: bin/binlogd $(patsubst tests/bench/%.c,bin/%,$(BENCH_SRC))
 
 bin/binlogd: build/rel/obj/server/main.o build/rel/libcore.a
@@ -50,6 +50,30 @@ bin/binlogd: build/rel/obj/server/main.o build/rel/libcore.a
 bin/%: tests/bench/%.c build/rel/libcore.a
 	@mkdir -p bin
 	$(CC) $(BASE) $(CFLAGS) $(PKGCFLAGS) $^ $(PKGLIBS) -o $@
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the daemon in sbin (a service, as mariadbd),
+# the systemd unit and its sysusers.d account, a sample configuration generated from the
+# option table (binlogd --print-sample-config, so it cannot drift) and the man page. The
+# sample never overwrites a configuration: copy it to binlogd.conf.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANDIR     ?= $(PREFIX)/share/man
+
+build/binlogd.conf.sample: bin/binlogd
+	bin/binlogd --print-sample-config > $@.tmp && mv $@.tmp $@
+
+install: bin/binlogd build/binlogd.conf.sample conf/binlogd.service.in conf/binlogd.sysusers docs/binlogd.8
+	install -D -m 0755 bin/binlogd $(DESTDIR)$(SBINDIR)/binlogd
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' conf/binlogd.service.in \
+	    > $(DESTDIR)$(UNITDIR)/binlogd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/binlogd.service
+	install -D -m 0644 conf/binlogd.sysusers $(DESTDIR)$(SYSUSERSDIR)/binlogd.conf
+	install -D -m 0644 build/binlogd.conf.sample $(DESTDIR)$(SYSCONFDIR)/binlogd/binlogd.conf.sample
+	install -D -m 0644 docs/binlogd.8 $(DESTDIR)$(MANDIR)/man8/binlogd.8
 
 deps:
 	@bash scripts/deps.sh

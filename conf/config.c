@@ -26,54 +26,63 @@ struct opt {
     size_t size;            /* buffer size for OPT_STR */
     uint64_t min, max;      /* numeric bounds */
     const char *help;
+    int runtime;            /* RUNTIME: a reload (SIGHUP) applies a new value; else restart */
+    const char *default_text;   /* shown instead of the default value when that depends on
+                                 * the machine (NULL = print the value) */
 };
+
+#define RUNTIME 1
 
 #define OFF(f) offsetof(struct config, f)
 #define SZ(f) sizeof(((struct config *)0)->f)
 
 static const struct opt opts[] = {
     {"binlogd.server_id", OPT_UINT32, OFF(server_id), 0, 1, UINT32_MAX,
-     "server_id binlogd uses towards the primary and reports to replicas (required)"},
-    {"binlogd.data_dir", OPT_STR, OFF(data_dir), SZ(data_dir), 1, 0, "directory of the mirrored binlogs"},
+     "server_id binlogd uses towards the primary and reports to replicas (required)", 0, "none (required)"},
+    {"binlogd.data_dir", OPT_STR, OFF(data_dir), SZ(data_dir), 1, 0, "directory of the mirrored binlogs", 0, NULL},
     {"binlogd.listen", OPT_HOSTPORT, OFF(listen_host), SZ(listen_host), 0, 0,
-     "host:port replicas connect to (empty = no listener)"},
+     "host:port replicas connect to (empty = no listener)", 0, NULL},
     {"binlogd.server_uuid", OPT_STR, OFF(server_uuid), SZ(server_uuid), 0, 0,
-     "server_uuid reported to replicas (default derived from server_id)"},
+     "server_uuid reported to replicas (default derived from server_id)", 0, NULL},
     {"binlogd.server_version", OPT_STR, OFF(server_version), SZ(server_version), 1, 0,
-     "version string in the handshake"},
-    {"binlogd.log_level", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0, "debug | info | warn | error"},
+     "version string in the handshake", 0, NULL},
+    {"binlogd.log_level", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0, "debug | info | warn | error", RUNTIME, NULL},
+    {"binlogd.log_file", OPT_STR, OFF(log_file), SZ(log_file), 0, 0,
+     "file the log is appended to, reopened on SIGHUP and FLUSH LOGS (empty = stderr)", RUNTIME, NULL},
     {"binlogd.wake_threads", OPT_UINT32, OFF(wake_threads), 0, 0, 64,
-     "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)"},
-    {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)"},
-    {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port"},
-    {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary"},
-    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0, "its password"},
+     "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)", 0,
+     "one per further CPU, at most 3"},
+    {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)", 0, NULL},
+    {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port", 0, NULL},
+    {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary", 0, NULL},
+    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0, "its password", 0, NULL},
     {"upstream.start_file", OPT_STR, OFF(up_start_file), SZ(up_start_file), 0, 0,
-     "first file to mirror into an empty data dir (default: oldest on the primary)"},
-    {"upstream.connect_timeout", OPT_UINT32, OFF(up_connect_timeout), 0, 1, 3600, "seconds"},
+     "first file to mirror into an empty data dir (default: oldest on the primary)", 0, NULL},
+    {"upstream.connect_timeout", OPT_UINT32, OFF(up_connect_timeout), 0, 1, 3600, "seconds", 0, NULL},
     {"upstream.net_timeout", OPT_UINT32, OFF(up_net_timeout), 0, 2, 86400,
-     "seconds of silence before the link is declared dead"},
+     "seconds of silence before the link is declared dead", 0, NULL},
     {"upstream.heartbeat_ms", OPT_UINT32, OFF(up_heartbeat_ms), 0, 0, 86400000,
-     "heartbeat period asked of the primary (0 = net_timeout/2)"},
-    {"upstream.retry_min_ms", OPT_UINT32, OFF(up_retry_min_ms), 0, 10, 3600000, "first reconnect delay"},
-    {"upstream.retry_max_ms", OPT_UINT32, OFF(up_retry_max_ms), 0, 10, 3600000, "longest reconnect delay"},
+     "heartbeat period asked of the primary (0 = net_timeout/2; a change applies at the next connection)",
+     RUNTIME, NULL},
+    {"upstream.retry_min_ms", OPT_UINT32, OFF(up_retry_min_ms), 0, 10, 3600000, "first reconnect delay", 0, NULL},
+    {"upstream.retry_max_ms", OPT_UINT32, OFF(up_retry_max_ms), 0, 10, 3600000, "longest reconnect delay", 0, NULL},
     {"upstream.max_packet", OPT_UINT64, OFF(up_max_packet), 0, 1024 * 1024, 1024ULL * 1024 * 1024,
-     "largest event accepted from the primary (bytes)"},
+     "largest event accepted from the primary (bytes)", 0, NULL},
     {"upstream.semi_sync", OPT_BOOL, OFF(up_semi_sync), 0, 0, 1,
-     "register as a semi-sync replica and acknowledge only what is fdatasync'ed (on | off)"},
+     "register as a semi-sync replica and acknowledge only what is fdatasync'ed (on | off)", 0, NULL},
     {"upstream.use_gtid", OPT_BOOL, OFF(up_use_gtid), 0, 0, 1,
-     "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)"},
+     "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)", 0, NULL},
     {"upstream.candidates", OPT_STR, OFF(up_candidates), SZ(up_candidates), 0, 0,
-     "host:port,... that may become the primary: automatic failover (empty = off)"},
+     "host:port,... that may become the primary: automatic failover (empty = off)", 0, NULL},
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
-     "seconds the upstream must be unreachable before a candidate is looked for"},
-    {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none"},
+     "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL},
+    {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none", 0, NULL},
     {"storage.journal", OPT_BOOL, OFF(journal), 0, 0, 1,
-     "with sync=trx, make small batches durable by the commit journal, an overwrite (on | off)"},
+     "with sync=trx, make small batches durable by the commit journal, an overwrite (on | off)", 0, NULL},
     {"storage.group_commit_max_ms", OPT_UINT32, OFF(group_commit_max_ms), 0, 0, 10000,
-     "longest a complete transaction waits for its read burst to end before fdatasync"},
+     "longest a complete transaction waits for its read burst to end before fdatasync", 0, NULL},
     {"storage.group_commit_max_bytes", OPT_UINT64, OFF(group_commit_max_bytes), 0, 4096, 1ULL << 34,
-     "complete bytes after which fdatasync happens even mid-burst"},
+     "complete bytes after which fdatasync happens even mid-burst", 0, NULL},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -329,31 +338,38 @@ static const char *loglevel_name(enum config_log_level l)
     return (unsigned)l < 4 ? n[l] : "?";
 }
 
+/* The value of option o in cfg as text an INI file would set (mask: passwords as ********). */
+static void format_value(const struct config *cfg, const struct opt *o, int mask, char *buf, size_t len)
+{
+    const char *base = (const char *)cfg + o->offset;
+    switch (o->type) {
+    case OPT_UINT32: snprintf(buf, len, "%u", *(const uint32_t *)base); return;
+    case OPT_UINT64: snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)base); return;
+    case OPT_PORT: snprintf(buf, len, "%u", *(const uint16_t *)base); return;
+    case OPT_STR:
+        snprintf(buf, len, "%s", mask && o->offset == OFF(up_password) && *base ? "********" : base);
+        return;
+    case OPT_HOSTPORT:
+        if (cfg->listen_port) snprintf(buf, len, "%s:%u", cfg->listen_host, cfg->listen_port);
+        else snprintf(buf, len, "%s", "");
+        return;
+    case OPT_SYNC:
+        if (cfg->sync == CONFIG_SYNC_INTERVAL) snprintf(buf, len, "interval:%u", cfg->sync_interval_ms);
+        else snprintf(buf, len, "%s", config_sync_name(cfg->sync));
+        return;
+    case OPT_LOGLEVEL: snprintf(buf, len, "%s", loglevel_name(cfg->log_level)); return;
+    case OPT_BOOL: snprintf(buf, len, "%s", *(const int *)base ? "on" : "off"); return;
+    }
+    snprintf(buf, len, "?");
+}
+
 void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *line), void *arg)
 {
-    char line[CONFIG_STR_MAX + 128];
+    char line[CONFIG_STR_MAX + 128], val[CONFIG_STR_MAX + 16];
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-        const struct opt *o = &opts[i];
-        const char *base = (const char *)cfg + o->offset;
-        switch (o->type) {
-        case OPT_UINT32: snprintf(line, sizeof(line), "%s = %u", o->name, *(const uint32_t *)base); break;
-        case OPT_UINT64: snprintf(line, sizeof(line), "%s = %llu", o->name, (unsigned long long)*(const uint64_t *)base); break;
-        case OPT_PORT: snprintf(line, sizeof(line), "%s = %u", o->name, *(const uint16_t *)base); break;
-        case OPT_STR:
-            snprintf(line, sizeof(line), "%s = %s", o->name,
-                     o->offset == OFF(up_password) ? (*base ? "********" : "") : base);
-            break;
-        case OPT_HOSTPORT:
-            if (cfg->listen_port) snprintf(line, sizeof(line), "%s = %s:%u", o->name, cfg->listen_host, cfg->listen_port);
-            else snprintf(line, sizeof(line), "%s =", o->name);
-            break;
-        case OPT_SYNC:
-            if (cfg->sync == CONFIG_SYNC_INTERVAL) snprintf(line, sizeof(line), "%s = interval:%u", o->name, cfg->sync_interval_ms);
-            else snprintf(line, sizeof(line), "%s = %s", o->name, config_sync_name(cfg->sync));
-            break;
-        case OPT_LOGLEVEL: snprintf(line, sizeof(line), "%s = %s", o->name, loglevel_name(cfg->log_level)); break;
-        case OPT_BOOL: snprintf(line, sizeof(line), "%s = %s", o->name, *(const int *)base ? "on" : "off"); break;
-        }
+        format_value(cfg, &opts[i], 1, val, sizeof(val));
+        if (*val) snprintf(line, sizeof(line), "%s = %s", opts[i].name, val);
+        else snprintf(line, sizeof(line), "%s =", opts[i].name);
         emit(arg, line);
     }
     for (size_t i = 0; i < cfg->n_users; i++) {
@@ -362,4 +378,68 @@ void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *l
         snprintf(line, sizeof(line), "user.%s.role = %s", cfg->users[i].name, config_role_name(cfg->users[i].role));
         emit(arg, line);
     }
+}
+
+size_t config_option_count(void) { return sizeof(opts) / sizeof(opts[0]); }
+
+int config_option_info(size_t i, struct config_option *out)
+{
+    if (i >= config_option_count()) return -1;
+    struct config defaults;   /* ~40 KB of stack, for help and sample text only */
+    config_defaults(&defaults);
+    const struct opt *o = &opts[i];
+    out->name = o->name;
+    out->help = o->help;
+    out->runtime = o->runtime;
+    if (o->default_text) snprintf(out->default_value, sizeof(out->default_value), "%s", o->default_text);
+    else format_value(&defaults, o, 0, out->default_value, sizeof(out->default_value));
+    out->default_is_text = o->default_text != NULL;
+    return 0;
+}
+
+static int user_equal(const struct config_user *a, const struct config_user *b)
+{
+    return a->role == b->role && !strcmp(a->password, b->password) && a->has_password == b->has_password;
+}
+
+size_t config_apply_runtime(struct config *live, const struct config *next,
+                            void (*report)(void *arg, const char *name, enum config_change what), void *arg)
+{
+    char a[CONFIG_STR_MAX + 16], b[CONFIG_STR_MAX + 16];
+    size_t applied = 0;
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const struct opt *o = &opts[i];
+        format_value(live, o, 0, a, sizeof(a));
+        format_value(next, o, 0, b, sizeof(b));
+        if (!strcmp(a, b)) continue;
+        if (!o->runtime) {
+            report(arg, o->name, CONFIG_RESTART_NEEDED);
+            continue;
+        }
+        /* Every runtime option is a plain field: copying its bytes is the whole change. */
+        size_t sz = o->type == OPT_STR ? o->size : o->type == OPT_LOGLEVEL ? sizeof(live->log_level)
+                  : o->type == OPT_UINT64 ? sizeof(uint64_t) : o->type == OPT_PORT ? sizeof(uint16_t)
+                  : o->type == OPT_BOOL ? sizeof(int) : sizeof(uint32_t);
+        memcpy((char *)live + o->offset, (const char *)next + o->offset, sz);
+        report(arg, o->name, CONFIG_APPLIED);
+        applied++;
+    }
+    /* Accounts: the whole table is replaced; each added, changed or removed one is named. */
+    char name[CONFIG_STR_MAX];
+    for (size_t i = 0; i < next->n_users; i++) {
+        const struct config_user *old = config_user_find(live, next->users[i].name);
+        if (old && user_equal(old, &next->users[i])) continue;
+        snprintf(name, sizeof(name), "user.%s%s", next->users[i].name, old ? "" : " (added)");
+        report(arg, name, CONFIG_APPLIED);
+        applied++;
+    }
+    for (size_t i = 0; i < live->n_users; i++) {
+        if (config_user_find(next, live->users[i].name)) continue;
+        snprintf(name, sizeof(name), "user.%s (removed)", live->users[i].name);
+        report(arg, name, CONFIG_APPLIED);
+        applied++;
+    }
+    memcpy(live->users, next->users, sizeof(live->users));
+    live->n_users = next->n_users;
+    return applied;
 }

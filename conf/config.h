@@ -1,7 +1,8 @@
 /*
  * config.h - binlogd configuration: an INI file plus `--section.key=value` command-line
  * overrides, validated against one option table. Owns every string it returns.
- * Single-threaded: parse once at start-up, then treat the struct as read-only.
+ * Single-threaded: parse at start-up; afterwards the loop thread alone may change it, and
+ * only through config_apply_runtime() (SIGHUP reload). Other threads get copies.
  */
 #ifndef BINLOGD_CONF_CONFIG_H
 #define BINLOGD_CONF_CONFIG_H
@@ -33,6 +34,7 @@ struct config {
     char     server_uuid[40];        /* "" = derived from server_id */
     char     server_version[64];
     enum config_log_level log_level;
+    char     log_file[CONFIG_STR_MAX];   /* "" = stderr */
     uint32_t wake_threads;           /* helpers that send to waiting replicas after a commit */
     /* [upstream] */
     char     up_host[256];           /* "" = no upstream: serve what is stored */
@@ -81,6 +83,34 @@ const struct config_user *config_user_find(const struct config *cfg, const char 
 
 /* Write the effective configuration as INI text (passwords masked) with `emit` per line. */
 void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *line), void *arg);
+
+/* One entry of the option table, for --help, the sample configuration and reload. */
+struct config_option {
+    const char *name;                /* "section.key" (static) */
+    const char *help;                /* one line (static) */
+    int runtime;                     /* 1: a reload (SIGHUP) applies a new value */
+    char default_value[CONFIG_STR_MAX + 16];   /* as INI text, or a description if default_is_text */
+    int default_is_text;             /* the default depends on the machine: default_value says how */
+};
+
+/* How many options the table has ([user.NAME] accounts are not in it). Any thread. */
+size_t config_option_count(void);
+
+/* Fill *out for option i. 0, or -1 when i >= config_option_count(). Any thread (uses
+ * ~40 KB of stack for a defaults struct). */
+int config_option_info(size_t i, struct config_option *out);
+
+enum config_change { CONFIG_APPLIED = 0, CONFIG_RESTART_NEEDED };
+
+/* Reload: for every option whose value differs between *live and *next, copy it into *live
+ * if it may change at runtime (report CONFIG_APPLIED), else keep live's value (report
+ * CONFIG_RESTART_NEEDED). The account table is replaced by next's; each added, changed or
+ * removed account is reported as "user.NAME[ (added)| (removed)]". `name` is valid during
+ * the call only; report never sees a value (passwords). Returns how many were applied.
+ * Thread: whoever owns *live (the loop thread in binlogd): nothing may hold a pointer into
+ * live->users across this call. */
+size_t config_apply_runtime(struct config *live, const struct config *next,
+                            void (*report)(void *arg, const char *name, enum config_change what), void *arg);
 
 const char *config_sync_name(enum config_sync s);
 const char *config_role_name(enum config_role r);

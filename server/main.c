@@ -21,6 +21,10 @@
 #include <mysql.h>
 
 #include "conf/config.h"
+#include "conf/config_doc.h"
+#include "server/ops/reload.h"
+#include "server/ops/sdnotify.h"
+#include "server/ops/status_text.h"
 #include "server/upstream/ingest.h"
 #include "server/upstream/upstream_conf.h"
 #include "server/log.h"
@@ -38,78 +42,141 @@ struct app {
     struct store *store;
     struct ingest *ingest;
     struct listener *server;
-    struct event *ev_term, *ev_int, *ev_fatal, *ev_powerloss;
+    struct sdnotify *sd;
+    struct reload *reload;
+    struct event *ev_term, *ev_int, *ev_hup, *ev_fatal, *ev_powerloss, *ev_status;
     atomic_int exit_code;
+    /* how the configuration was built, to build it again on SIGHUP */
+    const char *config_file;         /* NULL: command line only */
+    int argc;
+    char **argv;
+    char last_status[1024];
 };
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: binlogd [--config FILE] [--section.key=value ...]\n"
-            "       binlogd --print-config [...]   print the effective configuration and exit\n"
-            "       binlogd verify DATA_DIR         check every stored file (exit 0 only if all is well)\n"
-            "       binlogd --version | --help\n"
-            "Every configuration key can be given on the command line; it overrides the file.\n"
-            "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
-            "                 --upstream.host=db1 --upstream.user=repl --upstream.password=secret\n");
-}
 
 static void emit_line(void *arg, const char *line) { fprintf((FILE *)arg, "%s\n", line); }
 static void log_line(void *arg, const char *line) { (void)arg; log_info(TAG, "config: %s", line); }
 
-/* Parse argv into cfg. Returns 0 to run, 1 to exit 0 (help/version/print), -1 on error. */
-static int parse_args(int argc, char **argv, struct config *cfg)
+static void usage(FILE *f, int options)
 {
-    const char *file = NULL;
+    fprintf(f,
+            "usage: binlogd [--config FILE] [--section.key=value ...]\n"
+            "       binlogd --print-config [...]   print the effective configuration and exit\n"
+            "       binlogd --print-sample-config  print a configuration file documenting every option\n"
+            "       binlogd verify DATA_DIR         check every stored file (exit 0 only if all is well)\n"
+            "       binlogd --version | --help\n"
+            "Every configuration key can be given on the command line; it overrides the file.\n"
+            "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
+            "                 --upstream.host=db1 --upstream.user=repl --upstream.password=secret\n"
+            "Signals: SIGTERM/SIGINT stop at a transaction boundary; SIGHUP reloads the configuration\n"
+            "(accounts, log level, heartbeat) and reopens the log file.\n");
+    if (options) {
+        fprintf(f, "\n");
+        config_doc_help(emit_line, f);
+    }
+}
+
+/* Is argv[i] one of the options that are not configuration keys? */
+static int is_meta_arg(const char *a)
+{
+    return !strcmp(a, "--print-config") || !strcmp(a, "--print-sample-config") || !strncmp(a, "--config=", 9);
+}
+
+/* Defaults, then the file, then the command-line overrides, then the cross-field checks:
+ * at start-up and again on every SIGHUP. 0, or -1 with err. */
+static int load_config(void *arg, struct config *cfg, char *err, size_t errlen)
+{
+    const struct app *app = arg;
+    char e[1024];
+    config_defaults(cfg);
+    if (app->config_file && config_load_file(cfg, app->config_file, e, sizeof(e)) == -1) {
+        snprintf(err, errlen, "%s", e);
+        return -1;
+    }
+    /* Command-line options override the file whatever their position. */
+    for (int i = 1; i < app->argc; i++) {
+        const char *a = app->argv[i];
+        if (!strcmp(a, "--config") || !strcmp(a, "-c")) { i++; continue; }
+        if (is_meta_arg(a)) continue;
+        char origin[64];
+        snprintf(origin, sizeof(origin), "command line argument %d", i);
+        if (config_set(cfg, a + 2, origin, e, sizeof(e)) == -1) {
+            snprintf(err, errlen, "%s", e);
+            return -1;
+        }
+    }
+    if (config_validate(cfg, e, sizeof(e)) == -1) {
+        snprintf(err, errlen, "%s", e);
+        return -1;
+    }
+    return 0;
+}
+
+/* Parse argv into app->cfg. Returns 0 to run, 1 to exit 0 (help/version/print), -1 on error. */
+static int parse_args(int argc, char **argv, struct app *app)
+{
     int print = 0;
     char err[1024];
-    config_defaults(cfg);
+    app->argc = argc;
+    app->argv = argv;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config") || !strcmp(a, "-c")) {
             if (i + 1 >= argc) { fprintf(stderr, "binlogd: %s needs a file name\n", a); return -1; }
-            file = argv[++i];
+            app->config_file = argv[++i];
         } else if (!strncmp(a, "--config=", 9)) {
-            file = a + 9;
+            app->config_file = a + 9;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
+            usage(stdout, 1);
             return 1;
         } else if (!strcmp(a, "--version")) {
             printf("binlogd %s\n", BINLOGD_VERSION);
+            return 1;
+        } else if (!strcmp(a, "--print-sample-config")) {
+            config_doc_sample(emit_line, stdout);
             return 1;
         } else if (!strcmp(a, "--print-config")) {
             print = 1;
         } else if (strncmp(a, "--", 2) != 0 || !strchr(a, '=')) {
             fprintf(stderr, "binlogd: unexpected argument '%s' (options are --section.key=value)\n", a);
-            usage(stderr);
+            usage(stderr, 0);
             return -1;
         }
     }
-    if (file && config_load_file(cfg, file, err, sizeof(err)) == -1) {
-        fprintf(stderr, "binlogd: config error: %s\n", err);
-        return -1;
-    }
-    /* Command-line options override the file whatever their position. */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--config") || !strcmp(a, "-c")) { i++; continue; }
-        if (!strncmp(a, "--config=", 9) || !strcmp(a, "--print-config")) continue;
-        char origin[64];
-        snprintf(origin, sizeof(origin), "command line argument %d", i);
-        if (config_set(cfg, a + 2, origin, err, sizeof(err)) == -1) {
-            fprintf(stderr, "binlogd: config error: %s\n", err);
-            return -1;
-        }
-    }
-    if (config_validate(cfg, err, sizeof(err)) == -1) {
+    if (load_config(app, &app->cfg, err, sizeof(err)) == -1) {
         fprintf(stderr, "binlogd: config error: %s\n", err);
         return -1;
     }
     if (print) {
-        config_dump(cfg, emit_line, stdout);
+        config_dump(&app->cfg, emit_line, stdout);
         return 1;
     }
     return 0;
+}
+
+static void status_line(void *arg, char *buf, size_t len)
+{
+    struct app *app = arg;
+    status_text(buf, len, app->ingest, app->store, app->server);
+}
+
+/* Every few seconds: STATUS= for `systemctl status`, sent only when the text changed. */
+static void on_status_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct app *app = arg;
+    char st[900], msg[1024];
+    status_line(app, st, sizeof(st));
+    if (!strcmp(st, app->last_status)) return;
+    snprintf(app->last_status, sizeof(app->last_status), "%s", st);
+    snprintf(msg, sizeof(msg), "STATUS=%s", st);
+    sdnotify_send(app->sd, msg);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig; (void)what;
+    struct app *app = arg;
+    reload_run(app->reload);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -117,6 +184,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     struct app *app = arg;
     log_info(TAG, "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    sdnotify_send(app->sd, "STOPPING=1\nSTATUS=stopping: finishing the transaction in flight, syncing");
     event_base_loopbreak(app->base);
 }
 
@@ -125,6 +193,7 @@ static void on_fatal_event(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     struct app *app = arg;
     atomic_store(&app->exit_code, 1);
+    sdnotify_send(app->sd, "STOPPING=1\nSTATUS=stopping after a storage failure (see the log)");
     event_base_loopbreak(app->base);
 }
 
@@ -166,10 +235,18 @@ int main(int argc, char **argv)
         if (argc != 3) { fprintf(stderr, "usage: binlogd verify DATA_DIR\n"); return 2; }
         return verify_data_dir(argv[2], stdout);
     }
-    int rc = parse_args(argc, argv, &app.cfg);
+    int rc = parse_args(argc, argv, &app);
     if (rc) return rc > 0 ? 0 : 2;
     log_set_level((enum log_level)app.cfg.log_level);
+    char err[1024];
+    if (app.cfg.log_file[0] && log_set_file(app.cfg.log_file, err, sizeof(err)) == -1) {
+        fprintf(stderr, "binlogd: binlogd.log_file: %s\n", err);
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
+    /* A SIGHUP during recovery (logrotate, an early reload) must not kill the process; the
+     * loop's handler takes over below, and signals wait for the loop to run. */
+    signal(SIGHUP, SIG_IGN);
     /* Socket buffers come and go by the tens of kilobytes per replica per loop turn. Left to
      * its defaults glibc gives freed arena tops back to the kernel, and every new chunk then
      * costs page faults and zeroing (a fifth of the CPU at 128 streaming replicas in perf).
@@ -185,7 +262,6 @@ int main(int argc, char **argv)
     }
     struct store_opts so = {.dir = app.cfg.data_dir, .sync = sync_mode(app.cfg.sync), .journal = app.cfg.journal,
                             .sync_interval_ms = app.cfg.sync_interval_ms, .warn = store_warning};
-    char err[1024];
     if (store_open(&so, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error(TAG, "cannot open data directory: %s", err);
         return 1;
@@ -217,8 +293,10 @@ int main(int argc, char **argv)
     }
     app.ev_term = evsignal_new(app.base, SIGTERM, on_signal, &app);
     app.ev_int = evsignal_new(app.base, SIGINT, on_signal, &app);
+    app.ev_hup = evsignal_new(app.base, SIGHUP, on_hup, &app);
     app.ev_fatal = event_new(app.base, -1, 0, on_fatal_event, &app);
-    if (!app.ev_term || !app.ev_int || !app.ev_fatal || event_add(app.ev_term, NULL) || event_add(app.ev_int, NULL)) {
+    if (!app.ev_term || !app.ev_int || !app.ev_hup || !app.ev_fatal || event_add(app.ev_term, NULL) ||
+        event_add(app.ev_int, NULL) || event_add(app.ev_hup, NULL)) {
         log_error(TAG, "cannot install signal handlers");
         return 1;
     }
@@ -274,6 +352,30 @@ int main(int argc, char **argv)
     }
     if (!io.up.host[0]) log_info(TAG, "no upstream.host: serving the stored files only");
 
+    /* The service from here on: SIGHUP reloads (delivered once the loop runs, when
+     * everything it touches exists); systemd hears READY=1 now that recovery is done and
+     * the listener accepts. */
+    app.sd = sdnotify_new();
+    app.reload = reload_new(&app.cfg, load_config, &app, app.ingest, app.sd);
+    if (!app.sd || !app.reload) {
+        log_error(TAG, "cannot set up reload and service notification");
+        return 1;
+    }
+    reload_set_status(app.reload, status_line, &app);
+    if (sdnotify_enabled(app.sd)) {
+        char msg[sizeof(app.last_status) + 32];
+        status_line(&app, app.last_status, sizeof(app.last_status));
+        snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", app.last_status);
+        sdnotify_send(app.sd, msg);
+        struct timeval every = {.tv_sec = 5, .tv_usec = 0};
+        if (sdnotify_watchdog_start(app.sd, app.base) == -1 ||
+            !(app.ev_status = event_new(app.base, -1, EV_PERSIST, on_status_timer, &app)) ||
+            event_add(app.ev_status, &every) == -1) {
+            log_error(TAG, "cannot start the watchdog or status timer");
+            return 1;
+        }
+    }
+
     event_base_dispatch(app.base);
 
     /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary),
@@ -282,8 +384,12 @@ int main(int argc, char **argv)
     listener_free(app.server);
     store_watermark_get(app.store, &wm);
     store_free(app.store);
+    if (app.ev_status) event_free(app.ev_status);
+    sdnotify_free(app.sd);
+    reload_free(app.reload);
     event_free(app.ev_term);
     event_free(app.ev_int);
+    event_free(app.ev_hup);
     event_free(app.ev_fatal);
     if (app.ev_powerloss) event_free(app.ev_powerloss);
     event_base_free(app.base);

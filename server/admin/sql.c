@@ -5,6 +5,7 @@
  */
 #include "server/admin/sql.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "server/admin/replctl.h"
 #include "server/admin/sysvar.h"
 #include "server/admin/uservars.h"
+#include "server/log.h"
 #include "storage/store.h"
 
 #define MAX_ROWS 4096   /* SHOW BINARY LOGS beyond this is cut */
@@ -303,6 +305,77 @@ static void do_kill(const struct stmt_ctx *c, const struct query *q, struct stmt
     }
 }
 
+/* FLUSH's options as written (q->rest), one flag per kind we act on. */
+enum { FLUSH_REOPEN_LOG = 1, FLUSH_BINARY_LOGS = 2 };
+
+static int flush_kinds(const char *rest, size_t len)
+{
+    int kinds = 0;
+    size_t i = 0;
+    while (i < len) {   /* one comma-separated option per round: "ERROR LOGS", "LOGS", ... */
+        char words[3][24] = {{0}};
+        size_t nw = 0;
+        int depth = 0;
+        while (i < len && (depth || rest[i] != ',')) {
+            if (rest[i] == '(') depth++;
+            else if (rest[i] == ')' && depth) depth--;
+            if (!depth && (isalpha((unsigned char)rest[i]) || rest[i] == '_')) {
+                size_t n = 0;
+                char w[24];
+                while (i < len && (isalnum((unsigned char)rest[i]) || rest[i] == '_')) {
+                    if (n + 1 < sizeof(w)) w[n++] = (char)toupper((unsigned char)rest[i]);
+                    i++;
+                }
+                w[n] = 0;
+                if (nw == 0 && (!strcmp(w, "NO_WRITE_TO_BINLOG") || !strcmp(w, "LOCAL"))) continue;
+                if (nw < 3) memcpy(words[nw++], w, sizeof(w));
+                continue;
+            }
+            i++;
+        }
+        i++;   /* the comma */
+        if (nw == 1 && !strcmp(words[0], "LOGS")) kinds |= FLUSH_REOPEN_LOG;
+        else if (nw >= 2 && !strcmp(words[0], "ERROR") && !strcmp(words[1], "LOGS")) kinds |= FLUSH_REOPEN_LOG;
+        else if (nw >= 2 && !strcmp(words[0], "BINARY") && !strcmp(words[1], "LOGS")) kinds |= FLUSH_BINARY_LOGS;
+    }
+    return kinds;
+}
+
+/* FLUSH LOGS / FLUSH ERROR LOGS reopen binlogd's log file (logrotate). FLUSH BINARY LOGS is
+ * refused with 1235: the binary logs are the primary's, binlogd mirrors them byte for byte and
+ * cannot start a new one; a script that rotates them must learn that it did not happen here
+ * (FLUSH LOGS, which on a primary also rotates them, only reopens the log). The rest (TABLES,
+ * PRIVILEGES, STATUS, RELAY/ENGINE/SLOW/GENERAL LOGS, ...) has nothing to act on: OK, as
+ * before. Acting on logs needs mysqld's RELOAD privilege: the admin role. */
+static void do_flush(const struct stmt_ctx *c, const struct query *q, struct stmt_result *r)
+{
+    int kinds = flush_kinds(q->rest, q->rest_len);
+    if (!kinds) {
+        stmt_ok(r, 0);
+        return;
+    }
+    if (!c->is_admin) {
+        struct myerr e;
+        myerr_specific_access_denied(&e, "RELOAD");
+        stmt_err(r, &e);
+        return;
+    }
+    if (kinds & FLUSH_BINARY_LOGS) {
+        struct myerr e;
+        myerr_not_supported_yet(&e, "FLUSH BINARY LOGS on binlogd (the binary logs are the primary's: run it there)");
+        stmt_err(r, &e);
+        return;
+    }
+    char err[512];
+    if (log_reopen(err, sizeof(err)) == -1) {
+        log_error("sql", "FLUSH LOGS by connection %u: %s", c->conn_id, err);
+        stmt_errf(r, 1105, "FLUSH LOGS: %s", err);
+        return;
+    }
+    log_info("sql", "FLUSH LOGS by connection %u (%s): log reopened", c->conn_id, c->user);
+    stmt_ok(r, 0);
+}
+
 static void not_yet(const struct stmt_ctx *c, const char *what, struct stmt_result *r)
 {
     struct myerr e;
@@ -335,7 +408,7 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_STOP_SLAVE: replctl_stop_slave(c, q, r); break;
     case QUERY_CHANGE_MASTER: replctl_change_master(c, q, r); break;
     case QUERY_PURGE_BINARY_LOGS: not_yet(c, "PURGE BINARY LOGS on binlogd", r); break;
-    case QUERY_FLUSH: stmt_ok(r, 0); break;
+    case QUERY_FLUSH: do_flush(c, q, r); break;
     case QUERY_SHOW_BINLOG_EVENTS:
         binlog_events_show(c, q, r, BINLOG_EVENTS_MAX_ROWS, BINLOG_EVENTS_MAX_BYTES);
         break;

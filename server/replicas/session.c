@@ -130,10 +130,11 @@ void session_kill(struct session *s, uint16_t code, const char *msg)
 
 /* 0 when data proves the account's password under our scramble. The config holds either
  * plaintext or mysql_native's "*HEX" (h2 = SHA1(SHA1(pw))); caching_sha2 fast auth needs
- * SHA256(SHA256(pw)), so it works only with a plaintext entry. */
+ * SHA256(SHA256(pw)), so it works only with a plaintext entry. The account is looked up now,
+ * in this callback: the table a reload installed between two auth packets is the one used. */
 static int check_password(struct session *s, const char *plugin, const uint8_t *data, size_t len)
 {
-    const struct config_user *u = s->acct;
+    const struct config_user *u = config_user_find(s->ctx->cfg, s->user);
     if (!u) return -1;
     const char *pw = u->password;
     size_t pl = strlen(pw);
@@ -172,6 +173,9 @@ static void auth_failed(struct session *s, int had_password)
 
 static void auth_ok(struct session *s)
 {
+    const struct config_user *u = config_user_find(s->ctx->cfg, s->user);
+    s->role = u ? u->role : CONFIG_ROLE_REPLICA;   /* u: just verified in this callback */
+    s->authenticated = 1;
     s->state = SESSION_COMMAND;
     log_debug(TAG, "connection %u from %s: user '%s' authenticated", s->id, s->peer, s->user);
     session_send_ok(s);
@@ -194,10 +198,9 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
         return;
     }
     snprintf(s->user, sizeof(s->user), "%s", r.user);
-    s->acct = config_user_find(s->ctx->cfg, s->user);
     const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
     int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
-    int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(s->acct);
+    int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(config_user_find(s->ctx->cfg, s->user));
     if (native_reply || sha2_fast) {
         if (check_password(s, sha2_fast ? HS_PLUGIN_SHA2 : HS_PLUGIN_NATIVE, r.auth, r.auth_len) != 0) {
             auth_failed(s, r.auth_len != 0);
@@ -310,7 +313,7 @@ static void on_query(struct session *s, const char *sql, size_t len)
     const struct stmt_ctx c = {
         .cfg = s->ctx->cfg, .store = s->ctx->store, .ingest = s->ctx->ingest,
         .conn_id = s->id, .user = s->user, .peer_host = s->peer_host,
-        .is_admin = s->acct && s->acct->role == CONFIG_ROLE_ADMIN, .vars = &s->vars,
+        .is_admin = s->authenticated && s->role == CONFIG_ROLE_ADMIN, .vars = &s->vars,
         .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .kill = stmt_kill,
     };
     struct stmt_result r;

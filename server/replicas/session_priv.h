@@ -39,7 +39,11 @@ struct session {
     uint8_t scramble[HS_SCRAMBLE_LEN];
     char user[HS_USER_MAX + 1];
     char peer[80], peer_host[64];
-    const struct config_user *acct;
+    /* The account's role, copied when the login succeeded. No pointer into the config's
+     * account table is kept across loop turns: a reload (SIGHUP) replaces that table, and
+     * a session already logged in keeps the role it logged in with. */
+    enum config_role role;
+    int authenticated;
     struct bbuf out;             /* reply being built */
     struct uservars vars;        /* grown on demand: an idle replica keeps a few */
     struct session_replica_info rep;

@@ -83,6 +83,7 @@ struct ingest *ingest_new(const struct ingest_opts *opts, struct store *store,
     struct ingest *in = calloc(1, sizeof(*in));
     if (!in) return NULL;
     in->o = *opts;
+    atomic_init(&in->heartbeat_ms, opts->heartbeat_ms);
     in->up = opts->up;
     in->o.candidates = NULL;
     if (opts->candidates && *opts->candidates && !(in->candidates = strdup(opts->candidates))) {
@@ -306,4 +307,9 @@ void ingest_get_conf(struct ingest *in, struct upstream_conf *c)
     pthread_mutex_lock(&in->mu);
     *c = in->up;
     pthread_mutex_unlock(&in->mu);
+}
+
+void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms)
+{
+    atomic_store(&in->heartbeat_ms, ms);
 }

@@ -79,6 +79,11 @@ int ingest_paused(struct ingest *in);
 int ingest_set_conf(struct ingest *in, const struct upstream_conf *c, char *err, size_t errlen);
 void ingest_get_conf(struct ingest *in, struct upstream_conf *c);
 
+/* Reload: the heartbeat period to ask of the primary (0 = net_timeout/2). It is a setting
+ * of the replication session, so it applies from the next connection; the current session
+ * keeps the period it asked for (no reconnect just for this). Any thread (atomic). */
+void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms);
+
 /* Snapshot of the session state for status output. Any thread. */
 void ingest_status_get(struct ingest *in, struct ingest_status *st);
 

@@ -22,6 +22,7 @@ enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
 
 struct ingest {
     struct ingest_opts o;            /* o.up is the initial copy only: in->up is current */
+    atomic_uint heartbeat_ms;        /* o.heartbeat_ms as a reload may change it (next session) */
     char *candidates;                /* owned copy of o.candidates (NULL = no failover) */
     struct store *store;
     void (*on_fatal)(void *);

@@ -360,7 +360,8 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
         ingest_set_error(in, LOG_WARN, (uint32_t)e, "upstream: SET @master_binlog_checksum failed: %s", mysql_error(m));
         goto out;
     }
-    uint64_t hb_ms = in->o.heartbeat_ms ? in->o.heartbeat_ms : (uint64_t)in->o.net_timeout_s * 500;
+    uint64_t hb_ms = atomic_load(&in->heartbeat_ms);
+    if (!hb_ms) hb_ms = (uint64_t)in->o.net_timeout_s * 500;
     char sql[256];
     snprintf(sql, sizeof(sql), "SET @master_heartbeat_period= %llu", (unsigned long long)hb_ms * 1000000ULL);
     if (ingest_query_value(m, sql, NULL, 0, NULL) ||

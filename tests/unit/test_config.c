@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "conf/config_doc.h"
 
 static char *write_tmp(const char *text)
 {
@@ -152,6 +153,90 @@ static void test_dump_masks_secrets(void **state)
     assert_non_null(strstr(out, "user.r.role = replica"));
 }
 
+static void collect_report(void *arg, const char *name, enum config_change what)
+{
+    char *buf = arg;
+    strcat(buf, what == CONFIG_APPLIED ? "applied " : "restart ");
+    strcat(buf, name);
+    strcat(buf, "\n");
+}
+
+/* Reload: runtime options and accounts are copied, the others named and kept. */
+static void test_apply_runtime(void **state)
+{
+    (void)state;
+    static struct config live, next;
+    char err[256];
+    static char out[4096];
+    out[0] = 0;
+    config_defaults(&live);
+    assert_int_equal(config_set(&live, "binlogd.listen=127.0.0.1:3307", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&live, "user.repl.password=old", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&live, "user.gone.password=x", "a", err, sizeof(err)), 0);
+    next = live;
+    assert_int_equal(config_set(&next, "binlogd.listen=127.0.0.1:3308", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "binlogd.server_id=99", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "binlogd.log_level=debug", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "binlogd.log_file=/tmp/x.log", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "upstream.heartbeat_ms=1500", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "user.repl.password=new", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "user.ops.password=o", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "user.ops.role=admin", "a", err, sizeof(err)), 0);
+    /* drop "gone": rebuild next's table without it */
+    next.users[1] = next.users[2];
+    next.n_users = 2;
+    size_t n = config_apply_runtime(&live, &next, collect_report, out);
+    assert_non_null(strstr(out, "restart binlogd.listen\n"));
+    assert_non_null(strstr(out, "restart binlogd.server_id\n"));
+    assert_non_null(strstr(out, "applied binlogd.log_level\n"));
+    assert_non_null(strstr(out, "applied binlogd.log_file\n"));
+    assert_non_null(strstr(out, "applied upstream.heartbeat_ms\n"));
+    assert_non_null(strstr(out, "applied user.repl\n"));
+    assert_non_null(strstr(out, "applied user.ops (added)\n"));
+    assert_non_null(strstr(out, "applied user.gone (removed)\n"));
+    assert_null(strstr(out, "new"));   /* never a value */
+    assert_int_equal(n, 6);
+    assert_int_equal(live.listen_port, 3307);
+    assert_int_equal(live.server_id, 0);
+    assert_int_equal(live.log_level, CONFIG_LOG_DEBUG);
+    assert_string_equal(live.log_file, "/tmp/x.log");
+    assert_int_equal(live.up_heartbeat_ms, 1500);
+    assert_string_equal(config_user_find(&live, "repl")->password, "new");
+    assert_int_equal(config_user_find(&live, "ops")->role, CONFIG_ROLE_ADMIN);
+    assert_null(config_user_find(&live, "gone"));
+    /* the same again: nothing to report */
+    out[0] = 0;
+    next = live;
+    assert_int_equal(config_apply_runtime(&live, &next, collect_report, out), 0);
+    assert_string_equal(out, "");
+}
+
+/* --help and the sample name every option of the table, and the sample is a valid file. */
+static void test_doc_lists_every_option(void **state)
+{
+    (void)state;
+    static char help[65536], sample[65536], line[600];
+    help[0] = sample[0] = 0;
+    config_doc_help(collect, help);
+    config_doc_sample(collect, sample);
+    struct config_option o;
+    size_t i;
+    for (i = 0; config_option_info(i, &o) == 0; i++) {
+        snprintf(line, sizeof(line), "--%s=", o.name);
+        assert_non_null(strstr(help, line));
+        snprintf(line, sizeof(line), "\n# %s =", strchr(o.name, '.') + 1);
+        assert_non_null(strstr(sample, line));
+    }
+    assert_int_equal(i, config_option_count());
+    assert_true(i > 20);
+    char *p = write_tmp(sample);
+    static struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(config_load_file(&c, p, err, sizeof(err)), 0);
+    unlink(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +245,8 @@ int main(void)
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_dump_masks_secrets),
+        cmocka_unit_test(test_apply_runtime),
+        cmocka_unit_test(test_doc_lists_every_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

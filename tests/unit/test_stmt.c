@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/config.h"
 #include "protocol/event.h"
 #include "server/admin/sql.h"
 #include "server/admin/stmt.h"
 #include "server/admin/uservars.h"
+#include "server/log.h"
 #include "server/upstream/ingest.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
@@ -396,6 +398,37 @@ static void test_result_building(void **state)
     assert_string_equal(stmt_kind_name(STMT_LATER), "later");
 }
 
+/* FLUSH: LOGS / ERROR LOGS reopen the log (admin only), BINARY LOGS is refused, the rest OK. */
+static void test_flush(void **state)
+{
+    struct fx *f = *state;
+    char log[128], rotated[140], err[256];
+    snprintf(log, sizeof(log), "%s/binlogd.log", f->path);
+    snprintf(rotated, sizeof(rotated), "%s.1", log);
+    assert_int_equal(log_set_file(log, err, sizeof(err)), 0);
+    assert_int_equal(rename(log, rotated), 0);
+    assert_int_equal(run(f, "FLUSH LOGS")->kind, STMT_OK);
+    assert_int_equal(access(log, F_OK), 0);   /* reopened at the configured path */
+    assert_int_equal(log_set_file(NULL, err, sizeof(err)), 0);
+    assert_int_equal(run(f, "flush no_write_to_binlog error logs")->kind, STMT_OK);
+    assert_int_equal(run(f, "FLUSH TABLES")->kind, STMT_OK);
+    assert_int_equal(run(f, "FLUSH PRIVILEGES, STATUS")->kind, STMT_OK);
+    assert_int_equal(run(f, "FLUSH SLOW LOGS")->kind, STMT_OK);
+    const char *binary[] = {"FLUSH BINARY LOGS", "FLUSH LOCAL ERROR LOGS, BINARY LOGS",
+                            "FLUSH BINARY LOGS DELETE_DOMAIN_ID=(1,2)"};
+    for (size_t i = 0; i < 3; i++) {
+        struct stmt_result *r = run(f, binary[i]);
+        assert_int_equal(r->kind, STMT_ERR);
+        assert_int_equal(r->err.code, 1235);
+        assert_non_null(strstr(r->err.msg, "primary"));
+    }
+    f->ctx.is_admin = 0;
+    struct stmt_result *r = run(f, "FLUSH LOGS");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1227);
+    assert_int_equal(run(f, "FLUSH TABLES")->kind, STMT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
         cmocka_unit_test(test_result_building),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
