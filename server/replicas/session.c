@@ -280,7 +280,7 @@ static void send_result(struct session *s, const struct stmt_result *r)
  * then whatever arrived meanwhile is read. */
 static void later_poll(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
     struct session *s = arg;
     struct stmt_later *w = &s->later_what;
     struct stmt_result r;
@@ -298,7 +298,11 @@ static void later_poll(evutil_socket_t fd, short what, void *arg)
     event_free(s->later);
     s->later = NULL;
     send_result(s, &r);
-    if (s->state != SESSION_CLOSING && evbuffer_get_length(bufferevent_get_input(s->bev))) on_read(s->bev, s);
+    /* From the timer, read what arrived meanwhile. Called from on_query (what == 0) the
+     * caller is inside on_read with the statement's own packet not yet drained: its loop
+     * goes on by itself, and reading here would run that packet again. */
+    if ((what & EV_TIMEOUT) && s->state != SESSION_CLOSING && evbuffer_get_length(bufferevent_get_input(s->bev)))
+        on_read(s->bev, s);
 }
 
 static size_t stmt_replicas(void *up, struct stmt_replica *out, size_t cap) { return listener_replicas(up, out, cap); }

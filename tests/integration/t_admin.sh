@@ -39,6 +39,10 @@ tl_assert_eq "SHOW SLAVE STATUS: Gtid_IO_Pos is the primary's state" "$(field Gt
 tl_assert "CHANGE MASTER while running -> 1198" grep -q "ERROR 1198" <<<"$(ops "CHANGE MASTER TO MASTER_PORT=1")"
 tl_assert_eq "STOP SLAVE" "$(ops 'STOP SLAVE')" ""
 tl_assert_eq "after STOP SLAVE: not running" "$(field Slave_IO_Running)" "No"
+# Already stopped: STOP SLAVE is answered at once (the "answer later" path with nothing to
+# wait for), and statements after it on the same connection are still read and answered.
+tl_assert_eq "STOP SLAVE when stopped, then more statements on the connection" \
+  "$(ops 'STOP SLAVE; STOP SLAVE; SELECT 7' | tail -1)" "7"
 mirrored() { (cd "$D" && md5sum p-bin.[0-9]*); }
 before=$(mirrored)
 tl_wl_small p 20
