@@ -47,6 +47,7 @@ struct stmt_later {
 struct stmt_result {
     enum stmt_kind kind;
     int close_after;             /* end the connection once the answer is out (KILL of itself) */
+    int com;                     /* which statement ran (protocol's enum query_kind), for Com_* */
     int oom;                     /* building the rows ran out of memory: answer 1037 instead */
     uint64_t affected_rows;
     struct myerr err;
@@ -73,6 +74,17 @@ struct stmt_counter {
     uint64_t value;
 };
 
+/* A connection, for SHOW PROCESSLIST. The strings belong to the wing above and stay valid
+ * until the statement returns (sessions live on the loop thread that runs it). */
+struct stmt_thread {
+    uint32_t id;
+    const char *user;            /* "" before authentication */
+    const char *host;            /* "ip:port" of the peer */
+    const char *command;         /* mariadbd's command name: Sleep, Connect, Query, Binlog Dump */
+    const char *state;           /* its state text; NULL = SQL NULL */
+    uint64_t time;               /* seconds in the current command / state */
+};
+
 enum stmt_kill_outcome {
     STMT_KILL_NOT_FOUND = 0,     /* no such connection, or one the caller may not see */
     STMT_KILL_DONE,              /* another connection was killed */
@@ -90,6 +102,7 @@ struct stmt_ctx {
     const char *user;
     const char *peer_host;
     int is_admin;                        /* account role admin */
+    int is_monitor;                      /* account role monitor: reads only */
     struct uservars *vars;               /* its @variables (SET @x / SELECT @x) */
     /* from the wing above; `up` is passed back to each */
     void *up;
@@ -97,6 +110,9 @@ struct stmt_ctx {
     size_t (*replicas)(void *up, struct stmt_replica *out, size_t cap);
     /* Fill out[0..cap) with counters; return how many there are in all. */
     size_t (*counters)(void *up, struct stmt_counter *out, size_t cap);
+    /* Fill out[0..cap) with every connection (the caller's included); return how many
+     * there are in all. */
+    size_t (*threads)(void *up, struct stmt_thread *out, size_t cap);
     /* Kill connection conn_id on behalf of the client `by` describes (an admin may kill
      * any connection, others only their own user's). Never kills `by` itself: it returns
      * STMT_KILL_SELF and the statement ends the connection through its answer. */

@@ -47,6 +47,10 @@ struct session {
     uint64_t counted_events, counted_bytes;
     enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
     int pump_pending;              /* queued in the listener's flush list */
+    int authed;                    /* got past authentication (else: an aborted connect) */
+    int in_command;                /* a command is being executed (Threads_running) */
+    uint64_t since_ms;             /* when the current command / state began (PROCESSLIST Time) */
+    enum dump_state shown;         /* the dump state the Time counts from */
 };
 
 
@@ -57,6 +61,8 @@ void session_flush(struct session *s);
 void session_send_ok(struct session *s);
 void session_send_myerr(struct session *s, const struct myerr *e);
 void session_send_err(struct session *s, uint16_t code, const char *msg);
+/* A new command / state begins now: PROCESSLIST's Time counts from here. */
+void session_mark(struct session *s);
 /* Flush what is queued, then close (freed from the loop, never from the caller's stack). */
 void session_close(struct session *s);
 
