@@ -50,7 +50,6 @@ struct session {
     int authed;                    /* got past authentication (else: an aborted connect) */
     int in_command;                /* a command is being executed (Threads_running) */
     uint64_t since_ms;             /* when the current command / state began (PROCESSLIST Time) */
-    enum dump_state shown;         /* the dump state the Time counts from */
 };
 
 
