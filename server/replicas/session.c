@@ -47,6 +47,9 @@
 
 #define TAG "session"
 #define SESSION_MAX_COMMAND (1u << 20)
+/* mariadbd's connect_timeout: a client that has not logged in by then is dropped, so a
+ * health checker that died mid-handshake (or a silent scanner) holds nothing for long. */
+#define SESSION_CONNECT_TIMEOUT_S 10
 
 static void on_read(struct bufferevent *bev, void *arg);
 
@@ -230,6 +233,7 @@ static void auth_ok(struct session *s)
     s->state = SESSION_COMMAND;
     s->authed = 1;
     session_mark(s);
+    bufferevent_set_timeouts(s->bev, NULL, NULL);   /* logged in: connect_timeout no longer applies */
     log_debug(TAG, "connection %u from %s: user '%s' authenticated", s->id, s->peer, s->user);
     session_send_ok(s);
 }
@@ -521,6 +525,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     struct session *s = arg;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         if (s->state == SESSION_DUMP) log_info(TAG, "connection %u from %s: replica disconnected", s->id, s->peer);
+        else if (!s->authed && (what & BEV_EVENT_TIMEOUT))
+            log_debug(TAG, "connection %u from %s: no login within %d s: dropped", s->id, s->peer, SESSION_CONNECT_TIMEOUT_S);
         session_free(s);
     }
 }
@@ -572,6 +578,8 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
     bufferevent_set_max_single_write(s->bev, OUT_HIGH_WATERMARK * 2);
     bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    struct timeval connect_tv = {.tv_sec = SESSION_CONNECT_TIMEOUT_S, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, &connect_tv, NULL);
 
     uint8_t rnd[HS_SCRAMBLE_LEN];
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {

@@ -140,6 +140,11 @@ ab=$(( $(status Aborted_connects) - base_ab ))
 tl_assert "the bare connects count as Aborted_connects ($ab), the logins do not" [ "$ab" -ge 1000 -a "$ab" -lt 1010 ]
 tl_assert_eq "no lockout: a login after 2000 checks" "$(ops -e 'SELECT 1')" "1"
 
+# A client that connects and then says nothing (a checker that died mid-handshake) is
+# dropped after mariadbd's connect_timeout (10 s), quietly; checked at the end.
+exec 9<> "/dev/tcp/127.0.0.1/$A"
+silent_t0=$(date +%s%N); silent_log=$(loglines)
+
 # ---- 6. HAProxy ----
 HP=$(tl_free_port)
 cat > "$W/haproxy.cfg" <<CFG
@@ -170,6 +175,11 @@ tl_assert_eq "a client through HAProxy reaches binlogd" "$(mariadb -h127.0.0.1 -
 checks_done() { [ "$(status Connections)" -ge $((conns_before + 20)) ]; }
 tl_assert "HAProxy keeps checking (20 checks)" tl_wait_until 30 checks_done
 tl_assert_eq "... and binlogd logged none of them" "$(( $(loglines) - log_before ))" "0"
+tl_assert "a silent client is dropped (EOF after the greeting)" timeout 20 cat <&9
+silent_s=$(( ($(date +%s%N) - silent_t0) / 1000000000 ))
+tl_assert "... after about 10 s ($silent_s s)" [ "$silent_s" -ge 9 -a "$silent_s" -le 12 ]
+tl_assert_eq "... without a log line" "$(( $(loglines) - silent_log ))" "0"
+exec 9<&-
 tl_assert "binlogd stops" tl_binlogd_stop b
 t0=$(date +%s%N)
 tl_assert "HAProxy marks it DOWN" tl_wait_until 20 hp_is DOWN
