@@ -21,6 +21,18 @@ struct reply_col reply_col_int(const char *name)
     return c;
 }
 
+struct reply_col reply_col_long(const char *name)
+{
+    struct reply_col c = { name, COL_TYPE_LONG, CHARSET_BINARY, 7, COL_FLAG_BINARY, 0 };
+    return c;
+}
+
+struct reply_col reply_col_double(const char *name, uint8_t decimals)
+{
+    struct reply_col c = { name, COL_TYPE_DOUBLE, CHARSET_BINARY, 7, COL_FLAG_NOT_NULL | COL_FLAG_BINARY, decimals };
+    return c;
+}
+
 int reply_ok(struct bbuf *b, uint8_t *seq, uint64_t affected_rows, uint64_t last_insert_id,
              uint16_t status, uint16_t warnings)
 {

@@ -21,6 +21,7 @@
 
 /* Column types and flags used in our resultsets. */
 #define COL_TYPE_LONG       0x03
+#define COL_TYPE_DOUBLE     0x05
 #define COL_TYPE_LONGLONG   0x08
 #define COL_TYPE_VAR_STRING 0xFD
 #define COL_FLAG_NOT_NULL   0x0001
@@ -44,6 +45,10 @@ struct reply_col {
  * (the pointer is kept, not copied). Replicas read only the values, so this is enough. */
 struct reply_col reply_col_text(const char *name);
 struct reply_col reply_col_int(const char *name);
+/* A 32-bit integer column (LONG, display length 7, as PROCESSLIST's Time) and a DOUBLE with
+ * `decimals` decimals (as PROCESSLIST's Progress, 3), both binary charset. */
+struct reply_col reply_col_long(const char *name);
+struct reply_col reply_col_double(const char *name, uint8_t decimals);
 
 /* OK: 00 | lenenc affected | lenenc insert_id | u16 status | u16 warnings. */
 int reply_ok(struct bbuf *b, uint8_t *seq, uint64_t affected_rows, uint64_t last_insert_id,

@@ -52,6 +52,9 @@ void processlist_show(const struct stmt_ctx *c, int full, const char *sql, size_
     info[info_len] = 0;   /* a NUL inside the statement ends Info early: harmless */
 
     if (stmt_columns(r, columns, 9) == 0) {
+        stmt_column_type(r, 0, STMT_COL_LONGLONG);   /* Id, Time, Progress: mariadbd's types */
+        stmt_column_type(r, 5, STMT_COL_LONG);
+        stmt_column_type(r, 8, STMT_COL_DOUBLE);
         for (size_t i = 0; i < n; i++) {
             const struct stmt_thread *th = &t[i];
             int self = th->id == c->conn_id;

@@ -44,6 +44,11 @@ struct stmt_later {
     struct myerr timeout_err;
 };
 
+/* How a column is typed on the wire (text unless a statement says otherwise): mariadbd
+ * types some columns as numbers (PROCESSLIST's Id, Time, Progress), and clients that map
+ * types (connectors, exporters) then get numbers too. */
+enum stmt_col_type { STMT_COL_TEXT = 0, STMT_COL_LONGLONG, STMT_COL_LONG, STMT_COL_DOUBLE };
+
 struct stmt_result {
     enum stmt_kind kind;
     int close_after;             /* end the connection once the answer is out (KILL of itself) */
@@ -55,6 +60,7 @@ struct stmt_result {
     /* STMT_ROWS: column names and ncols * nrows cells, row by row, all in `text` */
     size_t ncols, nrows;
     size_t name_off[STMT_MAX_COLS];
+    uint8_t col_type[STMT_MAX_COLS];   /* enum stmt_col_type; all text after stmt_columns */
     size_t *cell_off;            /* SIZE_MAX = SQL NULL */
     size_t cap_cells;
     char *text;
@@ -138,6 +144,9 @@ void stmt_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...) __att
  * out of memory: r->oom set). */
 int stmt_columns(struct stmt_result *r, const char *const *names, size_t ncols);
 
+/* Type column col of the result set (after stmt_columns; ignored out of range). */
+void stmt_column_type(struct stmt_result *r, size_t col, enum stmt_col_type t);
+
 /* Append one row of ncols cells (copied; NULL = SQL NULL). 0, or -1 with r->oom set. */
 int stmt_row(struct stmt_result *r, const char *const *cells);
 
@@ -150,5 +159,6 @@ const char *stmt_name(const struct stmt_result *r, size_t col);
 const char *stmt_cell(const struct stmt_result *r, size_t row, size_t col);
 
 const char *stmt_kind_name(enum stmt_kind k);
+const char *stmt_col_type_name(enum stmt_col_type t);
 
 #endif

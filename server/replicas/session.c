@@ -324,8 +324,23 @@ static void send_result(struct session *s, const struct stmt_result *r)
         for (size_t i = 0; i < r->ncols; i++) names[i] = stmt_name(r, i);
         for (size_t i = 0; i < r->nrows; i++)
             for (size_t j = 0; j < r->ncols; j++) cells[i * r->ncols + j] = stmt_cell(r, i, j);
-        int next = reply_text_result(&s->out, s->seq, names, r->ncols, cells, r->nrows);
-        if (next >= 0) s->seq = (uint8_t)next;
+        int typed = 0;
+        for (size_t i = 0; i < r->ncols; i++) typed |= r->col_type[i] != STMT_COL_TEXT;
+        if (typed) {
+            struct reply_col cols[STMT_MAX_COLS];
+            for (size_t i = 0; i < r->ncols; i++) {
+                switch ((enum stmt_col_type)r->col_type[i]) {
+                case STMT_COL_LONGLONG: cols[i] = reply_col_int(names[i]); break;
+                case STMT_COL_LONG: cols[i] = reply_col_long(names[i]); break;
+                case STMT_COL_DOUBLE: cols[i] = reply_col_double(names[i], 3); break;
+                case STMT_COL_TEXT: default: cols[i] = reply_col_text(names[i]); break;
+                }
+            }
+            reply_resultset(&s->out, &s->seq, cols, r->ncols, cells, r->nrows, REPLY_STATUS_AUTOCOMMIT);
+        } else {
+            int next = reply_text_result(&s->out, s->seq, names, r->ncols, cells, r->nrows);
+            if (next >= 0) s->seq = (uint8_t)next;
+        }
         free(cells);
         break;
     }

@@ -119,6 +119,15 @@ static void test_column_def_layout(void **state)
     assert_int_equal(b.len - 4, mn);
     assert_memory_equal(b.p + 4, maria, mn);
     bbuf_free(&b);
+    /* PROCESSLIST's Time and Progress as mariadbd types them */
+    c = reply_col_long("Time");
+    assert_int_equal(c.type, COL_TYPE_LONG);
+    assert_int_equal(c.length, 7);
+    assert_int_equal(c.charset, CHARSET_BINARY);
+    c = reply_col_double("Progress", 3);
+    assert_int_equal(c.type, COL_TYPE_DOUBLE);
+    assert_int_equal(c.decimals, 3);
+    assert_true(c.flags & COL_FLAG_NOT_NULL);
 }
 
 static void test_text_result_stream(void **state)

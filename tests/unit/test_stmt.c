@@ -397,6 +397,15 @@ static void test_show_processlist(void **state)
     struct stmt_result *r = run(f, "SHOW PROCESSLIST");
     assert_columns(r, cols, 9);
     assert_int_equal(r->nrows, 4);
+    /* mariadbd's types: Id LONGLONG, Time LONG, Progress DOUBLE; the rest text */
+    assert_int_equal(r->col_type[0], STMT_COL_LONGLONG);
+    assert_int_equal(r->col_type[1], STMT_COL_TEXT);
+    assert_int_equal(r->col_type[5], STMT_COL_LONG);
+    assert_int_equal(r->col_type[8], STMT_COL_DOUBLE);
+    assert_string_equal(stmt_col_type_name(STMT_COL_DOUBLE), "double");
+    /* a result set started afresh is text again */
+    assert_int_equal(run(f, "SHOW GLOBAL STATUS")->col_type[0], STMT_COL_TEXT);
+    r = run(f, "SHOW PROCESSLIST");
     /* id order; admin sees everyone */
     assert_string_equal(stmt_cell(r, 0, 0), "2");
     assert_string_equal(stmt_cell(r, 1, 0), "3");
