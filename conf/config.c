@@ -214,7 +214,9 @@ static int set_user(struct config *cfg, const char *name, size_t name_len, const
     if (!strcmp(key, "role")) {
         if (!strcmp(v, "replica")) u->role = CONFIG_ROLE_REPLICA;
         else if (!strcmp(v, "admin")) u->role = CONFIG_ROLE_ADMIN;
-        else return fail(err, errlen, "%s: bad value '%s' for user.%s.role (replica | admin)", origin, v, u->name);
+        else if (!strcmp(v, "monitor")) u->role = CONFIG_ROLE_MONITOR;
+        else return fail(err, errlen, "%s: bad value '%s' for user.%s.role (replica | admin | monitor)", origin, v,
+                         u->name);
         return 0;
     }
     return fail(err, errlen, "%s: unknown key 'user.%s.%s' (password | role)", origin, u->name, key);
@@ -304,9 +306,13 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
                     cfg->up_retry_min_ms, cfg->up_retry_max_ms);
     if (cfg->up_host[0] && !cfg->up_user[0])
         return fail(err, errlen, "upstream.user is required when upstream.host is set");
+    /* An empty password is for health checks only: a monitor account cannot dump, kill
+     * others or change anything, so logging in without a secret exposes nothing more than
+     * SHOW does. */
     for (size_t i = 0; i < cfg->n_users; i++)
-        if (!cfg->users[i].has_password)
-            return fail(err, errlen, "user.%s.password is required", cfg->users[i].name);
+        if (cfg->users[i].role != CONFIG_ROLE_MONITOR && !cfg->users[i].password[0])
+            return fail(err, errlen, "user.%s.password is required (only role = monitor may have an empty password)",
+                        cfg->users[i].name);
     return 0;
 }
 
@@ -329,7 +335,12 @@ const char *config_sync_name(enum config_sync s)
 
 const char *config_role_name(enum config_role r)
 {
-    return r == CONFIG_ROLE_ADMIN ? "admin" : "replica";
+    switch (r) {
+    case CONFIG_ROLE_REPLICA: return "replica";
+    case CONFIG_ROLE_ADMIN: return "admin";
+    case CONFIG_ROLE_MONITOR: return "monitor";
+    }
+    return "?";
 }
 
 static const char *loglevel_name(enum config_log_level l)

@@ -14,7 +14,10 @@
 #define CONFIG_STR_MAX   512
 
 enum config_sync { CONFIG_SYNC_TRX = 0, CONFIG_SYNC_INTERVAL, CONFIG_SYNC_NONE };
-enum config_role { CONFIG_ROLE_REPLICA = 0, CONFIG_ROLE_ADMIN };
+/* replica: log in and dump; admin: everything; monitor: reads only (SHOW, SELECT, ping,
+ * statistics), no dump, no KILL of others, no change; the one role allowed an empty
+ * password (HAProxy's option mysql-check logs in without one). */
+enum config_role { CONFIG_ROLE_REPLICA = 0, CONFIG_ROLE_ADMIN, CONFIG_ROLE_MONITOR };
 enum config_log_level { CONFIG_LOG_DEBUG = 0, CONFIG_LOG_INFO, CONFIG_LOG_WARN, CONFIG_LOG_ERROR };
 
 struct config_user {

@@ -18,6 +18,7 @@ const char *cmd_type_name(enum cmd_type t)
     case CMD_REGISTER_SLAVE: return "COM_REGISTER_SLAVE";
     case CMD_BINLOG_DUMP_GTID: return "COM_BINLOG_DUMP_GTID";
     case CMD_SEMI_SYNC_ACK: return "semi-sync ACK";
+    case CMD_STATISTICS: return "COM_STATISTICS";
     }
     return "?";
 }
@@ -133,6 +134,9 @@ int cmd_parse(const uint8_t *p, size_t len, struct cmd *out, const char **why)
         return 0;
     case CMD_CODE_PING:
         out->type = CMD_PING;
+        return 0;
+    case CMD_CODE_STATISTICS:   /* any bytes after the command byte are ignored, as by mariadbd */
+        out->type = CMD_STATISTICS;
         return 0;
     case CMD_CODE_QUERY:
         out->type = CMD_QUERY;

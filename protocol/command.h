@@ -1,6 +1,6 @@
 /*
  * command.h - decoding the command packets a client sends once authenticated
- * (PROTOCOL.md 2.1-2.3, 3, 5.3): COM_QUERY, COM_PING, COM_QUIT, COM_INIT_DB,
+ * (PROTOCOL.md 2.1-2.3, 3, 5.3): COM_QUERY, COM_PING, COM_STATISTICS, COM_QUIT, COM_INIT_DB,
  * COM_PROCESS_KILL, COM_REGISTER_SLAVE, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID and the
  * semi-sync ACK (0xEF) a replica sends on its dump connection.
  *
@@ -18,6 +18,7 @@
 #define CMD_CODE_QUIT             0x01
 #define CMD_CODE_INIT_DB          0x02
 #define CMD_CODE_QUERY            0x03
+#define CMD_CODE_STATISTICS       0x09
 #define CMD_CODE_PROCESS_KILL     0x0C
 #define CMD_CODE_PING             0x0E
 #define CMD_CODE_BINLOG_DUMP      0x12
@@ -47,7 +48,8 @@ enum cmd_type {
     CMD_BINLOG_DUMP,
     CMD_REGISTER_SLAVE,
     CMD_BINLOG_DUMP_GTID,
-    CMD_SEMI_SYNC_ACK
+    CMD_SEMI_SYNC_ACK,
+    CMD_STATISTICS                        /* mariadb-admin status: one raw text packet back */
 };
 
 struct cmd_register_slave {

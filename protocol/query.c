@@ -38,6 +38,7 @@ const char *query_kind_name(enum query_kind k)
     case QUERY_PURGE_BINARY_LOGS: return "PURGE BINARY LOGS";
     case QUERY_FLUSH: return "FLUSH";
     case QUERY_SHOW_BINLOG_EVENTS: return "SHOW BINLOG EVENTS";
+    case QUERY_SHOW_PROCESSLIST: return "SHOW PROCESSLIST";
     }
     return "?";
 }
@@ -454,6 +455,12 @@ static int parse_show(struct parser *P)
         q->all = 1;
     } else if (accept_kw(P, "WARNINGS")) {
         q->kind = QUERY_SHOW_WARNINGS;
+    } else if (accept_kw(P, "FULL")) {
+        if (expect_kw(P, "PROCESSLIST") == -1) return -1;
+        q->kind = QUERY_SHOW_PROCESSLIST;
+        q->full = 1;
+    } else if (accept_kw(P, "PROCESSLIST")) {
+        q->kind = QUERY_SHOW_PROCESSLIST;
     } else {
         return fail(P, "unsupported SHOW statement");
     }

@@ -12,7 +12,7 @@
  *   SHOW [GLOBAL|SESSION] VARIABLES|STATUS [LIKE 'pat'], SHOW MASTER STATUS,
  *   SHOW BINARY LOG STATUS, SHOW BINLOG STATUS, SHOW BINARY LOGS, SHOW MASTER LOGS,
  *   SHOW SLAVE HOSTS, SHOW REPLICAS, SHOW REPLICA HOSTS, SHOW [ALL] SLAVE[S] STATUS,
- *   SHOW [ALL] REPLICA[S] STATUS, SHOW WARNINGS,
+ *   SHOW [ALL] REPLICA[S] STATUS, SHOW WARNINGS, SHOW [FULL] PROCESSLIST,
  *   SHOW BINLOG EVENTS [IN 'file'] [FROM n] [LIMIT n | LIMIT off, n | LIMIT n OFFSET off]
  *   KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n
  *   START|STOP SLAVE|REPLICA [IO_THREAD|SQL_THREAD, ...], START|STOP ALL SLAVES|REPLICAS
@@ -20,8 +20,10 @@
  *   PURGE BINARY|MASTER LOGS TO 'file' | BEFORE 'datetime'
  *   FLUSH ...  (recognised only; the rest is handed back as text)
  * Keywords are case-insensitive; whitespace, comments (slash-star, "-- ", '#'),
- * executable comments (slash-star-bang NNNNN ... star-slash, their content counts), and trailing ';'
- * are allowed. Anything else is QUERY_UNKNOWN with a reason and the byte offset where
+ * executable comments (slash-star-bang [NNNNN[N]] ... star-slash, or MariaDB's slash-star-M-bang:
+ * their content counts, as in mariadbd, unless the version is newer than
+ * QUERY_SERVER_VERSION_ID or, without the M, in MySQL 5.7's range 50700-99999: then the
+ * whole comment is a comment), and trailing ';' are allowed. Anything else is QUERY_UNKNOWN with a reason and the byte offset where
  * recognition stopped, for a 1064-style "near '...'" error.
  *
  * All names and string values are copied, unescaped and NUL-terminated, into the
@@ -37,6 +39,9 @@
 #define QUERY_MAX_ITEMS   32      /* select items, SET / CHANGE MASTER assignments */
 #define QUERY_MAX_ARGS    32      /* function arguments, all functions together */
 #define QUERY_ARENA_SIZE  32768   /* names and unescaped strings of one statement */
+/* The MariaDB version whose dialect binlogd speaks (10.11.6, its default server_version):
+ * versioned comments newer than this are skipped, as that mariadbd skips them. */
+#define QUERY_SERVER_VERSION_ID 101106
 
 enum query_kind {
     QUERY_UNKNOWN = 0,
@@ -56,8 +61,11 @@ enum query_kind {
     QUERY_CHANGE_MASTER,
     QUERY_PURGE_BINARY_LOGS,
     QUERY_FLUSH,
-    QUERY_SHOW_BINLOG_EVENTS      /* SHOW BINLOG EVENTS [IN 'f'] [FROM n] [LIMIT [off,] n] */
+    QUERY_SHOW_BINLOG_EVENTS,     /* SHOW BINLOG EVENTS [IN 'f'] [FROM n] [LIMIT [off,] n] */
+    QUERY_SHOW_PROCESSLIST        /* full: SHOW FULL PROCESSLIST; keep last (QUERY_KIND_COUNT) */
 };
+/* How many kinds there are (arrays indexed by kind, e.g. Com_* counters). */
+#define QUERY_KIND_COUNT (QUERY_SHOW_PROCESSLIST + 1)
 
 enum query_scope {
     QSCOPE_DEFAULT = 0,           /* not given: session for SET/SHOW, either for @@var */
@@ -130,6 +138,7 @@ struct query {
     int kill_query;               /* KILL QUERY: stop the statement, keep the connection */
     unsigned threads;             /* START/STOP: QUERY_THREAD_* named (0 = both) */
     int all;                      /* SHOW ALL SLAVES STATUS, START/STOP ALL SLAVES */
+    int full;                     /* SHOW FULL PROCESSLIST */
     int purge_before;             /* PURGE ... BEFORE (arg = datetime) vs TO (arg = file) */
     const char *arg;              /* PURGE argument; SHOW BINLOG EVENTS IN 'file' (NULL if none) */
     size_t arg_len;

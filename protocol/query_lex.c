@@ -69,10 +69,20 @@ static int skip_blank(struct lexer *L, const char **why)
             size_t skip = left >= 3 && in[L->pos + 2] == '!' ? 3
                         : left >= 4 && in[L->pos + 2] == 'M' && in[L->pos + 3] == '!' ? 4 : 0;
             if (skip) {
-                L->pos += skip;
-                for (int d = 0; d < 6 && L->pos < len && is_digit((unsigned char)in[L->pos]); d++) L->pos++;
-                L->exec_depth++;
-                continue;
+                /* mariadbd's rule (sql_lex.cc): a version is exactly 5 or 6 digits; fewer
+                 * digits are no version (and stay code). A version newer than ours, or a
+                 * MySQL 5.7+ one (50700-99999) without the M, makes it a plain comment. */
+                size_t at = L->pos + skip, nd = 0;
+                unsigned long ver = 0;
+                while (nd < 6 && at + nd < len && is_digit((unsigned char)in[at + nd]))
+                    ver = ver * 10 + (unsigned long)(in[at + nd++] - '0');
+                int versioned = nd >= 5;
+                if (!versioned ||
+                    (ver <= QUERY_SERVER_VERSION_ID && (skip == 4 || ver < 50700 || ver > 99999))) {
+                    L->pos = at + (versioned ? nd : 0);
+                    L->exec_depth++;
+                    continue;
+                }
             }
             const char *close = left >= 4 ? memmem(in + L->pos + 2, left - 2, "*/", 2) : NULL;
             if (!close) { *why = "unterminated comment"; return -1; }

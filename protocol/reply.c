@@ -1,6 +1,8 @@
 /* reply.c - OK / ERR / EOF and text resultsets, framed into a bbuf. */
 #include "protocol/reply.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "protocol/packet.h"
@@ -16,6 +18,18 @@ struct reply_col reply_col_text(const char *name)
 struct reply_col reply_col_int(const char *name)
 {
     struct reply_col c = { name, COL_TYPE_LONGLONG, CHARSET_BINARY, 21, COL_FLAG_BINARY, 0 };
+    return c;
+}
+
+struct reply_col reply_col_long(const char *name)
+{
+    struct reply_col c = { name, COL_TYPE_LONG, CHARSET_BINARY, 7, COL_FLAG_BINARY, 0 };
+    return c;
+}
+
+struct reply_col reply_col_double(const char *name, uint8_t decimals)
+{
+    struct reply_col c = { name, COL_TYPE_DOUBLE, CHARSET_BINARY, 7, COL_FLAG_NOT_NULL | COL_FLAG_BINARY, decimals };
     return c;
 }
 
@@ -114,4 +128,33 @@ int reply_text_result(struct bbuf *b, uint8_t seq, const char *const *names, siz
     if (reply_resultset(b, &seq, cols, ncols, cells, nrows, REPLY_STATUS_AUTOCOMMIT) == -1)
         return -1;
     return seq;
+}
+
+/* mariadbd writes the text into a 250-byte buffer with my_snprintf(buff, 249, ...). */
+#define REPLY_STATS_MAX 249
+
+size_t reply_statistics_text(const struct reply_stats *st, char *buf, size_t cap)
+{
+    if (!cap) return 0;
+    uint64_t qps1000 = st->uptime ? st->questions * 1000 / st->uptime : 0;
+    char tmp[REPLY_STATS_MAX + 1];
+    int n = snprintf(tmp, sizeof(tmp),
+                     "Uptime: %" PRIu64 "  Threads: %" PRIu64 "  Questions: %" PRIu64 "  Slow queries: %" PRIu64
+                     "  Opens: %" PRIu64 "  Open tables: %" PRIu64 "  Queries per second avg: %" PRIu64 ".%03u",
+                     st->uptime, st->threads, st->questions, st->slow_queries, st->opens, st->open_tables,
+                     qps1000 / 1000, (unsigned)(qps1000 % 1000));
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
+    if (len >= cap) len = cap - 1;
+    memcpy(buf, tmp, len);
+    buf[len] = 0;
+    return len;
+}
+
+int reply_statistics(struct bbuf *b, uint8_t *seq, const struct reply_stats *st)
+{
+    char text[REPLY_STATS_MAX + 1];
+    size_t n = reply_statistics_text(st, text, sizeof(text));
+    size_t at = pkt_begin(b);
+    bbuf_append(b, text, n);
+    return pkt_end(b, at, seq);
 }

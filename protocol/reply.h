@@ -21,6 +21,7 @@
 
 /* Column types and flags used in our resultsets. */
 #define COL_TYPE_LONG       0x03
+#define COL_TYPE_DOUBLE     0x05
 #define COL_TYPE_LONGLONG   0x08
 #define COL_TYPE_VAR_STRING 0xFD
 #define COL_FLAG_NOT_NULL   0x0001
@@ -44,6 +45,10 @@ struct reply_col {
  * (the pointer is kept, not copied). Replicas read only the values, so this is enough. */
 struct reply_col reply_col_text(const char *name);
 struct reply_col reply_col_int(const char *name);
+/* A 32-bit integer column (LONG, display length 7, as PROCESSLIST's Time) and a DOUBLE with
+ * `decimals` decimals (as PROCESSLIST's Progress, 3), both binary charset. */
+struct reply_col reply_col_long(const char *name);
+struct reply_col reply_col_double(const char *name, uint8_t decimals);
 
 /* OK: 00 | lenenc affected | lenenc insert_id | u16 status | u16 warnings. */
 int reply_ok(struct bbuf *b, uint8_t *seq, uint64_t affected_rows, uint64_t last_insert_id,
@@ -75,5 +80,27 @@ int reply_resultset(struct bbuf *b, uint8_t *seq, const struct reply_col *cols, 
  * (0..255), or -1 on failure. At most 64 columns. */
 int reply_text_result(struct bbuf *b, uint8_t seq, const char *const *names, size_t ncols,
                       const char *const *cells, size_t nrows);
+
+/* What COM_STATISTICS reports (mariadbd's fields; the caller fills what it tracks, 0 else). */
+struct reply_stats {
+    uint64_t uptime;          /* seconds */
+    uint64_t threads;
+    uint64_t questions;
+    uint64_t slow_queries;
+    uint64_t opens;
+    uint64_t open_tables;
+};
+
+/* mariadbd's COM_STATISTICS text, two spaces between fields and no "Flush tables" (that is
+ * MySQL's), e.g. "Uptime: 633  Threads: 5  Questions: 440  Slow queries: 1  Opens: 23  Open
+ * tables: 17  Queries per second avg: 0.695" (questions * 1000 / uptime, truncated; 0 when
+ * uptime is 0). mariadb-admin version splits it at the first blank after "Uptime:", so the
+ * text always starts "Uptime: <n>  ". Written into buf (NUL-terminated, cut at cap - 1, and
+ * never longer than mariadbd's 249 characters); returns its length. */
+size_t reply_statistics_text(const struct reply_stats *st, char *buf, size_t cap);
+
+/* The COM_STATISTICS reply: ONE raw packet holding that text, no OK/ERR header byte and
+ * nothing after it (the client reads it as a bare string). */
+int reply_statistics(struct bbuf *b, uint8_t *seq, const struct reply_stats *st);
 
 #endif

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "protocol/query.h"
 #include "server/admin/binlog_events.h"
 #include "server/admin/gtid_pos.h"
+#include "server/admin/processlist.h"
 #include "server/admin/replctl.h"
 #include "server/admin/sysvar.h"
 #include "server/admin/uservars.h"
@@ -216,13 +218,21 @@ static void do_show_variables(const struct stmt_ctx *c, const struct query *q, s
     if (stmt_columns(r, name_value, 2) == 0) sysvar_foreach(c->cfg, c->store, add_var, &v);
 }
 
-/* The listener's counters, in the order it reports them. Threads_connected is MariaDB's
- * name for the connection count; the others are ours. */
+#define MAX_COUNTERS 128
+
+static int by_name(const void *a, const void *b)
+{
+    return strcasecmp(((const struct stmt_counter *)a)->name, ((const struct stmt_counter *)b)->name);
+}
+
+/* The wing's counters, sorted by name as mariadbd lists them. The MariaDB names
+ * (Threads_connected, Uptime, Com_select, ...) mean what they mean there; Binlogd_* are ours. */
 static void do_show_status(const struct stmt_ctx *c, const struct query *q, struct stmt_result *r)
 {
-    struct stmt_counter k[64];
-    size_t n = c->counters ? c->counters(c->up, k, 64) : 0;
-    if (n > 64) n = 64;
+    struct stmt_counter k[MAX_COUNTERS];
+    size_t n = c->counters ? c->counters(c->up, k, MAX_COUNTERS) : 0;
+    if (n > MAX_COUNTERS) n = MAX_COUNTERS;
+    qsort(k, n, sizeof(k[0]), by_name);
     if (stmt_columns(r, name_value, 2) == -1) return;
     for (size_t i = 0; i < n; i++) {
         if (q->like && !query_like_match(q->like, q->like_len, k[i].name, strlen(k[i].name))) continue;
@@ -231,6 +241,31 @@ static void do_show_status(const struct stmt_ctx *c, const struct query *q, stru
         const char *cells[2] = {k[i].name, v};
         stmt_row(r, cells);
     }
+}
+
+const char *sql_com_name(int kind)
+{
+    switch ((enum query_kind)kind) {
+    case QUERY_SELECT: return "Com_select";
+    case QUERY_SET: return "Com_set_option";
+    case QUERY_SHOW_VARIABLES: return "Com_show_variables";
+    case QUERY_SHOW_STATUS: return "Com_show_status";
+    case QUERY_SHOW_MASTER_STATUS: return "Com_show_binlog_status";   /* 10.5+: SHOW MASTER STATUS counts here */
+    case QUERY_SHOW_BINARY_LOGS: return "Com_show_binlogs";
+    case QUERY_SHOW_SLAVE_HOSTS: return "Com_show_slave_hosts";
+    case QUERY_SHOW_SLAVE_STATUS: return "Com_show_slave_status";
+    case QUERY_SHOW_WARNINGS: return "Com_show_warnings";
+    case QUERY_SHOW_PROCESSLIST: return "Com_show_processlist";
+    case QUERY_SHOW_BINLOG_EVENTS: return "Com_show_binlog_events";
+    case QUERY_KILL: return "Com_kill";
+    case QUERY_START_SLAVE: return "Com_start_slave";
+    case QUERY_STOP_SLAVE: return "Com_stop_slave";
+    case QUERY_CHANGE_MASTER: return "Com_change_master";
+    case QUERY_PURGE_BINARY_LOGS: return "Com_purge";
+    case QUERY_FLUSH: return "Com_flush";
+    case QUERY_UNKNOWN: case QUERY_EMPTY: return NULL;
+    }
+    return NULL;
 }
 
 static void do_show_master_status(const struct stmt_ctx *c, struct stmt_result *r)
@@ -408,7 +443,17 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_STOP_SLAVE: replctl_stop_slave(c, q, r); break;
     case QUERY_CHANGE_MASTER: replctl_change_master(c, q, r); break;
     case QUERY_PURGE_BINARY_LOGS: not_yet(c, "PURGE BINARY LOGS on binlogd", r); break;
-    case QUERY_FLUSH: do_flush(c, q, r); break;
+    case QUERY_SHOW_PROCESSLIST: processlist_show(c, q->full, sql, len, r); break;
+    case QUERY_FLUSH:
+        /* A read-only account may not ask, as in mariadbd (RELOAD). */
+        if (c->is_monitor) {
+            struct myerr e;
+            myerr_specific_access_denied(&e, "RELOAD");
+            stmt_err(r, &e);
+        } else {
+            do_flush(c, q, r);
+        }
+        break;
     case QUERY_SHOW_BINLOG_EVENTS:
         binlog_events_show(c, q, r, BINLOG_EVENTS_MAX_ROWS, BINLOG_EVENTS_MAX_BYTES);
         break;
@@ -421,5 +466,6 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
         break;
     }
     }
+    r->com = (int)q->kind;
     query_free(q);
 }

@@ -16,4 +16,8 @@
  * thread). Thread: the loop thread (it may call the ctx's functions). */
 void sql_execute(const struct stmt_ctx *ctx, const char *sql, size_t len, struct stmt_result *r);
 
+/* The mariadbd status name counting a statement kind (sql_execute's stmt_result.com),
+ * e.g. "Com_select"; NULL for kinds mariadbd does not count (empty, unparsable). */
+const char *sql_com_name(int kind);
+
 #endif

@@ -21,6 +21,17 @@ const char *stmt_kind_name(enum stmt_kind k)
     return "?";
 }
 
+const char *stmt_col_type_name(enum stmt_col_type t)
+{
+    switch (t) {
+    case STMT_COL_TEXT: return "text";
+    case STMT_COL_LONGLONG: return "longlong";
+    case STMT_COL_LONG: return "long";
+    case STMT_COL_DOUBLE: return "double";
+    }
+    return "?";
+}
+
 void stmt_result_init(struct stmt_result *r)
 {
     memset(r, 0, sizeof(*r));
@@ -88,11 +99,17 @@ int stmt_columns(struct stmt_result *r, const char *const *names, size_t ncols)
     r->kind = STMT_ROWS;
     r->ncols = 0;
     r->nrows = 0;
+    memset(r->col_type, 0, sizeof(r->col_type));
     if (ncols > STMT_MAX_COLS) { r->oom = 1; return -1; }
     for (size_t i = 0; i < ncols; i++)
         if ((r->name_off[i] = put_text(r, names[i])) == SIZE_MAX) return -1;
     r->ncols = ncols;
     return 0;
+}
+
+void stmt_column_type(struct stmt_result *r, size_t col, enum stmt_col_type t)
+{
+    if (col < r->ncols) r->col_type[col] = (uint8_t)t;
 }
 
 int stmt_row(struct stmt_result *r, const char *const *cells)

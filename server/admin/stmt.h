@@ -44,9 +44,15 @@ struct stmt_later {
     struct myerr timeout_err;
 };
 
+/* How a column is typed on the wire (text unless a statement says otherwise): mariadbd
+ * types some columns as numbers (PROCESSLIST's Id, Time, Progress), and clients that map
+ * types (connectors, exporters) then get numbers too. */
+enum stmt_col_type { STMT_COL_TEXT = 0, STMT_COL_LONGLONG, STMT_COL_LONG, STMT_COL_DOUBLE };
+
 struct stmt_result {
     enum stmt_kind kind;
     int close_after;             /* end the connection once the answer is out (KILL of itself) */
+    int com;                     /* which statement ran (protocol's enum query_kind), for Com_* */
     int oom;                     /* building the rows ran out of memory: answer 1037 instead */
     uint64_t affected_rows;
     struct myerr err;
@@ -54,6 +60,7 @@ struct stmt_result {
     /* STMT_ROWS: column names and ncols * nrows cells, row by row, all in `text` */
     size_t ncols, nrows;
     size_t name_off[STMT_MAX_COLS];
+    uint8_t col_type[STMT_MAX_COLS];   /* enum stmt_col_type; all text after stmt_columns */
     size_t *cell_off;            /* SIZE_MAX = SQL NULL */
     size_t cap_cells;
     char *text;
@@ -73,6 +80,17 @@ struct stmt_counter {
     uint64_t value;
 };
 
+/* A connection, for SHOW PROCESSLIST. The strings belong to the wing above and stay valid
+ * until the statement returns (sessions live on the loop thread that runs it). */
+struct stmt_thread {
+    uint32_t id;
+    const char *user;            /* "" before authentication */
+    const char *host;            /* "ip:port" of the peer */
+    const char *command;         /* mariadbd's command name: Sleep, Connect, Query, Binlog Dump */
+    const char *state;           /* its state text; NULL = SQL NULL */
+    uint64_t time;               /* seconds in the current command / state */
+};
+
 enum stmt_kill_outcome {
     STMT_KILL_NOT_FOUND = 0,     /* no such connection, or one the caller may not see */
     STMT_KILL_DONE,              /* another connection was killed */
@@ -90,6 +108,7 @@ struct stmt_ctx {
     const char *user;
     const char *peer_host;
     int is_admin;                        /* account role admin */
+    int is_monitor;                      /* account role monitor: reads only */
     struct uservars *vars;               /* its @variables (SET @x / SELECT @x) */
     /* from the wing above; `up` is passed back to each */
     void *up;
@@ -97,6 +116,9 @@ struct stmt_ctx {
     size_t (*replicas)(void *up, struct stmt_replica *out, size_t cap);
     /* Fill out[0..cap) with counters; return how many there are in all. */
     size_t (*counters)(void *up, struct stmt_counter *out, size_t cap);
+    /* Fill out[0..cap) with every connection (the caller's included); return how many
+     * there are in all. */
+    size_t (*threads)(void *up, struct stmt_thread *out, size_t cap);
     /* Kill connection conn_id on behalf of the client `by` describes (an admin may kill
      * any connection, others only their own user's). Never kills `by` itself: it returns
      * STMT_KILL_SELF and the statement ends the connection through its answer. */
@@ -122,6 +144,9 @@ void stmt_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...) __att
  * out of memory: r->oom set). */
 int stmt_columns(struct stmt_result *r, const char *const *names, size_t ncols);
 
+/* Type column col of the result set (after stmt_columns; ignored out of range). */
+void stmt_column_type(struct stmt_result *r, size_t col, enum stmt_col_type t);
+
 /* Append one row of ncols cells (copied; NULL = SQL NULL). 0, or -1 with r->oom set. */
 int stmt_row(struct stmt_result *r, const char *const *cells);
 
@@ -134,5 +159,6 @@ const char *stmt_name(const struct stmt_result *r, size_t col);
 const char *stmt_cell(const struct stmt_result *r, size_t row, size_t col);
 
 const char *stmt_kind_name(enum stmt_kind k);
+const char *stmt_col_type_name(enum stmt_col_type t);
 
 #endif

@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 
 #include "protocol/errmsg.h"
+#include "server/admin/sql.h"
 #include "server/log.h"
 #include "server/replicas/session.h"
 #include "server/replicas/wake_pool.h"
@@ -41,6 +42,7 @@ struct listener {
     uint32_t next_id;
     struct replicas_counters st;
     struct log_ratelimit rl_accept;
+    uint64_t started_ms;        /* session_now_ms at creation: Uptime */
 };
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
@@ -57,16 +59,26 @@ void listener_stats_get(const struct listener *srv, struct replicas_counters *st
     st->connections_now = srv->n_sess;
     st->wake_threads = wake_pool_helpers(srv->pool);
     st->dumps_now = 0;
-    for (size_t i = 0; i < srv->n_sess; i++)
+    st->threads_running = 0;
+    for (size_t i = 0; i < srv->n_sess; i++) {
         if (session_get_state(srv->sess[i]) == SESSION_DUMP) st->dumps_now++;
+        if (session_busy(srv->sess[i])) st->threads_running++;
+    }
+    st->uptime_s = (session_now_ms() - srv->started_ms) / 1000;
 }
 
 size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t cap)
 {
     struct replicas_counters st;
     listener_stats_get(srv, &st);
+    /* MariaDB's names first (same meaning as there; Queries = Questions: binlogd runs no
+     * stored programs), then binlogd's own. */
     const struct stmt_counter k[] = {
-        {"Threads_connected", st.connections_now}, {"Binlogd_connections_total", st.connections_total},
+        {"Uptime", st.uptime_s}, {"Threads_connected", st.connections_now}, {"Threads_running", st.threads_running},
+        {"Connections", st.connections_total}, {"Aborted_connects", st.aborted_connects},
+        {"Bytes_sent", st.bytes_replies + st.bytes_sent}, {"Bytes_received", st.bytes_received},
+        {"Questions", st.questions}, {"Queries", st.questions}, {"Max_used_connections", st.max_used_connections},
+        {"Binlogd_connections_total", st.connections_total},
         {"Binlogd_dumps", st.dumps_now}, {"Binlogd_events_sent", st.events_sent},
         {"Binlogd_bytes_sent", st.bytes_sent}, {"Binlogd_auth_failures", st.auth_failures},
         {"Binlogd_semi_sync_acks", st.semi_sync_acks}, {"Binlogd_wakeups", st.wakeups},
@@ -75,7 +87,20 @@ size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t 
     };
     size_t n = sizeof(k) / sizeof(k[0]);
     for (size_t i = 0; i < n && i < cap; i++) out[i] = k[i];
+    for (int kind = 0; kind < QUERY_KIND_COUNT; kind++) {   /* Com_*, zeros included as in mariadbd */
+        const char *name = sql_com_name(kind);
+        if (!name) continue;
+        if (n < cap) out[n] = (struct stmt_counter){name, st.com[kind]};
+        n++;
+    }
     return n;
+}
+
+size_t listener_threads(struct listener *srv, struct stmt_thread *out, size_t cap)
+{
+    uint64_t now = session_now_ms();
+    for (size_t i = 0; i < srv->n_sess && i < cap; i++) session_thread_info(srv->sess[i], now, &out[i]);
+    return srv->n_sess;
 }
 
 size_t listener_replicas(struct listener *srv, struct stmt_replica *out, size_t cap)
@@ -129,6 +154,7 @@ static int add_session(struct listener *srv, struct session *s)
     }
     session_set_slot(s, srv->n_sess);
     srv->sess[srv->n_sess++] = s;
+    if (srv->n_sess > srv->st.max_used_connections) srv->st.max_used_connections = srv->n_sess;
     return 0;
 }
 
@@ -245,6 +271,7 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     srv->cfg = cfg;
     srv->ctx = (struct replicas_ctx){.base = base, .cfg = cfg, .store = store, .ingest = ingest, .counters = &srv->st,
                                      .lis = srv};
+    srv->started_ms = session_now_ms();
     srv->rl_accept.period_ms = 10000;
     srv->rl_accept.burst = 3;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);

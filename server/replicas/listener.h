@@ -55,6 +55,8 @@ int listener_queue_pump(struct listener *srv, struct session *s);
 size_t listener_replicas(struct listener *srv, struct stmt_replica *out, size_t cap);
 /* SHOW STATUS counters, in a fixed order: fills out[0..cap), returns how many in all. */
 size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t cap);
+/* Every connection as SHOW PROCESSLIST shows it: fills out[0..cap), returns how many in all. */
+size_t listener_threads(struct listener *srv, struct stmt_thread *out, size_t cap);
 /* KILL conn_id for the client caller_id/user: an admin may kill any connection, others
  * only their own user's (others' are invisible, as in mysqld). The caller itself is not
  * killed here (STMT_KILL_SELF). */

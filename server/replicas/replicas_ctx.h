@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "protocol/query.h"
+
 struct event_base;
 struct config;
 struct store;
@@ -24,6 +26,16 @@ struct replicas_counters {
     uint64_t wake_threads;       /* helper threads running */
     uint64_t stream_rounds;      /* loop turns that pumped streaming dumps through the helpers' path */
     uint64_t stream_rounds_parallel;   /* of those, turns with more than one dump (shared) */
+    /* mariadbd's status names (SHOW GLOBAL STATUS, COM_STATISTICS), same meaning: */
+    uint64_t questions;          /* commands from clients except COM_PING / COM_STATISTICS */
+    uint64_t bytes_received;     /* every packet read from clients, headers included */
+    uint64_t bytes_replies;      /* replies other than dump events (Bytes_sent = this + bytes_sent) */
+    uint64_t aborted_connects;   /* connections that ended before authenticating */
+    uint64_t max_used_connections;
+    uint64_t com[QUERY_KIND_COUNT];    /* statements by kind (Com_*) */
+    /* gauges, filled by listener_stats_get */
+    uint64_t uptime_s;
+    uint64_t threads_running;    /* sessions in a command or dumping */
 };
 
 struct replicas_ctx {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -46,6 +47,9 @@
 
 #define TAG "session"
 #define SESSION_MAX_COMMAND (1u << 20)
+/* mariadbd's connect_timeout: a client that has not logged in by then is dropped, so a
+ * health checker that died mid-handshake (or a silent scanner) holds nothing for long. */
+#define SESSION_CONNECT_TIMEOUT_S 10
 
 static void on_read(struct bufferevent *bev, void *arg);
 
@@ -69,6 +73,59 @@ void session_set_slot(struct session *s, size_t slot) { s->slot = slot; }
 size_t session_get_slot(const struct session *s) { return s->slot; }
 void session_replica_info(const struct session *s, struct session_replica_info *out) { *out = s->rep; }
 
+uint64_t session_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);   /* seconds matter here; the coarse clock is a read */
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void session_mark(struct session *s) { s->since_ms = session_now_ms(); }
+
+int session_busy(const struct session *s)
+{
+    return s->state == SESSION_DUMP || (s->state == SESSION_COMMAND && (s->in_command || s->later));
+}
+
+/* mariadbd's stage texts for a dump thread (sql_repl.cc), picked by what the dump does. */
+static const char *dump_state_text(const struct session *s)
+{
+    if (!s->dump) return "Waiting to finalize termination";
+    switch (dump_get_state(s->dump)) {
+    case DUMP_WAITING: return "Master has sent all binlog to slave; waiting for more updates";
+    case DUMP_STREAMING:
+        /* A full socket buffer is mariadbd's "blocked in a socket write". */
+        return evbuffer_get_length(bufferevent_get_output(s->bev)) >= OUT_HIGH_WATERMARK
+                   ? "Writing to net" : "Sending binlog event to slave";
+    case DUMP_FINISHED: case DUMP_FAILED: return "Waiting to finalize termination";
+    }
+    return NULL;
+}
+
+void session_thread_info(const struct session *s, uint64_t now_ms, struct stmt_thread *out)
+{
+    *out = (struct stmt_thread){.id = s->id, .user = s->authenticated ? s->user : "", .host = s->peer,
+                                .time = now_ms > s->since_ms ? (now_ms - s->since_ms) / 1000 : 0};
+    switch (s->state) {
+    case SESSION_HANDSHAKE: case SESSION_AUTH_SWITCH:
+        out->command = "Connect";   /* observed: "unauthenticated user", Connect, Reading from net */
+        out->state = "Reading from net";
+        return;
+    case SESSION_COMMAND:
+        out->command = session_busy(s) ? "Query" : "Sleep";
+        out->state = session_busy(s) ? "starting" : "";
+        return;
+    case SESSION_DUMP:
+        out->command = "Binlog Dump";
+        out->state = dump_state_text(s);
+        return;
+    case SESSION_CLOSING:
+        out->command = "Quit";
+        out->state = NULL;
+        return;
+    }
+}
+
 /* ---- output ---- */
 
 void session_flush(struct session *s)
@@ -80,6 +137,7 @@ void session_flush(struct session *s)
         return;
     }
     if (s->out.len) evbuffer_add(bufferevent_get_output(s->bev), s->out.p, s->out.len);
+    s->ctx->counters->bytes_replies += s->out.len;
     bbuf_reset(&s->out);
 }
 
@@ -177,6 +235,8 @@ static void auth_ok(struct session *s)
     s->role = u ? u->role : CONFIG_ROLE_REPLICA;   /* u: just verified in this callback */
     s->authenticated = 1;
     s->state = SESSION_COMMAND;
+    session_mark(s);
+    bufferevent_set_timeouts(s->bev, NULL, NULL);   /* logged in: connect_timeout no longer applies */
     log_debug(TAG, "connection %u from %s: user '%s' authenticated", s->id, s->peer, s->user);
     session_send_ok(s);
 }
@@ -192,7 +252,9 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
         return;
     }
     if (hr != HS_RESPONSE_OK) {
-        log_warn(TAG, "connection %u from %s: bad handshake response: %s", s->id, s->peer, why ? why : "?");
+        /* Port scanners and misconfigured health checks land here: debug only (it is
+         * counted in Aborted_connects), as mariadbd keeps aborted connects out of its log. */
+        log_debug(TAG, "connection %u from %s: bad handshake response: %s", s->id, s->peer, why ? why : "?");
         session_send_err(s, MYERR_HANDSHAKE, "Bad handshake");
         session_close(s);
         return;
@@ -264,8 +326,23 @@ static void send_result(struct session *s, const struct stmt_result *r)
         for (size_t i = 0; i < r->ncols; i++) names[i] = stmt_name(r, i);
         for (size_t i = 0; i < r->nrows; i++)
             for (size_t j = 0; j < r->ncols; j++) cells[i * r->ncols + j] = stmt_cell(r, i, j);
-        int next = reply_text_result(&s->out, s->seq, names, r->ncols, cells, r->nrows);
-        if (next >= 0) s->seq = (uint8_t)next;
+        int typed = 0;
+        for (size_t i = 0; i < r->ncols; i++) typed |= r->col_type[i] != STMT_COL_TEXT;
+        if (typed) {
+            struct reply_col cols[STMT_MAX_COLS];
+            for (size_t i = 0; i < r->ncols; i++) {
+                switch ((enum stmt_col_type)r->col_type[i]) {
+                case STMT_COL_LONGLONG: cols[i] = reply_col_int(names[i]); break;
+                case STMT_COL_LONG: cols[i] = reply_col_long(names[i]); break;
+                case STMT_COL_DOUBLE: cols[i] = reply_col_double(names[i], 3); break;
+                case STMT_COL_TEXT: default: cols[i] = reply_col_text(names[i]); break;
+                }
+            }
+            reply_resultset(&s->out, &s->seq, cols, r->ncols, cells, r->nrows, REPLY_STATUS_AUTOCOMMIT);
+        } else {
+            int next = reply_text_result(&s->out, s->seq, names, r->ncols, cells, r->nrows);
+            if (next >= 0) s->seq = (uint8_t)next;
+        }
         free(cells);
         break;
     }
@@ -297,6 +374,7 @@ static void later_poll(evutil_socket_t fd, short what, void *arg)
     }
     event_free(s->later);
     s->later = NULL;
+    session_mark(s);
     send_result(s, &r);
     /* From the timer, read what arrived meanwhile. Called from on_query (what == 0) the
      * caller is inside on_read with the statement's own packet not yet drained: its loop
@@ -307,6 +385,7 @@ static void later_poll(evutil_socket_t fd, short what, void *arg)
 
 static size_t stmt_replicas(void *up, struct stmt_replica *out, size_t cap) { return listener_replicas(up, out, cap); }
 static size_t stmt_counters(void *up, struct stmt_counter *out, size_t cap) { return listener_counters(up, out, cap); }
+static size_t stmt_threads(void *up, struct stmt_thread *out, size_t cap) { return listener_threads(up, out, cap); }
 static enum stmt_kill_outcome stmt_kill(void *up, uint32_t id, const struct stmt_ctx *by)
 {
     return listener_kill(up, id, by->conn_id, by->user, by->is_admin);
@@ -317,11 +396,14 @@ static void on_query(struct session *s, const char *sql, size_t len)
     const struct stmt_ctx c = {
         .cfg = s->ctx->cfg, .store = s->ctx->store, .ingest = s->ctx->ingest,
         .conn_id = s->id, .user = s->user, .peer_host = s->peer_host,
-        .is_admin = s->authenticated && s->role == CONFIG_ROLE_ADMIN, .vars = &s->vars,
-        .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .kill = stmt_kill,
+        .is_admin = s->authenticated && s->role == CONFIG_ROLE_ADMIN,
+        .is_monitor = s->authenticated && s->role == CONFIG_ROLE_MONITOR, .vars = &s->vars,
+        .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .threads = stmt_threads,
+        .kill = stmt_kill,
     };
     struct stmt_result r;
     sql_execute(&c, sql, len, &r);
+    if (r.com >= 0 && r.com < QUERY_KIND_COUNT) s->ctx->counters->com[r.com]++;
     if (r.kind == STMT_LATER) {
         s->later_what = r.later;
         s->later_waited_ms = 0;
@@ -334,6 +416,27 @@ static void on_query(struct session *s, const char *sql, size_t len)
         send_result(s, &r);
     }
     stmt_result_free(&r);
+}
+
+/* mariadbd's answer to an account without REPLICATION SLAVE asking for a replica's command
+ * (COM_BINLOG_DUMP[_GTID], COM_REGISTER_SLAVE); the connection stays. 1 if refused. */
+static int refuse_monitor(struct session *s)
+{
+    if (!s->authenticated || s->role != CONFIG_ROLE_MONITOR) return 0;
+    struct myerr e;
+    myerr_specific_access_denied(&e, "REPLICATION SLAVE");
+    session_send_myerr(s, &e);
+    return 1;
+}
+
+/* COM_STATISTICS (mariadb-admin status): one raw text packet, no OK after it. */
+static void on_statistics(struct session *s)
+{
+    struct replicas_counters st;
+    listener_stats_get(s->ctx->lis, &st);
+    struct reply_stats rs = {.uptime = st.uptime_s, .threads = st.connections_now, .questions = st.questions};
+    reply_statistics(&s->out, &s->seq, &rs);
+    session_flush(s);
 }
 
 static void on_command(struct session *s, const uint8_t *p, size_t len)
@@ -353,6 +456,8 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
         session_send_err(s, MYERR_MALFORMED_PACKET, "Malformed communication packet");
         return;
     }
+    /* mariadbd counts every command but these in Questions (CF_SKIP_QUESTIONS). */
+    if (c.type != CMD_PING && c.type != CMD_STATISTICS) s->ctx->counters->questions++;
     switch (c.type) {
     case CMD_QUIT:
         session_close(s);
@@ -361,17 +466,20 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
     case CMD_INIT_DB:
         session_send_ok(s);
         return;
+    case CMD_STATISTICS:
+        on_statistics(s);
+        return;
     case CMD_QUERY:
         on_query(s, c.u.query.text, c.u.query.len);
         return;
     case CMD_REGISTER_SLAVE:
-        on_register_slave(s, &c.u.reg);
+        if (!refuse_monitor(s)) on_register_slave(s, &c.u.reg);
         return;
     case CMD_BINLOG_DUMP:
-        session_dump_start(s, &c.u.dump, NULL);
+        if (!refuse_monitor(s)) session_dump_start(s, &c.u.dump, NULL);
         return;
     case CMD_BINLOG_DUMP_GTID:
-        session_dump_start_gtid(s, &c.u.dump_gtid);
+        if (!refuse_monitor(s)) session_dump_start_gtid(s, &c.u.dump_gtid);
         return;
     default:
         session_send_err(s, MYERR_UNKNOWN_COM, "Unknown command");
@@ -395,16 +503,24 @@ static void on_read(struct bufferevent *bev, void *arg)
         enum pkt_status ps = pkt_read(buf, have, SESSION_MAX_COMMAND, &pk, &why);
         if (ps == PKT_AGAIN) return;
         if (ps == PKT_ERROR || pk.nchunks != 1) {
-            log_warn(TAG, "connection %u from %s: bad packet: %s", s->id, s->peer, why ? why : "too large");
+            if (s->authenticated) log_warn(TAG, "connection %u from %s: bad packet: %s", s->id, s->peer, why ? why : "too large");
+            else log_debug(TAG, "connection %u from %s: bad packet before login: %s", s->id, s->peer, why ? why : "too large");
             session_send_err(s, MYERR_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes");
             session_close(s);
             return;
         }
         s->seq = pk.next_seq;
+        s->ctx->counters->bytes_received += pk.consumed;
         switch (s->state) {
         case SESSION_HANDSHAKE: on_handshake_response(s, pk.payload, pk.len); break;
         case SESSION_AUTH_SWITCH: on_auth_switch_response(s, pk.payload, pk.len); break;
-        case SESSION_COMMAND: on_command(s, pk.payload, pk.len); break;
+        case SESSION_COMMAND:
+            session_mark(s);
+            s->in_command = 1;
+            on_command(s, pk.payload, pk.len);
+            s->in_command = 0;
+            if (s->state == SESSION_COMMAND && !s->later) session_mark(s);   /* Sleep from now */
+            break;
         case SESSION_DUMP: session_dump_input(s, pk.payload, pk.len); break;
         case SESSION_CLOSING: break;
         }
@@ -430,6 +546,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     struct session *s = arg;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         if (s->state == SESSION_DUMP) log_info(TAG, "connection %u from %s: replica disconnected", s->id, s->peer);
+        else if (!s->authenticated && (what & BEV_EVENT_TIMEOUT))
+            log_debug(TAG, "connection %u from %s: no login within %d s: dropped", s->id, s->peer, SESSION_CONNECT_TIMEOUT_S);
         session_free(s);
     }
 }
@@ -481,6 +599,8 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
     bufferevent_set_max_single_write(s->bev, OUT_HIGH_WATERMARK * 2);
     bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    struct timeval connect_tv = {.tv_sec = SESSION_CONNECT_TIMEOUT_S, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, &connect_tv, NULL);
 
     uint8_t rnd[HS_SCRAMBLE_LEN];
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
@@ -495,6 +615,7 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
         .auth_plugin = HS_PLUGIN_NATIVE,
     };
     s->seq = 1;
+    session_mark(s);
     hs_build_greeting(&s->out, &g);
     session_flush(s);
     s->state = SESSION_HANDSHAKE;
@@ -505,7 +626,12 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
 void session_free(struct session *s)
 {
     if (!s) return;
-    if (s->slot != (size_t)-1) listener_session_closed(s->ctx->lis, s);
+    if (s->slot != (size_t)-1) {
+        /* Never authenticated (a bare-connect health check, a wrong password, a scanner):
+         * mariadbd's Aborted_connects. */
+        if (!s->authenticated) s->ctx->counters->aborted_connects++;
+        listener_session_closed(s->ctx->lis, s);
+    }
     if (s->dump) dump_free(s->dump);
     if (s->hb) event_free(s->hb);
     if (s->closer) event_free(s->closer);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <event2/util.h>
 
+#include "server/admin/stmt.h"
 #include "server/replicas/replicas_ctx.h"
 
 struct session;
@@ -73,6 +74,15 @@ struct session_replica_info {
     int registered;
 };
 void session_replica_info(const struct session *s, struct session_replica_info *out);
+
+/* This connection as SHOW PROCESSLIST shows it (mariadbd's command and state names; time
+ * = seconds since its current command/state began, now_ms on session_now_ms's clock).
+ * The strings stay valid while the session lives and does not change state. */
+void session_thread_info(const struct session *s, uint64_t now_ms, struct stmt_thread *out);
+/* Is it running something (a command, a statement answering later, or a dump)? */
+int session_busy(const struct session *s);
+/* The clock session times are taken on (monotonic milliseconds). */
+uint64_t session_now_ms(void);
 
 /* The server's slot for this session (O(1) removal). */
 void session_set_slot(struct session *s, size_t slot);

@@ -45,6 +45,7 @@ static void dump_after_pump(struct session *s, enum dump_state st)
         s->dump = NULL;
         if (s->hb) event_del(s->hb);
         s->state = SESSION_COMMAND;
+        session_mark(s);
     } else if (st == DUMP_FAILED) {
         session_close(s);
     }
@@ -126,6 +127,7 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
              d.server_id, file[0] ? file : "(first)", (unsigned long long)d.pos, o.nonblock ? " (non-blocking)" : "",
              o.semi_sync ? " (semi-sync)" : "", scs ? " GTID " : "", scs ? scs : "");
     s->state = SESSION_DUMP;
+    session_mark(s);   /* PROCESSLIST's Time: since the dump began, as mariadbd's start_time */
     bbuf_free(&s->out);   /* the dump writes straight into the socket buffer */
     const char *hbs = uservars_get(&s->vars, "master_heartbeat_period");
     if (!hbs) hbs = uservars_get(&s->vars, "source_heartbeat_period");

@@ -43,7 +43,7 @@ struct session {
      * account table is kept across loop turns: a reload (SIGHUP) replaces that table, and
      * a session already logged in keeps the role it logged in with. */
     enum config_role role;
-    int authenticated;
+    int authenticated;           /* got past authentication (else, when it ends: an aborted connect) */
     struct bbuf out;             /* reply being built */
     struct uservars vars;        /* grown on demand: an idle replica keeps a few */
     struct session_replica_info rep;
@@ -51,6 +51,8 @@ struct session {
     uint64_t counted_events, counted_bytes;
     enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
     int pump_pending;              /* queued in the listener's flush list */
+    int in_command;                /* a command is being executed (Threads_running) */
+    uint64_t since_ms;             /* when the current command / state began (PROCESSLIST Time) */
 };
 
 
@@ -61,6 +63,8 @@ void session_flush(struct session *s);
 void session_send_ok(struct session *s);
 void session_send_myerr(struct session *s, const struct myerr *e);
 void session_send_err(struct session *s, uint16_t code, const char *msg);
+/* A new command / state begins now: PROCESSLIST's Time counts from here. */
+void session_mark(struct session *s);
 /* Flush what is queued, then close (freed from the loop, never from the caller's stack). */
 void session_close(struct session *s);
 

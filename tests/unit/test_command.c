@@ -280,6 +280,12 @@ static void test_simple_commands(void **state)
     assert_int_equal(c.type, CMD_QUIT);
     assert_int_equal(cmd_parse((const uint8_t *)"\x0e", 1, &c, NULL), 0);
     assert_int_equal(c.type, CMD_PING);
+    /* COM_STATISTICS (mariadb-admin status): trailing bytes are ignored, as by mariadbd. */
+    assert_int_equal(cmd_parse((const uint8_t *)"\x09", 1, &c, NULL), 0);
+    assert_int_equal(c.type, CMD_STATISTICS);
+    assert_string_equal(cmd_type_name(c.type), "COM_STATISTICS");
+    assert_int_equal(cmd_parse((const uint8_t *)"\x09\xff\x00", 3, &c, NULL), 0);
+    assert_int_equal(c.type, CMD_STATISTICS);
     const char q[] = "\x03SELECT UNIX_TIMESTAMP()";
     assert_int_equal(cmd_parse((const uint8_t *)q, sizeof(q) - 1, &c, NULL), 0);
     assert_int_equal(c.type, CMD_QUERY);
@@ -303,7 +309,7 @@ static void test_simple_commands(void **state)
         case 0x12: case 0x15: case 0x1E: case 0xEF: case 0x0C:
             assert_int_equal(rc, -1);
             break;
-        case 0x01: case 0x02: case 0x03: case 0x0E:
+        case 0x01: case 0x02: case 0x03: case 0x09: case 0x0E:
             assert_int_equal(rc, 0);
             assert_int_not_equal(c.type, CMD_UNKNOWN);
             break;

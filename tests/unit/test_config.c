@@ -127,6 +127,21 @@ static void test_cli_errors(void **state)
     assert_int_equal(config_set(&c, "user.r.role=replica", "arg", err, sizeof(err)), 0);
     assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "user.r.password"));
+    /* An empty password: only role monitor (HAProxy's mysql-check logs in without one). */
+    assert_int_equal(config_set(&c, "user.r.password=", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "user.r.password"));
+    assert_non_null(strstr(err, "monitor"));
+    assert_int_equal(config_set(&c, "user.r.role=admin", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "user.r.role=monitor", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(config_user_find(&c, "r")->role, CONFIG_ROLE_MONITOR);
+    assert_string_equal(config_role_name(CONFIG_ROLE_MONITOR), "monitor");
+    assert_int_equal(config_set(&c, "user.hc.role=monitor", "arg", err, sizeof(err)), 0);   /* no password key at all */
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "user.hc.role=Monitor", "arg", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "monitor"));
 }
 
 static void collect(void *arg, const char *line)

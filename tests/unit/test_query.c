@@ -227,6 +227,55 @@ static void test_client_and_connector_statements(void **state)
     assert_string_equal(q->assign[0].val.s, "+00:00");
     assert_int_equal(parse(q, "/*M!100100 SET @x=1 */"), QUERY_SET);
     assert_int_equal(parse(q, "/*!40101 SET NAMES utf8"), QUERY_UNKNOWN);
+
+    /* mariadb-admin extended-status / variables send these exact texts. */
+    assert_int_equal(parse(q, "show /*!50002 GLOBAL */ status"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_GLOBAL);
+    assert_int_equal(parse(q, "show /*!40003 GLOBAL */ variables"), QUERY_SHOW_VARIABLES);
+    assert_int_equal(q->scope, QSCOPE_GLOBAL);
+    /* mariadbd's version rule: newer than us, or MySQL 5.7+ without the M: a plain comment. */
+    assert_int_equal(parse(q, "SHOW /*!50700 GLOBAL */ STATUS"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_DEFAULT);
+    assert_int_equal(parse(q, "SHOW /*!99999 GLOBAL */ STATUS"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_DEFAULT);
+    assert_int_equal(parse(q, "SHOW /*M!50700 GLOBAL */ STATUS"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_GLOBAL);
+    assert_int_equal(parse(q, "SHOW /*!101106 GLOBAL */ STATUS"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_GLOBAL);
+    assert_int_equal(parse(q, "SHOW /*!101107 GLOBAL */ STATUS"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_DEFAULT);
+    assert_int_equal(parse(q, "SHOW /*M!999999 GLOBAL */ STATUS"), QUERY_SHOW_STATUS);
+    assert_int_equal(q->scope, QSCOPE_DEFAULT);
+    /* No version (fewer than 5 digits): the digits are code. */
+    assert_int_equal(parse(q, "/*! SHOW STATUS */"), QUERY_SHOW_STATUS);
+    assert_int_equal(parse(q, "SELECT /*!12 */"), QUERY_SELECT);
+    assert_string_equal(q->items[0].val.s, "12");
+    /* Six digits are the version, a seventh is code. */
+    assert_int_equal(parse(q, "SELECT /*!1000007*/"), QUERY_SELECT);
+    assert_string_equal(q->items[0].val.s, "7");
+    /* Malformed: unterminated, executed or skipped. */
+    assert_int_equal(parse(q, "show /*!50002 GLOBAL status"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "show /*!99999 GLOBAL status"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "show /*!50002 GLOBAL */ */ status"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "show /*!"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "show /*M!5000"), QUERY_UNKNOWN);
+}
+
+static void test_show_processlist(void **state)
+{
+    struct query *q = *state;
+    assert_int_equal(parse(q, "SHOW PROCESSLIST"), QUERY_SHOW_PROCESSLIST);
+    assert_int_equal(q->full, 0);
+    assert_int_equal(parse(q, "show full processlist;"), QUERY_SHOW_PROCESSLIST);
+    assert_int_equal(q->full, 1);
+    assert_int_equal(parse(q, "SHOW /*!50000 FULL */ PROCESSLIST"), QUERY_SHOW_PROCESSLIST);
+    assert_int_equal(q->full, 1);
+    assert_int_equal(parse(q, "SHOW FULL"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW FULL TABLES"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW GLOBAL PROCESSLIST"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW PROCESSLIST x"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW PROCESSLIST LIKE 'x'"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW FULL FULL PROCESSLIST"), QUERY_UNKNOWN);
 }
 
 static void test_show_statements(void **state)
@@ -263,7 +312,7 @@ static void test_show_statements(void **state)
     assert_int_equal(q->scope, QSCOPE_SESSION);
     const char *bad[] = {
         "SHOW", "SHOW GLOBAL MASTER STATUS", "SHOW VARIABLES LIKE", "SHOW VARIABLES LIKE x",
-        "SHOW VARIABLES WHERE Variable_name='x'", "SHOW VARIABLES LIKE 'x' extra", "SHOW PROCESSLIST",
+        "SHOW VARIABLES WHERE Variable_name='x'", "SHOW VARIABLES LIKE 'x' extra", "SHOW PROCESSLISTS",
         "SHOW MASTER", "SHOW BINARY", "SHOW BINARY LOG", "SHOW SLAVE", "SHOW ALL SLAVES",
         "SHOW REPLICA STATUS FOR CHANNEL 'x'", "SHOW TABLES",
     };
@@ -560,7 +609,7 @@ static void test_like(void **state)
 static void test_kind_names(void **state)
 {
     (void)state;
-    for (int k = QUERY_UNKNOWN; k <= QUERY_FLUSH; k++) {
+    for (int k = QUERY_UNKNOWN; k < QUERY_KIND_COUNT; k++) {
         assert_non_null(query_kind_name((enum query_kind)k));
         assert_string_not_equal(query_kind_name((enum query_kind)k), "?");
     }
@@ -580,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_admin_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_values_and_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whitespace_and_comments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefixes_and_fuzz, setup, teardown),
         cmocka_unit_test(test_like),

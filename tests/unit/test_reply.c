@@ -119,6 +119,15 @@ static void test_column_def_layout(void **state)
     assert_int_equal(b.len - 4, mn);
     assert_memory_equal(b.p + 4, maria, mn);
     bbuf_free(&b);
+    /* PROCESSLIST's Time and Progress as mariadbd types them */
+    c = reply_col_long("Time");
+    assert_int_equal(c.type, COL_TYPE_LONG);
+    assert_int_equal(c.length, 7);
+    assert_int_equal(c.charset, CHARSET_BINARY);
+    c = reply_col_double("Progress", 3);
+    assert_int_equal(c.type, COL_TYPE_DOUBLE);
+    assert_int_equal(c.decimals, 3);
+    assert_true(c.flags & COL_FLAG_NOT_NULL);
 }
 
 static void test_text_result_stream(void **state)
@@ -317,10 +326,53 @@ static void test_gtid_and_dump_errors(void **state)
     assert_string_equal(e.msg, "Binary log is not open");
 }
 
+/* COM_STATISTICS: mariadbd's text (observed from 10.11.19), one raw packet, no header byte. */
+static void test_statistics(void **state)
+{
+    (void)state;
+    char buf[300];
+    struct reply_stats st = {.uptime = 633, .threads = 5, .questions = 440, .slow_queries = 1, .opens = 23,
+                             .open_tables = 17};
+    size_t n = reply_statistics_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "Uptime: 633  Threads: 5  Questions: 440  Slow queries: 1  Opens: 23  Open tables: 17  "
+                             "Queries per second avg: 0.695");
+    assert_int_equal(n, strlen(buf));
+    /* uptime 0: no division; mariadb-admin version needs "Uptime: <n>  " first */
+    struct reply_stats z = {0};
+    reply_statistics_text(&z, buf, sizeof(buf));
+    assert_string_equal(buf, "Uptime: 0  Threads: 0  Questions: 0  Slow queries: 0  Opens: 0  Open tables: 0  "
+                             "Queries per second avg: 0.000");
+    struct reply_stats big = {.uptime = 1, .questions = 12345678};
+    reply_statistics_text(&big, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "Queries per second avg: 12345678.000"));
+    /* huge values: never longer than mariadbd's 249 characters, and cut at cap */
+    struct reply_stats huge = {UINT64_MAX / 1000, UINT64_MAX, UINT64_MAX / 1000, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    assert_true(reply_statistics_text(&huge, buf, sizeof(buf)) <= 249);
+    char small[10];
+    assert_int_equal(reply_statistics_text(&st, small, sizeof(small)), 9);
+    assert_string_equal(small, "Uptime: 6");
+    assert_int_equal(reply_statistics_text(&st, small, 0), 0);
+
+    struct bbuf b;
+    bbuf_init(&b);
+    uint8_t seq = 1;
+    assert_int_equal(reply_statistics(&b, &seq, &st), 0);
+    assert_int_equal(seq, 2);
+    size_t len = strlen("Uptime: 633  Threads: 5  Questions: 440  Slow queries: 1  Opens: 23  Open tables: 17  "
+                        "Queries per second avg: 0.695");
+    assert_int_equal(b.len, 4 + len);
+    assert_int_equal(b.p[0], len & 0xff);
+    assert_int_equal(b.p[1], 0);
+    assert_int_equal(b.p[3], 1);
+    assert_memory_equal(b.p + 4, "Uptime: 633  ", 13);
+    bbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ok_eof_match_mariadb),
+        cmocka_unit_test(test_statistics),
         cmocka_unit_test(test_err_matches_mariadb),
         cmocka_unit_test(test_column_def_layout),
         cmocka_unit_test(test_text_result_stream),

@@ -16,6 +16,8 @@
 
 #include "conf/config.h"
 #include "protocol/event.h"
+#include "protocol/query.h"
+#include "server/admin/processlist.h"
 #include "server/admin/sql.h"
 #include "server/admin/stmt.h"
 #include "server/admin/uservars.h"
@@ -85,6 +87,21 @@ static size_t fake_counters(void *up, struct stmt_counter *out, size_t cap)
     return 3;
 }
 
+/* Four connections besides the caller (11): a dump, a login in progress, an idle monitor
+ * and the caller itself, handed out of id order. */
+static size_t fake_threads(void *up, struct stmt_thread *out, size_t cap)
+{
+    (void)up;
+    const struct stmt_thread t[] = {
+        {5, "", "10.0.0.9:5000", "Connect", "Reading from net", 1},
+        {11, "admin", "127.0.0.1:4000", "Sleep", "", 99},
+        {3, "repl", "10.0.0.2:3000", "Binlog Dump", "Master has sent all binlog to slave; waiting for more updates", 120},
+        {2, "mon", "10.0.0.3:2000", "Sleep", "", 7},
+    };
+    for (size_t i = 0; i < 4 && i < cap; i++) out[i] = t[i];
+    return 4;
+}
+
 static enum stmt_kill_outcome fake_kill(void *up, uint32_t id, const struct stmt_ctx *by)
 {
     struct fx *f = up;
@@ -130,7 +147,8 @@ static int setup(void **state)
 
     f->ctx = (struct stmt_ctx){.cfg = &f->cfg, .store = f->store, .ingest = f->ingest, .conn_id = 11, .user = "admin",
                                .peer_host = "127.0.0.1", .is_admin = 1, .vars = &f->vars, .up = f,
-                               .replicas = fake_replicas, .counters = fake_counters, .kill = fake_kill};
+                               .replicas = fake_replicas, .counters = fake_counters, .threads = fake_threads,
+                               .kill = fake_kill};
     stmt_result_init(&f->r);
     *state = f;
     return 0;
@@ -344,6 +362,146 @@ static void test_show_status_like(void **state)
     assert_string_equal(stmt_cell(r, 0, 1), "5");
     r = run(f, "SHOW GLOBAL STATUS");
     assert_int_equal(r->nrows, 3);
+    /* sorted by name, as mariadbd lists them */
+    assert_string_equal(stmt_cell(r, 0, 0), "Binlogd_dumps");
+    assert_string_equal(stmt_cell(r, 1, 0), "Binlogd_dumps_total");
+    assert_string_equal(stmt_cell(r, 2, 0), "Threads_connected");
+    /* mariadb-admin extended-status / variables: the versioned comment holds GLOBAL */
+    r = run(f, "show /*!50002 GLOBAL */ status");
+    assert_int_equal(r->nrows, 3);
+    r = run(f, "show /*!40003 GLOBAL */ variables");
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_true(r->nrows > 10);
+}
+
+/* Every statement says what it was, for the Com_* counters. */
+static void test_com_names(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(run(f, "SELECT 1")->com, QUERY_SELECT);
+    assert_int_equal(run(f, "SHOW PROCESSLIST")->com, QUERY_SHOW_PROCESSLIST);
+    assert_int_equal(run(f, "bogus")->com, QUERY_UNKNOWN);
+    assert_string_equal(sql_com_name(QUERY_SELECT), "Com_select");
+    assert_string_equal(sql_com_name(QUERY_SET), "Com_set_option");
+    assert_string_equal(sql_com_name(QUERY_SHOW_MASTER_STATUS), "Com_show_binlog_status");
+    assert_string_equal(sql_com_name(QUERY_SHOW_PROCESSLIST), "Com_show_processlist");
+    assert_null(sql_com_name(QUERY_UNKNOWN));
+    assert_null(sql_com_name(QUERY_EMPTY));
+    assert_null(sql_com_name(-1));
+    assert_null(sql_com_name(QUERY_KIND_COUNT));
+    for (int k = QUERY_SELECT; k < QUERY_KIND_COUNT; k++) assert_memory_equal(sql_com_name(k), "Com_", 4);
+}
+
+static void test_show_processlist(void **state)
+{
+    struct fx *f = *state;
+    static const char *const cols[] = {"Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"};
+    struct stmt_result *r = run(f, "SHOW PROCESSLIST");
+    assert_columns(r, cols, 9);
+    assert_int_equal(r->nrows, 4);
+    /* mariadbd's types: Id LONGLONG, Time LONG, Progress DOUBLE; the rest text */
+    assert_int_equal(r->col_type[0], STMT_COL_LONGLONG);
+    assert_int_equal(r->col_type[1], STMT_COL_TEXT);
+    assert_int_equal(r->col_type[5], STMT_COL_LONG);
+    assert_int_equal(r->col_type[8], STMT_COL_DOUBLE);
+    assert_string_equal(stmt_col_type_name(STMT_COL_DOUBLE), "double");
+    /* a result set started afresh is text again */
+    assert_int_equal(run(f, "SHOW GLOBAL STATUS")->col_type[0], STMT_COL_TEXT);
+    r = run(f, "SHOW PROCESSLIST");
+    /* id order; admin sees everyone */
+    assert_string_equal(stmt_cell(r, 0, 0), "2");
+    assert_string_equal(stmt_cell(r, 1, 0), "3");
+    assert_string_equal(stmt_cell(r, 1, 1), "repl");
+    assert_string_equal(stmt_cell(r, 1, 2), "10.0.0.2:3000");
+    assert_null(stmt_cell(r, 1, 3));
+    assert_string_equal(stmt_cell(r, 1, 4), "Binlog Dump");
+    assert_string_equal(stmt_cell(r, 1, 5), "120");
+    assert_string_equal(stmt_cell(r, 1, 6), "Master has sent all binlog to slave; waiting for more updates");
+    assert_null(stmt_cell(r, 1, 7));
+    assert_string_equal(stmt_cell(r, 1, 8), "0.000");
+    assert_string_equal(stmt_cell(r, 2, 1), "unauthenticated user");
+    assert_string_equal(stmt_cell(r, 2, 4), "Connect");
+    /* the caller: Query, starting, its own statement, Time 0 */
+    assert_string_equal(stmt_cell(r, 3, 0), "11");
+    assert_string_equal(stmt_cell(r, 3, 4), "Query");
+    assert_string_equal(stmt_cell(r, 3, 5), "0");
+    assert_string_equal(stmt_cell(r, 3, 6), "starting");
+    assert_string_equal(stmt_cell(r, 3, 7), "SHOW PROCESSLIST");
+    assert_string_equal(stmt_cell(r, 0, 6), "");   /* Sleep: empty state */
+
+    /* Info: the first 100 characters, all of them with FULL */
+    char sql[400];
+    snprintf(sql, sizeof(sql), "SHOW /* %0250d */ PROCESSLIST", 0);
+    r = run(f, sql);
+    assert_int_equal(strlen(stmt_cell(r, 3, 7)), PROCESSLIST_INFO_WIDTH);
+    assert_memory_equal(stmt_cell(r, 3, 7), sql, PROCESSLIST_INFO_WIDTH);
+    snprintf(sql, sizeof(sql), "SHOW FULL /* %0250d */ PROCESSLIST", 0);
+    r = run(f, sql);
+    assert_string_equal(stmt_cell(r, 3, 7), sql);
+
+    /* Without admin: only the caller's user (as mariadbd without PROCESS) */
+    f->ctx.is_admin = 0;
+    f->ctx.is_monitor = 1;
+    f->ctx.user = "mon";
+    r = run(f, "show full processlist");
+    assert_int_equal(r->nrows, 2);
+    assert_string_equal(stmt_cell(r, 0, 1), "mon");
+    assert_string_equal(stmt_cell(r, 0, 4), "Sleep");
+    assert_string_equal(stmt_cell(r, 1, 0), "11");
+    assert_string_equal(stmt_cell(r, 1, 4), "Query");
+
+    /* No wing above: the caller alone */
+    f->ctx.threads = NULL;
+    r = run(f, "SHOW PROCESSLIST");
+    assert_int_equal(r->nrows, 1);
+    assert_string_equal(stmt_cell(r, 0, 0), "11");
+    assert_string_equal(stmt_cell(r, 0, 7), "SHOW PROCESSLIST");
+}
+
+static void test_utf8_prefix(void **state)
+{
+    (void)state;
+    assert_int_equal(processlist_utf8_prefix("abc", 3, 2), 2);
+    assert_int_equal(processlist_utf8_prefix("abc", 3, 10), 3);
+    assert_int_equal(processlist_utf8_prefix("\xc3\xa9t\xc3\xa9", 5, 2), 3);     /* é t */
+    assert_int_equal(processlist_utf8_prefix("\xf0\x9f\x98\x80x", 5, 1), 4);     /* one emoji */
+    /* malformed: a lead byte without its continuation, a cut sequence, stray bytes */
+    assert_int_equal(processlist_utf8_prefix("\xc3x", 2, 1), 1);
+    assert_int_equal(processlist_utf8_prefix("\xe2\x82", 2, 1), 1);
+    assert_int_equal(processlist_utf8_prefix("\x80\xff", 2, 2), 2);
+    assert_int_equal(processlist_utf8_prefix("", 0, 5), 0);
+}
+
+/* The monitor role reads and may not change anything. */
+static void test_monitor_role(void **state)
+{
+    struct fx *f = *state;
+    f->ctx.is_admin = 0;
+    f->ctx.is_monitor = 1;
+    f->ctx.user = "mon";
+    struct stmt_result *r = run(f, "FLUSH LOGS");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1227);
+    assert_string_equal(r->err.msg, "Access denied; you need (at least one of) the RELOAD privilege(s) for this operation");
+    assert_int_equal(run(f, "FLUSH BINARY LOGS")->err.code, 1227);
+    assert_int_equal(run(f, "CHANGE MASTER TO MASTER_HOST='x'")->err.code, 1227);
+    assert_int_equal(run(f, "STOP SLAVE")->err.code, 1227);
+    assert_int_equal(run(f, "START SLAVE")->err.code, 1227);
+    assert_int_equal(run(f, "SET GLOBAL read_only = 0")->err.code, 1227);
+    assert_int_equal(run(f, "PURGE BINARY LOGS TO 'mariadb-bin.000002'")->err.code, 1227);
+    /* reads */
+    assert_int_equal(run(f, "SHOW MASTER STATUS")->kind, STMT_ROWS);
+    assert_int_equal(run(f, "SHOW SLAVE STATUS")->kind, STMT_ROWS);
+    assert_int_equal(run(f, "SHOW GLOBAL STATUS")->kind, STMT_ROWS);
+    assert_int_equal(run(f, "SHOW GLOBAL VARIABLES")->kind, STMT_ROWS);
+    assert_int_equal(run(f, "SELECT @@version")->kind, STMT_ROWS);
+    /* KILL: the wing decides (others' connections are invisible to a non-admin) */
+    f->kill_says = STMT_KILL_NOT_FOUND;
+    assert_int_equal(run(f, "KILL 3")->err.code, 1094);
+    /* an admin may flush (a no-op) */
+    f->ctx.is_admin = 1;
+    f->ctx.is_monitor = 0;
+    assert_int_equal(run(f, "FLUSH LOGS")->kind, STMT_OK);
 }
 
 static void test_kill(void **state)
@@ -444,6 +602,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_com_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_monitor_role, setup, teardown),
+        cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_result_building),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
