@@ -18,17 +18,16 @@
 #define CMD "Error when executing command SHOW BINLOG EVENTS: "
 #define FDE_MAX 4096
 
+/* mariadbd sends the columns first and fails after them: so does binlogd. */
 static void fail(struct stmt_result *r, const char *what)
 {
-    stmt_result_free(r);
-    stmt_errf(r, 1220, CMD "%.128s", what);
+    stmt_late_errf(r, 1220, CMD "%.128s", what);
 }
 
 /* mariadbd's answer for a file listed in the index whose bytes cannot be opened. */
 static void fail_open(const struct stmt_ctx *c, struct stmt_result *r, const char *name)
 {
-    stmt_result_free(r);
-    stmt_errf(r, 29, "File '%s/%s' not found (Errcode: 2 \"No such file or directory\")", c->cfg->data_dir, name);
+    stmt_late_errf(r, 29, "File '%s/%s' not found (Errcode: 2 \"No such file or directory\")", c->cfg->data_dir, name);
 }
 
 /* The bytes of one event the Info text needs: from the cursor's window, else read into *buf. */

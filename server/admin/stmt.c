@@ -68,6 +68,19 @@ void stmt_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...)
     r->kind = STMT_ERR;
 }
 
+void stmt_late_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...)
+{
+    char msg[MYERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    myerr_custom(&r->err, code, "%s", msg);
+    r->kind = STMT_ERR;
+    r->nrows = 0;
+    r->err_after_columns = r->ncols > 0;
+}
+
 void stmt_later(struct stmt_result *r, int (*ready)(void *arg), void *arg, uint32_t interval_ms,
                 uint32_t timeout_ms, const struct myerr *timeout_err)
 {

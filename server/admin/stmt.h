@@ -54,6 +54,7 @@ struct stmt_result {
     int close_after;             /* end the connection once the answer is out (KILL of itself) */
     int com;                     /* which statement ran (protocol's enum query_kind), for Com_* */
     int oom;                     /* building the rows ran out of memory: answer 1037 instead */
+    int err_after_columns;       /* STMT_ERR sent after the column definitions (stmt_late_err) */
     uint64_t affected_rows;
     struct myerr err;
     struct stmt_later later;
@@ -139,6 +140,11 @@ void stmt_err(struct stmt_result *r, const struct myerr *e);
 
 /* ERR `code` with a caller-written message (SQLSTATE from the table). */
 void stmt_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A result set that fails once its columns are known: the ERR follows the column
+ * definitions on the wire, as mariadbd sends it when a statement fails after its metadata
+ * went out (SHOW BINLOG EVENTS). Rows added so far are dropped. */
+void stmt_late_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Start a result set with ncols columns (names copied). 0, or -1 (too many columns or
  * out of memory: r->oom set). */

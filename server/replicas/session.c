@@ -313,6 +313,14 @@ static void send_result(struct session *s, const struct stmt_result *r)
         reply_ok(&s->out, &s->seq, r->affected_rows, 0, REPLY_STATUS_AUTOCOMMIT, 0);
         break;
     case STMT_ERR:
+        if (r->err_after_columns) {   /* metadata first, then the error, as mariadbd */
+            reply_column_count(&s->out, &s->seq, r->ncols);
+            for (size_t i = 0; i < r->ncols; i++) {
+                struct reply_col col = reply_col_text(stmt_name(r, i));
+                reply_column_def(&s->out, &s->seq, &col);
+            }
+            reply_eof(&s->out, &s->seq, 0, REPLY_STATUS_AUTOCOMMIT);
+        }
         reply_err_myerr(&s->out, &s->seq, &r->err);
         break;
     case STMT_ROWS: {

@@ -170,6 +170,11 @@ static void test_show_binlog_events(void **state)
 
     assert_err(run(f, "SHOW BINLOG EVENTS IN 'nosuch'"), 1220,
                "Error when executing command SHOW BINLOG EVENTS: Could not find target log");
+    /* As mariadbd: the six column definitions go out first, then the ERR. */
+    assert_true(f->r.err_after_columns);
+    assert_int_equal(f->r.ncols, 6);
+    assert_int_equal(f->r.nrows, 0);
+    assert_string_equal(stmt_name(&f->r, 5), "Info");
     assert_err(run(f, "SHOW BINLOG EVENTS IN '../m-bin.000001'"), 1220, NULL);
     assert_err(run(f, "SHOW BINLOG EVENTS FROM %" PRIu64, f->gtid2_at + 1), 1220,
                "Error when executing command SHOW BINLOG EVENTS: Wrong offset or I/O error");
