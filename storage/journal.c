@@ -160,6 +160,8 @@ int journal_commit(struct journal *j, const char *name, uint64_t offset, size_t 
 
 void journal_restart(struct journal *j) { j->wpos = 0; }
 
+size_t journal_used(const struct journal *j) { return j->wpos; }
+
 int journal_invalidate(struct journal *j, enum fsio_op *op)
 {
     uint8_t z[JOURNAL_HDR] = {0};

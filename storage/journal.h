@@ -74,6 +74,8 @@ int journal_commit(struct journal *j, const char *name, uint64_t offset, size_t 
 /* Every byte the records describe is durable in its file now: the next record starts a new
  * lap at offset 0 (same generation, seq goes on). No I/O. */
 void journal_restart(struct journal *j);
+/* Bytes of the ring used by the current lap (writer thread). */
+size_t journal_used(const struct journal *j);
 
 /* Make the records unusable for good before bytes they describe are removed from a file:
  * zero the first header, fdatasync, new generation. 0, or -1 with errno and *op. */

@@ -189,6 +189,12 @@ uint64_t store_file_mark_verified(struct store *s, const char *name, uint64_t up
 int store_reader_fd_get(struct store *s, const char *name);
 void store_reader_fd_put(struct store *s, const char *name);
 
+/* The commit journal's use: bytes of the ring taken by the current lap (*used, of *size),
+ * and laps started since the process began (each lap starts after the binlog file's own
+ * fdatasync). 0, or -1 when the store does not use the journal (the figures are then 0).
+ * Lock-free (atomics): never waits for the writer. Any thread. */
+int store_journal_use(struct store *s, uint64_t *used, uint64_t *size, uint64_t *laps);
+
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);
 

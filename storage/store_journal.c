@@ -171,6 +171,7 @@ int store_journal_try(struct store *s, char *err, size_t errlen)
         return 0;
     enum fsio_op op;
     int rc = journal_commit(s->jr, s->cur, s->committed, (size_t)len, &op);
+    if (rc == 0) atomic_store_explicit(&s->jr_used, journal_used(s->jr), memory_order_relaxed);
     if (rc == 1) return 0;
     /* The ring is preallocated, so only a copy-on-write or thin filesystem can say "full":
      * the file's own fdatasync (and its disk-full policy) takes over. A torn record there
@@ -186,7 +187,18 @@ int store_journal_try(struct store *s, char *err, size_t errlen)
 
 void store_journal_file_synced(struct store *s)
 {
-    if (s->jr) journal_restart(s->jr);
+    if (!s->jr) return;
+    journal_restart(s->jr);
+    atomic_store_explicit(&s->jr_used, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->jr_laps, 1, memory_order_relaxed);
+}
+
+int store_journal_use(struct store *s, uint64_t *used, uint64_t *size, uint64_t *laps)
+{
+    *used = atomic_load_explicit(&s->jr_used, memory_order_relaxed);
+    *size = JOURNAL_SIZE;
+    *laps = atomic_load_explicit(&s->jr_laps, memory_order_relaxed);
+    return s->want_journal && s->sync_mode == STORE_SYNC_TRX ? 0 : -1;
 }
 
 enum store_result store_journal_drop(struct store *s, char *err, size_t errlen)

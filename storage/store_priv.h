@@ -6,6 +6,7 @@
 #define BINLOGD_STORAGE_STORE_PRIV_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,9 @@ struct store {
     char poison[1024];
     uint64_t last_sync_ms;  /* CLOCK_MONOTONIC, for STORE_SYNC_INTERVAL */
     struct journal *jr;     /* commit journal (sync=trx), NULL when not in use */
+    /* published for readers (store_journal_use) without the mutex: the writer updates them
+     * after each journal commit and each new lap */
+    atomic_uint_least64_t jr_used, jr_laps;
     int want_journal;
     int journal_tried;      /* the journal was opened, or opening it failed (once per store) */
     int synced_once;

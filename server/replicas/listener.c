@@ -15,6 +15,7 @@
 #include "protocol/errmsg.h"
 #include "server/admin/sql.h"
 #include "server/log.h"
+#include "server/replicas/dump_info.h"
 #include "server/replicas/session.h"
 #include "server/replicas/wake_pool.h"
 
@@ -118,6 +119,28 @@ size_t listener_replicas(struct listener *srv, struct stmt_replica *out, size_t 
         n++;
     }
     return n;
+}
+
+size_t listener_dumps(struct listener *srv, struct dump_info *out, size_t cap)
+{
+    uint64_t now = session_now_ms();
+    size_t n = 0;
+    for (size_t i = 0; i < srv->n_sess; i++) {
+        struct dump_info tmp;
+        if (session_dump_info(srv->sess[i], now, n < cap ? &out[n] : &tmp) == 0) n++;
+    }
+    return n;
+}
+
+void listener_connections_by_role(struct listener *srv, uint64_t by_role[3], uint64_t *unauthenticated)
+{
+    by_role[0] = by_role[1] = by_role[2] = 0;
+    *unauthenticated = 0;
+    for (size_t i = 0; i < srv->n_sess; i++) {
+        enum config_role r;
+        if (session_role(srv->sess[i], &r) == 0 && (unsigned)r < 3) by_role[r]++;
+        else (*unauthenticated)++;
+    }
 }
 
 static struct session *find_session(struct listener *srv, uint32_t conn_id)

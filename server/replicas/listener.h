@@ -57,6 +57,15 @@ size_t listener_replicas(struct listener *srv, struct stmt_replica *out, size_t 
 size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t cap);
 /* Every connection as SHOW PROCESSLIST shows it: fills out[0..cap), returns how many in all. */
 size_t listener_threads(struct listener *srv, struct stmt_thread *out, size_t cap);
+/* ---- what monitoring sees (server/ops; loop thread) ---- */
+
+/* Every session that is dumping, as copies: fills out[0..cap), returns how many in all. */
+struct dump_info;
+size_t listener_dumps(struct listener *srv, struct dump_info *out, size_t cap);
+/* Connections now, by the role they logged in with (by_role[enum config_role]), and those
+ * not logged in yet (*unauthenticated). */
+void listener_connections_by_role(struct listener *srv, uint64_t by_role[3], uint64_t *unauthenticated);
+
 /* KILL conn_id for the client caller_id/user: an admin may kill any connection, others
  * only their own user's (others' are invisible, as in mysqld). The caller itself is not
  * killed here (STMT_KILL_SELF). */

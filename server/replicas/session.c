@@ -82,6 +82,13 @@ uint64_t session_now_ms(void)
 
 void session_mark(struct session *s) { s->since_ms = session_now_ms(); }
 
+int session_role(const struct session *s, enum config_role *role)
+{
+    if (!s->authenticated) return -1;
+    *role = s->role;
+    return 0;
+}
+
 int session_busy(const struct session *s)
 {
     return s->state == SESSION_DUMP || (s->state == SESSION_COMMAND && (s->in_command || s->later));

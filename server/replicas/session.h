@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <event2/util.h>
 
+#include "conf/config.h"
 #include "server/admin/stmt.h"
 #include "server/replicas/replicas_ctx.h"
 
@@ -79,6 +80,12 @@ void session_replica_info(const struct session *s, struct session_replica_info *
  * = seconds since its current command/state began, now_ms on session_now_ms's clock).
  * The strings stay valid while the session lives and does not change state. */
 void session_thread_info(const struct session *s, uint64_t now_ms, struct stmt_thread *out);
+/* The dump this session runs, for monitoring (now_ms on session_now_ms's clock). 0 and
+ * *out filled, or -1 when the session is not dumping. */
+struct dump_info;
+int session_dump_info(const struct session *s, uint64_t now_ms, struct dump_info *out);
+/* The role the session logged in with: 0 and *role, or -1 before authentication. */
+int session_role(const struct session *s, enum config_role *role);
 /* Is it running something (a command, a statement answering later, or a dump)? */
 int session_busy(const struct session *s);
 /* The clock session times are taken on (monotonic milliseconds). */

@@ -18,6 +18,7 @@
 
 #include "protocol/wire.h"
 #include "server/log.h"
+#include "server/replicas/dump_info.h"
 #include "server/replicas/listener.h"
 #include "server/replicas/session_priv.h"
 #include "storage/store.h"
@@ -40,6 +41,7 @@ static void dump_after_pump(struct session *s, enum dump_state st)
     s->ctx->counters->bytes_sent += ds.bytes - s->counted_bytes;
     s->counted_events = ds.events;
     s->counted_bytes = ds.bytes;
+    if (st == DUMP_WAITING) s->caught_up_ms = session_now_ms();
     if (st == DUMP_FINISHED) {
         dump_free(s->dump);
         s->dump = NULL;
@@ -128,6 +130,10 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
              o.semi_sync ? " (semi-sync)" : "", scs ? " GTID " : "", scs ? scs : "");
     s->state = SESSION_DUMP;
     session_mark(s);   /* PROCESSLIST's Time: since the dump began, as mariadbd's start_time */
+    s->dump_gtid = gs != NULL;
+    s->dump_semi = o.semi_sync;
+    s->dump_acks = 0;
+    s->caught_up_ms = s->since_ms;
     bbuf_free(&s->out);   /* the dump writes straight into the socket buffer */
     const char *hbs = uservars_get(&s->vars, "master_heartbeat_period");
     if (!hbs) hbs = uservars_get(&s->vars, "source_heartbeat_period");
@@ -177,6 +183,7 @@ void session_dump_input(struct session *s, const uint8_t *p, size_t len)
     struct cmd c;
     if (cmd_parse(p, len, &c, NULL) == 0 && c.type == CMD_SEMI_SYNC_ACK) {
         s->ctx->counters->semi_sync_acks++;
+        s->dump_acks++;
         return;
     }
     if (len >= 1 && p[0] == CMD_CODE_QUIT) {
@@ -236,3 +243,42 @@ void session_stream_finish(struct session *s)
 
 int session_pump_pending(const struct session *s) { return s->pump_pending; }
 void session_set_pump_pending(struct session *s, int on) { s->pump_pending = on; }
+
+int session_dump_info(const struct session *s, uint64_t now_ms, struct dump_info *out)
+{
+    if (s->state != SESSION_DUMP || !s->dump) return -1;
+    struct dump_stats ds;
+    dump_get_stats(s->dump, &ds);
+    memset(out, 0, sizeof(*out));
+    out->conn_id = s->id;
+    out->server_id = s->rep.server_id;
+    snprintf(out->host, sizeof(out->host), "%s", s->rep.registered && s->rep.host[0] ? s->rep.host : s->peer_host);
+    out->port = s->rep.registered ? s->rep.port : 0;
+    snprintf(out->user, sizeof(out->user), "%s", s->user);
+    out->mode = s->dump_gtid ? DUMP_MODE_GTID : DUMP_MODE_FILE;
+    out->semi_sync = s->dump_semi;
+    enum dump_state st = dump_get_state(s->dump);
+    out->activity = st == DUMP_WAITING ? DUMP_ACT_WAITING
+                    : evbuffer_get_length(bufferevent_get_output(s->bev)) >= OUT_HIGH_WATERMARK ? DUMP_ACT_BLOCKED
+                                                                                               : DUMP_ACT_STREAMING;
+    out->events_sent = ds.events;
+    out->bytes_sent = ds.bytes;
+    out->semi_sync_acks = s->dump_acks;
+    snprintf(out->file, sizeof(out->file), "%s", ds.file);
+    out->pos = ds.pos;
+    out->dump_age_s = now_ms > s->since_ms ? (now_ms - s->since_ms) / 1000 : 0;
+    out->behind_s = st == DUMP_WAITING || now_ms < s->caught_up_ms ? 0 : (now_ms - s->caught_up_ms) / 1000;
+    return 0;
+}
+
+const char *dump_mode_name(enum dump_mode m) { return m == DUMP_MODE_GTID ? "gtid" : "file"; }
+
+const char *dump_activity_name(enum dump_activity a)
+{
+    switch (a) {
+    case DUMP_ACT_WAITING: return "waiting";
+    case DUMP_ACT_STREAMING: return "streaming";
+    case DUMP_ACT_BLOCKED: return "blocked";
+    }
+    return "?";
+}

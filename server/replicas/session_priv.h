@@ -53,6 +53,10 @@ struct session {
     int pump_pending;              /* queued in the listener's flush list */
     int in_command;                /* a command is being executed (Threads_running) */
     uint64_t since_ms;             /* when the current command / state began (PROCESSLIST Time) */
+    /* for monitoring (session_dump_info): set when a dump starts */
+    int dump_gtid, dump_semi;
+    uint64_t dump_acks;            /* semi-sync ACKs this replica sent */
+    uint64_t caught_up_ms;         /* last time the dump waited at the committed watermark */
 };
 
 

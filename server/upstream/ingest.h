@@ -45,6 +45,13 @@ struct ingest_status {
     uint64_t events, bytes, syncs, reconnects;
     int      semi_sync_active;       /* the primary accepted us as a semi-sync replica */
     uint64_t acks;                   /* semi-sync ACKs sent (each after its fdatasync) */
+    /* For lag and health (server/ops): when the primary was last heard from, and the time
+     * of the newest event it sent. */
+    uint64_t last_recv_ms;           /* CLOCK_MONOTONIC ms (ingest_now_ms) of the last event or
+                                        heartbeat received, or of the dump starting; 0 = never */
+    uint32_t last_event_ts;          /* header timestamp (primary's clock, Unix seconds) of the
+                                        last event stored; 0 = none yet */
+    uint64_t heartbeats;             /* heartbeat events received */
 };
 
 struct ingest;
@@ -88,5 +95,8 @@ void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms);
 void ingest_status_get(struct ingest *in, struct ingest_status *st);
 
 const char *ingest_state_name(enum ingest_state s);
+
+/* The clock of ingest_status.last_recv_ms (CLOCK_MONOTONIC milliseconds). Any thread. */
+uint64_t ingest_now_ms(void);
 
 #endif

@@ -68,8 +68,6 @@ void ingest_set_error(struct ingest *in, enum log_level lvl, uint32_t code, cons
  * (-1 when there is none). */
 int ingest_query_value(MYSQL *m, const char *sql, char *out, size_t cap, int *has_row);
 
-/* CLOCK_MONOTONIC in milliseconds (the failover clock, group-commit bounds). */
-uint64_t ingest_now_ms(void);
 
 /* One upstream session (ingest_stream.c): connect, check continuity, register, dump, and
  * stream into the store until an error, STOP SLAVE or shutdown. *streamed is set once

@@ -170,7 +170,14 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
         ss->seen_fde = 1;
     }
 
-    if (h.type == EV_HEARTBEAT || h.type == EV_HEARTBEAT_V2) return 0;
+    if (h.type == EV_HEARTBEAT || h.type == EV_HEARTBEAT_V2) {
+        uint64_t now = ingest_now_ms();
+        pthread_mutex_lock(&in->mu);
+        in->st.heartbeats++;
+        in->st.last_recv_ms = now;
+        pthread_mutex_unlock(&in->mu);
+        return 0;
+    }
 
     if (h.type == EV_ROTATE && ((h.flags & EV_F_ARTIFICIAL) || h.log_pos == 0)) {
         struct ev_rotate rot;
@@ -240,10 +247,13 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     enum store_result r = store_append_view(in->store, &v, err, sizeof(err));
     if (r != STORE_OK) { *res = store_error(in, r, "event refused", err); return -1; }
     ss->streamed = 1;
+    uint64_t now = ingest_now_ms();
     pthread_mutex_lock(&in->mu);
     in->st.events++;
     in->st.bytes += len;
     in->st.upstream_pos = h.log_pos;
+    in->st.last_recv_ms = now;
+    in->st.last_event_ts = h.timestamp;
     pthread_mutex_unlock(&in->mu);
     /* End of a file: make it durable and sealed now, before the next file is created. */
     if ((h.type == EV_ROTATE || h.type == EV_STOP) && do_sync(in, ss, res) == -1) return -1;
@@ -430,6 +440,10 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
              ss.wire_alg == EV_CHECKSUM_CRC32 ? "CRC32" : "NONE", file, (unsigned long long)pos);
     snprintf(ss.file, sizeof(ss.file), "%s", file);
     ingest_set_state(in, INGEST_STREAMING);
+    uint64_t started = ingest_now_ms();
+    pthread_mutex_lock(&in->mu);
+    in->st.last_recv_ms = started;   /* the dump began: the primary was heard from now */
+    pthread_mutex_unlock(&in->mu);
 
     for (;;) {
         /* A sync the policy deferred (burst not over, or sync=interval) must not wait for the
