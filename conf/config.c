@@ -29,6 +29,7 @@ struct opt {
     int runtime;            /* RUNTIME: a reload (SIGHUP) applies a new value; else restart */
     const char *default_text;   /* shown instead of the default value when that depends on
                                  * the machine (NULL = print the value) */
+    size_t port_offset;         /* OPT_HOSTPORT: where the port (uint16_t) goes; offset is the host */
 };
 
 #define RUNTIME 1
@@ -38,51 +39,59 @@ struct opt {
 
 static const struct opt opts[] = {
     {"binlogd.server_id", OPT_UINT32, OFF(server_id), 0, 1, UINT32_MAX,
-     "server_id binlogd uses towards the primary and reports to replicas (required)", 0, "none (required)"},
-    {"binlogd.data_dir", OPT_STR, OFF(data_dir), SZ(data_dir), 1, 0, "directory of the mirrored binlogs", 0, NULL},
+     "server_id binlogd uses towards the primary and reports to replicas (required)", 0, "none (required)", 0},
+    {"binlogd.data_dir", OPT_STR, OFF(data_dir), SZ(data_dir), 1, 0, "directory of the mirrored binlogs", 0, NULL, 0},
     {"binlogd.listen", OPT_HOSTPORT, OFF(listen_host), SZ(listen_host), 0, 0,
-     "host:port replicas connect to (empty = no listener)", 0, NULL},
+     "host:port replicas connect to (empty = no listener)", 0, NULL, OFF(listen_port)},
     {"binlogd.server_uuid", OPT_STR, OFF(server_uuid), SZ(server_uuid), 0, 0,
-     "server_uuid reported to replicas (default derived from server_id)", 0, NULL},
+     "server_uuid reported to replicas (default derived from server_id)", 0, NULL, 0},
     {"binlogd.server_version", OPT_STR, OFF(server_version), SZ(server_version), 1, 0,
-     "version string in the handshake", 0, NULL},
-    {"binlogd.log_level", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0, "debug | info | warn | error", RUNTIME, NULL},
+     "version string in the handshake", 0, NULL, 0},
+    {"binlogd.log_level", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0, "debug | info | warn | error", RUNTIME, NULL, 0},
     {"binlogd.log_file", OPT_STR, OFF(log_file), SZ(log_file), 0, 0,
-     "file the log is appended to, reopened on SIGHUP and FLUSH LOGS (empty = stderr)", RUNTIME, NULL},
+     "file the log is appended to, reopened on SIGHUP and FLUSH LOGS (empty = stderr)", RUNTIME, NULL, 0},
     {"binlogd.wake_threads", OPT_UINT32, OFF(wake_threads), 0, 0, 64,
      "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)", 0,
-     "one per further CPU, at most 3"},
-    {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)", 0, NULL},
-    {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port", 0, NULL},
-    {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary", 0, NULL},
-    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0, "its password", 0, NULL},
+     "one per further CPU, at most 3", 0},
+    {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)", 0, NULL, 0},
+    {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port", 0, NULL, 0},
+    {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary", 0, NULL, 0},
+    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0, "its password", 0, NULL, 0},
     {"upstream.start_file", OPT_STR, OFF(up_start_file), SZ(up_start_file), 0, 0,
-     "first file to mirror into an empty data dir (default: oldest on the primary)", 0, NULL},
-    {"upstream.connect_timeout", OPT_UINT32, OFF(up_connect_timeout), 0, 1, 3600, "seconds", 0, NULL},
+     "first file to mirror into an empty data dir (default: oldest on the primary)", 0, NULL, 0},
+    {"upstream.connect_timeout", OPT_UINT32, OFF(up_connect_timeout), 0, 1, 3600, "seconds", 0, NULL, 0},
     {"upstream.net_timeout", OPT_UINT32, OFF(up_net_timeout), 0, 2, 86400,
-     "seconds of silence before the link is declared dead", 0, NULL},
+     "seconds of silence before the link is declared dead", 0, NULL, 0},
     {"upstream.heartbeat_ms", OPT_UINT32, OFF(up_heartbeat_ms), 0, 0, 86400000,
      "heartbeat period asked of the primary (0 = net_timeout/2; a change applies at the next connection)",
-     RUNTIME, NULL},
-    {"upstream.retry_min_ms", OPT_UINT32, OFF(up_retry_min_ms), 0, 10, 3600000, "first reconnect delay", 0, NULL},
-    {"upstream.retry_max_ms", OPT_UINT32, OFF(up_retry_max_ms), 0, 10, 3600000, "longest reconnect delay", 0, NULL},
+     RUNTIME, NULL, 0},
+    {"upstream.retry_min_ms", OPT_UINT32, OFF(up_retry_min_ms), 0, 10, 3600000, "first reconnect delay", 0, NULL, 0},
+    {"upstream.retry_max_ms", OPT_UINT32, OFF(up_retry_max_ms), 0, 10, 3600000, "longest reconnect delay", 0, NULL, 0},
     {"upstream.max_packet", OPT_UINT64, OFF(up_max_packet), 0, 1024 * 1024, 1024ULL * 1024 * 1024,
-     "largest event accepted from the primary (bytes)", 0, NULL},
+     "largest event accepted from the primary (bytes)", 0, NULL, 0},
     {"upstream.semi_sync", OPT_BOOL, OFF(up_semi_sync), 0, 0, 1,
-     "register as a semi-sync replica and acknowledge only what is fdatasync'ed (on | off)", 0, NULL},
+     "register as a semi-sync replica and acknowledge only what is fdatasync'ed (on | off)", 0, NULL, 0},
     {"upstream.use_gtid", OPT_BOOL, OFF(up_use_gtid), 0, 0, 1,
-     "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)", 0, NULL},
+     "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)", 0, NULL, 0},
     {"upstream.candidates", OPT_STR, OFF(up_candidates), SZ(up_candidates), 0, 0,
-     "host:port,... that may become the primary: automatic failover (empty = off)", 0, NULL},
+     "host:port,... that may become the primary: automatic failover (empty = off)", 0, NULL, 0},
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
-     "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL},
-    {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none", 0, NULL},
+     "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL, 0},
+    {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none", 0, NULL, 0},
     {"storage.journal", OPT_BOOL, OFF(journal), 0, 0, 1,
-     "with sync=trx, make small batches durable by the commit journal, an overwrite (on | off)", 0, NULL},
+     "with sync=trx, make small batches durable by the commit journal, an overwrite (on | off)", 0, NULL, 0},
     {"storage.group_commit_max_ms", OPT_UINT32, OFF(group_commit_max_ms), 0, 0, 10000,
-     "longest a complete transaction waits for its read burst to end before fdatasync", 0, NULL},
+     "longest a complete transaction waits for its read burst to end before fdatasync", 0, NULL, 0},
     {"storage.group_commit_max_bytes", OPT_UINT64, OFF(group_commit_max_bytes), 0, 4096, 1ULL << 34,
-     "complete bytes after which fdatasync happens even mid-burst", 0, NULL},
+     "complete bytes after which fdatasync happens even mid-burst", 0, NULL, 0},
+    {"metrics.listen", OPT_HOSTPORT, OFF(metrics_host), SZ(metrics_host), 0, 0,
+     "host:port of the HTTP server: /metrics (Prometheus), /healthz, /readyz, / (status page); empty = off", 0, NULL,
+     OFF(metrics_port)},
+    {"metrics.replica_series", OPT_UINT32, OFF(metrics_replica_series), 0, 0, 100000,
+     "replicas (the most behind) with their own labelled series; the rest are summed as server_id=\"other\"", RUNTIME,
+     NULL, 0},
+    {"metrics.health_max_lag_seconds", OPT_UINT32, OFF(metrics_health_max_lag), 0, 1, 86400,
+     "/healthz fails when nothing came from the primary, or binlogd is behind it, for longer than this", RUNTIME, NULL, 0},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -115,6 +124,8 @@ void config_defaults(struct config *cfg)
     cfg->journal = 1;
     cfg->group_commit_max_ms = 5;
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
+    cfg->metrics_replica_series = 20;
+    cfg->metrics_health_max_lag = 60;
 }
 
 static int parse_u64(const char *v, uint64_t *out)
@@ -150,14 +161,15 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v, const
         memcpy(base, v, strlen(v) + 1);
         return 0;
     case OPT_HOSTPORT: {
-        if (!*v) { cfg->listen_host[0] = 0; cfg->listen_port = 0; return 0; }
+        uint16_t *port = (uint16_t *)((char *)cfg + o->port_offset);
+        if (!*v) { base[0] = 0; *port = 0; return 0; }
         const char *colon = strrchr(v, ':');
-        if (!colon || colon == v || (size_t)(colon - v) >= sizeof(cfg->listen_host) ||
+        if (!colon || colon == v || (size_t)(colon - v) >= o->size ||
             parse_u64(colon + 1, &n) == -1 || n < 1 || n > 65535)
             return fail(err, errlen, "%s: bad value '%s' for %s (expected host:port)", origin, v, o->name);
-        memcpy(cfg->listen_host, v, (size_t)(colon - v));
-        cfg->listen_host[colon - v] = 0;
-        cfg->listen_port = (uint16_t)n;
+        memcpy(base, v, (size_t)(colon - v));
+        base[colon - v] = 0;
+        *port = (uint16_t)n;
         return 0;
     }
     case OPT_SYNC:
@@ -360,10 +372,12 @@ static void format_value(const struct config *cfg, const struct opt *o, int mask
     case OPT_STR:
         snprintf(buf, len, "%s", mask && o->offset == OFF(up_password) && *base ? "********" : base);
         return;
-    case OPT_HOSTPORT:
-        if (cfg->listen_port) snprintf(buf, len, "%s:%u", cfg->listen_host, cfg->listen_port);
+    case OPT_HOSTPORT: {
+        uint16_t port = *(const uint16_t *)((const char *)cfg + o->port_offset);
+        if (port) snprintf(buf, len, "%s:%u", base, port);
         else snprintf(buf, len, "%s", "");
         return;
+    }
     case OPT_SYNC:
         if (cfg->sync == CONFIG_SYNC_INTERVAL) snprintf(buf, len, "interval:%u", cfg->sync_interval_ms);
         else snprintf(buf, len, "%s", config_sync_name(cfg->sync));

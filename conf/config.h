@@ -61,6 +61,11 @@ struct config {
     int      journal;                /* sync=trx: small batches made durable by the commit journal */
     uint32_t group_commit_max_ms;    /* longest a complete trx waits for its burst to end */
     uint64_t group_commit_max_bytes;
+    /* [metrics] */
+    char     metrics_host[256];
+    uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */
+    uint32_t metrics_replica_series; /* replicas with their own labelled series */
+    uint32_t metrics_health_max_lag; /* seconds: /healthz fails beyond this */
     /* [user.NAME] */
     struct config_user users[CONFIG_MAX_USERS];
     size_t   n_users;

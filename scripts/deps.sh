@@ -4,9 +4,11 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
       libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
-      util-linux diffutils coreutils haproxy socat)
+      util-linux diffutils coreutils haproxy socat curl prometheus chromium)
 # haproxy + socat: tests/integration/t_health.sh puts a real HAProxy (option mysql-check) in
 # front of binlogd and reads its state from the stats socket.
+# curl + prometheus (promtool) + chromium: tests/integration/t_metrics.sh scrapes /metrics,
+# checks it with promtool check metrics and renders the status page headless.
 # `make bench` only: sysbench writes the benchmark corpus (make test and make demo do not need it).
 [ "${DEPS_BENCH:-0}" = 1 ] && PKGS+=(sysbench)
 missing=()

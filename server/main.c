@@ -22,6 +22,7 @@
 
 #include "conf/config.h"
 #include "conf/config_doc.h"
+#include "server/ops/http.h"
 #include "server/ops/reload.h"
 #include "server/ops/sdnotify.h"
 #include "server/ops/status_text.h"
@@ -44,6 +45,7 @@ struct app {
     struct listener *server;
     struct sdnotify *sd;
     struct reload *reload;
+    struct ops_http *http;           /* metrics.listen: NULL when off */
     struct event *ev_term, *ev_int, *ev_hup, *ev_fatal, *ev_powerloss, *ev_status;
     atomic_int exit_code;
     /* how the configuration was built, to build it again on SIGHUP */
@@ -362,6 +364,16 @@ int main(int argc, char **argv)
         return 1;
     }
     reload_set_status(app.reload, status_line, &app);
+    /* Monitoring reads app.cfg on each request, so the runtime metrics options a reload
+     * copies into it apply from the next scrape; metrics.listen needs a restart. */
+    if (app.cfg.metrics_port) {
+        app.http = ops_http_new(app.base, &app.cfg, app.store, app.ingest, app.server, err, sizeof(err));
+        if (!app.http) {
+            log_error(TAG, "cannot start the monitoring server: %s", err);
+            return 1;
+        }
+        ops_http_set_ready(app.http);   /* recovery is done, the listener accepts, ingest runs */
+    }
     if (sdnotify_enabled(app.sd)) {
         char msg[sizeof(app.last_status) + 32];
         status_line(&app, app.last_status, sizeof(app.last_status));
@@ -381,6 +393,7 @@ int main(int argc, char **argv)
     /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary),
      * then the sessions, then the store. */
     if (app.ingest) ingest_free(app.ingest);
+    ops_http_free(app.http);
     listener_free(app.server);
     store_watermark_get(app.store, &wm);
     store_free(app.store);
