@@ -42,7 +42,7 @@ static const char CSS[] =
     "header h1{font-size:20px;margin:0;font-weight:600}header .sub{opacity:.8;font-size:13px}"
     ".badge{padding:3px 10px;border-radius:10px;font-weight:600;font-size:13px}"
     ".ok{background:#2e9d5b;color:#fff}.bad{background:#c8372d;color:#fff}"
-    "main{padding:16px 20px;display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}"
+    "main{padding:16px 20px;display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}"
     "section{background:#fff;border:1px solid #d5dbe1;border-radius:6px;padding:10px 14px}"
     "section.wide{grid-column:1/-1}h2{font-size:15px;margin:2px 0 8px;color:#1f3b57}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #e6eaee;"
@@ -122,22 +122,34 @@ static void disk_section(struct bbuf *o, const struct ops_snapshot *s)
     text_puts(o, "</table></section>");
 }
 
-/* One chart: series idx[0..ns) of the ring over the last hour, scaled to their maximum. */
+/* One chart: series idx[0..ns) of the ring, scaled to their maximum, over the last hour (or
+ * the time the ring covers, at least a minute, while it fills). */
 static void chart(struct bbuf *o, const char *id, const char *title, const struct ring *r, int64_t now, const int *idx,
                   const char *const *names, const char *const *colors, size_t ns, int bytes)
 {
+    enum { L = 74 };   /* room for the y labels */
     double max = 0;
     size_t n = ring_count(r);
+    int64_t span = n ? now - ring_get(r, 0)->t : 0;
+    if (span < 60) span = 60;
+    if (span > CHART_SPAN_S) span = CHART_SPAN_S;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < ns; k++) {
             double v = ring_get(r, i)->v[idx[k]];
             if (!isnan(v) && v > max) max = v;
         }
-    text_printf(o, "<section id=\"%s\"><h2>%s <span class=\"muted\">(last hour)</span></h2>", id, title);
-    text_printf(o, "<svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" aria-label=\"%s\">", CHART_W + 60, CHART_H + 20,
-                title);
-    text_printf(o, "<rect x=\"50\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafbfc\" stroke=\"#d5dbe1\"/>", CHART_W,
-                CHART_H);
+    if (!bytes && max < 1) max = 1;
+    char span_txt[32], ago[32];
+    if (span >= 120) snprintf(ago, sizeof(ago), "-%d min", (int)(span / 60));
+    else snprintf(ago, sizeof(ago), "-%d s", (int)span);
+    if (span >= CHART_SPAN_S) snprintf(span_txt, sizeof(span_txt), "last hour");
+    else if (span >= 120) snprintf(span_txt, sizeof(span_txt), "last %d min", (int)(span / 60));
+    else snprintf(span_txt, sizeof(span_txt), "last %d s", (int)span);
+    text_printf(o, "<section id=\"%s\"><h2>%s <span class=\"muted\">(%s)</span></h2>", id, title, span_txt);
+    text_printf(o, "<svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" aria-label=\"%s\">", CHART_W + L + 4,
+                CHART_H + 20, title);
+    text_printf(o, "<rect x=\"%d\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafbfc\" stroke=\"#d5dbe1\"/>", L,
+                CHART_W, CHART_H);
     char lab[64];
     if (bytes) {
         page_bytes(lab, sizeof(lab), max);
@@ -145,20 +157,22 @@ static void chart(struct bbuf *o, const char *id, const char *title, const struc
     } else {
         snprintf(lab, sizeof(lab), "%.0f s", max);
     }
-    text_printf(o, "<text x=\"46\" y=\"10\" text-anchor=\"end\">%s</text><text x=\"46\" y=\"%d\" text-anchor=\"end\">0"
-                "</text><text x=\"50\" y=\"%d\">-60 min</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">now</text>",
-                lab, CHART_H, CHART_H + 14, CHART_W + 50, CHART_H + 14);
+    text_printf(o, "<text x=\"%d\" y=\"10\" text-anchor=\"end\">%s</text><text x=\"%d\" y=\"%d\" "
+                "text-anchor=\"end\">0</text><text x=\"%d\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
+                "text-anchor=\"end\">now</text>",
+                L - 4, lab, L - 4, CHART_H, L, CHART_H + 14, ago, CHART_W + L, CHART_H + 14);
     for (int g = 1; g < 4; g++)
-        text_printf(o, "<line x1=\"50\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#eef2f5\"/>", CHART_W + 50, CHART_H * g / 4,
-                    CHART_H * g / 4);
+        text_printf(o, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#e6eaee\"/>", L, CHART_W + L,
+                    CHART_H * g / 4, CHART_H * g / 4);
     for (size_t k = 0; k < ns; k++) {
-        text_printf(o, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" points=\"", colors[k]);
+        text_printf(o, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" stroke-linejoin=\"round\" "
+                    "points=\"", colors[k]);
         for (size_t i = 0; i < n; i++) {
             const struct ring_sample *x = ring_get(r, i);
             double v = x->v[idx[k]];
-            if (isnan(v) || x->t < now - CHART_SPAN_S) continue;
-            double px = 50 + (double)CHART_W * (double)(x->t - (now - CHART_SPAN_S)) / CHART_SPAN_S;
-            double py = CHART_H - (max > 0 ? (double)CHART_H * v / max : 0);
+            if (isnan(v) || x->t < now - span) continue;
+            double px = L + (double)CHART_W * (double)(x->t - (now - span)) / (double)span;
+            double py = CHART_H - (max > 0 ? (double)(CHART_H - 2) * v / max : 0);
             text_printf(o, "%.1f,%.1f ", px, py);
         }
         text_puts(o, "\"/>");
@@ -183,7 +197,7 @@ static void replicas_section(struct bbuf *o, struct ops_snapshot *s, uint32_t ma
     text_puts(o, "<table><tr><th>Conn</th><th>Server id</th><th>Host</th><th>User</th><th>Mode</th><th>Position</th>"
                  "<th class=\"num\">Behind</th><th class=\"num\">Seconds behind</th><th class=\"num\">Sent</th>"
                  "<th class=\"num\">Throughput</th><th>State</th></tr>");
-    char x[64], y[64], z[64];
+    char x[64], y[64], z[64], t[64];
     for (size_t i = 0; i < shown; i++) {
         const struct ops_replica *r = &s->reps[i];
         const char *cls = r->d.behind_s > max_lag_s ? "laggard" : r->bytes_behind ? "behind" : "";
@@ -203,7 +217,7 @@ static void replicas_section(struct bbuf *o, struct ops_snapshot *s, uint32_t ma
                     "<td class=\"num\">%s/s</td><td>%s</td></tr>",
                     r->d.pos, page_bytes(x, sizeof(x), (double)r->bytes_behind),
                     duration(z, sizeof(z), (double)r->d.behind_s), page_bytes(y, sizeof(y), (double)r->d.bytes_sent),
-                    page_bytes(z, sizeof(z), rate), dump_activity_name(r->d.activity));
+                    page_bytes(t, sizeof(t), rate), dump_activity_name(r->d.activity));
     }
     text_puts(o, "</table>");
     if (other.others)
