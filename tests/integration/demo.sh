@@ -8,7 +8,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Starting a throwaway MariaDB primary on 127.0.0.1"
 tl_mariadb_start primary
-P=$(tl_port primary); L=$(tl_free_port); D=$(tl_workdir)/binlogd-data
+P=$(tl_port primary); L=$(tl_free_port); MP=$(tl_free_port); D=$(tl_workdir)/binlogd-data
 echo "primary: port $P, binlogs in $(tl_binlog_dir primary)"
 
 say "Writing transactions and rotating the binary log on the primary"
@@ -22,7 +22,7 @@ tl_flush_logs primary
 tl_sql primary "SHOW BINARY LOGS" | sed 's/^/  /'
 
 say "Starting binlogd: mirrors the primary, serves replicas on 127.0.0.1:$L"
-tl_binlogd_start binlogd "$D" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
+tl_binlogd_start binlogd "$D" --metrics.listen=127.0.0.1:"$MP" --upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl \
   --upstream.password=replpass --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
 tl_wait_mirror_caught_up primary "$D" 60 || { echo "binlogd did not catch up"; exit 1; }
 echo "binlogd caught up; its log:"; grep -v "config:" "$(tl_workdir)/binlogd.log" | sed 's/^/  /' | tail -8
@@ -63,6 +63,11 @@ mariadb-binlog --read-from-remote-server -h127.0.0.1 -P"$L" -urepl -preplpass --
 
 say "binlogd answers like a primary"
 mariadb -h127.0.0.1 -P"$L" -urepl -preplpass -e "SELECT @@version, @@server_id; SHOW BINARY LOGS; SHOW SLAVE HOSTS"
+
+say "Monitoring: /metrics (Prometheus), /healthz, and the status page"
+curl -s "http://127.0.0.1:$MP/metrics" | grep -E '^binlogd_(upstream_connected|upstream_lag_seconds|committed_|replicas_streaming|replica_lag_bytes|storage_binlog_bytes|storage_sync_duration_seconds_count)' | sed 's/^/  /'
+echo "  /healthz: $(curl -s "http://127.0.0.1:$MP/healthz")"
+echo "  status page: http://127.0.0.1:$MP/ (while binlogd runs; screenshot from make test: build/artifacts/status-page.png)"
 
 say "Stopping binlogd with SIGTERM"
 tl_binlogd_stop binlogd && echo "binlogd exited 0"
