@@ -37,10 +37,33 @@ endef
 $(eval $(call flavour,build/rel,))
 $(eval $(call flavour,build/san,$(SAN)))
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c; helpers beside them) over the pure layers, built
+# with clang in build/fuzz. `make fuzz` runs each for FUZZ_SECONDS from a scratch copy of its
+# seed corpus; `make fuzz-short` (part of `make test`) replays tests/fuzz/regress and runs each
+# for FUZZ_SHORT_SECONDS; `make fuzz-merge` adds what a run found to the seed corpora.
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  ?= -O1 -g
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT_SECONDS ?= 30
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_MAIN := $(filter-out $(wildcard tests/fuzz/fuzz_feed*.c),$(FUZZ_SRC))
+FUZZ_HELP := $(filter-out $(FUZZ_MAIN),$(FUZZ_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(FUZZ_MAIN))
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKGCFLAGS) -MMD -MP -c $< -o $@
+build/fuzz/libcore.a: $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(FUZZ_HELP))
+	rm -f $@ && ar rcs $@ $^
+build/fuzz/bin/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/libcore.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(PKGLIBS) -o $@
+
 UNITS_REL := $(patsubst tests/unit/%.c,build/rel/unit/%,$(UNIT_SRC))
 UNITS_SAN := $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit unit-san integration demo bench bench-compare torture clean fixtures check-layers install
+.PHONY: all deps test unit unit-san integration demo bench bench-compare torture clean fixtures check-layers install \
+        fuzz fuzz-short fuzz-regress fuzz-merge fuzz-build
 all: bin/binlogd $(patsubst tests/bench/%.c,bin/%,$(BENCH_SRC))
 
 bin/binlogd: build/rel/obj/server/main.o build/rel/libcore.a
@@ -89,6 +112,22 @@ unit: $(UNITS_REL) fixtures
 unit-san: $(UNITS_SAN) fixtures
 	@bash tests/run_units.sh build/san/unit
 
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh regress $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-short: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh regress $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh run $(FUZZ_SHORT_SECONDS) $(FUZZ_BINS)
+
+fuzz-regress: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh regress $(FUZZ_BINS)
+
+fuzz-merge: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh merge $(FUZZ_BINS)
+
 # The one-way include rule (main -> ops -> replicas -> admin -> upstream -> storage ->
 # protocol), and proof that the check catches planted violations.
 check-layers:
@@ -104,6 +143,7 @@ test:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-san
+	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory integration
 
 demo:

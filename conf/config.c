@@ -268,6 +268,13 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 {
     FILE *f = fopen(path, "r");
     if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    int rc = config_load_stream(cfg, f, path, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err, size_t errlen)
+{
     char line[4096], section[256] = "", origin[CONFIG_STR_MAX + 32];
     unsigned lineno = 0;
     int rc = 0;
@@ -305,7 +312,6 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
         rc = set_key(cfg, key, v, origin, err, errlen);
     }
     if (rc == 0 && ferror(f)) rc = fail(err, errlen, "%s: read error", path);
-    fclose(f);
     return rc;
 }
 

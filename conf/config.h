@@ -8,6 +8,7 @@
 #define BINLOGD_CONF_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_USERS 64
@@ -78,6 +79,9 @@ void config_defaults(struct config *cfg);
  * the key". Unknown sections/keys and bad values are errors. */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
 
+/* config_load_file on an open stream (not closed here); path names it in messages. Lets
+ * tests and the fuzzer feed INI text from memory (fmemopen). */
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err, size_t errlen);
 /* Apply one "section.key=value" override (the leading "--" already stripped).
  * Returns 0, or -1 with err naming the key. */
 int config_set(struct config *cfg, const char *assignment, const char *origin, char *err, size_t errlen);

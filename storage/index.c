@@ -17,6 +17,12 @@ int index_name_check(const char *name, size_t len, const char **why)
     if (len == 0) { *why = "empty file name"; return -1; }
     if (len > EV_MAX_NAME_LEN) { *why = "file name longer than 511 bytes"; return -1; }
     if (memchr(name, 0, len)) { *why = "file name contains NUL"; return -1; }
+    /* Control bytes: a '\n' or '\r' would split or change the name's line in the index (and a
+     * '\t' its gtid_index field) the next time it is read back (found by fuzz_storage). */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7F) { *why = "file name contains a control byte"; return -1; }
+    }
     if (memchr(name, '/', len)) { *why = "file name contains '/'"; return -1; }
     if (len == 1 && name[0] == '.') { *why = "file name is '.'"; return -1; }
     for (size_t i = 0; i + 1 < len; i++)

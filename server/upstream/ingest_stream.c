@@ -28,6 +28,7 @@
 #include <mysql.h>
 #include <ma_pvio.h>
 
+#include "protocol/dump_stream.h"
 #include "protocol/event.h"
 #include "protocol/wire.h"
 #include "server/log.h"
@@ -475,31 +476,25 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
             }
             break;
         }
-        const uint8_t *p = m->net.read_pos;
-        if (p[0] == 0xFE && n < 8) {
+        struct dstream_pkt dp;
+        switch (dstream_classify(m->net.read_pos, n, ss.semi, &dp)) {
+        case DSTREAM_EOF:
             ingest_set_error(in, LOG_WARN, 0, "upstream %s:%u closed the stream (EOF; primary shutting down?)", up->host, up->port);
             break;
-        }
-        if (p[0] != 0x00) {
-            ingest_set_error(in, LOG_ERROR, 0, "upstream sent an unexpected packet (first byte 0x%02x, %lu bytes)", p[0], n);
+        case DSTREAM_UNEXPECTED:
+            ingest_set_error(in, LOG_ERROR, 0, "upstream sent an unexpected packet (first byte 0x%02x, %lu bytes)", dp.first, n);
+            break;
+        case DSTREAM_BAD_SEMI:
+            ingest_set_error(in, LOG_ERROR, 0, "upstream: missing magic number for semi-sync packet");
+            break;
+        case DSTREAM_EVENT:
             break;
         }
-        size_t hdr = 1;
-        int need_ack = 0;
-        if (ss.semi) {
-            /* Every packet of a semi-sync stream carries 0xEF <flag>; anything else is corrupt. */
-            if (n < 3 || p[1] != 0xEF) {
-                ingest_set_error(in, LOG_ERROR, 0, "upstream: missing magic number for semi-sync packet");
-                break;
-            }
-            need_ack = p[2] & 0x01;
-            hdr = 3;
-        }
-        if (handle_event(in, &ss, p + hdr, n - hdr, &res) == -1) break;
-        if (need_ack && n - hdr >= EV_HEADER_LEN) {
+        if (dp.kind != DSTREAM_EVENT) break;
+        if (handle_event(in, &ss, dp.ev, dp.ev_len, &res) == -1) break;
+        if (dstream_ack_pos(&dp, &ss.ack_pos) == 0) {
             /* The primary's commit waits for this: make it durable now, then acknowledge. */
             snprintf(ss.ack_file, sizeof(ss.ack_file), "%s", ss.file);
-            ss.ack_pos = wire_u32(p + hdr + 13);
             ss.ack_pending = 1;
             if (store_pending_complete(in->store) ? do_sync(in, &ss, &res) == -1
                                                   : send_ack_if_durable(in, &ss, &res) == -1)

@@ -68,6 +68,18 @@ static void test_name_check(void **state)
     assert_non_null(strstr(why, "/"));
     assert_int_equal(index_name_check("a\0b", 3, &why), -1);
     assert_int_equal(index_name_check(".binlogd.lock", 13, &why), -1);
+    /* Control bytes would not survive the index's line format: "a\r" was read back as "a",
+     * "a\nb" as two files (fuzz_storage, tests/fuzz/regress/fuzz_storage/index-cr). */
+    assert_int_equal(index_name_check("02\r", 3, &why), -1);
+    assert_non_null(strstr(why, "control"));
+    assert_int_equal(index_name_check("a\nb", 3, &why), -1);
+    assert_int_equal(index_name_check("a\tb", 3, &why), -1);
+    assert_int_equal(index_name_check("a\x7f", 2, &why), -1);
+    struct binlog_index *ix = index_new();
+    char err[128];
+    assert_int_equal(index_parse(ix, "/02\r\r\n", 6, err, sizeof(err)), -1);
+    assert_int_equal(ix->n, 0);
+    index_free(ix);
     char longname[600];
     memset(longname, 'x', sizeof(longname));
     assert_int_equal(index_name_check(longname, EV_MAX_NAME_LEN, &why), 0);

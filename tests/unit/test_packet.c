@@ -10,6 +10,8 @@
 
 #include "protocol/bbuf.h"
 #include "protocol/compress.h"
+#include "protocol/dump_stream.h"
+#include "protocol/event.h"
 #include "protocol/packet.h"
 #include "protocol/wire.h"
 
@@ -407,6 +409,47 @@ static void test_compressed_roundtrip(void **state)
     free(b);
 }
 
+/* The dump packets a replica receives (ingest_stream.c): OK byte, semi-sync header, EOF. */
+static void test_dump_stream_classify(void **state)
+{
+    (void)state;
+    struct dstream_pkt d;
+    uint64_t pos = 7;
+    uint8_t ev[3 + EV_HEADER_LEN] = { 0x00, 0xEF, 0x01 };
+    wire_put_u32(ev + 3 + EV_LOG_POS_OFFSET, 1234);
+    /* Plain session: the event follows the OK byte; no ACK is ever due. */
+    assert_int_equal(dstream_classify(ev, sizeof(ev), 0, &d), DSTREAM_EVENT);
+    assert_ptr_equal(d.ev, ev + 1);
+    assert_int_equal(d.ev_len, sizeof(ev) - 1);
+    assert_int_equal(dstream_ack_pos(&d, &pos), -1);
+    /* Semi-sync: 0xEF <flags> first; flag bit 0 asks for an ACK of the event's log_pos. */
+    assert_int_equal(dstream_classify(ev, sizeof(ev), 1, &d), DSTREAM_EVENT);
+    assert_ptr_equal(d.ev, ev + 3);
+    assert_int_equal(d.need_ack, 1);
+    assert_int_equal(dstream_ack_pos(&d, &pos), 0);
+    assert_int_equal(pos, 1234);
+    ev[2] = 0x00;
+    assert_int_equal(dstream_classify(ev, sizeof(ev), 1, &d), DSTREAM_EVENT);
+    assert_int_equal(dstream_ack_pos(&d, &pos), -1);
+    /* An ACK request on a packet too short to hold an event header names no position. */
+    ev[2] = 0x01;
+    assert_int_equal(dstream_classify(ev, 3 + EV_HEADER_LEN - 1, 1, &d), DSTREAM_EVENT);
+    assert_int_equal(dstream_ack_pos(&d, &pos), -1);
+    /* Missing magic, too short for the semi-sync header. */
+    ev[1] = 0x42;
+    assert_int_equal(dstream_classify(ev, sizeof(ev), 1, &d), DSTREAM_BAD_SEMI);
+    assert_int_equal(dstream_classify(ev, 2, 1, &d), DSTREAM_BAD_SEMI);
+    /* EOF (0xFE, < 8 bytes); a long 0xFE packet or an ERR is unexpected, as is nothing. */
+    const uint8_t eof[] = { 0xFE, 0, 0, 2, 0 }, err[] = { 0xFF, 0x48, 0x04 };
+    assert_int_equal(dstream_classify(eof, sizeof(eof), 1, &d), DSTREAM_EOF);
+    uint8_t longfe[8] = { 0xFE };
+    assert_int_equal(dstream_classify(longfe, sizeof(longfe), 0, &d), DSTREAM_UNEXPECTED);
+    assert_int_equal(dstream_classify(err, sizeof(err), 0, &d), DSTREAM_UNEXPECTED);
+    assert_int_equal(d.first, 0xFF);
+    assert_int_equal(dstream_classify(err, 0, 0, &d), DSTREAM_UNEXPECTED);
+    assert_string_equal(dstream_kind_name(DSTREAM_BAD_SEMI), "bad-semi");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_bbuf_basics),
         cmocka_unit_test(test_compressed_captured),
         cmocka_unit_test(test_compressed_roundtrip),
+        cmocka_unit_test(test_dump_stream_classify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
