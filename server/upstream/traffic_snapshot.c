@@ -113,6 +113,7 @@ struct traffic_snapshot *traffic_snapshot_take(struct traffic *t, uint64_t now_m
                                                             .last_ts = ts->nopk_last, .rows = ts->nopk_rows,
                                                             .bytes = ts->nopk_bytes, .events = ts->nopk_events};
             }
+            if (!ts->st.events) continue;   /* mapped, but nothing of it applied yet (or rolled back) */
             if (like && !query_like_match(like, like_len, ts->name, strlen(ts->name))) continue;
             fill_row(&s->tables[s->ntables++], ts->name, &ts->st, now_s);
         }
