@@ -184,7 +184,7 @@ size_t evgen_table_map(struct evgen *g, uint8_t *out, size_t cap, uint64_t table
     memcpy(body + n, types, ncols);
     n += ncols;
     n += wire_lenenc_put(body + n, meta_len);
-    memcpy(body + n, meta, meta_len);
+    if (meta_len) memcpy(body + n, meta, meta_len);
     n += meta_len;
     memset(body + n, 0xff, (ncols + 7) / 8);
     n += (ncols + 7) / 8;
@@ -212,7 +212,7 @@ size_t evgen_rows(struct evgen *g, uint8_t *out, size_t cap, uint8_t type, uint6
         if (width % 8) body[n + nb - 1] = (uint8_t)((1u << (width % 8)) - 1);
         n += nb;
     }
-    memcpy(body + n, images, images_len);
+    if (images_len) memcpy(body + n, images, images_len);
     n += images_len;
     return evgen_event(g, out, cap, type, 0, body, n);
 }
