@@ -174,7 +174,7 @@ if wants ingest; then
     awk -v a="$t6" -v b="$t7" -v n="$bytes" -v c="$socpu" -v l="binlogd, stats.enabled=0 (same binary)" \
       'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", l, (b - a) / 1e9, n / (b - a) * 1e3, c}'
     awk -v a="$t2" -v b="$t3" -v c="$t6" -v d="$t7" -v n="$bytes" -v on="$bcpu" -v off="$socpu" \
-      'BEGIN {printf "traffic statistics: on %.1f MB/s, %.2f cpu s; off %.1f MB/s, %.2f cpu s (on/off: %.2fx MB/s, %.2fx cpu)\n", n / (b - a) * 1e3, on, n / (d - c) * 1e3, off, (n / (b - a)) / (n / (d - c)), off > 0 ? on / off : 0}'
+      'BEGIN {printf "traffic statistics: on %.1f MB/s, %.2f cpu s; off %.1f MB/s, %.2f cpu s (on/off: %.2fx MB/s, %.2fx cpu)\n", n / (b - a) * 1e3, on, n / (d - c) * 1e3, off, (n / (b - a)) / (n / (d - c)), (off > 0 ? on / off : 0)}'
   fi
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$bytes" -v r="$rawb" \
     'BEGIN {x = (n / (d - c)) / (r / (b - a)); printf "ratio binlogd/mariadb-binlog: %.2fx (target >= 1.0x: %s); end detected by polling binlogd'"'"'s SHOW MASTER STATUS every 1 ms\n", x, x >= 1 ? "met" : "not met"}'
