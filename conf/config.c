@@ -92,6 +92,12 @@ static const struct opt opts[] = {
      NULL, 0},
     {"metrics.health_max_lag_seconds", OPT_UINT32, OFF(metrics_health_max_lag), 0, 1, 86400,
      "/healthz fails when nothing came from the primary, or binlogd is behind it, for longer than this", RUNTIME, NULL, 0},
+    {"stats.enabled", OPT_BOOL, OFF(stats_enabled), 0, 0, 1,
+     "traffic statistics per table, server and kind, top transactions and the lag doctor (on | off)", 0, NULL, 0},
+    {"stats.max_tables", OPT_UINT32, OFF(stats_max_tables), 0, 1, 1000000,
+     "tables tracked by name (about 3 KiB each); further tables are counted under (other)", 0, NULL, 0},
+    {"stats.large_trx_bytes", OPT_UINT64, OFF(stats_large_trx_bytes), 0, 1, 1ULL << 40,
+     "a transaction of at least this many bytes is flagged by the lag doctor", 0, NULL, 0},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -126,6 +132,9 @@ void config_defaults(struct config *cfg)
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
     cfg->metrics_replica_series = 20;
     cfg->metrics_health_max_lag = 60;
+    cfg->stats_enabled = 1;
+    cfg->stats_max_tables = 10000;
+    cfg->stats_large_trx_bytes = 64ULL * 1024 * 1024;
 }
 
 static int parse_u64(const char *v, uint64_t *out)

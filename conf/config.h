@@ -67,6 +67,10 @@ struct config {
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */
     uint32_t metrics_replica_series; /* replicas with their own labelled series */
     uint32_t metrics_health_max_lag; /* seconds: /healthz fails beyond this */
+    /* [stats] */
+    int      stats_enabled;          /* traffic statistics and the lag doctor on the ingest path */
+    uint32_t stats_max_tables;       /* tables tracked by name; more fold into "(other)" */
+    uint64_t stats_large_trx_bytes;  /* a transaction this big is flagged (log, counter, list) */
     /* [user.NAME] */
     struct config_user users[CONFIG_MAX_USERS];
     size_t   n_users;

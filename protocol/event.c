@@ -214,6 +214,12 @@ static int prologue_view(const struct ev_view *v, const struct ev_fmt *fmt, uint
     return EV_OK;
 }
 
+int ev_view_body(const struct ev_view *v, const struct ev_fmt *fmt, const uint8_t **body, size_t *body_len,
+                 size_t *post_header_len, const char **why)
+{
+    return prologue_view(v, fmt, 0, 0, body, body_len, post_header_len, why);
+}
+
 /* Same for raw bytes: frame first (the framing rule: EV_AGAIN for a prefix). */
 static int prologue(const uint8_t *ev, size_t len, const struct ev_fmt *fmt, uint8_t type, size_t ph_min,
                     struct ev_header *h, const uint8_t **b, size_t *blen, size_t *ph, const char **why)

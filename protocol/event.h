@@ -237,6 +237,14 @@ int ev_view_mysql_gtid(const struct ev_view *v, const struct ev_fmt *fmt, struct
 int ev_view_previous_gtids(const struct ev_view *v, const struct ev_fmt *fmt, struct ev_previous_gtids *out,
                            const char **why);
 
+/* Body (after the header, before the CRC when fmt says CRC32) and post-header length (from
+ * fmt's table) of a framed event, for parsers of event types outside this file (table_map.c,
+ * rows.c). The header is the view's, not parsed again. EV_OK, or EV_ERROR with *why (no
+ * format context, body shorter than header + CRC or than its post-header, a type the FDE
+ * does not cover). Pure, any thread; *body points into v->buf. */
+int ev_view_body(const struct ev_view *v, const struct ev_fmt *fmt, const uint8_t **body, size_t *body_len,
+                 size_t *post_header_len, const char **why);
+
 /* Heartbeat v1 (27): the file name is the body; position is the header log_pos. */
 int ev_heartbeat_parse(const uint8_t *ev, size_t len, const struct ev_fmt *fmt,
                        const char **name, size_t *name_len, uint64_t *pos, const char **why);

@@ -38,7 +38,20 @@ const char *query_kind_name(enum query_kind k)
     case QUERY_PURGE_BINARY_LOGS: return "PURGE BINARY LOGS";
     case QUERY_FLUSH: return "FLUSH";
     case QUERY_SHOW_BINLOG_EVENTS: return "SHOW BINLOG EVENTS";
+    case QUERY_SHOW_BINLOG_STATISTICS: return "SHOW BINLOG STATISTICS";
+    case QUERY_SHOW_BINLOG_TOP_TRX: return "SHOW BINLOG TOP TRANSACTIONS";
+    case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "SHOW BINLOG LAG DOCTOR";
     case QUERY_SHOW_PROCESSLIST: return "SHOW PROCESSLIST";
+    }
+    return "?";
+}
+
+const char *query_stats_by_name(enum query_stats_by b)
+{
+    switch (b) {
+    case QSTATS_BY_TABLE: return "table";
+    case QSTATS_BY_SERVER: return "server";
+    case QSTATS_BY_KIND: return "kind";
     }
     return "?";
 }
@@ -413,6 +426,26 @@ static int parse_binlog_events(struct parser *P)
     return expect_end(P);
 }
 
+/* After SHOW BINLOG STATISTICS: [BY TABLE | SERVER | KIND] [LIKE 'pat']. */
+static int parse_binlog_statistics(struct parser *P)
+{
+    struct query *q = P->q;
+    q->kind = QUERY_SHOW_BINLOG_STATISTICS;
+    if (accept_kw(P, "BY")) {
+        if (accept_kw(P, "TABLE")) q->stats_by = QSTATS_BY_TABLE;
+        else if (accept_kw(P, "SERVER")) q->stats_by = QSTATS_BY_SERVER;
+        else if (accept_kw(P, "KIND")) q->stats_by = QSTATS_BY_KIND;
+        else return fail(P, "TABLE, SERVER or KIND expected");
+    }
+    if (accept_kw(P, "LIKE")) {
+        if (P->t.type != TOK_STRING) return fail(P, "LIKE needs a quoted pattern");
+        q->like = P->t.s;
+        q->like_len = P->t.len;
+        adv(P);
+    }
+    return expect_end(P);
+}
+
 static int parse_show(struct parser *P)
 {
     struct query *q = P->q;
@@ -440,6 +473,21 @@ static int parse_show(struct parser *P)
         else return fail(P, "LOGS or LOG STATUS expected");
     } else if (accept_kw(P, "BINLOG")) {
         if (accept_kw(P, "EVENTS")) return parse_binlog_events(P);
+        if (accept_kw(P, "STATISTICS")) return parse_binlog_statistics(P);
+        if (accept_kw(P, "TOP")) {
+            if (expect_kw(P, "TRANSACTIONS") == -1) return -1;
+            q->kind = QUERY_SHOW_BINLOG_TOP_TRX;
+            if (accept_kw(P, "LIMIT")) {
+                if (take_u64(P, &q->limit, "LIMIT needs a whole number") == -1) return -1;
+                q->has_limit = 1;
+            }
+            return expect_end(P);
+        }
+        if (accept_kw(P, "LAG")) {
+            if (expect_kw(P, "DOCTOR") == -1) return -1;
+            q->kind = QUERY_SHOW_BINLOG_LAG_DOCTOR;
+            return expect_end(P);
+        }
         if (expect_kw(P, "STATUS") == -1) return -1;
         q->kind = QUERY_SHOW_MASTER_STATUS;
     } else if (accept_kw(P, "SLAVE") || accept_kw(P, "REPLICA")) {

@@ -14,6 +14,8 @@
  *   SHOW SLAVE HOSTS, SHOW REPLICAS, SHOW REPLICA HOSTS, SHOW [ALL] SLAVE[S] STATUS,
  *   SHOW [ALL] REPLICA[S] STATUS, SHOW WARNINGS, SHOW [FULL] PROCESSLIST,
  *   SHOW BINLOG EVENTS [IN 'file'] [FROM n] [LIMIT n | LIMIT off, n | LIMIT n OFFSET off]
+ *   binlogd's own: SHOW BINLOG STATISTICS [BY TABLE | BY SERVER | BY KIND] [LIKE 'pat'],
+ *   SHOW BINLOG TOP TRANSACTIONS [LIMIT n], SHOW BINLOG LAG DOCTOR
  *   KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n
  *   START|STOP SLAVE|REPLICA [IO_THREAD|SQL_THREAD, ...], START|STOP ALL SLAVES|REPLICAS
  *   CHANGE MASTER TO k = v, ...   /  CHANGE REPLICATION SOURCE TO k = v, ...
@@ -62,10 +64,16 @@ enum query_kind {
     QUERY_PURGE_BINARY_LOGS,
     QUERY_FLUSH,
     QUERY_SHOW_BINLOG_EVENTS,     /* SHOW BINLOG EVENTS [IN 'f'] [FROM n] [LIMIT [off,] n] */
+    QUERY_SHOW_BINLOG_STATISTICS, /* binlogd's: SHOW BINLOG STATISTICS [BY TABLE|SERVER|KIND] [LIKE 'p'] */
+    QUERY_SHOW_BINLOG_TOP_TRX,    /* binlogd's: SHOW BINLOG TOP TRANSACTIONS [LIMIT n] */
+    QUERY_SHOW_BINLOG_LAG_DOCTOR, /* binlogd's: SHOW BINLOG LAG DOCTOR */
     QUERY_SHOW_PROCESSLIST        /* full: SHOW FULL PROCESSLIST; keep last (QUERY_KIND_COUNT) */
 };
 /* How many kinds there are (arrays indexed by kind, e.g. Com_* counters). */
 #define QUERY_KIND_COUNT (QUERY_SHOW_PROCESSLIST + 1)
+
+/* SHOW BINLOG STATISTICS: which breakdown. */
+enum query_stats_by { QSTATS_BY_TABLE = 0, QSTATS_BY_SERVER, QSTATS_BY_KIND };
 
 enum query_scope {
     QSCOPE_DEFAULT = 0,           /* not given: session for SET/SHOW, either for @@var */
@@ -139,6 +147,7 @@ struct query {
     unsigned threads;             /* START/STOP: QUERY_THREAD_* named (0 = both) */
     int all;                      /* SHOW ALL SLAVES STATUS, START/STOP ALL SLAVES */
     int full;                     /* SHOW FULL PROCESSLIST */
+    enum query_stats_by stats_by; /* SHOW BINLOG STATISTICS BY ... */
     int purge_before;             /* PURGE ... BEFORE (arg = datetime) vs TO (arg = file) */
     const char *arg;              /* PURGE argument; SHOW BINLOG EVENTS IN 'file' (NULL if none) */
     size_t arg_len;
@@ -169,6 +178,7 @@ const char *query_kind_name(enum query_kind k);
 const char *query_scope_name(enum query_scope s);
 const char *qval_kind_name(enum qval_kind k);
 const char *query_assign_kind_name(enum query_assign_kind k);
+const char *query_stats_by_name(enum query_stats_by b);
 
 /* Recognise sql[0..len) into q (previous contents discarded). Returns q->kind. */
 enum query_kind query_parse(struct query *q, const char *sql, size_t len);

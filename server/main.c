@@ -42,6 +42,7 @@ struct app {
     struct event_base *base;
     struct store *store;
     struct ingest *ingest;
+    struct traffic *traffic;         /* stats.enabled: NULL when off */
     struct listener *server;
     struct sdnotify *sd;
     struct reload *reload;
@@ -346,6 +347,15 @@ int main(int argc, char **argv)
         log_info(TAG, "upstream settings from %s/%s (set by CHANGE MASTER): %s:%u%s", app.cfg.data_dir,
                  UPSTREAM_CONF_FILE, io.up.host[0] ? io.up.host : "(none)", io.up.port,
                  io.up.switch_pending ? " (switch pending: continuity not yet checked)" : "");
+    if (app.cfg.stats_enabled) {
+        struct traffic_opts to = {.max_tables = app.cfg.stats_max_tables, .large_trx_bytes = app.cfg.stats_large_trx_bytes};
+        if (!(app.traffic = traffic_new(&to))) {
+            log_error(TAG, "cannot allocate the traffic statistics");
+            return 1;
+        }
+        io.traffic = app.traffic;
+        listener_set_traffic(app.server, app.traffic);
+    }
     app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
     listener_set_ingest(app.server, app.ingest);
     if (!app.ingest || ingest_start(app.ingest) == -1) {
@@ -395,6 +405,7 @@ int main(int argc, char **argv)
     if (app.ingest) ingest_free(app.ingest);
     ops_http_free(app.http);
     listener_free(app.server);
+    traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */
     store_watermark_get(app.store, &wm);
     store_free(app.store);
     if (app.ev_status) event_free(app.ev_status);

@@ -19,6 +19,7 @@
 #include "server/admin/processlist.h"
 #include "server/admin/replctl.h"
 #include "server/admin/sysvar.h"
+#include "server/admin/traffic_stmt.h"
 #include "server/admin/uservars.h"
 #include "server/log.h"
 #include "storage/store.h"
@@ -257,6 +258,9 @@ const char *sql_com_name(int kind)
     case QUERY_SHOW_WARNINGS: return "Com_show_warnings";
     case QUERY_SHOW_PROCESSLIST: return "Com_show_processlist";
     case QUERY_SHOW_BINLOG_EVENTS: return "Com_show_binlog_events";
+    case QUERY_SHOW_BINLOG_STATISTICS: return "Com_show_binlog_statistics";   /* binlogd's own */
+    case QUERY_SHOW_BINLOG_TOP_TRX: return "Com_show_binlog_top_transactions";
+    case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "Com_show_binlog_lag_doctor";
     case QUERY_KILL: return "Com_kill";
     case QUERY_START_SLAVE: return "Com_start_slave";
     case QUERY_STOP_SLAVE: return "Com_stop_slave";
@@ -457,6 +461,9 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_SHOW_BINLOG_EVENTS:
         binlog_events_show(c, q, r, BINLOG_EVENTS_MAX_ROWS, BINLOG_EVENTS_MAX_BYTES);
         break;
+    case QUERY_SHOW_BINLOG_STATISTICS: traffic_stmt_statistics(c, q, r); break;
+    case QUERY_SHOW_BINLOG_TOP_TRX: traffic_stmt_top(c, q, r); break;
+    case QUERY_SHOW_BINLOG_LAG_DOCTOR: traffic_stmt_doctor(c, r); break;
     case QUERY_EMPTY: stmt_errf(r, 1065, "Query was empty"); break;
     case QUERY_UNKNOWN: {
         struct myerr e;

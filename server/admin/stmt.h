@@ -21,6 +21,7 @@
 
 struct store;
 struct ingest;
+struct traffic;
 struct uservars;
 
 /* A result set has at most this many columns (protocol/reply.c's limit). */
@@ -104,6 +105,7 @@ struct stmt_ctx {
     const struct config *cfg;
     struct store *store;
     struct ingest *ingest;               /* NULL: no upstream session */
+    struct traffic *traffic;             /* traffic statistics (server/upstream/traffic.h); NULL: off */
     /* the client that runs the statement */
     uint32_t conn_id;
     const char *user;

@@ -48,6 +48,8 @@ struct listener {
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
 
+void listener_set_traffic(struct listener *srv, struct traffic *traffic) { srv->ctx.traffic = traffic; }
+
 static uint32_t next_conn_id(struct listener *srv)
 {
     if (++srv->next_id == 0) srv->next_id = 1;

@@ -28,6 +28,9 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
 
 /* Attach the upstream session once it exists (sessions see it through their ctx). */
 void listener_set_ingest(struct listener *srv, struct ingest *ingest);
+/* Attach the traffic statistics (NULL: off) that statements read. Loop thread, before
+ * sessions run statements; the traffic outlives the listener. */
+void listener_set_traffic(struct listener *srv, struct traffic *traffic);
 
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);

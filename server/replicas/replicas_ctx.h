@@ -16,6 +16,7 @@ struct event_base;
 struct config;
 struct store;
 struct ingest;
+struct traffic;
 struct listener;
 
 struct replicas_counters {
@@ -43,6 +44,7 @@ struct replicas_ctx {
     const struct config *cfg;
     struct store *store;
     struct ingest *ingest;               /* NULL until main attaches the upstream session */
+    struct traffic *traffic;             /* traffic statistics; NULL when stats.enabled is off */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
 };

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "server/upstream/traffic.h"
 #include "server/upstream/upstream_conf.h"
 #include "storage/store.h"
 
@@ -28,6 +29,7 @@ struct ingest_opts {
     uint64_t group_commit_max_bytes;
     uint32_t sync_interval_ms;       /* storage.sync=interval:MS (0 otherwise) */
     int      semi_sync;              /* act as a semi-sync replica: ACK after fdatasync */
+    struct traffic *traffic;         /* stats.enabled: fed every stored event (not owned); NULL = off */
 };
 
 enum ingest_state {

@@ -226,6 +226,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
             if (r != STORE_OK) { *res = store_error(in, r, "cannot start file", err); return -1; }
             ss->pending_new_file = 0;
             ss->streamed = 1;
+            if (in->o.traffic) traffic_feed(in->o.traffic, &v, &ss->fmt, ingest_now_ms());
             log_info(TAG, "mirroring %s", ss->file);
             if (ss->switching) {
                 ss->switching = 0;
@@ -256,6 +257,8 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     in->st.last_recv_ms = now;
     in->st.last_event_ts = h.timestamp;
     pthread_mutex_unlock(&in->mu);
+    /* Traffic statistics read the same view, after the store took the event. */
+    if (in->o.traffic) traffic_feed(in->o.traffic, &v, &ss->fmt, now);
     /* End of a file: make it durable and sealed now, before the next file is created. */
     if ((h.type == EV_ROTATE || h.type == EV_STOP) && do_sync(in, ss, res) == -1) return -1;
     return maybe_sync(in, ss, res);
@@ -324,6 +327,8 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
     pthread_mutex_unlock(&in->mu);
 
     ingest_set_state(in, INGEST_CONNECTING);
+    /* A new stream: a transaction cut at the last disconnect comes again from its start. */
+    if (in->o.traffic) traffic_stream_reset(in->o.traffic);
     unsigned cerr;
     char cmsg[512];
     MYSQL *m = ingest_connect(in, up, &cerr, cmsg, sizeof(cmsg));

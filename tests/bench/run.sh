@@ -37,6 +37,9 @@
 #                          table (fanout client), then a before/after table (MB/s, server cpu s).
 #                          BENCH_BEFORE_LABEL / BENCH_AFTER_LABEL name the two (default before/after).
 #                          Unset: the output is as without it.
+#   BENCH_STATS_OFF=1      (default) one more ingest row: the same binlogd binary with
+#                          --stats.enabled=0 (no traffic statistics), run right after the first,
+#                          and a line comparing MB/s and cpu s with statistics on vs off; 0: skip.
 source "$(dirname "$0")/../integration/harness.sh"
 
 # ---- knobs ----
@@ -55,6 +58,7 @@ IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-5}
 ONLY=${BENCH_ONLY:-"ingest fanout hop idle"}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
 PERF_OUT=${BENCH_PERF:-}; PERF_N=${BENCH_PERF_N:-16}
+STATS_OFF=${BENCH_STATS_OFF:-1}
 BEFORE=${BENCH_BEFORE:-}; BLAB=${BENCH_BEFORE_LABEL:-before}; ALAB=${BENCH_AFTER_LABEL:-after}
 
 tl_init bench
@@ -140,6 +144,17 @@ if wants ingest; then
       { echo "bench: binlogd $BLAB did not catch up: $(cat "$W/ingest.wait.bb")"; exit 2; }
     t5=$(kv "$(cat "$W/ingest.wait.bb")" reached_wall_ns); bbcpu=$(cpu "$bbpid")
   fi
+  if [ "$STATS_OFF" = 1 ]; then   # the same ingest without traffic statistics, while binlogd idles
+    LS=$(tl_free_port)
+    t6=$(ns_now)
+    tl_binlogd_start so "$W/so" "${BARGS[@]/#--binlogd.listen=*/--binlogd.listen=127.0.0.1:$LS}" --stats.enabled=0
+    sopid=$(tl_binlogd_pid so)
+    "$BT/waitpos" -P "$LS" -u repl -p replpass -f "$TF" -o "$TP" -i 1000 -t 900 > "$W/ingest.wait.so" ||
+      { echo "bench: binlogd --stats.enabled=0 did not catch up: $(cat "$W/ingest.wait.so")"; exit 2; }
+    t7=$(kv "$(cat "$W/ingest.wait.so")" reached_wall_ns); socpu=$(cpu "$sopid")
+    tl_binlogd_stop so
+    rm -rf "$W/so"
+  fi
   echo
   hr
   printf 'ingest: the corpus (%.1f MB) read from the primary on this machine, from cold start to the last byte\n' \
@@ -154,6 +169,12 @@ if wants ingest; then
       'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", l, (b - a) / 1e9, n / (b - a) * 1e3, c}'
     SUMMARY+=("ingest|$(awk -v a="$t4" -v b="$t5" -v n="$bytes" 'BEGIN {print n / (b - a) * 1e3}')|$bbcpu|$(
       awk -v a="$t2" -v b="$t3" -v n="$bytes" 'BEGIN {print n / (b - a) * 1e3}')|$bcpu")
+  fi
+  if [ "$STATS_OFF" = 1 ]; then
+    awk -v a="$t6" -v b="$t7" -v n="$bytes" -v c="$socpu" -v l="binlogd, stats.enabled=0 (same binary)" \
+      'BEGIN {printf "%-48s %9.2f %9.1f %14.2f\n", l, (b - a) / 1e9, n / (b - a) * 1e3, c}'
+    awk -v a="$t2" -v b="$t3" -v c="$t6" -v d="$t7" -v n="$bytes" -v on="$bcpu" -v off="$socpu" \
+      'BEGIN {printf "traffic statistics: on %.1f MB/s, %.2f cpu s; off %.1f MB/s, %.2f cpu s (on/off: %.2fx MB/s, %.2fx cpu)\n", n / (b - a) * 1e3, on, n / (d - c) * 1e3, off, (n / (b - a)) / (n / (d - c)), (off > 0 ? on / off : 0)}'
   fi
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$bytes" -v r="$rawb" \
     'BEGIN {x = (n / (d - c)) / (r / (b - a)); printf "ratio binlogd/mariadb-binlog: %.2fx (target >= 1.0x: %s); end detected by polling binlogd'"'"'s SHOW MASTER STATUS every 1 ms\n", x, x >= 1 ? "met" : "not met"}'

@@ -162,3 +162,57 @@ size_t evgen_trx(struct evgen *g, uint8_t *out, size_t cap, uint64_t seq, const 
     }
     return a + b + c;
 }
+
+size_t evgen_table_map(struct evgen *g, uint8_t *out, size_t cap, uint64_t table_id, const char *db, const char *table,
+                       const uint8_t *types, size_t ncols, const uint8_t *meta, size_t meta_len, const uint8_t *opt,
+                       size_t opt_len)
+{
+    static uint8_t body[65536];
+    size_t n = 0, dl = strlen(db), tl = strlen(table);
+    if (8 + 2 + dl + tl + 2 + 9 + ncols + 9 + meta_len + ncols / 8 + 1 + opt_len > sizeof(body)) return 0;
+    wire_put_u32(body, (uint32_t)table_id);
+    wire_put_u16(body + 4, (uint16_t)(table_id >> 32));
+    wire_put_u16(body + 6, 1);
+    n = 8;
+    body[n++] = (uint8_t)dl;
+    memcpy(body + n, db, dl + 1);
+    n += dl + 1;
+    body[n++] = (uint8_t)tl;
+    memcpy(body + n, table, tl + 1);
+    n += tl + 1;
+    n += wire_lenenc_put(body + n, ncols);
+    memcpy(body + n, types, ncols);
+    n += ncols;
+    n += wire_lenenc_put(body + n, meta_len);
+    if (meta_len) memcpy(body + n, meta, meta_len);
+    n += meta_len;
+    memset(body + n, 0xff, (ncols + 7) / 8);
+    n += (ncols + 7) / 8;
+    if (opt_len) memcpy(body + n, opt, opt_len);
+    n += opt_len;
+    return evgen_event(g, out, cap, EV_TABLE_MAP, 0, body, n);
+}
+
+size_t evgen_rows(struct evgen *g, uint8_t *out, size_t cap, uint8_t type, uint64_t table_id, uint16_t flags,
+                  uint32_t width, const uint8_t *images, size_t images_len)
+{
+    static uint8_t body[1 << 20];
+    int v2 = (type >= 30 && type <= 32) || type >= 169;
+    int upd = type == 24 || type == 31 || type == 167 || type == 170;
+    size_t n = 0, nb = (width + 7) / 8;
+    if (10 + 9 + 2 * nb + images_len > sizeof(body)) return 0;
+    wire_put_u32(body, (uint32_t)table_id);
+    wire_put_u16(body + 4, (uint16_t)(table_id >> 32));
+    wire_put_u16(body + 6, flags);
+    n = 8;
+    if (v2) { wire_put_u16(body + 8, 2); n = 10; }
+    n += wire_lenenc_put(body + n, width);
+    for (int i = 0; i < 1 + upd; i++) {
+        memset(body + n, 0xff, nb);
+        if (width % 8) body[n + nb - 1] = (uint8_t)((1u << (width % 8)) - 1);
+        n += nb;
+    }
+    if (images_len) memcpy(body + n, images, images_len);
+    n += images_len;
+    return evgen_event(g, out, cap, type, 0, body, n);
+}

@@ -42,6 +42,19 @@ size_t evgen_event(struct evgen *g, uint8_t *out, size_t cap, uint8_t type, uint
 /* One whole transactional group: GTID(TRANSACTIONAL) + QUERY(sql) + XID. */
 size_t evgen_trx(struct evgen *g, uint8_t *out, size_t cap, uint64_t seq, const char *sql);
 
+/* TABLE_MAP (19), 8-byte post-header: table_id, db, table, ncols column types, the metadata
+ * block (meta_len bytes), an all-nullable null bitmap, then opt[0..opt_len) as the optional
+ * metadata TLVs (written as given, so tests can make them lie). */
+size_t evgen_table_map(struct evgen *g, uint8_t *out, size_t cap, uint64_t table_id, const char *db, const char *table,
+                       const uint8_t *types, size_t ncols, const uint8_t *meta, size_t meta_len, const uint8_t *opt,
+                       size_t opt_len);
+
+/* Rows event of `type` (23-25 v1, 30-32 v2 with no extra data, 166-171 compressed): table_id,
+ * flags, width, all-set columns-present bitmap(s) (two for UPDATE), then images[0..len) as
+ * given (null bitmap + values per row image; for compressed types the compressed blob). */
+size_t evgen_rows(struct evgen *g, uint8_t *out, size_t cap, uint8_t type, uint64_t table_id, uint16_t flags,
+                  uint32_t width, const uint8_t *images, size_t images_len);
+
 /* Recompute the trailing CRC (after a test edits an event), FDE rule included. */
 void evgen_fix_crc(uint8_t *ev, size_t len);
 

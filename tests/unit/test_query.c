@@ -261,6 +261,51 @@ static void test_client_and_connector_statements(void **state)
     assert_int_equal(parse(q, "show /*M!5000"), QUERY_UNKNOWN);
 }
 
+static void test_binlog_statistics(void **state)
+{
+    struct query *q = *state;
+    assert_int_equal(parse(q, "SHOW BINLOG STATISTICS"), QUERY_SHOW_BINLOG_STATISTICS);
+    assert_int_equal(q->stats_by, QSTATS_BY_TABLE);
+    assert_null(q->like);
+    assert_int_equal(parse(q, "show binlog statistics like 'shop.%';"), QUERY_SHOW_BINLOG_STATISTICS);
+    assert_string_equal(q->like, "shop.%");
+    assert_int_equal(parse(q, "SHOW BINLOG STATISTICS BY SERVER"), QUERY_SHOW_BINLOG_STATISTICS);
+    assert_int_equal(q->stats_by, QSTATS_BY_SERVER);
+    assert_int_equal(parse(q, "SHOW BINLOG STATISTICS BY KIND LIKE '%rows'"), QUERY_SHOW_BINLOG_STATISTICS);
+    assert_int_equal(q->stats_by, QSTATS_BY_KIND);
+    assert_string_equal(q->like, "%rows");
+    assert_int_equal(parse(q, "SHOW BINLOG STATISTICS BY TABLE"), QUERY_SHOW_BINLOG_STATISTICS);
+    assert_string_equal(query_stats_by_name(QSTATS_BY_KIND), "kind");
+    assert_int_equal(parse(q, "SHOW BINLOG TOP TRANSACTIONS"), QUERY_SHOW_BINLOG_TOP_TRX);
+    assert_false(q->has_limit);
+    assert_int_equal(parse(q, "SHOW BINLOG TOP TRANSACTIONS LIMIT 3"), QUERY_SHOW_BINLOG_TOP_TRX);
+    assert_true(q->has_limit);
+    assert_int_equal(q->limit, 3);
+    assert_int_equal(parse(q, "SHOW /* c */ BINLOG LAG DOCTOR ;"), QUERY_SHOW_BINLOG_LAG_DOCTOR);
+    /* malformed */
+    static const char *const bad[] = {
+        "SHOW BINLOG STATISTICS BY", "SHOW BINLOG STATISTICS BY NOTHING", "SHOW BINLOG STATISTICS LIKE",
+        "SHOW BINLOG STATISTICS LIKE shop", "SHOW BINLOG STATISTICS LIKE 'a' LIKE 'b'", "SHOW BINLOG STATISTICS x",
+        "SHOW BINLOG TOP", "SHOW BINLOG TOP TRANSACTION", "SHOW BINLOG TOP TRANSACTIONS LIMIT",
+        "SHOW BINLOG TOP TRANSACTIONS LIMIT -1", "SHOW BINLOG TOP TRANSACTIONS LIMIT 1.5",
+        "SHOW BINLOG LAG", "SHOW BINLOG LAG DOCTORS", "SHOW BINLOG LAG DOCTOR now",
+        "SHOW BINLOG STATISTICS LIKE 'unterminated",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse(q, bad[i]), QUERY_UNKNOWN);
+        assert_non_null(q->why);
+        assert_true(q->error_pos <= strlen(bad[i]));
+    }
+    /* every prefix of a valid statement: recognised or refused, never past the input */
+    const char *full = "SHOW BINLOG STATISTICS BY KIND LIKE 'x%'";
+    for (size_t n = 0; n <= strlen(full); n++) {
+        char buf[64];
+        memcpy(buf, full, n);
+        enum query_kind k = query_parse(q, buf, n);
+        if (k == QUERY_UNKNOWN) assert_true(q->error_pos <= n);
+    }
+}
+
 static void test_show_processlist(void **state)
 {
     struct query *q = *state;
@@ -632,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefixes_and_fuzz, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binlog_statistics, setup, teardown),
         cmocka_unit_test(test_like),
         cmocka_unit_test(test_kind_names),
     };
