@@ -66,6 +66,10 @@ struct config {
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */
     uint32_t metrics_replica_series; /* replicas with their own labelled series */
     uint32_t metrics_health_max_lag; /* seconds: /healthz fails beyond this */
+    /* [watch] the split-brain watch (server/upstream/watch.c) */
+    int      watch_enabled;          /* -1 auto (on when there is something to watch), 0 off, 1 on */
+    uint32_t watch_interval_ms;      /* between polling rounds */
+    uint32_t watch_connect_timeout_ms;   /* per poll: connect, read, write */
     /* [user.NAME] */
     struct config_user users[CONFIG_MAX_USERS];
     size_t   n_users;

@@ -38,6 +38,7 @@ const char *query_kind_name(enum query_kind k)
     case QUERY_PURGE_BINARY_LOGS: return "PURGE BINARY LOGS";
     case QUERY_FLUSH: return "FLUSH";
     case QUERY_SHOW_BINLOG_EVENTS: return "SHOW BINLOG EVENTS";
+    case QUERY_SHOW_BINLOG_WATCH: return "SHOW BINLOG WATCH";
     case QUERY_SHOW_PROCESSLIST: return "SHOW PROCESSLIST";
     }
     return "?";
@@ -440,8 +441,12 @@ static int parse_show(struct parser *P)
         else return fail(P, "LOGS or LOG STATUS expected");
     } else if (accept_kw(P, "BINLOG")) {
         if (accept_kw(P, "EVENTS")) return parse_binlog_events(P);
-        if (expect_kw(P, "STATUS") == -1) return -1;
-        q->kind = QUERY_SHOW_MASTER_STATUS;
+        if (accept_kw(P, "WATCH")) {
+            q->kind = QUERY_SHOW_BINLOG_WATCH;
+        } else {
+            if (expect_kw(P, "STATUS") == -1) return -1;
+            q->kind = QUERY_SHOW_MASTER_STATUS;
+        }
     } else if (accept_kw(P, "SLAVE") || accept_kw(P, "REPLICA")) {
         if (accept_kw(P, "HOSTS")) q->kind = QUERY_SHOW_SLAVE_HOSTS;
         else if (accept_kw(P, "STATUS")) q->kind = QUERY_SHOW_SLAVE_STATUS;

@@ -14,6 +14,7 @@
  *   SHOW SLAVE HOSTS, SHOW REPLICAS, SHOW REPLICA HOSTS, SHOW [ALL] SLAVE[S] STATUS,
  *   SHOW [ALL] REPLICA[S] STATUS, SHOW WARNINGS, SHOW [FULL] PROCESSLIST,
  *   SHOW BINLOG EVENTS [IN 'file'] [FROM n] [LIMIT n | LIMIT off, n | LIMIT n OFFSET off]
+ *   SHOW BINLOG WATCH (binlogd's own: the split-brain watch)
  *   KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n
  *   START|STOP SLAVE|REPLICA [IO_THREAD|SQL_THREAD, ...], START|STOP ALL SLAVES|REPLICAS
  *   CHANGE MASTER TO k = v, ...   /  CHANGE REPLICATION SOURCE TO k = v, ...
@@ -62,6 +63,7 @@ enum query_kind {
     QUERY_PURGE_BINARY_LOGS,
     QUERY_FLUSH,
     QUERY_SHOW_BINLOG_EVENTS,     /* SHOW BINLOG EVENTS [IN 'f'] [FROM n] [LIMIT [off,] n] */
+    QUERY_SHOW_BINLOG_WATCH,      /* SHOW BINLOG WATCH: binlogd's own (the split-brain watch) */
     QUERY_SHOW_PROCESSLIST        /* full: SHOW FULL PROCESSLIST; keep last (QUERY_KIND_COUNT) */
 };
 /* How many kinds there are (arrays indexed by kind, e.g. Com_* counters). */

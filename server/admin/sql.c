@@ -15,6 +15,7 @@
 
 #include "protocol/query.h"
 #include "server/admin/binlog_events.h"
+#include "server/admin/binlog_watch.h"
 #include "server/admin/gtid_pos.h"
 #include "server/admin/processlist.h"
 #include "server/admin/replctl.h"
@@ -257,6 +258,7 @@ const char *sql_com_name(int kind)
     case QUERY_SHOW_WARNINGS: return "Com_show_warnings";
     case QUERY_SHOW_PROCESSLIST: return "Com_show_processlist";
     case QUERY_SHOW_BINLOG_EVENTS: return "Com_show_binlog_events";
+    case QUERY_SHOW_BINLOG_WATCH: return "Com_show_binlog_watch";   /* binlogd's own statement */
     case QUERY_KILL: return "Com_kill";
     case QUERY_START_SLAVE: return "Com_start_slave";
     case QUERY_STOP_SLAVE: return "Com_stop_slave";
@@ -457,6 +459,7 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_SHOW_BINLOG_EVENTS:
         binlog_events_show(c, q, r, BINLOG_EVENTS_MAX_ROWS, BINLOG_EVENTS_MAX_BYTES);
         break;
+    case QUERY_SHOW_BINLOG_WATCH: binlog_watch_show(c, r); break;
     case QUERY_EMPTY: stmt_errf(r, 1065, "Query was empty"); break;
     case QUERY_UNKNOWN: {
         struct myerr e;

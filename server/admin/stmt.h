@@ -22,6 +22,7 @@
 struct store;
 struct ingest;
 struct uservars;
+struct watch;
 
 /* A result set has at most this many columns (protocol/reply.c's limit). */
 #define STMT_MAX_COLS 64
@@ -104,6 +105,7 @@ struct stmt_ctx {
     const struct config *cfg;
     struct store *store;
     struct ingest *ingest;               /* NULL: no upstream session */
+    struct watch *watch;                 /* the split-brain watch (SHOW BINLOG WATCH); NULL: none */
     /* the client that runs the statement */
     uint32_t conn_id;
     const char *user;

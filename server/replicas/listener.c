@@ -47,6 +47,7 @@ struct listener {
 };
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
+void listener_set_watch(struct listener *srv, struct watch *w) { srv->ctx.watch = w; }
 
 static uint32_t next_conn_id(struct listener *srv)
 {

@@ -28,6 +28,9 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
 
 /* Attach the upstream session once it exists (sessions see it through their ctx). */
 void listener_set_ingest(struct listener *srv, struct ingest *ingest);
+/* Attach the split-brain watch (SHOW BINLOG WATCH reads it); it must outlive the listener's
+ * sessions. Loop thread (or before the loop runs). */
+void listener_set_watch(struct listener *srv, struct watch *w);
 
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);

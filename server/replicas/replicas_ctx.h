@@ -17,6 +17,7 @@ struct config;
 struct store;
 struct ingest;
 struct listener;
+struct watch;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -43,6 +44,7 @@ struct replicas_ctx {
     const struct config *cfg;
     struct store *store;
     struct ingest *ingest;               /* NULL until main attaches the upstream session */
+    struct watch *watch;                 /* the split-brain watch; NULL until main attaches it */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
 };
