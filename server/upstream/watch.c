@@ -409,6 +409,10 @@ static void *watch_main(void *arg)
 {
     struct watch *w = arg;
     mysql_thread_init();
+    pthread_mutex_lock(&w->mu);
+    log_info(TAG, "split-brain watch: watch.enabled=%s, every %u ms, candidates %s", watch_mode_name(w->mode),
+             w->interval_ms, w->candidates ? w->candidates : "(none)");
+    pthread_mutex_unlock(&w->mu);
     for (;;) {
         pthread_mutex_lock(&w->mu);
         int stop = w->stopping;
