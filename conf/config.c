@@ -17,7 +17,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum opt_type { OPT_UINT32, OPT_UINT64, OPT_PORT, OPT_STR, OPT_HOSTPORT, OPT_SYNC, OPT_LOGLEVEL, OPT_BOOL };
+enum opt_type { OPT_UINT32, OPT_UINT64, OPT_PORT, OPT_STR, OPT_HOSTPORT, OPT_SYNC, OPT_LOGLEVEL, OPT_BOOL,
+                OPT_AUTOBOOL /* auto | on | off as -1 | 1 | 0 in an int */ };
 
 struct opt {
     const char *name;       /* "section.key" */
@@ -98,6 +99,13 @@ static const struct opt opts[] = {
      "tables tracked by name (about 3 KiB each); further tables are counted under (other)", 0, NULL, 0},
     {"stats.large_trx_bytes", OPT_UINT64, OFF(stats_large_trx_bytes), 0, 1, 1ULL << 40,
      "a transaction of at least this many bytes is flagged by the lag doctor", 0, NULL, 0},
+    {"watch.enabled", OPT_AUTOBOOL, OFF(watch_enabled), 0, 0, 0,
+     "split-brain watch: poll the candidates and previous primaries (auto = on when upstream.candidates is set or "
+     "previous primaries are recorded | on | off)", RUNTIME, NULL, 0},
+    {"watch.interval_ms", OPT_UINT32, OFF(watch_interval_ms), 0, 100, 3600000,
+     "split-brain watch: period of its polling rounds", RUNTIME, NULL, 0},
+    {"watch.connect_timeout_ms", OPT_UINT32, OFF(watch_connect_timeout_ms), 0, 100, 60000,
+     "split-brain watch: connect/read timeout of each poll (rounded up to whole seconds)", RUNTIME, NULL, 0},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -135,6 +143,9 @@ void config_defaults(struct config *cfg)
     cfg->stats_enabled = 1;
     cfg->stats_max_tables = 10000;
     cfg->stats_large_trx_bytes = 64ULL * 1024 * 1024;
+    cfg->watch_enabled = -1;
+    cfg->watch_interval_ms = 3000;
+    cfg->watch_connect_timeout_ms = 1000;
 }
 
 static int parse_u64(const char *v, uint64_t *out)
@@ -197,6 +208,15 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v, const
             *(int *)base = 0;
         else
             return fail(err, errlen, "%s: bad value '%s' for %s (on | off)", origin, v, o->name);
+        return 0;
+    case OPT_AUTOBOOL:
+        if (!strcasecmp(v, "auto")) *(int *)base = -1;
+        else if (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+            *(int *)base = 1;
+        else if (!strcasecmp(v, "off") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
+            *(int *)base = 0;
+        else
+            return fail(err, errlen, "%s: bad value '%s' for %s (auto | on | off)", origin, v, o->name);
         return 0;
     case OPT_LOGLEVEL:
         if (!strcmp(v, "debug")) cfg->log_level = CONFIG_LOG_DEBUG;
@@ -399,6 +419,9 @@ static void format_value(const struct config *cfg, const struct opt *o, int mask
         return;
     case OPT_LOGLEVEL: snprintf(buf, len, "%s", loglevel_name(cfg->log_level)); return;
     case OPT_BOOL: snprintf(buf, len, "%s", *(const int *)base ? "on" : "off"); return;
+    case OPT_AUTOBOOL:
+        snprintf(buf, len, "%s", *(const int *)base < 0 ? "auto" : *(const int *)base ? "on" : "off");
+        return;
     }
     snprintf(buf, len, "?");
 }
@@ -459,7 +482,7 @@ size_t config_apply_runtime(struct config *live, const struct config *next,
         /* Every runtime option is a plain field: copying its bytes is the whole change. */
         size_t sz = o->type == OPT_STR ? o->size : o->type == OPT_LOGLEVEL ? sizeof(live->log_level)
                   : o->type == OPT_UINT64 ? sizeof(uint64_t) : o->type == OPT_PORT ? sizeof(uint16_t)
-                  : o->type == OPT_BOOL ? sizeof(int) : sizeof(uint32_t);
+                  : o->type == OPT_BOOL || o->type == OPT_AUTOBOOL ? sizeof(int) : sizeof(uint32_t);
         memcpy((char *)live + o->offset, (const char *)next + o->offset, sz);
         report(arg, o->name, CONFIG_APPLIED);
         applied++;

@@ -71,6 +71,10 @@ struct config {
     int      stats_enabled;          /* traffic statistics and the lag doctor on the ingest path */
     uint32_t stats_max_tables;       /* tables tracked by name; more fold into "(other)" */
     uint64_t stats_large_trx_bytes;  /* a transaction this big is flagged (log, counter, list) */
+    /* [watch] the split-brain watch (server/upstream/watch.c) */
+    int      watch_enabled;          /* -1 auto (on when there is something to watch), 0 off, 1 on */
+    uint32_t watch_interval_ms;      /* between polling rounds */
+    uint32_t watch_connect_timeout_ms;   /* per poll: connect, read, write */
     /* [user.NAME] */
     struct config_user users[CONFIG_MAX_USERS];
     size_t   n_users;

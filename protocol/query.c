@@ -41,6 +41,7 @@ const char *query_kind_name(enum query_kind k)
     case QUERY_SHOW_BINLOG_STATISTICS: return "SHOW BINLOG STATISTICS";
     case QUERY_SHOW_BINLOG_TOP_TRX: return "SHOW BINLOG TOP TRANSACTIONS";
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "SHOW BINLOG LAG DOCTOR";
+    case QUERY_SHOW_BINLOG_WATCH: return "SHOW BINLOG WATCH";
     case QUERY_SHOW_PROCESSLIST: return "SHOW PROCESSLIST";
     }
     return "?";
@@ -486,6 +487,10 @@ static int parse_show(struct parser *P)
         if (accept_kw(P, "LAG")) {
             if (expect_kw(P, "DOCTOR") == -1) return -1;
             q->kind = QUERY_SHOW_BINLOG_LAG_DOCTOR;
+            return expect_end(P);
+        }
+        if (accept_kw(P, "WATCH")) {
+            q->kind = QUERY_SHOW_BINLOG_WATCH;
             return expect_end(P);
         }
         if (expect_kw(P, "STATUS") == -1) return -1;

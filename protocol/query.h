@@ -16,6 +16,7 @@
  *   SHOW BINLOG EVENTS [IN 'file'] [FROM n] [LIMIT n | LIMIT off, n | LIMIT n OFFSET off]
  *   binlogd's own: SHOW BINLOG STATISTICS [BY TABLE | BY SERVER | BY KIND] [LIKE 'pat'],
  *   SHOW BINLOG TOP TRANSACTIONS [LIMIT n], SHOW BINLOG LAG DOCTOR
+ *   SHOW BINLOG WATCH (binlogd's own: the split-brain watch)
  *   KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n
  *   START|STOP SLAVE|REPLICA [IO_THREAD|SQL_THREAD, ...], START|STOP ALL SLAVES|REPLICAS
  *   CHANGE MASTER TO k = v, ...   /  CHANGE REPLICATION SOURCE TO k = v, ...
@@ -67,6 +68,7 @@ enum query_kind {
     QUERY_SHOW_BINLOG_STATISTICS, /* binlogd's: SHOW BINLOG STATISTICS [BY TABLE|SERVER|KIND] [LIKE 'p'] */
     QUERY_SHOW_BINLOG_TOP_TRX,    /* binlogd's: SHOW BINLOG TOP TRANSACTIONS [LIMIT n] */
     QUERY_SHOW_BINLOG_LAG_DOCTOR, /* binlogd's: SHOW BINLOG LAG DOCTOR */
+    QUERY_SHOW_BINLOG_WATCH,      /* SHOW BINLOG WATCH: binlogd's own (the split-brain watch) */
     QUERY_SHOW_PROCESSLIST        /* full: SHOW FULL PROCESSLIST; keep last (QUERY_KIND_COUNT) */
 };
 /* How many kinds there are (arrays indexed by kind, e.g. Com_* counters). */

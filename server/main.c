@@ -28,6 +28,7 @@
 #include "server/ops/status_text.h"
 #include "server/upstream/ingest.h"
 #include "server/upstream/upstream_conf.h"
+#include "server/upstream/watch.h"
 #include "server/log.h"
 #include "server/replicas/listener.h"
 #include "storage/verify.h"
@@ -43,6 +44,7 @@ struct app {
     struct store *store;
     struct ingest *ingest;
     struct traffic *traffic;         /* stats.enabled: NULL when off */
+    struct watch *watch;             /* the split-brain watch (its thread idles while disabled) */
     struct listener *server;
     struct sdnotify *sd;
     struct reload *reload;
@@ -226,6 +228,12 @@ static void store_warning(void *arg, const char *msg)
     log_warn("store", "%s", msg);
 }
 
+/* Reload hook: the watch's options are all runtime; it picks them up at its next round. */
+static void watch_reload(void *arg, const struct config *cfg)
+{
+    watch_set_options(arg, (enum watch_mode)cfg->watch_enabled, cfg->watch_interval_ms, cfg->watch_connect_timeout_ms);
+}
+
 static enum store_sync_mode sync_mode(enum config_sync s)
 {
     return s == CONFIG_SYNC_NONE ? STORE_SYNC_NONE : s == CONFIG_SYNC_INTERVAL ? STORE_SYNC_INTERVAL : STORE_SYNC_TRX;
@@ -363,6 +371,16 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!io.up.host[0]) log_info(TAG, "no upstream.host: serving the stored files only");
+    /* The split-brain watch: its own thread, started even while disabled so that a reload
+     * (watch.enabled) or a first failover (auto) turns it on without a restart. */
+    struct watch_opts wo = {.mode = (enum watch_mode)app.cfg.watch_enabled, .interval_ms = app.cfg.watch_interval_ms,
+                            .connect_timeout_ms = app.cfg.watch_connect_timeout_ms, .candidates = app.cfg.up_candidates};
+    app.watch = watch_new(&wo, app.ingest, app.store);
+    if (!app.watch || watch_start(app.watch) == -1) {
+        log_error(TAG, "cannot start the split-brain watch thread");
+        return 1;
+    }
+    listener_set_watch(app.server, app.watch);
 
     /* The service from here on: SIGHUP reloads (delivered once the loop runs, when
      * everything it touches exists); systemd hears READY=1 now that recovery is done and
@@ -374,6 +392,10 @@ int main(int argc, char **argv)
         return 1;
     }
     reload_set_status(app.reload, status_line, &app);
+    if (reload_add_hook(app.reload, watch_reload, app.watch) == -1) {
+        log_error(TAG, "cannot register the split-brain watch's reload hook");
+        return 1;
+    }
     /* Monitoring reads app.cfg on each request, so the runtime metrics options a reload
      * copies into it apply from the next scrape; metrics.listen needs a restart. */
     if (app.cfg.metrics_port) {
@@ -402,6 +424,7 @@ int main(int argc, char **argv)
 
     /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary),
      * then the sessions, then the store. */
+    watch_free(app.watch);           /* reads the ingest and the store: goes first */
     if (app.ingest) ingest_free(app.ingest);
     ops_http_free(app.http);
     listener_free(app.server);

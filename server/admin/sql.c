@@ -15,6 +15,7 @@
 
 #include "protocol/query.h"
 #include "server/admin/binlog_events.h"
+#include "server/admin/binlog_watch.h"
 #include "server/admin/gtid_pos.h"
 #include "server/admin/processlist.h"
 #include "server/admin/replctl.h"
@@ -261,6 +262,7 @@ const char *sql_com_name(int kind)
     case QUERY_SHOW_BINLOG_STATISTICS: return "Com_show_binlog_statistics";   /* binlogd's own */
     case QUERY_SHOW_BINLOG_TOP_TRX: return "Com_show_binlog_top_transactions";
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "Com_show_binlog_lag_doctor";
+    case QUERY_SHOW_BINLOG_WATCH: return "Com_show_binlog_watch";   /* binlogd's own statement */
     case QUERY_KILL: return "Com_kill";
     case QUERY_START_SLAVE: return "Com_start_slave";
     case QUERY_STOP_SLAVE: return "Com_stop_slave";
@@ -464,6 +466,7 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_SHOW_BINLOG_STATISTICS: traffic_stmt_statistics(c, q, r); break;
     case QUERY_SHOW_BINLOG_TOP_TRX: traffic_stmt_top(c, q, r); break;
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: traffic_stmt_doctor(c, r); break;
+    case QUERY_SHOW_BINLOG_WATCH: binlog_watch_show(c, r); break;
     case QUERY_EMPTY: stmt_errf(r, 1065, "Query was empty"); break;
     case QUERY_UNKNOWN: {
         struct myerr e;

@@ -23,6 +23,7 @@ struct store;
 struct ingest;
 struct traffic;
 struct uservars;
+struct watch;
 
 /* A result set has at most this many columns (protocol/reply.c's limit). */
 #define STMT_MAX_COLS 64
@@ -106,6 +107,7 @@ struct stmt_ctx {
     struct store *store;
     struct ingest *ingest;               /* NULL: no upstream session */
     struct traffic *traffic;             /* traffic statistics (server/upstream/traffic.h); NULL: off */
+    struct watch *watch;                 /* the split-brain watch (SHOW BINLOG WATCH); NULL: none */
     /* the client that runs the statement */
     uint32_t conn_id;
     const char *user;

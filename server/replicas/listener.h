@@ -31,6 +31,9 @@ void listener_set_ingest(struct listener *srv, struct ingest *ingest);
 /* Attach the traffic statistics (NULL: off) that statements read. Loop thread, before
  * sessions run statements; the traffic outlives the listener. */
 void listener_set_traffic(struct listener *srv, struct traffic *traffic);
+/* Attach the split-brain watch (SHOW BINLOG WATCH reads it); it must outlive the listener's
+ * sessions. Loop thread (or before the loop runs). */
+void listener_set_watch(struct listener *srv, struct watch *w);
 
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);

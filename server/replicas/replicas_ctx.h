@@ -18,6 +18,7 @@ struct store;
 struct ingest;
 struct traffic;
 struct listener;
+struct watch;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -45,6 +46,7 @@ struct replicas_ctx {
     struct store *store;
     struct ingest *ingest;               /* NULL until main attaches the upstream session */
     struct traffic *traffic;             /* traffic statistics; NULL when stats.enabled is off */
+    struct watch *watch;                 /* the split-brain watch; NULL until main attaches it */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
 };

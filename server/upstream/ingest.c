@@ -98,6 +98,9 @@ struct ingest *ingest_new(const struct ingest_opts *opts, struct store *store,
     in->rl.burst = 5;
     pthread_mutex_init(&in->mu, NULL);
     pthread_cond_init(&in->cv, NULL);
+    char err[512];
+    if (upstream_history_load(store_dir_fd(store), &in->hist, err, sizeof(err)) == -1)
+        log_warn(TAG, "%s (previous upstreams not known to the split-brain watch)", err);
     return in;
 }
 
@@ -289,16 +292,19 @@ int ingest_paused(struct ingest *in)
 int ingest_set_conf(struct ingest *in, const struct upstream_conf *c, char *err, size_t errlen)
 {
     pthread_mutex_lock(&in->mu);
-    int rc = -1;
+    int rc = -1, moved = 0;
+    struct upstream_conf old = in->up;
     if (in->started && !in->idle && in->up.host[0]) {
         snprintf(err, errlen, "the upstream session is running");
     } else if (upstream_conf_save(store_dir_fd(in->store), c, err, errlen) == 0) {
         in->up = *c;
+        moved = old.host[0] && (strcmp(old.host, c->host) || old.port != c->port);
         in->st.last_error[0] = 0;
         in->st.last_errno = 0;
         rc = 0;
     }
     pthread_mutex_unlock(&in->mu);
+    if (moved) ingest_history_note(in, &old);
     return rc;
 }
 
@@ -306,6 +312,25 @@ void ingest_get_conf(struct ingest *in, struct upstream_conf *c)
 {
     pthread_mutex_lock(&in->mu);
     *c = in->up;
+    pthread_mutex_unlock(&in->mu);
+}
+
+void ingest_history_note(struct ingest *in, const struct upstream_conf *old)
+{
+    char who[300], err[512];
+    snprintf(who, sizeof(who), "%.255s:%u", old->host, old->port);
+    pthread_mutex_lock(&in->mu);
+    uint32_t sid = !strcmp(in->sid_of, who) ? in->st.upstream_server_id : 0;
+    int rc = upstream_history_add(&in->hist, old->host, old->port, sid, (int64_t)time(NULL));
+    struct upstream_history h = in->hist;
+    pthread_mutex_unlock(&in->mu);
+    if (rc == 0 && upstream_history_save(store_dir_fd(in->store), &h, err, sizeof(err)) == -1) log_warn(TAG, "%s", err);
+}
+
+void ingest_history_get(struct ingest *in, struct upstream_history *out)
+{
+    pthread_mutex_lock(&in->mu);
+    *out = in->hist;
     pthread_mutex_unlock(&in->mu);
 }
 

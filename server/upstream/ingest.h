@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "server/upstream/traffic.h"
 #include "server/upstream/upstream_conf.h"
+#include "server/upstream/upstream_history.h"
 #include "storage/store.h"
 
 struct ingest_opts {
@@ -87,6 +88,11 @@ int ingest_paused(struct ingest *in);
  * are stored in the data directory first (atomic replace), so they survive a restart. */
 int ingest_set_conf(struct ingest *in, const struct upstream_conf *c, char *err, size_t errlen);
 void ingest_get_conf(struct ingest *in, struct upstream_conf *c);
+
+/* The primaries binlogd followed before the current one (newest first), as stored in the
+ * data directory (UPSTREAM_HISTORY_FILE): loaded by ingest_new, extended on every failover and
+ * every CHANGE MASTER to another host:port. Copied into *out. Any thread. */
+void ingest_history_get(struct ingest *in, struct upstream_history *out);
 
 /* Reload: the heartbeat period to ask of the primary (0 = net_timeout/2). It is a setting
  * of the replication session, so it applies from the next connection; the current session

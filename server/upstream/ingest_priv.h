@@ -17,6 +17,7 @@
 #include "server/upstream/ingest.h"
 #include "server/log.h"
 #include "server/upstream/upstream_conf.h"
+#include "server/upstream/upstream_history.h"
 
 enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
 
@@ -39,6 +40,8 @@ struct ingest {
     uint64_t up_since_ms;            /* last moment the upstream was streaming (failover clock) */
     int sock;                        /* live upstream socket, -1 if none (to interrupt it) */
     struct ingest_status st;
+    char sid_of[300];                /* "host:port" st.upstream_server_id was read from */
+    struct upstream_history hist;    /* primaries followed before (persisted; the watch polls them) */
     struct log_ratelimit rl;
 };
 
@@ -99,6 +102,11 @@ int ingest_check_resume(struct ingest *in, MYSQL *m, const struct upstream_conf 
  * and return 0 (the next session resumes there); else record the refusal and return -1. */
 int ingest_lost_tail(struct ingest *in, const struct upstream_conf *up, const char *file, uint64_t primary_size,
                      uint64_t held);
+
+/* binlogd moves away from upstream `old` (failover or CHANGE MASTER to another host:port):
+ * remember it, with its server_id when binlogd learnt it, in the persisted history. Takes
+ * in->mu itself (call without it). A failed save is a warning: the list is a hint. */
+void ingest_history_note(struct ingest *in, const struct upstream_conf *old);
 
 /* The switch took effect (the new file exists in the store): clear switch_pending, persist. */
 void ingest_switch_done(struct ingest *in, const char *file);

@@ -357,6 +357,7 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
     }
     pthread_mutex_lock(&in->mu);
     in->st.upstream_server_id = (uint32_t)up_id;
+    snprintf(in->sid_of, sizeof(in->sid_of), "%.255s:%u", up->host, up->port);
     pthread_mutex_unlock(&in->mu);
 
     /* Ask for events exactly as the primary stores them (its own checksum algorithm). */

@@ -292,6 +292,7 @@ int ingest_try_candidates(struct ingest *in)
         pthread_mutex_lock(&in->mu);
         in->up = c;
         pthread_mutex_unlock(&in->mu);
+        ingest_history_note(in, &cur);
         log_warn(TAG, "failover: upstream %s:%u is gone; switching to candidate %s:%lu at %s", cur.host, cur.port, tok, port,
                  file);
         return 1;

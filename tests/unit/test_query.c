@@ -306,6 +306,17 @@ static void test_binlog_statistics(void **state)
     }
 }
 
+static void test_show_binlog_watch(void **state)
+{
+    struct query *q = *state;
+    assert_int_equal(parse(q, "SHOW BINLOG WATCH"), QUERY_SHOW_BINLOG_WATCH);
+    assert_int_equal(parse(q, "show binlog watch;"), QUERY_SHOW_BINLOG_WATCH);
+    assert_int_equal(parse(q, "SHOW BINLOG WATCH x"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW BINLOG WATCHES"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW BINLOG STATUS"), QUERY_SHOW_MASTER_STATUS);
+    assert_string_equal(query_kind_name(QUERY_SHOW_BINLOG_WATCH), "SHOW BINLOG WATCH");
+}
+
 static void test_show_processlist(void **state)
 {
     struct query *q = *state;
@@ -675,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_values_and_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whitespace_and_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefixes_and_fuzz, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binlog_statistics, setup, teardown),

@@ -23,6 +23,7 @@
 #include "server/admin/uservars.h"
 #include "server/log.h"
 #include "server/upstream/ingest.h"
+#include "server/upstream/watch.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
 #include "tests/unit/tmpdir.h"
@@ -473,6 +474,60 @@ static void test_utf8_prefix(void **state)
 }
 
 /* The monitor role reads and may not change anything. */
+/* SHOW BINLOG WATCH: no watch -> the columns and no rows; a running watch whose candidate
+ * and upstream refuse connections -> both rows, unreachable, never "ok". */
+static void test_show_binlog_watch(void **state)
+{
+    struct fx *f = *state;
+    static const char *const names[] = {"Server", "Server_id", "Reachable", "Last_poll_seconds_ago",
+                                        "Gtid_state", "Verdict", "Reason"};
+    struct stmt_result *r = run(f, "SHOW BINLOG WATCH");
+    assert_columns(r, names, 7);
+    assert_int_equal(r->nrows, 0);
+    assert_int_equal(r->com, QUERY_SHOW_BINLOG_WATCH);
+    assert_string_equal(sql_com_name(QUERY_SHOW_BINLOG_WATCH), "Com_show_binlog_watch");
+    struct watch_opts wo = {.mode = WATCH_ON, .interval_ms = 100, .connect_timeout_ms = 1000, .candidates = "127.0.0.1:1"};
+    struct watch *w = watch_new(&wo, f->ingest, f->store);
+    assert_non_null(w);
+    assert_int_equal(watch_start(w), 0);
+    struct watch_summary sum;
+    for (int i = 0; i < 300; i++) {   /* poll the condition, at most 30 s */
+        watch_summary_get(w, &sum);
+        if (sum.rounds > 0 && sum.servers == 2) break;
+        usleep(100 * 1000);
+    }
+    assert_int_equal(sum.enabled, 1);
+    assert_int_equal(sum.servers, 2);
+    assert_int_equal(sum.unreachable, 2);
+    assert_int_equal(sum.split_brain, 0);
+    f->ctx.watch = w;
+    f->ctx.is_admin = 0;
+    f->ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
+    r = run(f, "show binlog watch");
+    assert_int_equal(r->nrows, 2);
+    assert_string_equal(stmt_cell(r, 0, 0), "127.0.0.1:1");
+    assert_string_equal(stmt_cell(r, 0, 2), "No");
+    assert_null(stmt_cell(r, 0, 4));
+    assert_string_equal(stmt_cell(r, 0, 5), "unreachable");
+    assert_non_null(strstr(stmt_cell(r, 0, 6), "cannot connect"));
+    assert_string_equal(stmt_cell(r, 1, 0), "127.0.0.1:3306");
+    assert_string_equal(stmt_cell(r, 1, 5), "unreachable");
+    assert_non_null(strstr(stmt_cell(r, 1, 6), "current upstream"));
+    assert_non_null(stmt_cell(r, 0, 3));
+    assert_int_equal(r->col_type[3], STMT_COL_DOUBLE);
+    /* off by reload: the table empties at the next round */
+    watch_set_options(w, WATCH_OFF, 100, 1000);
+    for (int i = 0; i < 300; i++) {
+        watch_summary_get(w, &sum);
+        if (!sum.enabled) break;
+        usleep(100 * 1000);
+    }
+    assert_int_equal(sum.servers, 0);
+    assert_int_equal(run(f, "SHOW BINLOG WATCH")->nrows, 0);
+    watch_free(w);
+    f->ctx.watch = NULL;
+}
+
 static void test_monitor_role(void **state)
 {
     struct fx *f = *state;
@@ -605,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_com_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor_role, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, teardown),
         cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_result_building),
     };
