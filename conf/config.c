@@ -91,6 +91,9 @@ static const struct opt opts[] = {
     {"metrics.replica_series", OPT_UINT32, OFF(metrics_replica_series), 0, 0, 100000,
      "replicas (the most behind) with their own labelled series; the rest are summed as server_id=\"other\"", RUNTIME,
      NULL, 0},
+    {"metrics.traffic_series", OPT_UINT32, OFF(metrics_traffic_series), 0, 0, 10000,
+     "tables (and originating server_ids) with their own labelled traffic series, the largest first and kept once "
+     "given; the rest are summed as \"(other)\"", RUNTIME, NULL, 0},
     {"metrics.health_max_lag_seconds", OPT_UINT32, OFF(metrics_health_max_lag), 0, 1, 86400,
      "/healthz fails when nothing came from the primary, or binlogd is behind it, for longer than this", RUNTIME, NULL, 0},
     {"stats.enabled", OPT_BOOL, OFF(stats_enabled), 0, 0, 1,
@@ -139,6 +142,7 @@ void config_defaults(struct config *cfg)
     cfg->group_commit_max_ms = 5;
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
     cfg->metrics_replica_series = 20;
+    cfg->metrics_traffic_series = 20;
     cfg->metrics_health_max_lag = 60;
     cfg->stats_enabled = 1;
     cfg->stats_max_tables = 10000;

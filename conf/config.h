@@ -66,6 +66,7 @@ struct config {
     char     metrics_host[256];
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */
     uint32_t metrics_replica_series; /* replicas with their own labelled series */
+    uint32_t metrics_traffic_series; /* tables and originating server_ids with their own series */
     uint32_t metrics_health_max_lag; /* seconds: /healthz fails beyond this */
     /* [stats] */
     int      stats_enabled;          /* traffic statistics and the lag doctor on the ingest path */

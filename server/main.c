@@ -404,6 +404,8 @@ int main(int argc, char **argv)
             log_error(TAG, "cannot start the monitoring server: %s", err);
             return 1;
         }
+        ops_http_set_traffic(app.http, app.traffic);
+        ops_http_set_watch(app.http, app.watch);
         ops_http_set_ready(app.http);   /* recovery is done, the listener accepts, ingest runs */
     }
     if (sdnotify_enabled(app.sd)) {
@@ -424,9 +426,9 @@ int main(int argc, char **argv)
 
     /* Ordered shutdown: stop the writer first (it leaves the store at a durable boundary),
      * then the sessions, then the store. */
-    watch_free(app.watch);           /* reads the ingest and the store: goes first */
+    ops_http_free(app.http);         /* reads the watch and the statistics */
+    watch_free(app.watch);           /* reads the ingest and the store: goes before them */
     if (app.ingest) ingest_free(app.ingest);
-    ops_http_free(app.http);
     listener_free(app.server);
     traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */
     store_watermark_get(app.store, &wm);

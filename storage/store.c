@@ -355,6 +355,7 @@ enum store_result store_append_view(struct store *s, const struct ev_view *ev, c
     if ((r = put_bytes(s, ev->buf, len, err, errlen)) != STORE_OK) return r;
     store_gtid_append(s, ev, v);
     s->trx = next;
+    s->last_verdict = v;
     s->end += len;
     if (v == TRX_GROUP_END || v == TRX_OUTSIDE) s->boundary = s->end;
     if (h.type == EV_ROTATE || h.type == EV_STOP) {
@@ -369,6 +370,7 @@ enum store_result store_append_view(struct store *s, const struct ev_view *ev, c
 }
 
 uint64_t store_pending_partial(const struct store *s) { return s->end - s->boundary; }
+int store_last_verdict(const struct store *s) { return s->last_verdict; }
 uint64_t store_pending_complete(const struct store *s) { return s->boundary - s->committed; }
 uint64_t store_write_offset(const struct store *s) { return s->cur[0] ? s->end : 0; }
 const char *store_write_file(const struct store *s) { return s->cur; }

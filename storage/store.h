@@ -115,6 +115,11 @@ enum store_result store_append(struct store *s, const uint8_t *ev, size_t len,
  * inside the committed bytes or the copy cannot be made durable. Writer thread. */
 enum store_result store_withdraw_tail(struct store *s, uint64_t to, const char *keep_name, char *err, size_t errlen);
 
+/* The transaction verdict (enum trx_verdict, protocol/trx.h) of the last event
+ * store_append_view accepted: TRX_GROUP_END when it ended a transaction. Callers that count
+ * transactions read it instead of running a second parser. Writer thread. */
+int store_last_verdict(const struct store *s);
+
 /* Bytes appended beyond the last transaction boundary (0 = at a boundary). */
 uint64_t store_pending_partial(const struct store *s);
 

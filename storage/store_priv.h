@@ -40,6 +40,7 @@ struct store {
     struct ev_fmt fmt;
     int have_fmt;
     struct trx_parser trx;
+    int last_verdict;       /* enum trx_verdict of the last event appended */
     uint8_t end_type;       /* EV_ROTATE / EV_STOP once appended, else 0 */
     int sealed;             /* IN_USE cleared on disk */
     char rot_name[EV_MAX_NAME_LEN + 1];

@@ -83,6 +83,17 @@ int health_eval(const struct ops_snapshot *s, uint32_t max_lag_s, struct health 
         snprintf(buf, len, "storage failed, binlogd is stopping (restart re-verifies the data directory): %s", err);
         return 0;
     }
+    if (s->has_watch && s->watch.split_brain) {
+        /* The watch's reason names the server and the foreign GTIDs; worse than any lag. */
+        if (s->watch.split_brain > 1)
+            snprintf(buf, len, "split-brain: %s (and %zu more servers in split-brain, see SHOW BINLOG WATCH)",
+                     s->watch.reason, s->watch.split_brain - 1);
+        else
+            snprintf(buf, len, "split-brain: %s", s->watch.reason);
+        for (char *p = buf; *p; p++)   /* one line */
+            if (*p == '\n' || *p == '\r') *p = ' ';
+        return 0;
+    }
     if (s->has_ingest && s->up_host[0]) {
         switch (in->state) {
         case INGEST_STREAMING: break;

@@ -4,9 +4,10 @@
  * Healthy (200 "ok") when the upstream session streams and the primary was heard from (an
  * event or a heartbeat) within metrics.health_max_lag_seconds, binlogd is no further behind
  * than that, and no registered condition fails. Otherwise 503 with one line saying why:
- * the upstream is down (and its last error), stopped by STOP SLAVE, storage failed (fsync
- * error: binlogd exits), disk full (the error says so), silent, or behind. With no upstream
- * configured binlogd serves what it stores, which is healthy.
+ * storage failed (fsync error: binlogd exits), the split-brain watch sees a server in
+ * split-brain (its reason names the server and the GTIDs), the upstream is down (and its
+ * last error), stopped by STOP SLAVE, disk full (the error says so), silent, or behind.
+ * With no upstream configured binlogd serves what it stores, which is healthy.
  *
  * Conditions: other modules (the archive runner, the split-brain watch) set a named
  * condition while something is wrong and clear it when it is not; /healthz reports the

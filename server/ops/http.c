@@ -14,13 +14,18 @@
 
 #include "server/log.h"
 #include "server/ops/metrics.h"
+#include "server/ops/page_traffic.h"
+#include "server/ops/page_watch.h"
 #include "server/ops/snapshot.h"
 #include "server/ops/textbuf.h"
+#include "server/ops/traffic_metrics.h"
+#include "server/ops/watch_metrics.h"
 #include "server/replicas/listener.h"
 
 #define TAG "http"
 #define MAX_COLLECTORS 8
 #define MAX_SECTIONS 8
+#define WHY_MAX 1200   /* a health reason: the split-brain watch's names the server and GTIDs */
 
 struct ops_http {
     struct event_base *base;
@@ -39,6 +44,7 @@ struct ops_http {
     uint64_t last_bytes_in, last_bytes_out, last_sample_ms;
     int have_last;
     uint64_t refused;             /* connections answered 503: over HTTP_MAX_CONNECTIONS */
+    struct ops_series table_series, server_series;   /* traffic names with their own series */
 };
 
 static void on_conn_close(struct evhttp_connection *c, void *arg)
@@ -88,9 +94,9 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
     bbuf_free(&b);
 }
 
-static int take(struct ops_http *h, struct evhttp_request *req, struct ops_snapshot *s)
+static int take(struct ops_http *h, struct evhttp_request *req, unsigned what, struct ops_snapshot *s)
 {
-    if (ops_snapshot_take(&h->src, s) == 0) return 0;
+    if (ops_snapshot_take(&h->src, what, s) == 0) return 0;
     evhttp_send_error(req, 500, "out of memory");
     return -1;
 }
@@ -98,13 +104,16 @@ static int take(struct ops_http *h, struct evhttp_request *req, struct ops_snaps
 static void serve_metrics(struct ops_http *h, struct evhttp_request *req)
 {
     struct ops_snapshot s;
-    if (take(h, req, &s) == -1) return;
-    char why[600];
+    if (take(h, req, OPS_SNAP_DETAIL, &s) == -1) return;
+    char why[WHY_MAX];
     int healthy = health_eval(&s, h->cfg->metrics_health_max_lag, h->health, why, sizeof(why));
     struct bbuf b = {0};
     struct prom p;
     prom_init(&p, &b);
     metrics_write(&p, &s, h->cfg->metrics_replica_series);
+    traffic_metrics_write(&p, s.has_traffic ? s.traffic : NULL, h->cfg->metrics_traffic_series, &h->table_series,
+                          &h->server_series);
+    watch_metrics_write(&p, s.has_watch ? &s.watch : NULL, s.wrows, s.nwrows);
     if (prom_family(&p, "binlogd_healthy", PROM_GAUGE, "1 when /healthz answers 200, else 0") == 0)
         prom_sample(&p, "", NULL, 0, healthy);
     if (prom_family(&p, "binlogd_ready", PROM_GAUGE, "1 when /readyz answers 200, else 0") == 0)
@@ -122,8 +131,8 @@ static void serve_metrics(struct ops_http *h, struct evhttp_request *req)
 static void serve_healthz(struct ops_http *h, struct evhttp_request *req)
 {
     struct ops_snapshot s;
-    if (take(h, req, &s) == -1) return;
-    char why[600];
+    if (take(h, req, 0, &s) == -1) return;
+    char why[WHY_MAX];
     int ok = health_eval(&s, h->cfg->metrics_health_max_lag, h->health, why, sizeof(why));
     ops_snapshot_free(&s);
     if (ok) reply_text(req, 200, "OK", why);
@@ -133,8 +142,8 @@ static void serve_healthz(struct ops_http *h, struct evhttp_request *req)
 static void serve_page(struct ops_http *h, struct evhttp_request *req)
 {
     struct ops_snapshot s;
-    if (take(h, req, &s) == -1) return;
-    char why[600];
+    if (take(h, req, OPS_SNAP_DETAIL, &s) == -1) return;
+    char why[WHY_MAX];
     struct page_health ph = {.max_lag_s = h->cfg->metrics_health_max_lag};
     ph.healthy = health_eval(&s, ph.max_lag_s, h->health, why, sizeof(why));
     ph.reason = why;
@@ -170,7 +179,7 @@ static void on_sample(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     struct ops_http *h = arg;
     struct ops_snapshot s;
-    if (ops_snapshot_take(&h->src, &s) == -1) return;
+    if (ops_snapshot_take(&h->src, 0, &s) == -1) return;
     struct ring_sample x = {.t = s.now_unix};
     for (int i = 0; i < RING_VALUES; i++) x.v[i] = NAN;
     double dt = h->have_last ? (double)(s.now_mono_ms - h->last_sample_ms) / 1000.0 : 0;
@@ -212,6 +221,10 @@ struct ops_http *ops_http_new(struct event_base *base, const struct config *cfg,
     reserve_section(h, "traffic", "Traffic by table", "No traffic statistics yet.");
     reserve_section(h, "lag-doctor", "Lag doctor", "No findings.");
     reserve_section(h, "split-brain", "Split-brain watch", "Not watching: no split-brain watch is configured.");
+    /* The renderers say "off" themselves until ops_http_set_traffic / _set_watch give them data. */
+    ops_http_add_section(h, "traffic", "Traffic by table", page_traffic_section, NULL);
+    ops_http_add_section(h, "lag-doctor", "Lag doctor", page_doctor_section, NULL);
+    ops_http_add_section(h, "split-brain", "Split-brain watch", page_watch_section, NULL);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_max_headers_size(h->http, 8192);
     evhttp_set_max_body_size(h->http, 0);
@@ -245,10 +258,16 @@ void ops_http_free(struct ops_http *h)
     if (h->ev_sample) event_free(h->ev_sample);
     health_free(h->health);
     ring_free(&h->hist);
+    ops_series_free(&h->table_series);
+    ops_series_free(&h->server_series);
     free(h);
 }
 
 void ops_http_set_ready(struct ops_http *h) { h->ready = 1; }
+
+void ops_http_set_traffic(struct ops_http *h, struct traffic *t) { h->src.traffic = t; }
+
+void ops_http_set_watch(struct ops_http *h, struct watch *w) { h->src.watch = w; }
 
 struct health *ops_http_health(struct ops_http *h) { return h->health; }
 

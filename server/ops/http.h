@@ -10,10 +10,14 @@
  * History: a timer on the loop samples ingest and send rates and lag every 10 s into a
  * 360-point ring (the last hour) for the status page's charts.
  *
+ * The traffic statistics and the split-brain watch (ops_http_set_traffic, _set_watch) are
+ * read into the same snapshot: their families in /metrics (traffic_metrics.h,
+ * watch_metrics.h), their sections on the page (page_traffic.h, page_watch.h), and a
+ * split-brain makes /healthz answer 503 naming the server (health.h).
+ *
  * Extension points for other modules: ops_http_add_collector (more /metrics families),
- * ops_http_add_section (a status page section; "traffic", "lag-doctor" and "split-brain"
- * are reserved with an empty state until registered), ops_http_health (named health
- * conditions that /healthz reports).
+ * ops_http_add_section (a status page section), ops_http_health (named health conditions
+ * that /healthz reports).
  *
  * Thread: the loop thread (except ops_http_health's registry, see health.h).
  */
@@ -36,6 +40,8 @@ struct event_base;
 struct store;
 struct ingest;
 struct listener;
+struct traffic;
+struct watch;
 struct ops_http;
 
 /* Start serving on cfg->metrics_host:metrics_port. cfg stays owned by the caller and is
@@ -49,6 +55,11 @@ void ops_http_free(struct ops_http *h);
 /* /readyz answers 200 from now on (main calls it once recovery is done, the listener
  * accepts and the ingest thread runs). */
 void ops_http_set_ready(struct ops_http *h);
+
+/* Read the traffic statistics (NULL: stats.enabled = off) and the split-brain watch from the
+ * next request on; both must outlive h. Loop thread, before the loop runs. */
+void ops_http_set_traffic(struct ops_http *h, struct traffic *t);
+void ops_http_set_watch(struct ops_http *h, struct watch *w);
 
 /* The health conditions registry (owned by h). */
 struct health *ops_http_health(struct ops_http *h);

@@ -60,6 +60,8 @@ static void upstream(struct prom *p, const struct ops_snapshot *s)
             "(SHOW SLAVE STATUS Binlogd_Bytes)", in->bytes);
     counter(p, "binlogd_upstream_received_events_total", "events received from the primary and stored "
             "(Binlogd_Events)", in->events);
+    counter(p, "binlogd_upstream_transactions_received_total", "transactions received from the primary and stored "
+            "(counted at their last event: XID, COMMIT, or the end of a DDL group)", in->trx);
     counter(p, "binlogd_upstream_heartbeats_total", "heartbeat events received from the primary", in->heartbeats);
     counter(p, "binlogd_upstream_reconnects_total", "reconnects to the primary (Binlogd_Reconnects)", in->reconnects);
     counter(p, "binlogd_upstream_group_commits_total", "batches of transactions made durable and published by the "

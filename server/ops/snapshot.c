@@ -118,7 +118,7 @@ static double seconds_behind(const struct ops_snapshot *s)
     return d > 0 ? d : 0;
 }
 
-int ops_snapshot_take(const struct ops_sources *src, struct ops_snapshot *s)
+int ops_snapshot_take(const struct ops_sources *src, unsigned what, struct ops_snapshot *s)
 {
     memset(s, 0, sizeof(*s));
     struct timespec ts;
@@ -188,6 +188,37 @@ int ops_snapshot_take(const struct ops_sources *src, struct ops_snapshot *s)
         free(d);
     }
 
+    /* traffic and the watch: each getter copies under its own short lock */
+    s->has_traffic = src->traffic != NULL;
+    if (src->traffic && (what & OPS_SNAP_DETAIL) &&
+        !(s->traffic = traffic_snapshot_take(src->traffic, s->now_mono_ms, NULL, 0))) {
+        ops_snapshot_free(s);
+        return -1;
+    }
+    if (src->watch) {
+        s->has_watch = 1;
+        watch_summary_get(src->watch, &s->watch);
+        if (what & OPS_SNAP_DETAIL) {
+            if (!(s->wrows = calloc(WATCH_MAX_SERVERS, sizeof(*s->wrows)))) {
+                ops_snapshot_free(s);
+                return -1;
+            }
+            size_t n = watch_status_get(src->watch, s->wrows, WATCH_MAX_SERVERS);
+            s->nwrows = n < WATCH_MAX_SERVERS ? n : WATCH_MAX_SERVERS;
+            /* A round may have ended between the two getters: the counts follow the rows,
+             * so the page's table, its alarm line and the metrics say the same. */
+            s->watch.servers = s->nwrows;
+            s->watch.split_brain = s->watch.unreachable = 0;
+            s->watch.reason[0] = 0;
+            for (size_t i = 0; i < s->nwrows; i++) {
+                const struct watch_server_status *w = &s->wrows[i];
+                if (w->verdict == SPLITBRAIN_SPLIT && !s->watch.split_brain++)
+                    snprintf(s->watch.reason, sizeof(s->watch.reason), "%s", w->reason);
+                if (w->verdict == SPLITBRAIN_UNREACHABLE) s->watch.unreachable++;
+            }
+        }
+    }
+
     /* process */
     s->open_fds = count_fds();
     read_statm(&s->vsz_bytes, &s->rss_bytes);
@@ -199,7 +230,11 @@ void ops_snapshot_free(struct ops_snapshot *s)
 {
     free(s->files);
     free(s->reps);
+    traffic_snapshot_free(s->traffic);
+    free(s->wrows);
     s->files = NULL;
     s->reps = NULL;
-    s->nfiles = s->nreps = 0;
+    s->traffic = NULL;
+    s->wrows = NULL;
+    s->nfiles = s->nreps = s->nwrows = 0;
 }

@@ -4,8 +4,10 @@
  * the committed position and GTID state (store_watermark_get, store_gtid_state: SHOW MASTER
  * STATUS, @@gtid_binlog_pos), the stored files (store_files: SHOW BINARY LOGS), the
  * streaming replicas (listener_dumps), the listener's counters (SHOW STATUS), fsync stats,
- * the filesystem and the process. /metrics, /healthz and the status page all render one
- * snapshot, so they agree with each other and with the SQL answers.
+ * the filesystem and the process; with OPS_SNAP_DETAIL also the traffic statistics
+ * (traffic_snapshot_take: SHOW BINLOG STATISTICS, LAG DOCTOR) and the split-brain watch's
+ * rows (watch_status_get: SHOW BINLOG WATCH). /metrics, /healthz and the status page all
+ * render one snapshot, so they agree with each other and with the SQL answers.
  *
  * Cost: every getter copies under a short mutex that no thread holds across I/O (the
  * ingest thread's and the store's are taken only around field copies), or reads atomics;
@@ -23,16 +25,20 @@
 #include "server/replicas/dump_info.h"
 #include "server/replicas/replicas_ctx.h"
 #include "server/upstream/ingest.h"
+#include "server/upstream/traffic.h"
+#include "server/upstream/watch.h"
 #include "storage/store.h"
 #include "storage/sync_stats.h"
 
 struct listener;
 
-/* Where a snapshot reads from (none owned; ingest and lis may be NULL). */
+/* Where a snapshot reads from (none owned; ingest, lis, traffic and watch may be NULL). */
 struct ops_sources {
     struct store *store;
     struct ingest *ingest;
     struct listener *lis;
+    struct traffic *traffic;      /* stats.enabled; NULL when off */
+    struct watch *watch;          /* the split-brain watch */
     const char *data_dir;         /* statvfs() of the filesystem holding it */
 };
 
@@ -77,10 +83,22 @@ struct ops_snapshot {
     /* process */
     uint64_t open_fds, rss_bytes, vsz_bytes;
     int64_t  start_unix;
+    /* traffic statistics and the lag doctor (OPS_SNAP_DETAIL) */
+    int      has_traffic;         /* stats.enabled */
+    struct traffic_snapshot *traffic;      /* owned; NULL without OPS_SNAP_DETAIL or statistics */
+    /* the split-brain watch: the summary always, the rows with OPS_SNAP_DETAIL */
+    int      has_watch;
+    struct watch_summary watch;
+    struct watch_server_status *wrows;     /* owned */
+    size_t   nwrows;
 };
 
-/* Take a snapshot. 0, or -1 on ENOMEM (nothing to free then). Loop thread. */
-int ops_snapshot_take(const struct ops_sources *src, struct ops_snapshot *s);
+/* What ops_snapshot_take copies besides the basics (what /healthz needs). */
+#define OPS_SNAP_DETAIL 1u        /* the traffic statistics and the watch's rows: /metrics, the page */
+
+/* Take a snapshot; what: 0 or OPS_SNAP_DETAIL. 0, or -1 on ENOMEM (nothing to free then).
+ * Loop thread. */
+int ops_snapshot_take(const struct ops_sources *src, unsigned what, struct ops_snapshot *s);
 /* Free what the snapshot owns. */
 void ops_snapshot_free(struct ops_snapshot *s);
 

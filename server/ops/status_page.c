@@ -55,6 +55,12 @@ static const char CSS[] =
     ".legend span{display:inline-block;margin-right:14px;font-size:12px}.sw{display:inline-block;width:10px;height:10px;"
     "margin-right:4px;border-radius:2px;vertical-align:middle}"
     ".bar{height:8px;background:#e6eaee;border-radius:4px;overflow:hidden}.bar div{height:8px;background:#3a7bd5}"
+    "h3{font-size:13.5px;margin:12px 0 6px;color:#1f3b57}"
+    ".alarm{background:#c8372d;color:#fff;padding:7px 12px;border-radius:4px;font-weight:600;margin:4px 0 10px}"
+    ".warn{background:#fff6d6;border:1px solid #f0d68a;padding:6px 10px;border-radius:4px}"
+    "tr.split td{background:#fbe0dd}tr.unreachable td{background:#eef0f2;color:#5a6877}"
+    ".v-split-brain{color:#c8372d;font-weight:700}.v-unreachable{color:#b26b00;font-weight:600}"
+    ".v-error{color:#b26b00}.v-ok,.v-behind{color:#2e9d5b}"
     "footer{padding:4px 20px 16px;color:#7b8794;font-size:12px}";
 
 static void kv(struct bbuf *o, const char *k, const char *v, const char *cls)
@@ -263,7 +269,7 @@ void status_page_write(struct bbuf *o, struct ops_snapshot *s, const struct ring
         text_printf(o, "<section id=\"%s\" class=\"wide\"><h2>", sections[i].id);
         html_escape(o, sections[i].title);
         text_puts(o, "</h2>");
-        if (sections[i].render) sections[i].render(sections[i].arg, o);
+        if (sections[i].render) sections[i].render(sections[i].arg, s, o);
         else text_printf(o, "<p class=\"empty\">%s</p>", sections[i].empty ? sections[i].empty : "Nothing yet.");
         text_puts(o, "</section>");
     }

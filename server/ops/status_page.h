@@ -9,10 +9,11 @@
  * (id="replica-<connection id>", data-server-id, data-file, data-pos, data-lag-bytes) for
  * scripts and tests.
  *
- * Sections: a section is a title and a function that writes its HTML body (escaping what it
- * prints). Three are reserved with an empty state until their modules register a renderer
- * under the same id: "traffic" (Traffic by table), "lag-doctor" (Lag doctor),
- * "split-brain" (Split-brain watch).
+ * Sections: a section is a title and a function that writes its HTML body from the same
+ * snapshot (escaping what it prints). Three are reserved with an empty state until a
+ * renderer is registered under the same id: "traffic" (Traffic by table, page_traffic.h),
+ * "lag-doctor" (Lag doctor, page_traffic.h), "split-brain" (Split-brain watch,
+ * page_watch.h); server/ops/http.c registers them when the statistics and the watch exist.
  *
  * Thread: the loop thread.
  */
@@ -29,7 +30,8 @@
 /* The ring's values (server/ops/http.c samples them every 10 s). */
 enum { PAGE_V_INGEST_BPS = 0, PAGE_V_LAG_S, PAGE_V_SENT_BPS, PAGE_V_REPLICAS };
 
-typedef void (*page_section_fn)(void *arg, struct bbuf *out);
+/* Write a section's HTML body for snapshot s (escaping what it prints). */
+typedef void (*page_section_fn)(void *arg, const struct ops_snapshot *s, struct bbuf *out);
 
 struct page_section {
     char id[32];                 /* HTML id of the section: [a-z0-9-] */

@@ -46,6 +46,7 @@ struct ingest_status {
     uint64_t upstream_pos;           /* end of the last event received */
     uint32_t upstream_server_id;
     uint64_t events, bytes, syncs, reconnects;
+    uint64_t trx;                    /* transactions received and stored (their last event appended) */
     int      semi_sync_active;       /* the primary accepted us as a semi-sync replica */
     uint64_t acks;                   /* semi-sync ACKs sent (each after its fdatasync) */
     /* For lag and health (server/ops): when the primary was last heard from, and the time

@@ -30,6 +30,7 @@
 
 #include "protocol/dump_stream.h"
 #include "protocol/event.h"
+#include "protocol/trx.h"
 #include "protocol/wire.h"
 #include "server/log.h"
 #include "storage/index.h"
@@ -250,9 +251,11 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     if (r != STORE_OK) { *res = store_error(in, r, "event refused", err); return -1; }
     ss->streamed = 1;
     uint64_t now = ingest_now_ms();
+    int trx_end = store_last_verdict(in->store) == TRX_GROUP_END;
     pthread_mutex_lock(&in->mu);
     in->st.events++;
     in->st.bytes += len;
+    in->st.trx += (uint64_t)trx_end;
     in->st.upstream_pos = h.log_pos;
     in->st.last_recv_ms = now;
     in->st.last_event_ts = h.timestamp;

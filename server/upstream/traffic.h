@@ -62,6 +62,8 @@ struct traffic_window { uint64_t events, rows, bytes, trx; };
 /* One line of a breakdown (a table, a server_id or a kind). */
 struct traffic_row {
     const char *name;           /* "db.table", "db.*", "(other)", "12" (server_id), "write_rows" */
+    size_t db_len;              /* a table row: name[0..db_len) is the database, the table follows
+                                   the '.' (names may hold dots); 0 for "(other)" and other rows */
     uint64_t events, rows_ins, rows_upd, rows_del, bytes, trx;
     uint64_t undecoded;         /* rows events whose rows could not be counted (unknown type, no map) */
     struct traffic_window minute, hour;

@@ -115,7 +115,8 @@ struct traffic_snapshot *traffic_snapshot_take(struct traffic *t, uint64_t now_m
             }
             if (!ts->st.events) continue;   /* mapped, but nothing of it applied yet (or rolled back) */
             if (like && !query_like_match(like, like_len, ts->name, strlen(ts->name))) continue;
-            fill_row(&s->tables[s->ntables++], ts->name, &ts->st, now_s);
+            fill_row(&s->tables[s->ntables], ts->name, &ts->st, now_s);
+            s->tables[s->ntables++].db_len = ts == t->other ? 0 : ts->db_len;
         }
         pthread_mutex_unlock(&t->mu);
     }
