@@ -65,6 +65,7 @@ static void top_tables(struct bbuf *o, const struct traffic_snapshot *t)
 
 static void by_kind(struct bbuf *o, const struct traffic_snapshot *t)
 {
+    if (!t->c.events) return;
     text_puts(o, "<p class=\"muted\">By kind: ");
     int first = 1;
     for (int k = 0; k < TRAFFIC_KIND_COUNT; k++) {
