@@ -5,8 +5,12 @@
 #    replicate from A; U is a candidate nobody listens on (unreachable);
 #  - binlogd follows A with upstream.candidates=B,C,U and fails over to B when A stops;
 #  - A comes back writable: behind, no alarm; a write on A: the alarm within 10 s (an ERROR
-#    line naming A and its GTID, SHOW BINLOG WATCH says split-brain), logged once;
-#  - RESET MASTER on A clears it (a WARN line); the history survives a restart of binlogd.
+#    line naming A and its GTID, SHOW BINLOG WATCH says split-brain, /healthz 503 naming A,
+#    binlogd_split_brain 1, the status page's red line), logged once;
+#  - merely behind (C) or unreachable (U): /healthz 200, binlogd_split_brain 0, the page shows
+#    U as unreachable;
+#  - RESET MASTER on A clears it (a WARN line, /healthz 200 again, the metric 0); the history
+#    survives a restart of binlogd.
 source "$(dirname "$0")/harness.sh"
 tl_init splitbrain
 
@@ -17,11 +21,11 @@ for n in b c; do
     MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE"
 done
 asid=$(tl_sql a "SELECT @@server_id"); bsid=$(tl_sql b "SELECT @@server_id")
-L=$(tl_free_port); DB=$(tl_workdir)/bl
+L=$(tl_free_port); M=$(tl_free_port); DB=$(tl_workdir)/bl
 ARGS=(--upstream.host=127.0.0.1 --upstream.port="$A" --upstream.user=repl --upstream.password=replpass
       --upstream.use_gtid=on --upstream.retry_min_ms=100 --upstream.retry_max_ms=500 --upstream.connect_timeout=2
       --upstream.candidates="127.0.0.1:$B,127.0.0.1:$C,127.0.0.1:$U" --upstream.failover_after=2
-      --watch.interval_ms=500 --binlogd.listen=127.0.0.1:"$L"
+      --watch.interval_ms=500 --binlogd.listen=127.0.0.1:"$L" --metrics.listen=127.0.0.1:"$M"
       --user.repl.password=replpass --user.ops.password=opspass --user.ops.role=admin --user.mon.role=monitor)
 tl_sql a "CREATE DATABASE w; CREATE TABLE w.k (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
 tl_binlogd_start bl "$DB" "${ARGS[@]}"
@@ -35,6 +39,11 @@ watch_col() {
 verdict_is() { [ "$(watch_col "127.0.0.1:$1" Verdict)" = "$2" ]; }
 verdict_in() { local v; v=$(watch_col "127.0.0.1:$1" Verdict); shift; for w in "$@"; do [ "$v" = "$w" ] && return 0; done; return 1; }
 slave_pos_is() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$2" ]; }
+URL=http://127.0.0.1:$M
+metric() { curl -sf "$URL/metrics" | awk -v n="$1" '$1 == n { print $2; exit }'; }
+healthz() { curl -s -w ' %{http_code}' "$URL/healthz"; }   # "TEXT CODE"
+healthz_code() { curl -s -o /dev/null -w '%{http_code}' "$URL/healthz"; }
+page_row() { curl -sf "$URL/" | grep -o "<tr class=\"[a-z]*\" data-verdict=\"$2\" data-server=\"127.0.0.1:$1\">"; }
 alarms() { sed -n '/^==== start/h; /^==== start/!H; ${x;p}' "$(tl_workdir)/bl.log" | grep -c "SPLIT-BRAIN: 127.0.0.1:$1" ; }
 
 tl_wl_small a 100
@@ -54,6 +63,12 @@ tl_wl_small a 20
 tl_wait_mirror_caught_up a "$DB" 60
 tl_assert "watch: C (stopped replica) is behind" tl_wait_until 10 verdict_is "$C" behind
 tl_assert "watch: B replicating A is ok or a little ahead (lag)" tl_wait_until 10 verdict_in "$B" ok ahead
+tl_assert_eq "C behind, U unreachable: /healthz 200 ok" "$(healthz)" "ok 200"
+tl_assert_eq "... binlogd_split_brain 0" "$(metric binlogd_split_brain)" 0
+tl_assert_eq "... binlogd_split_brain_watch_enabled 1" "$(metric binlogd_split_brain_watch_enabled)" 1
+tl_assert "the page shows U as unreachable (grey, not healthy)" page_row "$U" unreachable
+tl_assert "the page shows C as behind" page_row "$C" behind
+tl_assert "the page has no alarm line" tl_not bash -c "curl -sf $URL/ | grep -q split-brain-alarm"
 
 tl_log "fail over: stop A, promote B"
 final=$(tl_sql a "SELECT @@gtid_binlog_pos")
@@ -74,13 +89,36 @@ tl_log "A comes back, writable"
 _tl_mariadb_launch a
 tl_assert "watch: A back, not written to: behind" tl_wait_until 10 verdict_is "$A" behind
 tl_assert_eq "no alarm while A is only behind" "$(alarms "$A")" "0"
+tl_assert_eq "A back, only behind: /healthz 200 ok" "$(healthz)" "ok 200"
+tl_assert_eq "... binlogd_split_brain 0" "$(metric binlogd_split_brain)" 0
 t0=$(date +%s%N)
 tl_sql a "INSERT INTO w.k VALUES (2000001, 'split brain: written on the old primary')"
 agtid=$(tl_sql a "SELECT @@gtid_binlog_pos")
-tl_assert "the alarm: an ERROR line naming A and its GTID $agtid within 10 s" \
+# Poll /healthz tightly (every 20 ms) to time the alarm as a load balancer would see it.
+hz=""
+while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 10000 ]; do hz=$(healthz_code); [ "$hz" = 503 ] && break; sleep 0.02; done
+t1=$(date +%s%N); alarm_ms=$(( (t1 - t0) / 1000000 ))
+tl_assert_eq "the alarm: /healthz 503 within 10 s of the write" "$hz" 503
+tl_log "alarm latency (write on A -> /healthz 503): $alarm_ms ms (watch.interval_ms=500)"
+tl_assert "... an ERROR line naming A and its GTID $agtid" \
   tl_wait_until 10 tl_log_has bl "ERROR.*SPLIT-BRAIN: 127.0.0.1:$A has transactions .*$agtid"
-t1=$(date +%s%N)
-tl_log "alarm latency: $(( (t1 - t0) / 1000000 )) ms (watch.interval_ms=500)"
+t2=$(date +%s%N)
+tl_log "alarm latency (write on A -> ERROR line seen): $(( (t2 - t0) / 1000000 )) ms"
+curl -s "$URL/healthz" > "$(tl_workdir)/hz.txt"
+tl_log "/healthz: $(cut -c1-300 "$(tl_workdir)/hz.txt")"
+tl_assert "/healthz: one line, the split-brain reason naming A and the GTID" \
+  bash -c "[ \$(wc -l < '$(tl_workdir)/hz.txt') = 1 ] && grep -q '^split-brain: 127.0.0.1:$A has transactions .*$agtid' '$(tl_workdir)/hz.txt'"
+tl_assert_eq "binlogd_split_brain 1" "$(metric binlogd_split_brain)" 1
+tl_assert_eq "binlogd_healthy 0" "$(metric binlogd_healthy)" 0
+tl_assert "binlogd_split_brain_server_info: A's verdict split-brain" bash -c \
+  "curl -sf $URL/metrics | grep -q '^binlogd_split_brain_server_info{server=\"127.0.0.1:$A\",server_id=\"$asid\",verdict=\"split-brain\",upstream=\"0\"} 1$'"
+curl -sf "$URL/metrics" > "$(tl_workdir)/m.txt"
+tl_assert "promtool check metrics passes during the alarm" bash -c "promtool check metrics < '$(tl_workdir)/m.txt'"
+curl -sf "$URL/" > "$(tl_workdir)/page.html"
+tl_assert "the status page: the red line naming A" grep -q "<p class=\"alarm\" id=\"split-brain-alarm\">SPLIT-BRAIN: 127.0.0.1:$A has transactions" "$(tl_workdir)/page.html"
+tl_assert "the status page: A's row marked split-brain" page_row "$A" split-brain
+tl_assert "the status page: the health badge is red" grep -q 'id="health" class="badge bad"' "$(tl_workdir)/page.html"
+tl_assert "the status page: C (merely behind) is not marked" page_row "$C" behind
 tl_log "binlogd says: $(grep -m1 'SPLIT-BRAIN' "$(tl_workdir)/bl.log" | cut -c1-400)"
 tl_assert "watch: SHOW BINLOG WATCH says split-brain for A" tl_wait_until 5 verdict_is "$A" split-brain
 tl_assert "watch: the Reason names A's GTID" bash -c "mariadb -h127.0.0.1 -P$L -umon -N -B -e 'SHOW BINLOG WATCH' | grep -q '$agtid'"
@@ -101,6 +139,9 @@ tl_log "A is rebuilt (RESET MASTER): the alarm clears"
 tl_sql a "RESET MASTER"
 tl_assert "a WARN line says the split-brain cleared" tl_wait_until 10 tl_log_has bl "WARN.*split-brain cleared: 127.0.0.1:$A"
 tl_assert "watch: A is behind again" verdict_is "$A" behind
+tl_assert "cleared: /healthz 200 ok again" tl_wait_until 10 bash -c "[ \"\$(curl -s $URL/healthz)\" = ok ]"
+tl_assert_eq "cleared: binlogd_split_brain 0" "$(metric binlogd_split_brain)" 0
+tl_assert "cleared: no alarm line on the page" tl_not bash -c "curl -sf $URL/ | grep -q split-brain-alarm"
 
 tl_log "restart binlogd: the previous upstreams are remembered"
 CONF=$(tl_workdir)/bl.conf
