@@ -41,7 +41,7 @@ verdict_in() { local v; v=$(watch_col "127.0.0.1:$1" Verdict); shift; for w in "
 slave_pos_is() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$2" ]; }
 URL=http://127.0.0.1:$M
 metric() { curl -sf "$URL/metrics" | awk -v n="$1" '$1 == n { print $2; exit }'; }
-healthz() { curl -s -w ' %{http_code}' "$URL/healthz"; }   # "TEXT CODE"
+healthz() { curl -s -w ' %{http_code}' "$URL/healthz" | tr -d '\n'; }   # "TEXT CODE"
 healthz_code() { curl -s -o /dev/null -w '%{http_code}' "$URL/healthz"; }
 page_row() { curl -sf "$URL/" | grep -o "<tr class=\"[a-z]*\" data-verdict=\"$2\" data-server=\"127.0.0.1:$1\">"; }
 alarms() { sed -n '/^==== start/h; /^==== start/!H; ${x;p}' "$(tl_workdir)/bl.log" | grep -c "SPLIT-BRAIN: 127.0.0.1:$1" ; }
