@@ -227,7 +227,7 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
             if (r != STORE_OK) { *res = store_error(in, r, "cannot start file", err); return -1; }
             ss->pending_new_file = 0;
             ss->streamed = 1;
-            if (in->o.traffic) traffic_feed(in->o.traffic, &v, &ss->fmt, ingest_now_ms());
+            if (in->o.traffic) traffic_feed_verdict(in->o.traffic, &v, &ss->fmt, TRX_OUTSIDE, ingest_now_ms());
             log_info(TAG, "mirroring %s", ss->file);
             if (ss->switching) {
                 ss->switching = 0;
@@ -251,7 +251,8 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     if (r != STORE_OK) { *res = store_error(in, r, "event refused", err); return -1; }
     ss->streamed = 1;
     uint64_t now = ingest_now_ms();
-    int trx_end = store_last_verdict(in->store) == TRX_GROUP_END;
+    enum trx_verdict verdict = (enum trx_verdict)store_last_verdict(in->store);
+    int trx_end = verdict == TRX_GROUP_END;
     pthread_mutex_lock(&in->mu);
     in->st.events++;
     in->st.bytes += len;
@@ -260,8 +261,9 @@ static int handle_event(struct ingest *in, struct stream *ss, const uint8_t *ev,
     in->st.last_recv_ms = now;
     in->st.last_event_ts = h.timestamp;
     pthread_mutex_unlock(&in->mu);
-    /* Traffic statistics read the same view, after the store took the event. */
-    if (in->o.traffic) traffic_feed(in->o.traffic, &v, &ss->fmt, now);
+    /* Traffic statistics read the same view, after the store took the event, with the
+     * store's transaction verdict (no second parser). */
+    if (in->o.traffic) traffic_feed_verdict(in->o.traffic, &v, &ss->fmt, verdict, now);
     /* End of a file: make it durable and sealed now, before the next file is created. */
     if ((h.type == EV_ROTATE || h.type == EV_STOP) && do_sync(in, ss, res) == -1) return -1;
     return maybe_sync(in, ss, res);

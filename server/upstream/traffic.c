@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "protocol/rows.h"
+#include "protocol/wire.h"
 #include "server/log.h"
 
 #define TAG "traffic"
@@ -100,6 +101,7 @@ struct traffic *traffic_new(const struct traffic_opts *opts)
         return NULL;
     }
     memset(t->hash, 0xff, hcap * sizeof(*t->hash));
+    for (size_t i = 0; i < TM_CACHE; i++) t->tmc[i].slot = -1;
     trx_init(&t->tp);
     t->trx_gen = 1;
     return t;
@@ -114,6 +116,10 @@ void traffic_free(struct traffic *t)
             free(t->tables[i]);
         }
     for (uint32_t i = 0; i < MAX_MAPS; i++) free(t->maps[i].cols);
+    for (size_t i = 0; i < TM_CACHE; i++) {
+        free(t->tmc[i].raw);
+        free(t->tmc[i].cols);
+    }
     pthread_mutex_destroy(&t->mu);
     free(t->tables); free(t->servers); free(t->hash); free(t->pend_gen); free(t->pend_idx); free(t->pend);
     free(t->scratch);
@@ -129,6 +135,7 @@ static void pend_clear(struct traffic *t)
     t->pkind_ins = t->pkind_upd = t->pkind_del = 0;
     t->pfolded = t->pundecoded = t->pbad = t->pmaps_no = t->pmaps_yes = 0;
     memset(&t->cur, 0, sizeof(t->cur));
+    t->cur_gtid_kind = 0;
     t->in_trx = 0;
     t->trx_gen++;
 }
@@ -249,6 +256,47 @@ static struct sslot *server_slot(struct traffic *t, uint32_t sid)
     return t->other_server;
 }
 
+/* Decimal digits of v at o (no NUL); returns the end. */
+static char *put_u64(char *o, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10));
+    while (n) *o++ = tmp[--n];
+    return o;
+}
+
+/* Write the current transaction's GTID into cur.gtid from the fields the GTID event left:
+ * only for the transactions that are kept (top list, large ones), not for every one. */
+static void cur_gtid_text(struct traffic *t)
+{
+    char *o = t->cur.gtid;
+    if (t->cur_gtid_kind == 1) {   /* "domain-server-seq": at most 10 + 1 + 10 + 1 + 20 chars */
+        o = put_u64(o, t->cur_domain);
+        *o++ = '-';
+        o = put_u64(o, t->cur.server_id);
+        *o++ = '-';
+        o = put_u64(o, t->cur_seq);
+        *o = 0;
+    } else if (t->cur_gtid_kind == 2) {   /* "uuid:gno": 36 + 1 + 20 chars */
+        static const char hx[] = "0123456789abcdef";
+        for (int i = 0; i < 16; i++) {
+            if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+            *o++ = hx[t->cur_sid[i] >> 4];
+            *o++ = hx[t->cur_sid[i] & 15];
+        }
+        *o++ = ':';
+        if ((int64_t)t->cur_seq < 0) {
+            *o++ = '-';
+            o = put_u64(o, (uint64_t)0 - t->cur_seq);
+        } else {
+            o = put_u64(o, t->cur_seq);
+        }
+        *o = 0;
+    }
+    t->cur_gtid_kind = 0;   /* written: later calls keep it */
+}
+
 struct warn_line { char text[600]; };
 
 /* Apply what was held back (a finished transaction, or one event outside any: is_trx 0).
@@ -325,14 +373,19 @@ static void apply(struct traffic *t, uint64_t now_ms, int is_trx)
         struct topbucket *b = &t->top[m % RING];
         if (b->m != m || b->n > TRAFFIC_TOP_K) { b->m = m; b->n = 0; }
         if (b->n < TRAFFIC_TOP_K) {
+            cur_gtid_text(t);
             b->e[b->n++] = t->cur;
         } else {
             uint32_t min = 0;
             for (uint32_t i = 1; i < b->n; i++)
                 if (b->e[i].bytes < b->e[min].bytes) min = i;
-            if (t->cur.bytes > b->e[min].bytes) b->e[min] = t->cur;
+            if (t->cur.bytes > b->e[min].bytes) {
+                cur_gtid_text(t);
+                b->e[min] = t->cur;
+            }
         }
         if (large) {
+            cur_gtid_text(t);
             t->large[t->large_next] = t->cur;
             t->large_next = (t->large_next + 1) % TRAFFIC_LARGE_KEEP;
             if (t->nlarge < TRAFFIC_LARGE_KEEP) t->nlarge++;
@@ -358,26 +411,90 @@ static struct tmap *map_find(struct traffic *t, uint64_t id)
     return NULL;
 }
 
+/* The live map of table_id (a new entry when none): a finished statement's maps are
+ * dropped first. */
+static struct tmap *map_take(struct traffic *t, uint64_t id)
+{
+    if (t->maps_stale) {
+        t->nmaps = 0;
+        t->maps_stale = 0;
+    }
+    struct tmap *m = map_find(t, id);
+    if (!m) {
+        if (t->nmaps < MAX_MAPS) m = &t->maps[t->nmaps++];
+        else m = &t->maps[t->map_next++ % MAX_MAPS];   /* a statement over 256 tables: reuse the oldest */
+    }
+    m->table_id = id;
+    m->ncols = 0;
+    return m;
+}
+
+/* cols[0..n) into *dst (grown to *cap). 0, or -1 on ENOMEM. */
+static int cols_put(struct tm_col **dst, uint32_t *cap, const struct tm_col *cols, uint32_t n)
+{
+    if (*cap < n) {
+        struct tm_col *nc = realloc(*dst, n * sizeof(*nc));
+        if (!nc) return -1;
+        *dst = nc;
+        *cap = n;
+    }
+    if (n) memcpy(*dst, cols, n * sizeof(*cols));
+    return 0;
+}
+
+/* What a TABLE_MAP says about its table: the primary-key verdict, counted. */
+static void map_verdict(struct traffic *t, int32_t slot, enum tm_pk pk)
+{
+    if (slot < 0) return;
+    if (slot == (int32_t)t->o.max_tables) {
+        t->pfolded++;
+        return;   /* "(other)": many tables, no single primary-key verdict */
+    }
+    struct tslot *ts = t->tables[slot];
+    if (pk == TM_PK_UNKNOWN) {
+        t->pmaps_no++;
+        if (!t->said_cannot_tell) {
+            t->said_cannot_tell = 1;
+            log_info(TAG, "lag doctor: TABLE_MAP of %s carries no primary-key information (the primary's "
+                     "binlog_row_metadata is not FULL): tables without a primary key cannot be told", ts->name);
+        }
+    } else {
+        t->pmaps_yes++;
+    }
+    if (ts->pk != pk) {
+        pthread_mutex_lock(&t->mu);
+        ts->pk = (uint8_t)pk;
+        pthread_mutex_unlock(&t->mu);
+    }
+}
+
 static void on_table_map(struct traffic *t, const struct ev_view *v, const struct ev_fmt *fmt)
 {
-    struct tm_view tm;
     const char *why = NULL;
+    /* Every transaction on a table sends the same TABLE_MAP again: a body identical to the
+     * last one of its table_id has the same table, columns and verdict. */
+    const uint8_t *b;
+    size_t blen, ph;
+    struct tmcache *c = NULL;
+    if (ev_view_body(v, fmt, &b, &blen, &ph, &why) == EV_OK && (ph == 6 || ph >= 8) && blen >= ph) {
+        uint64_t id = ph == 6 ? wire_u32(b) : wire_u48(b);
+        c = &t->tmc[id % TM_CACHE];
+        if (c->slot >= 0 && c->table_id == id && c->len == blen && !memcmp(c->raw, b, blen)) {
+            struct tmap *m = map_take(t, id);
+            m->slot = c->slot;
+            if (!c->ncols) t->pbad++;   /* its columns did not parse, as the first time */
+            else if (cols_put(&m->cols, &m->cap, c->cols, c->ncols) == 0) m->ncols = c->ncols;
+            map_verdict(t, m->slot, (enum tm_pk)c->pk);
+            return;
+        }
+    }
+    struct tm_view tm;
     if (tm_parse(v, fmt, &tm, &why) != EV_OK) {
         t->pbad++;
         log_debug(TAG, "TABLE_MAP not understood: %s", why);
         return;
     }
-    if (t->maps_stale) {
-        t->nmaps = 0;
-        t->maps_stale = 0;
-    }
-    struct tmap *m = map_find(t, tm.table_id);
-    if (!m) {
-        if (t->nmaps < MAX_MAPS) m = &t->maps[t->nmaps++];
-        else m = &t->maps[t->map_next++ % MAX_MAPS];   /* a statement over 256 tables: reuse the oldest */
-    }
-    m->table_id = tm.table_id;
-    m->ncols = 0;
+    struct tmap *m = map_take(t, tm.table_id);
     m->slot = table_slot(t, tm.db, tm.db_len, tm.table, tm.table_len);
     if (m->cap < tm.ncols) {
         struct tm_col *nc = realloc(m->cols, tm.ncols * sizeof(*nc));
@@ -391,26 +508,23 @@ static void on_table_map(struct traffic *t, const struct ev_view *v, const struc
     } else {
         m->ncols = tm.ncols;
     }
-    if (m->slot < 0) return;
-    if (m->slot == (int32_t)t->o.max_tables) {
-        t->pfolded++;
-        return;   /* "(other)": many tables, no single primary-key verdict */
-    }
-    struct tslot *ts = t->tables[m->slot];
-    if (tm.pk == TM_PK_UNKNOWN) {
-        t->pmaps_no++;
-        if (!t->said_cannot_tell) {
-            t->said_cannot_tell = 1;
-            log_info(TAG, "lag doctor: TABLE_MAP of %s carries no primary-key information (the primary's "
-                     "binlog_row_metadata is not FULL): tables without a primary key cannot be told", ts->name);
+    map_verdict(t, m->slot, tm.pk);
+    /* Remember it (not on ENOMEM: the next one is parsed again). */
+    if (c && m->slot >= 0) {
+        c->slot = -1;
+        if (c->cap < blen) {
+            uint8_t *nr = realloc(c->raw, blen);
+            if (!nr) return;
+            c->raw = nr;
+            c->cap = blen;
         }
-    } else {
-        t->pmaps_yes++;
-    }
-    if (ts->pk != tm.pk) {
-        pthread_mutex_lock(&t->mu);
-        ts->pk = (uint8_t)tm.pk;
-        pthread_mutex_unlock(&t->mu);
+        if (cols_put(&c->cols, &c->cols_cap, m->cols, m->ncols) == -1) return;
+        memcpy(c->raw, b, blen);
+        c->len = blen;
+        c->table_id = tm.table_id;
+        c->ncols = m->ncols;
+        c->pk = (uint8_t)tm.pk;
+        c->slot = m->slot;
     }
 }
 
@@ -452,14 +566,20 @@ static uint64_t on_rows(struct traffic *t, const struct ev_view *v,
 
 void traffic_feed(struct traffic *t, const struct ev_view *v, const struct ev_fmt *fmt, uint64_t now_ms)
 {
+    const char *why = NULL;
+    enum trx_verdict verdict = trx_feed_view(&t->tp, v, fmt, &why);
+    traffic_feed_verdict(t, v, fmt, verdict, now_ms);
+}
+
+void traffic_feed_verdict(struct traffic *t, const struct ev_view *v, const struct ev_fmt *fmt,
+                          enum trx_verdict verdict, uint64_t now_ms)
+{
     uint8_t type = v->h.type;
     uint64_t bytes = v->len;
     enum traffic_kind kind = TRAFFIC_OTHER;
     const char *why = NULL;
     uint64_t rows = 0;
     int32_t slot = -1;
-
-    enum trx_verdict verdict = trx_feed_view(&t->tp, v, fmt, &why);
     if (verdict == TRX_INSIDE && !t->in_trx) {
         t->in_trx = 1;
         t->cur.first_ts = v->h.timestamp;
@@ -532,22 +652,21 @@ void traffic_feed(struct traffic *t, const struct ev_view *v, const struct ev_fm
     } else if (type == EV_MARIA_GTID || type == EV_MYSQL_GTID || type == EV_ANONYMOUS_GTID || type == EV_XID ||
                type == EV_XA_PREPARE) {
         kind = TRAFFIC_TRX_CONTROL;
+        /* The GTID's text is written only if the transaction is kept (cur_gtid_text). */
         if (type == EV_MARIA_GTID) {
             struct ev_maria_gtid g;
-            if (ev_view_maria_gtid(v, fmt, &g, &why) == EV_OK)
-                snprintf(t->cur.gtid, sizeof(t->cur.gtid), "%" PRIu32 "-%" PRIu32 "-%" PRIu64, g.domain_id,
-                         g.server_id, g.seq_no);
+            if (ev_view_maria_gtid(v, fmt, &g, &why) == EV_OK) {
+                t->cur_gtid_kind = 1;
+                t->cur_domain = g.domain_id;
+                t->cur_seq = g.seq_no;
+                t->cur.server_id = g.server_id;
+            }
         } else if (type == EV_MYSQL_GTID) {
             struct ev_mysql_gtid g;
             if (ev_view_mysql_gtid(v, fmt, &g, &why) == EV_OK) {
-                static const char hx[] = "0123456789abcdef";
-                char *o = t->cur.gtid;
-                for (int i = 0; i < 16; i++) {
-                    if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
-                    *o++ = hx[g.sid[i] >> 4];
-                    *o++ = hx[g.sid[i] & 15];
-                }
-                snprintf(o, sizeof(t->cur.gtid) - (size_t)(o - t->cur.gtid), ":%" PRId64, g.gno);
+                t->cur_gtid_kind = 2;
+                memcpy(t->cur_sid, g.sid, 16);
+                t->cur_seq = (uint64_t)g.gno;
             }
         }
     }

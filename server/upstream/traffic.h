@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "protocol/event.h"
+#include "protocol/trx.h"
 
 #define TRAFFIC_TOP_K        10     /* largest transactions kept per minute (and shown) */
 #define TRAFFIC_MAX_SERVERS  256    /* originating server_ids tracked by name */
@@ -131,6 +132,13 @@ void traffic_stream_reset(struct traffic *t);
  * and hour windows are measured in. Never fails: a body that does not parse is counted as
  * bad_events and the event under its kind. Ingest thread. */
 void traffic_feed(struct traffic *t, const struct ev_view *v, const struct ev_fmt *fmt, uint64_t now_ms);
+
+/* traffic_feed with the event's transaction verdict as the caller's parser already computed
+ * it (the store's, store_last_verdict; TRX_OUTSIDE for a FORMAT_DESCRIPTION), so the
+ * statistics do not run a second one. The caller feeds every event of the stream to the
+ * same parser in order (never TRX_BAD: the store refused those). Ingest thread. */
+void traffic_feed_verdict(struct traffic *t, const struct ev_view *v, const struct ev_fmt *fmt,
+                          enum trx_verdict verdict, uint64_t now_ms);
 
 /* Everything, as of now_ms (same clock as traffic_feed): counters, the tables whose name
  * matches the SQL LIKE pattern like[0..like_len) (NULL = all), servers, kinds, top

@@ -60,6 +60,23 @@ struct tmap {
     struct tm_col *cols;
 };
 
+/* The last TABLE_MAP body seen for a table_id (ingest only): a TABLE_MAP whose body is
+ * byte-identical (the same table, columns and metadata: what every transaction on the same
+ * table sends again) reuses its verdict instead of parsing, hashing and looking up the
+ * table again. Direct-mapped by table_id. */
+struct tmcache {
+    uint64_t table_id;
+    uint8_t *raw;               /* the event body (post-header onwards, no checksum) */
+    size_t len, cap;
+    int32_t slot;               /* -1: empty */
+    uint8_t pk;                 /* enum tm_pk */
+    uint32_t ncols;             /* 0: the columns did not parse (rows are not counted) */
+    struct tm_col *cols;
+    uint32_t cols_cap;
+};
+
+#define TM_CACHE 256
+
 /* What a transaction in flight did to one table (ingest only, applied at its end). */
 struct pend {
     int32_t slot;
@@ -98,7 +115,12 @@ struct traffic {
     int maps_stale;             /* a statement ended: the next TABLE_MAP starts a new set */
     struct trx_parser tp;
     int in_trx;
-    struct traffic_trx cur;
+    struct traffic_trx cur;     /* cur.gtid is filled from the fields below when needed */
+    int cur_gtid_kind;          /* 0 none, 1 MariaDB (domain, server, seq), 2 MySQL (sid, gno) */
+    uint32_t cur_domain;
+    uint64_t cur_seq;
+    uint8_t cur_sid[16];
+    struct tmcache tmc[TM_CACHE];
     uint64_t trx_gen;
     uint64_t *pend_gen;         /* per slot: which trx its pend entry belongs to */
     uint32_t *pend_idx;

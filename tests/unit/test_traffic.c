@@ -3,7 +3,9 @@
  * with an injected clock: exact per-table / per-kind / per-server counts, transactions held
  * back until they end (a stream reset drops a cut one), the minute and hour rings rolling
  * over, top transactions, the lag doctor (no primary key, cannot tell, large transactions),
- * the max_tables bound folding into "(other)", and the statements over it (stmt_ctx).
+ * the max_tables bound folding into "(other)", and the statements over it (stmt_ctx); the
+ * TABLE_MAP cache (identical maps reused, a table_id mapped to another table re-read) and
+ * traffic_feed_verdict (the caller's verdicts) giving exactly traffic_feed's figures.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +29,9 @@ static uint8_t ev[1 << 16];
 static uint64_t now_ms;
 static struct traffic *T;
 
+static struct traffic *T2;          /* when set: fed the same events by traffic_feed_verdict */
+static struct trx_parser tp2;
+
 static void feed(size_t n)
 {
     struct ev_view v;
@@ -34,6 +39,7 @@ static void feed(size_t n)
     assert_true(n > 0);
     assert_int_equal(ev_view_parse(&v, ev, n, &fmt, &why), EV_OK);
     traffic_feed(T, &v, &fmt, now_ms);
+    if (T2) traffic_feed_verdict(T2, &v, &fmt, trx_feed_view(&tp2, &v, &fmt, &why), now_ms);
 }
 
 static int setup(void **state)
@@ -315,6 +321,69 @@ static void test_statements(void **state)
     stmt_result_free(&res);
 }
 
+/* Same table_id, same body: the cached verdict; the table_id mapped to another table (a
+ * different body): read again. Fed through both entry points, the figures are identical. */
+static void test_map_cache_and_verdicts(void **state)
+{
+    (void)state;
+    struct traffic_opts o = {.max_tables = 3, .large_trx_bytes = 200};
+    T2 = traffic_new(&o);
+    assert_non_null(T2);
+    trx_init(&tp2);
+    uint64_t seq = 18446744073709551615ULL;
+    for (int i = 0; i < 2; i++) {   /* d.a twice: the second TABLE_MAP is a cache hit */
+        feed(evgen_gtid(&gen, ev, sizeof(ev), 4294967295u, seq - 1 + (uint64_t)i, EV_MGTID_TRANSACTIONAL));
+        table_map(5, "d", "a", 1);
+        rows_event(23, 5, 3, 1);
+        feed(evgen_xid(&gen, ev, sizeof(ev), 1));
+    }
+    feed(evgen_gtid(&gen, ev, sizeof(ev), 0, 3, EV_MGTID_TRANSACTIONAL));
+    table_map(5, "d", "b", 0);          /* table_id 5 reused for another table, without a key */
+    rows_event(25, 5, 4, 1);
+    feed(evgen_xid(&gen, ev, sizeof(ev), 2));
+    feed(evgen_gtid(&gen, ev, sizeof(ev), 0, 4, EV_MGTID_TRANSACTIONAL));
+    table_map(5, "d", "a", 1);          /* and back */
+    rows_event(24, 5, 2, 1);
+    feed(evgen_xid(&gen, ev, sizeof(ev), 3));
+    struct traffic_snapshot *a = traffic_snapshot_take(T, now_ms, NULL, 0), *b = traffic_snapshot_take(T2, now_ms, NULL, 0);
+    const struct traffic_row *ra = row(a, "d.a"), *rb = row(a, "d.b");
+    assert_non_null(ra);
+    assert_non_null(rb);
+    assert_int_equal(ra->rows_ins, 6);
+    assert_int_equal(ra->rows_upd, 2);
+    assert_int_equal(ra->trx, 3);
+    assert_int_equal(rb->rows_del, 4);
+    assert_int_equal(rb->rows_ins, 0);
+    assert_int_equal(a->c.maps_with_pk_info, 4);
+    assert_int_equal(a->nnopk, 1);
+    assert_string_equal(a->nopk[0].table, "d.b");
+    /* the GTID text, written only for the kept transactions */
+    int seen = 0;
+    for (size_t i = 0; i < a->ntop; i++)
+        seen += !strcmp(a->top[i].gtid, "4294967295-1-18446744073709551615") ||
+                !strcmp(a->top[i].gtid, "4294967295-1-18446744073709551614");
+    assert_int_equal(seen, 2);
+    /* traffic_feed_verdict: the same figures */
+    assert_int_equal(a->ntables, b->ntables);
+    for (size_t i = 0; i < a->ntables; i++) {
+        assert_string_equal(a->tables[i].name, b->tables[i].name);
+        assert_int_equal(a->tables[i].bytes, b->tables[i].bytes);
+        assert_int_equal(a->tables[i].rows_ins + a->tables[i].rows_upd + a->tables[i].rows_del,
+                         b->tables[i].rows_ins + b->tables[i].rows_upd + b->tables[i].rows_del);
+        assert_int_equal(a->tables[i].trx, b->tables[i].trx);
+    }
+    assert_int_equal(a->c.events, b->c.events + 1);   /* T also had setup's FORMAT_DESCRIPTION */
+    b->c.events = a->c.events;
+    b->c.bytes = a->c.bytes;
+    assert_memory_equal(&a->c, &b->c, sizeof(a->c));
+    assert_int_equal(a->ntop, b->ntop);
+    for (size_t i = 0; i < a->ntop; i++) assert_string_equal(a->top[i].gtid, b->top[i].gtid);
+    traffic_snapshot_free(a);
+    traffic_snapshot_free(b);
+    traffic_free(T2);
+    T2 = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +391,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rings_roll_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_and_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statements, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_cache_and_verdicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
