@@ -65,7 +65,7 @@ say "binlogd answers like a primary"
 mariadb -h127.0.0.1 -P"$L" -urepl -preplpass -e "SELECT @@version, @@server_id; SHOW BINARY LOGS; SHOW SLAVE HOSTS"
 
 say "Monitoring: /metrics (Prometheus), /healthz, and the status page"
-curl -s "http://127.0.0.1:$MP/metrics" | grep -E '^binlogd_(upstream_connected|upstream_lag_seconds|committed_|replicas_streaming|replica_lag_bytes|storage_binlog_bytes|storage_sync_duration_seconds_count)' | sed 's/^/  /'
+curl -s "http://127.0.0.1:$MP/metrics" | grep -E '^binlogd_(upstream_connected|upstream_lag_seconds|committed_|replicas_streaming|replica_lag_bytes|storage_binlog_bytes|storage_sync_duration_seconds_count|traffic_table_bytes_total|traffic_transactions_total|lag_doctor_tables_without_primary_key|split_brain )' | sed 's/^/  /'
 echo "  /healthz: $(curl -s "http://127.0.0.1:$MP/healthz")"
 echo "  status page: http://127.0.0.1:$MP/ (while binlogd runs; screenshot from make test: build/artifacts/status-page.png)"
 
