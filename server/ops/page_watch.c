@@ -35,7 +35,7 @@ void page_watch_section(void *arg, const struct ops_snapshot *s, struct bbuf *o)
                                                                  : "";
         text_printf(o, "<tr class=\"%s\" data-verdict=\"%s\" data-server=\"", cls, v);
         html_escape(o, w->server);
-        text_puts(o, "\"><td class=\"mono\">");
+        text_puts(o, "\"><td class=\"mono nw\">");
         html_escape(o, w->server);
         text_puts(o, "</td><td>");
         if (w->server_id) text_printf(o, "%" PRIu32, w->server_id);

@@ -55,7 +55,7 @@ static const char CSS[] =
     ".legend span{display:inline-block;margin-right:14px;font-size:12px}.sw{display:inline-block;width:10px;height:10px;"
     "margin-right:4px;border-radius:2px;vertical-align:middle}"
     ".bar{height:8px;background:#e6eaee;border-radius:4px;overflow:hidden}.bar div{height:8px;background:#3a7bd5}"
-    "h3{font-size:13.5px;margin:12px 0 6px;color:#1f3b57}"
+    "h3{font-size:13.5px;margin:12px 0 6px;color:#1f3b57}td.nw{white-space:nowrap;word-break:normal}"
     ".alarm{background:#c8372d;color:#fff;padding:7px 12px;border-radius:4px;font-weight:600;margin:4px 0 10px}"
     ".warn{background:#fff6d6;border:1px solid #f0d68a;padding:6px 10px;border-radius:4px}"
     "tr.split td{background:#fbe0dd}tr.unreachable td{background:#eef0f2;color:#5a6877}"

@@ -119,6 +119,14 @@ tl_assert "the status page: the red line naming A" grep -q "<p class=\"alarm\" i
 tl_assert "the status page: A's row marked split-brain" page_row "$A" split-brain
 tl_assert "the status page: the health badge is red" grep -q 'id="health" class="badge bad"' "$(tl_workdir)/page.html"
 tl_assert "the status page: C (merely behind) is not marked" page_row "$C" behind
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$CHROMIUM" ]; then   # for people: the page during the alarm (t_metrics checks the DOM)
+  ART=$TL_REPO/build/artifacts; mkdir -p "$ART"; rm -f "$ART/status-page-split-brain.png"
+  timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --user-data-dir="$(mktemp -d -p "$(tl_workdir)")" \
+    --screenshot="$ART/status-page-split-brain.png" --window-size=1400,1800 --hide-scrollbars "$URL/" >/dev/null 2>&1
+  tl_assert "screenshot written to build/artifacts/status-page-split-brain.png" test -s "$ART/status-page-split-brain.png"
+fi
 tl_log "binlogd says: $(grep -m1 'SPLIT-BRAIN' "$(tl_workdir)/bl.log" | cut -c1-400)"
 tl_assert "watch: SHOW BINLOG WATCH says split-brain for A" tl_wait_until 5 verdict_is "$A" split-brain
 tl_assert "watch: the Reason names A's GTID" bash -c "mariadb -h127.0.0.1 -P$L -umon -N -B -e 'SHOW BINLOG WATCH' | grep -q '$agtid'"
