@@ -19,7 +19,8 @@ void watch_metrics_write(struct prom *p, const struct watch_summary *sum, const 
                     "upstream writes (0 = no alarm; /healthz answers 503 while above 0)") == 0)
         prom_sample_u64(p, "", NULL, 0, sum->split_brain);
     if (prom_family(p, "binlogd_split_brain_rounds_total", PROM_COUNTER,
-                    "polling rounds the watch completed") == 0)
+                    "rounds of the watch thread, one per watch.interval_ms (while disabled a round only checks whether there is "
+                    "something to poll)") == 0)
         prom_sample_u64(p, "", NULL, 0, sum->rounds);
     if (prom_family(p, "binlogd_split_brain_servers", PROM_GAUGE,
                     "watched servers (the current upstream included) by the verdict of their last poll") == 0 &&
