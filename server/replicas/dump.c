@@ -386,6 +386,9 @@ static int gtid_jump(struct dump *d, const struct cursor_item *it)
         if (gtid_start_jump(d->gs, e.state) == 0) {
             if (d->gs->mysql) d->gs->exclude_end = e.off;   /* announced as the skipped groups would be */
             d->st.pos = e.off;
+            log_debug(TAG, "GTID dump to replica server_id %u: %s:%llu to %llu skipped by the GTID position index",
+                      d->o.replica_server_id, cursor_file(d->cur), (unsigned long long)it->offset,
+                      (unsigned long long)e.off);
             rc = 1;
         } else {
             (void)cursor_seek(d->cur, it->offset + it->len);   /* read on after *it, as without the index */

@@ -420,7 +420,8 @@ if wants idle; then
 fi
 if wants gtidstorm; then
   echo; hr
-  bash "$(dirname "$0")/gtidstorm.sh" | grep -v '^gtidstorm: ' || { echo "bench: the GTID reconnect storm failed"; TL_FAIL=$((TL_FAIL + 1)); }
+  if storm=$(bash "$(dirname "$0")/gtidstorm.sh" 2>&1); then printf '%s\n' "$storm" | grep -v '^gtidstorm: '
+  else printf '%s\n' "$storm"; echo "bench: the GTID reconnect storm failed"; TL_FAIL=$((TL_FAIL + 1)); fi
 fi
 echo
 tl_binlogd_stop b
