@@ -3,12 +3,14 @@
  */
 #include "storage/gtidpos.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "protocol/checksum.h"
@@ -83,7 +85,29 @@ uint32_t gpos_fde_id(const uint8_t *fde, size_t len)
 
 void gpos_sidecar_name(const char *binlog, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s%s", binlog, GTIDPOS_SUFFIX);
+    snprintf(out, cap, "%s/%s", GTIDPOS_DIR, binlog);
+}
+
+/* The sidecar directory in data directory dirfd (created when create; its entry made
+ * durable), or -1 with errno. */
+static int sidecar_dir(int dirfd, int create)
+{
+    if (create && mkdirat(dirfd, GTIDPOS_DIR, 0750) == 0) (void)fsio_fsync(dirfd);
+    return fsio_open(dirfd, GTIDPOS_DIR, O_RDONLY | O_DIRECTORY, 0);
+}
+
+void gpos_dir_clean(int dirfd)
+{
+    int fd = sidecar_dir(dirfd, 0);
+    DIR *d = fd == -1 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd != -1) close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, FSIO_TMP_PREFIX, strlen(FSIO_TMP_PREFIX))) (void)unlinkat(fd, de->d_name, 0);
+    closedir(d);
 }
 
 /* ---- text form ---- */
@@ -271,7 +295,7 @@ int gpos_format(const struct gpos_file *f, char **out, size_t *len)
 int gpos_load(struct gpos_file *f, int dirfd, const char *name, char *err, size_t errlen)
 {
     gpos_file_free(f);
-    char sc[EV_MAX_NAME_LEN + sizeof(GTIDPOS_SUFFIX)], *buf;
+    char sc[EV_MAX_NAME_LEN + sizeof(GTIDPOS_DIR) + 2], *buf;
     size_t len;
     gpos_sidecar_name(name, sc, sizeof(sc));
     if (fsio_read_small(dirfd, sc, GPOS_MAX_FILE, &buf, &len) == -1) {
@@ -288,7 +312,7 @@ int gpos_load(struct gpos_file *f, int dirfd, const char *name, char *err, size_
 
 int gpos_save(const struct gpos_file *f, int dirfd, const char *name, char *err, size_t errlen)
 {
-    char sc[EV_MAX_NAME_LEN + sizeof(GTIDPOS_SUFFIX)], *text;
+    char sc[EV_MAX_NAME_LEN + sizeof(GTIDPOS_DIR) + 2], *text;
     size_t len;
     gpos_sidecar_name(name, sc, sizeof(sc));
     if (gpos_format(f, &text, &len) == -1) {
@@ -296,8 +320,10 @@ int gpos_save(const struct gpos_file *f, int dirfd, const char *name, char *err,
         return -1;
     }
     enum fsio_op op = FSIO_OP_OPEN;
-    int rc = fsio_replace(dirfd, sc, text, len, &op);
+    int sd = sidecar_dir(dirfd, 1);
+    int rc = sd == -1 ? -1 : fsio_replace(sd, name, text, len, &op);
     int e = errno;
+    if (sd != -1) close(sd);
     free(text);
     if (rc == -1) snprintf(err, errlen, "%s: cannot write (%s): %s", sc, fsio_op_name(op), strerror(e));
     return rc;
@@ -305,7 +331,7 @@ int gpos_save(const struct gpos_file *f, int dirfd, const char *name, char *err,
 
 int gpos_drop(int dirfd, const char *name, char *err, size_t errlen)
 {
-    char sc[EV_MAX_NAME_LEN + sizeof(GTIDPOS_SUFFIX)];
+    char sc[EV_MAX_NAME_LEN + sizeof(GTIDPOS_DIR) + 2];
     gpos_sidecar_name(name, sc, sizeof(sc));
     if (fsio_unlink(dirfd, sc) == -1 && errno != ENOENT) {
         snprintf(err, errlen, "%s: cannot remove: %s", sc, strerror(errno));

@@ -6,7 +6,9 @@
  * from its start.
  *
  * It is a cache, never a second source of truth (same rules as gtid_index.h):
- *   - kept in `<binlog file>.gtidpos` next to each binlog file, written whole (atomic replace)
+ *   - kept in `.binlogd-gtidpos/<binlog file>` in the data directory (a hidden directory, so
+ *     that `ls mysql-bin.*`, archive globs and mariadb-binlog never meet it), one sidecar per
+ *     binlog file, written whole (atomic replace)
  *     when the file is finished, rebuilt from the file's bytes when missing, unparsable, made for
  *     another file of the same name (the FDE identity differs) or describing bytes beyond the
  *     file's end; every line carries its own CRC32, so a flipped byte condemns the sidecar;
@@ -50,7 +52,7 @@
  * GiB of binlog with a few domains (0.2-0.3 %). 4 KiB would make the index 16 times larger for
  * a saving of microseconds; 1 MiB would read up to a megabyte per GTID start. */
 #define GTIDPOS_INTERVAL (64u * 1024u)
-#define GTIDPOS_SUFFIX ".gtidpos"
+#define GTIDPOS_DIR ".binlogd-gtidpos"   /* in the data directory */
 #define GTIDPOS_MAX_STATE 65536   /* a state text beyond this is not recorded (no entry) */
 
 struct gpos_entry {
@@ -84,9 +86,12 @@ int gpos_parse(struct gpos_file *f, const char *text, size_t len, char *err, siz
 /* The text form, malloc'd. 0, or -1 on ENOMEM. */
 int gpos_format(const struct gpos_file *f, char **out, size_t *len);
 
-/* Sidecar name of a binlog file: "<name>.gtidpos" into out. */
+/* Sidecar path of a binlog file, relative to the data directory: ".binlogd-gtidpos/<name>". */
 void gpos_sidecar_name(const char *binlog, char *out, size_t cap);
-/* Load / atomically write / remove the sidecar of binlog file `name` in dirfd.
+/* Remove temporary files an interrupted gpos_save left in the sidecar directory (at open). */
+void gpos_dir_clean(int dirfd);
+/* Load / atomically write / remove the sidecar of binlog file `name`; dirfd: the data directory
+ * (save creates the sidecar directory).
  * load: 0 loaded, 1 no such file, -1 with err (f empty). save, drop: 0 or -1 with err
  * (drop: a missing sidecar is success). */
 int gpos_load(struct gpos_file *f, int dirfd, const char *name, char *err, size_t errlen);

@@ -105,6 +105,7 @@ void store_gpos_open(struct store *s)
     s->gpos_off = off && (!strcmp(off, "off") || !strcmp(off, "0"));
     char err[512];
     size_t rebuilt = 0;
+    gpos_dir_clean(s->dirfd);
     for (size_t i = 0; i + 1 < s->nfiles; i++) {   /* the last one was scanned by store_gtid_open */
         struct store_file_info fi = s->files[i];
         struct gpos_file f;
@@ -118,7 +119,7 @@ void store_gpos_open(struct store *s)
             continue;
         }
         if (rc == -1) store_warnf(s, "%s/%s (rebuilding it from the binlog file)", s->dir, err);
-        else if (rc == 0) store_warnf(s, "%s/%s%s: %s; rebuilding it from the binlog file", s->dir, fi.name, GTIDPOS_SUFFIX, why);
+        else if (rc == 0) store_warnf(s, "%s/%s/%s: %s; rebuilding it from the binlog file", s->dir, GTIDPOS_DIR, fi.name, why);
         uint64_t size;
         if (gpos_scan_file(s->dirfd, fi.name, NULL, &f, s->gpos_interval, NULL, &size, err, sizeof(err)) == -1) {
             store_warnf(s, "%s/%s (no GTID positions for this file: GTID starts read it from its start)", s->dir, err);
@@ -220,8 +221,8 @@ int store_gtidpos_find(struct store *s, const char *name, uint64_t from,
         return 1;
     }
     if (fd != -1) store_reader_fd_put(s, name);
-    store_warnf(s, "%s/%s%s: the entry at %" PRIu64 " does not match the binlog file (%s); reading the file from its "
-                "start, rebuilding its GTID positions", s->dir, name, GTIDPOS_SUFFIX, out->off, why);
+    store_warnf(s, "%s/%s/%s: the entry at %" PRIu64 " does not match the binlog file (%s); reading the file from its "
+                "start, rebuilding its GTID positions", s->dir, GTIDPOS_DIR, name, out->off, why);
     gpos_entry_free(out);
     store_gtidpos_rebuild(s, name);
     return 0;

@@ -226,13 +226,13 @@ static int check_gtidpos(int dirfd, const struct binlog_index *ix, FILE *out)
         gpos_file_init(&scan);
         int rc = gpos_load(&f, dirfd, name, err, sizeof(err));
         if (rc == 1) {
-            fprintf(out, "WARN  %s%s: missing (binlogd builds it at start)\n", name, GTIDPOS_SUFFIX);
+            fprintf(out, "WARN  %s/%s: missing (binlogd builds it at start)\n", GTIDPOS_DIR, name);
         } else if (rc == -1) {
             fprintf(out, "WARN  %s (binlogd rebuilds it at start)\n", err);
         } else if (gpos_scan_file(dirfd, name, NULL, &scan, f.interval, NULL, NULL, err, sizeof(err)) == -1) {
-            fprintf(out, "WARN  %s%s: cannot check it: %s\n", name, GTIDPOS_SUFFIX, err);
+            fprintf(out, "WARN  %s/%s: cannot check it: %s\n", GTIDPOS_DIR, name, err);
         } else if (scan.fde_id != f.fde_id) {
-            fprintf(out, "WARN  %s%s: made for another file of the same name (rebuilt at start)\n", name, GTIDPOS_SUFFIX);
+            fprintf(out, "WARN  %s/%s: made for another file of the same name (rebuilt at start)\n", GTIDPOS_DIR, name);
         } else {
             size_t k = 0, lying = 0, beyond = 0;
             for (size_t j = 0; j < f.n; j++) {
@@ -241,16 +241,16 @@ static int check_gtidpos(int dirfd, const struct binlog_index *ix, FILE *out)
                     beyond++;
                 } else if (!entry_same(&f.v[j], &scan.v[k]) || f.flavor != scan.flavor) {
                     if (!lying)
-                        fprintf(out, "ERROR %s%s: the entry at %llu does not match the file (the file says %s at %llu)\n",
-                                name, GTIDPOS_SUFFIX, (unsigned long long)f.v[j].off,
+                        fprintf(out, "ERROR %s/%s: the entry at %llu does not match the file (the file says %s at %llu)\n",
+                                GTIDPOS_DIR, name, (unsigned long long)f.v[j].off,
                                 scan.v[k].off == f.v[j].off ? "another state" : "no boundary entry",
                                 (unsigned long long)scan.v[k].off);
                     lying++;
                 }
             }
             if (lying) bad++;
-            else if (beyond) fprintf(out, "WARN  %s%s: %zu entries beyond the file's bytes (stale; rebuilt at start)\n",
-                                     name, GTIDPOS_SUFFIX, beyond);
+            else if (beyond) fprintf(out, "WARN  %s/%s: %zu entries beyond the file's bytes (stale; rebuilt at start)\n",
+                                     GTIDPOS_DIR, name, beyond);
             else { files++; entries += f.n; }
         }
         gpos_file_free(&f);

@@ -21,7 +21,7 @@ kv() { local x=" $1"; x=${x##* $2=}; x=${x%% *}; echo "${x//\"/}"; }
 
 gen=$("$BT/gtidstorm" gen "$D" "$MB" "$FMB") || { echo "bench: gtidstorm gen failed"; exit 2; }
 groups=$(kv "$gen" groups); bytes=$(kv "$gen" bytes)
-idx=$(cat "$D"/*.gtidpos | wc -c)
+idx=$(cat "$D"/.binlogd-gtidpos/* | wc -c)
 printf 'GTID reconnect storm: %s MB history in %s files of %s MB (3 domains, %s transactions), K=%s GTID replicas at once\n' \
   "$MB" "$(kv "$gen" files)" "$FMB" "$groups" "$K"
 printf 'GTID position index: %s bytes for %s bytes of binlog = %.2f MB per GB (%.3f %%), one entry per 64 KiB\n' \

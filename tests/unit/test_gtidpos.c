@@ -620,14 +620,14 @@ static void test_store_cycle(void **state)
     assert_memory_equal(t1, t2, l1);
     free(t2);
     s = open_store(dir);
-    assert_null(strstr(all_warns, "gtidpos"));
+    assert_null(strstr(all_warns, "binlogd-gtidpos"));
     store_free(s);
     /* damaged sidecars: truncated, a flipped byte, missing: rebuilt at open, with a warning */
     for (int k = 0; k < 3; k++) {
         if (k == 2) {
-            assert_int_equal(unlinkat(dfd, "b.000001.gtidpos", 0), 0);
+            assert_int_equal(unlinkat(dfd, ".binlogd-gtidpos/b.000001", 0), 0);
         } else {
-            int fd = openat(dfd, "b.000001.gtidpos", O_WRONLY | O_TRUNC);
+            int fd = openat(dfd, ".binlogd-gtidpos/b.000001", O_WRONLY | O_TRUNC);
             size_t n = k == 0 ? l1 / 2 : l1;
             if (k == 1) t1[l1 / 2] ^= 0x04;
             assert_int_equal(write(fd, t1, n), (ssize_t)n);
@@ -661,7 +661,7 @@ static void test_store_cycle(void **state)
     gpos_entry_free(&e);
     /* purge: the sidecar goes */
     assert_int_equal(store_gtidpos_drop_file(s, "b.000001", err, sizeof(err)), 0);
-    assert_int_equal(faccessat(dfd, "b.000001.gtidpos", F_OK, 0), -1);
+    assert_int_equal(faccessat(dfd, ".binlogd-gtidpos/b.000001", F_OK, 0), -1);
     assert_int_equal(store_gtidpos_find(s, "b.000001", 0, take_first, &lim, &flavor, &e), 0);
     store_free(s);
     /* disabled: readers get nothing */
