@@ -29,6 +29,7 @@
 
 #define CAP (1 << 20)
 #define MAXEV 4096
+#define HB ((uint64_t)1 << 63)   /* in out.sent: a heartbeat announcing skipped groups up to */
 
 /* The fixture: one file's bytes and its events. */
 struct fixture {
@@ -198,8 +199,10 @@ static void run(const struct fixture *fx, struct gtid_start *gs, const struct gp
             const char *why;
             if (k >= 0 && gpos_entry_check(fx->fd, fx->len, idx->crc, &idx->v[k], &why) == 0 &&
                 gtid_start_jump(gs, idx->v[k].state) == 0) {
+                if (gs->mysql) gs->exclude_end = idx->v[k].off;   /* as dump.c does */
                 int at = index_of(fx, idx->v[k].off);
                 if (at < 0) {   /* the end of the file */
+                    if (gs->exclude_end) o->sent[o->nsent++] = HB | gs->exclude_end;
                     assert_int_equal(idx->v[k].off, fx->len);
                     o->jumped = 1;
                     return;
@@ -217,6 +220,11 @@ static void run(const struct fixture *fx, struct gtid_start *gs, const struct gp
             snprintf(o->msg, sizeof(o->msg), "%s", e.msg);
             return;
         }
+        if (v == GTID_START_SKIP && gs->mysql) gs->exclude_end = fx->off[i] + fx->elen[i];
+        if (v == GTID_START_SEND && gs->exclude_end) {   /* the skipped run's heartbeat */
+            o->sent[o->nsent++] = HB | gs->exclude_end;
+            gs->exclude_end = 0;
+        }
         if (v == GTID_START_SEND) o->sent[o->nsent++] = fx->off[i];
         if (fake && o->nfake < 8) {
             o->fake_len[o->nfake] = gtid_start_fake_list(gs, o->fake[o->nfake], 512, 9, (uint32_t)(fx->off[i] + fx->elen[i]),
@@ -224,6 +232,7 @@ static void run(const struct fixture *fx, struct gtid_start *gs, const struct gp
             o->nfake++;
         }
     }
+    if (gs->exclude_end) o->sent[o->nsent++] = HB | gs->exclude_end;   /* at the end of the log */
 }
 
 static void same(const struct out *a, const struct out *b, const char *req)
@@ -679,12 +688,186 @@ static void test_store_cycle(void **state)
     fixture_free(&fx);
 }
 
+/* ---- MySQL flavour: PREVIOUS_GTIDS, GTIDs of two source UUIDs, DDL, a BINLOG-less
+ * anonymous group in the middle ---- */
+
+static const uint8_t UA[16] = {0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t UB[16] = {0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+static void ygroup(struct evgen *g, struct fixture *fx, uint8_t *ev, const uint8_t *uuid, int64_t gno, int ddl, size_t pad)
+{
+    uint8_t body[25];
+    body[0] = 1;
+    if (uuid) memcpy(body + 1, uuid, 16);
+    else memset(body + 1, 0, 16);
+    wire_put_u64(body + 17, (uint64_t)gno);
+    add(fx, ev, evgen_event(g, ev, CAP, uuid ? EV_MYSQL_GTID : EV_ANONYMOUS_GTID, 0, body, sizeof(body)));
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s /*%.*s*/", ddl ? "CREATE TABLE t (a INT)" : "INSERT INTO t VALUES (1)", (int)(pad % 200),
+             "........................................................................................................"
+             "................................................................................................");
+    if (ddl) {
+        add(fx, ev, evgen_query(g, ev, CAP, "w", sql));
+        return;
+    }
+    add(fx, ev, evgen_query(g, ev, CAP, "w", "BEGIN"));
+    add(fx, ev, evgen_query(g, ev, CAP, "w", sql));
+    add(fx, ev, evgen_xid(g, ev, CAP, (uint64_t)gno));
+}
+
+static void fixture_build_mysql(struct fixture *fx, struct gtid_mysql_set *start)
+{
+    memset(fx, 0, sizeof(*fx));
+    fx->buf = malloc(CAP);
+    uint8_t *ev = malloc(CAP);
+    struct evgen g;
+    evgen_init(&g);
+    memcpy(fx->buf, "\xfe" "bin", 4);
+    fx->len = 4;
+    put(fx, ev, evgen_fde(&g, ev, CAP));
+    const char *why;
+    gtid_mysql_set_clear(start);
+    assert_int_equal(gtid_mysql_set_add_interval(start, UA, 1, 10), 0);
+    uint8_t enc[256];
+    size_t el = gtid_mysql_set_encode(start, enc, sizeof(enc));
+    assert_true(el > 0 && el < sizeof(enc));
+    add(fx, ev, evgen_event(&g, ev, CAP, EV_PREVIOUS_GTIDS, 0, enc, el));
+    (void)why;
+    int64_t a = 10, b = 0;
+    for (int i = 0; i < 50; i++) {
+        if (i == 23) ygroup(&g, fx, ev, NULL, 0, 0, 5);   /* anonymous: always sent */
+        if (i % 3 == 2) ygroup(&g, fx, ev, UB, ++b, i % 7 == 0, (size_t)i * 13);
+        else ygroup(&g, fx, ev, UA, ++a, i % 5 == 0, (size_t)i * 29);
+    }
+    free(ev);
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/binlogd-gpos-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/b.000001", fx->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0640);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, fx->buf, fx->len), (ssize_t)fx->len);
+    fx->fd = fd;
+}
+
+/* The replica's set at boundary k: PREVIOUS_GTIDS plus the GTIDs of the groups before it,
+ * minus `drop` (a gno of UA it lacks, 0 for none). */
+static void yset_at(const struct fixture *fx, int k, struct gtid_mysql_set *s, int64_t drop)
+{
+    struct ev_fmt fmt;
+    ev_fmt_default(&fmt, EV_CHECKSUM_CRC32);
+    const char *why;
+    for (int i = 0; i < k; i++) {
+        const uint8_t *ev = fx->buf + fx->off[i];
+        if (ev[EV_TYPE_OFFSET] != EV_MYSQL_GTID) continue;
+        struct ev_mysql_gtid g;
+        assert_int_equal(ev_mysql_gtid_parse(ev, fx->elen[i], &fmt, &g, &why), EV_OK);
+        if (!(g.gno == drop && !memcmp(g.sid, UA, 16))) assert_int_equal(gtid_mysql_set_add(s, g.sid, g.gno), 0);
+    }
+}
+
+static void test_mysql_every_boundary(void **state)
+{
+    (void)state;
+    struct gtid_mysql_set *start = gtid_mysql_set_new(), *set = gtid_mysql_set_new(), *end = gtid_mysql_set_new();
+    struct fixture fx;
+    fixture_build_mysql(&fx, start);
+    int dfd = dirfd_of(&fx);
+    char err[512];
+    char stxt[256], etxt[512];
+    gtid_mysql_set_format(start, stxt, sizeof(stxt));
+    assert_int_equal(gtid_mysql_set_parse(end, stxt, strlen(stxt), (const char **)&(const char *){0}), 0);
+    yset_at(&fx, fx.n, end, 0);
+    gtid_mysql_set_format(end, etxt, sizeof(etxt));
+    struct gtid_start_file file = {"b.000001", 1, GTID_TRACK_MYSQL, stxt};
+    struct out *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    for (uint32_t interval = 1; interval <= 1000; interval += 999) {
+        struct gpos_file idx;
+        gpos_file_init(&idx);
+        assert_int_equal(gpos_scan_file(dfd, "b.000001", NULL, &idx, interval, NULL, NULL, err, sizeof(err)), 0);
+        assert_int_equal(idx.flavor, GTID_TRACK_MYSQL);
+        assert_true(idx.n > 0);
+        int checked = 0, jumped = 0;
+        for (int k = 1; k <= fx.n; k++) {
+            if (!is_boundary(&fx, k)) continue;
+            for (int64_t drop = 0; drop <= 25; drop += 7) {   /* 0: none; else the replica lacks UA:drop */
+                gtid_mysql_set_clear(set);
+                assert_int_equal(gtid_mysql_set_add_interval(set, UA, 1, 10), 0);
+                yset_at(&fx, k, set, drop);
+                uint8_t enc[512];
+                size_t el = gtid_mysql_set_encode(set, enc, sizeof(enc));
+                struct gtid_start g1, g2;
+                struct myerr e1, e2;
+                size_t at1, at2;
+                gtid_start_init(&g1);
+                gtid_start_init(&g2);
+                int r1 = gtid_start_resolve_mysql(&g1, enc, el, etxt, &file, 1, &at1, &e1);
+                int r2 = gtid_start_resolve_mysql(&g2, enc, el, etxt, &file, 1, &at2, &e2);
+                assert_int_equal(r1, r2);
+                if (r1 == 0) {
+                    run(&fx, &g1, NULL, a);
+                    run(&fx, &g2, &idx, b);
+                    same(a, b, "mysql");
+                    checked++;
+                    jumped += b->jumped;
+                }
+                gtid_start_free(&g1);
+                gtid_start_free(&g2);
+            }
+        }
+        if (getenv("GPOS_VERBOSE")) fprintf(stderr, "mysql interval %u: %d starts compared, %d jumped\n", interval, checked, jumped);
+        assert_true(checked > 100);
+        assert_true(jumped > checked / 4);
+        gpos_file_free(&idx);
+    }
+    free(a);
+    free(b);
+    gtid_mysql_set_free(start);
+    gtid_mysql_set_free(set);
+    gtid_mysql_set_free(end);
+    close(dfd);
+    fixture_free(&fx);
+}
+
+/* In a later file the dump's "seen" list is not empty when it jumps: merging the entry's list
+ * into it must give what updating it GTID by GTID gives (pairs move to their domain's end). */
+static void test_seen_merge(void **state)
+{
+    (void)state;
+    srand(7);
+    for (int round = 0; round < 2000; round++) {
+        struct gtid_blist seq, local;
+        gtid_blist_init(&seq);
+        gtid_blist_init(&local);
+        struct gtid_start gs;
+        gtid_start_init(&gs);
+        int pre = rand() % 8, post = 1 + rand() % 12;
+        for (int i = 0; i < pre + post; i++) {
+            struct gtid_maria g = {(uint32_t)(rand() % 4), (uint32_t)(1 + rand() % 3), (uint64_t)(1 + rand() % 50)};
+            assert_int_equal(gtid_blist_update(&seq, &g), 0);
+            if (i < pre) assert_int_equal(gtid_blist_update(&gs.seen, &g), 0);
+            else assert_int_equal(gtid_blist_update(&local, &g), 0);
+        }
+        char lt[1024], a[1024], b[1024];
+        gtid_blist_format(&local, lt, sizeof(lt));
+        assert_int_equal(gtid_start_jump(&gs, lt), 0);
+        gtid_blist_format(&seq, a, sizeof(a));
+        gtid_blist_format(&gs.seen, b, sizeof(b));
+        assert_string_equal(a, b);
+        gtid_blist_free(&seq);
+        gtid_blist_free(&local);
+        gtid_start_free(&gs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_boundary_dense),
         cmocka_unit_test(test_every_boundary_sparse),
         cmocka_unit_test(test_state_at_entries),
+        cmocka_unit_test(test_mysql_every_boundary),
+        cmocka_unit_test(test_seen_merge),
         cmocka_unit_test(test_entry_check),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_store_cycle),
