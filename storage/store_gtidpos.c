@@ -173,9 +173,14 @@ void store_gpos_publish_locked(struct store *s)
     g->f.crc = s->gpw.crc;
     g->f.interval = s->gpw.interval;
     uint64_t have = g->f.n ? g->f.v[g->f.n - 1].off : 0;
-    for (size_t i = 0; i < s->gpw.n; i++) {
+    size_t lo = 0, hi = s->gpw.n;   /* the writer's first entry past `have`: O(log n) per commit */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->gpw.v[mid].off <= have) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < s->gpw.n; i++) {
         const struct gpos_entry *e = &s->gpw.v[i];
-        if (e->off <= have) continue;
         if (e->off > s->committed) break;
         if (gpos_file_push(&g->f, e) == -1) break;   /* ENOMEM: fewer entries, longer reads */
     }
