@@ -266,6 +266,64 @@ enum gtid_start_verdict gtid_start_event(struct gtid_start *gs, const uint8_t *e
     return v;
 }
 
+int gtid_start_jump_ready(const struct gtid_start *gs)
+{
+    if (gs->mysql) return 1;
+    return gs->want.n > 0 && gs->skip == 0 && !gs->fake_pending;
+}
+
+int gtid_start_jump_ok(const struct gtid_start *gs, const char *state, const char *max)
+{
+    const char *why;
+    if (gs->mysql) {   /* every group of [P, B) is one the replica has */
+        struct gtid_mysql_set *set = gtid_mysql_set_new();
+        int ok = set && gtid_mysql_set_parse(set, state, strlen(state), &why) == 0 &&
+                 gtid_mysql_set_subset(set, gs->exclude);
+        gtid_mysql_set_free(set);
+        return ok;
+    }
+    struct gtid_blist l, hi;
+    gtid_blist_init(&l);
+    gtid_blist_init(&hi);
+    int ok = gtid_blist_parse(&l, state, strlen(state), &why) == 0 && gtid_blist_parse(&hi, max, strlen(max), &why) == 0;
+    for (uint32_t i = 0; ok && i < l.n; i++) {
+        const struct gtid_maria *g = &l.v[i], *h = gtid_blist_find(&hi, g->domain, g->server);
+        const struct gtid_maria *w = gtid_maria_state_find(&gs->want, g->domain);
+        /* a domain not requested (or reached at the file's start) is sent; an empty domain
+         * is checked against the binlog state; reaching a requested GTID ends the skipping */
+        if (!w || empty_find(gs, g->domain) >= 0) ok = 0;
+        else if (g->server == w->server && (h ? h->seq : g->seq) >= w->seq) ok = 0;
+        else if (h && h->seq < g->seq) ok = 0;   /* a max below the last: not ours */
+    }
+    gtid_blist_free(&l);
+    gtid_blist_free(&hi);
+    return ok;
+}
+
+int gtid_start_jump(struct gtid_start *gs, const char *state)
+{
+    if (gs->mysql) {
+        gs->in_group = 1;   /* the last group of [P, B) was skipped: what follows it is too */
+        return 0;
+    }
+    struct gtid_blist l, seen;
+    const char *why;
+    gtid_blist_init(&l);
+    gtid_blist_init(&seen);
+    /* Each pair of l is in the order of its last update, so updating `seen` with them in
+     * order leaves it as the updates one by one would have. */
+    int rc = gtid_blist_parse(&l, state, strlen(state), &why) == 0 && gtid_blist_copy(&seen, &gs->seen) == 0 ? 0 : -1;
+    for (uint32_t i = 0; rc == 0 && i < l.n; i++) rc = gtid_blist_update(&seen, &l.v[i]);
+    if (rc == 0) {
+        gtid_blist_free(&gs->seen);
+        gs->seen = seen;
+    } else {
+        gtid_blist_free(&seen);
+    }
+    gtid_blist_free(&l);
+    return rc;
+}
+
 size_t gtid_start_fake_list(const struct gtid_start *gs, uint8_t *out, size_t cap, uint32_t server_id,
                             uint32_t log_pos, enum ev_checksum_alg alg)
 {

@@ -84,6 +84,19 @@ enum gtid_start_verdict { GTID_START_SEND = 0, GTID_START_SKIP, GTID_START_ERROR
 enum gtid_start_verdict gtid_start_event(struct gtid_start *gs, const uint8_t *ev, size_t avail, size_t len,
                                          const struct ev_fmt *fmt, int *fake_after, struct myerr *e);
 
+/* GTID position index (storage/gtidpos.h): may a dump standing at the first GTID event of a
+ * file (P) continue at a later boundary B instead of reading [P, B)? state/max: the index
+ * entry's texts for B (the GTIDs of the file's groups before B; highest seq_no per pair where
+ * it differs from the last). Returns 1 when gtid_start_event would skip every group in
+ * [P, B) without reaching a requested GTID, raising an error or sending anything (the caller
+ * also checks that [P, B) holds nothing but GTID groups), 0 otherwise (also on bad texts).
+ * Monotone in B. Call only when gtid_start_jump_ready. */
+int gtid_start_jump_ready(const struct gtid_start *gs);
+int gtid_start_jump_ok(const struct gtid_start *gs, const char *state, const char *max);
+/* Continue as if [P, B) had been read: the GTIDs it would have noted are noted. 0, or -1
+ * (ENOMEM: the dump then reads [P, B) instead; gs is unchanged). */
+int gtid_start_jump(struct gtid_start *gs, const char *state);
+
 /* The fake GTID_LIST (type 163, ARTIFICIAL, timestamp 0) listing the GTIDs seen since the
  * start file. Length, or 0 when cap is too small. */
 size_t gtid_start_fake_list(const struct gtid_start *gs, uint8_t *out, size_t cap, uint32_t server_id,

@@ -322,6 +322,14 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
     return CURSOR_OPEN_OK;
 }
 
+int cursor_seek(struct cursor *c, uint64_t pos)
+{
+    if (c->fd < 0 || pos < BINLOG_MAGIC_LEN) return -1;
+    if (pos > c->limit && (refresh_limit(c) == -1 || pos > c->limit)) return -1;
+    c->pos = pos;   /* the horizon stays: verify_event moves it only when contiguous */
+    return 0;
+}
+
 size_t cursor_read_fde(struct cursor *c, uint8_t *buf, size_t cap, char *err, size_t errlen)
 {
     uint8_t hdr[EV_HEADER_LEN];

@@ -75,6 +75,12 @@ void cursor_free(struct cursor *c);
  * fills err; the cursor is left unpositioned. */
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen);
 
+/* Move within the current file to pos, an event boundary the caller vouches for (a GTID
+ * position index entry checked against the file, storage/gtidpos.h): no header walk. The
+ * events from pos on are checked as usual. 0, or -1 (not positioned, pos < 4 or beyond the
+ * committed bytes: the cursor is unchanged). */
+int cursor_seek(struct cursor *c, uint64_t pos);
+
 /* The current file's name and the offset of the next event to read. */
 const char *cursor_file(const struct cursor *c);
 uint64_t cursor_pos(const struct cursor *c);

@@ -566,6 +566,7 @@ enum store_result store_file_begin(struct store *s, const char *name, const uint
     s->rot_name[0] = 0;
     s->rot_pos = 0;
     store_gtid_file_begin(s);
+    store_gpos_file_begin(s, fde, len);
     /* The FDE is durable (created with fsync) and outside any group: readers may see it. */
     publish(s);
     return STORE_OK;

@@ -182,6 +182,25 @@ int store_gtid_state(struct store *s, int full, int *flavor, char *out, size_t c
 int store_gtid_files(struct store *s, struct store_gtid_file **out, size_t *n);
 void store_gtid_files_free(struct store_gtid_file *v, size_t n);
 
+/* GTID position index (storage/gtidpos.h). The last entry of file `name` beyond offset
+ * `from` for which ok(arg, entry) holds (ok must be monotone: true on a prefix of the
+ * entries), checked against the file's bytes. 1 with *out (free with gpos_entry_free) and
+ * *flavor (enum gtid_track_flavor), 0 when there is none (no entries, index disabled, or the
+ * entry did not match the file: then a warning is logged and the file's entries are rebuilt
+ * from its bytes, on this thread). ok runs under the store's mutex. Any thread. */
+struct gpos_entry;
+int store_gtidpos_find(struct store *s, const char *name, uint64_t from,
+                       int (*ok)(void *arg, const struct gpos_entry *e), void *arg, int *flavor, struct gpos_entry *out);
+/* Forget file `name`'s GTID positions and rebuild them from its bytes (the writer's file:
+ * only forgotten until the next open). Any thread; reads the whole file. */
+void store_gtidpos_rebuild(struct store *s, const char *name);
+/* File `name` is purged: drop its GTID positions and remove its sidecar. 0, or -1 with err
+ * (the sidecar could not be removed; a later file of the same name will not trust it: the
+ * FORMAT_DESCRIPTION identity differs). Any thread. */
+int store_gtidpos_drop_file(struct store *s, const char *name, char *err, size_t errlen);
+/* 1 when readers ignore the index (BINLOGD_GTIDPOS=off). */
+int store_gtidpos_disabled(const struct store *s);
+
 /* Raise the verified horizon of `name` to `upto` (never lowers it, never past the committed
  * size): a reader CRC-checked every event of [0, upto). Returns the horizon now in force
  * (which another reader may have pushed further), 0 when the name is unknown. Any thread;

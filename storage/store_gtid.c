@@ -32,7 +32,12 @@ enum store_result store_gtid_open(struct store *s, char *err, size_t errlen)
         store_seterr(err, errlen, "%s: out of memory", s->dir);
         return STORE_FATAL;
     }
-    if (!s->nfiles) return STORE_OK;
+    const char *iv = getenv("BINLOGD_GTIDPOS_INTERVAL");
+    s->gpos_interval = iv && atol(iv) > 0 && atol(iv) <= (1L << 30) ? (uint32_t)atol(iv) : GTIDPOS_INTERVAL;
+    if (!s->nfiles) {
+        store_gpos_open(s);
+        return STORE_OK;
+    }
     set_gix_name(s);
     char lerr[512];
     int rc = gix_load(s->gix, s->dirfd, s->gix_name, lerr, sizeof(lerr));
@@ -60,7 +65,10 @@ enum store_result store_gtid_open(struct store *s, char *err, size_t errlen)
         if (e && e->size == f->size && !last) continue;
         uint64_t size = 0;
         struct gtid_track *use = last ? &s->trk : &t;
-        if (gix_scan_file(s->dirfd, f->name, use, &size, lerr, sizeof(lerr)) == -1) {
+        /* The last file's scan also builds the writer's GTID positions, which it continues. */
+        int src = last ? gpos_scan_file(s->dirfd, f->name, &s->gpb, &s->gpw, s->gpos_interval, use, &size, lerr, sizeof(lerr))
+                       : gix_scan_file(s->dirfd, f->name, use, &size, lerr, sizeof(lerr));
+        if (src == -1) {
             store_warnf(s, "%s/%s (GTID positioning in this file is refused)", s->dir, lerr);
             gtid_track_reset(use);
             s->trk_bad = last;
@@ -77,6 +85,7 @@ enum store_result store_gtid_open(struct store *s, char *err, size_t errlen)
     gtid_track_free(&t);
     if (rescanned) store_warnf(s, "%s/%s: rebuilt the entries of %zu file(s) from their bytes", s->dir, s->gix_name, rescanned);
     if (dirty) store_gtid_save(s);
+    store_gpos_open(s);
     return STORE_OK;
 }
 
@@ -85,6 +94,7 @@ void store_gtid_release(struct store *s)
     gix_free(s->gix);
     s->gix = NULL;
     gtid_track_free(&s->trk);
+    store_gpos_release(s);
 }
 
 void store_gtid_file_begin(struct store *s)
@@ -96,6 +106,7 @@ void store_gtid_file_begin(struct store *s)
 
 void store_gtid_append(struct store *s, const struct ev_view *ev, enum trx_verdict v)
 {
+    gpos_builder_feed(&s->gpb, ev, &s->fmt, s->end, v);
     if (s->trk_bad) return;
     const char *why = NULL;
     if (gtid_track_feed_view(&s->trk, ev, &s->fmt, v, &why) == -1) {
@@ -110,10 +121,18 @@ void store_gtid_append(struct store *s, const struct ev_view *ev, enum trx_verdi
 void store_gtid_rollback(struct store *s, int reread)
 {
     s->trk.pending = 0;
-    if (!reread || s->trk_bad) return;
+    s->gpb.pending = 0;
+    if (!reread) return;
     uint64_t size;
     char err[512];
-    if (gix_scan_file(s->dirfd, s->cur, &s->trk, &size, err, sizeof(err)) == -1) {
+    /* Rebuilt from the bytes now in the file: the writer's GTID positions too. */
+    int rc = gpos_scan_file(s->dirfd, s->cur, &s->gpb, &s->gpw, s->gpos_interval, &s->trk, &size, err, sizeof(err));
+    if (s->trk_bad) {
+        gtid_track_reset(&s->trk);
+        s->trk.saw_first = 1;
+        return;
+    }
+    if (rc == -1) {
         store_warnf(s, "%s/%s (GTID positioning in this file is refused)", s->dir, err);
         gtid_track_reset(&s->trk);
         s->trk.saw_first = 1;
@@ -126,10 +145,12 @@ void store_gtid_publish_locked(struct store *s)
     if (!s->gix || !s->cur[0]) return;
     /* On ENOMEM the entry keeps its older size, so the next open rescans the file. */
     (void)gix_set_track(s->gix, s->cur, s->committed, &s->trk);
+    store_gpos_publish_locked(s);
 }
 
 void store_gtid_save(struct store *s)
 {
+    store_gpos_save_current(s);
     if (!s->gix || !s->gix_name[0]) return;
     char *text;
     size_t len;

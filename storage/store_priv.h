@@ -13,6 +13,7 @@
 #include "protocol/event.h"
 #include "protocol/gtid_track.h"
 #include "protocol/trx.h"
+#include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/store.h"
 
@@ -65,7 +66,15 @@ struct store {
     int trk_bad;            /* cur's GTIDs could not be read: its entry says "none" */
     char gix_name[EV_MAX_NAME_LEN + 32];
 
+    /* GTID positions (store_gtidpos.c): the writer's builder and entries for cur */
+    struct gpos_builder gpb;
+    struct gpos_file gpw;
+    uint32_t gpos_interval;
+    int gpos_off;           /* BINLOGD_GTIDPOS=off: readers ignore the index */
+
     /* shared with readers, under mu */
+    struct store_gpos { char name[EV_MAX_NAME_LEN + 1]; struct gpos_file f; int bad; } *gps;
+    size_t ngps, capgps;           /* GTID positions per file, entries up to its committed size */
     struct store_rfd { char name[EV_MAX_NAME_LEN + 1]; int fd; unsigned refs; } *rfds;
     size_t nrfds, caprfds;         /* one read-only descriptor per file in use by readers */
     struct gtid_index *gix;
@@ -128,5 +137,17 @@ void store_gtid_rollback(struct store *s, int reread);
 void store_gtid_publish_locked(struct store *s);
 /* Write the GTID index file (writer; best effort, failures are warnings). */
 void store_gtid_save(struct store *s);
+
+/* ---- store_gtidpos.c ---- */
+/* Load and check every finished file's sidecar, rebuild the bad ones; the last file's entries
+ * were built by store_gtid_open's scan (into gpw). End of store_gtid_open. */
+void store_gpos_open(struct store *s);
+void store_gpos_release(struct store *s);
+/* A new file starts (writer): fde/len its FORMAT_DESCRIPTION; s->cur and s->fmt are set. */
+void store_gpos_file_begin(struct store *s, const uint8_t *fde, size_t len);
+/* Copy the writer's new entries up to `committed` to the readers' copy. Caller holds s->mu. */
+void store_gpos_publish_locked(struct store *s);
+/* Write the sidecar of the file being written (writer; best effort). */
+void store_gpos_save_current(struct store *s);
 
 #endif

@@ -21,6 +21,7 @@
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
 #include "storage/gtid_index.h"
+#include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/journal.h"
 
@@ -202,6 +203,63 @@ static int check_gtid_index(int dirfd, const char *index_name, const struct binl
     return bad;
 }
 
+static int entry_same(const struct gpos_entry *a, const struct gpos_entry *b)
+{
+    return a->off == b->off && a->seg == b->seg && a->ev_len == b->ev_len && a->ev_ts == b->ev_ts &&
+           a->ev_server == b->ev_server && a->ev_crc == b->ev_crc && a->ev_type == b->ev_type &&
+           !strcmp(a->state, b->state) && !strcmp(a->max, b->max);
+}
+
+/* The GTID position index (<file>.gtidpos, a cache): every entry within the file's bytes must be
+ * the one a scan of the file makes. Missing, unparsable, made for another file of the same name
+ * or reaching beyond the file: warnings (binlogd rebuilds it at start); an entry that says
+ * something else than the file is an error (a lying cache). */
+static int check_gtidpos(int dirfd, const struct binlog_index *ix, FILE *out)
+{
+    char err[512];
+    int bad = 0;
+    size_t files = 0, entries = 0;
+    for (size_t i = 0; i < ix->n; i++) {
+        const char *name = ix->names[i];
+        struct gpos_file f, scan;
+        gpos_file_init(&f);
+        gpos_file_init(&scan);
+        int rc = gpos_load(&f, dirfd, name, err, sizeof(err));
+        if (rc == 1) {
+            fprintf(out, "WARN  %s/%s: missing (binlogd builds it at start)\n", GTIDPOS_DIR, name);
+        } else if (rc == -1) {
+            fprintf(out, "WARN  %s (binlogd rebuilds it at start)\n", err);
+        } else if (gpos_scan_file(dirfd, name, NULL, &scan, f.interval, NULL, NULL, err, sizeof(err)) == -1) {
+            fprintf(out, "WARN  %s/%s: cannot check it: %s\n", GTIDPOS_DIR, name, err);
+        } else if (scan.fde_id != f.fde_id) {
+            fprintf(out, "WARN  %s/%s: made for another file of the same name (rebuilt at start)\n", GTIDPOS_DIR, name);
+        } else {
+            size_t k = 0, lying = 0, beyond = 0;
+            for (size_t j = 0; j < f.n; j++) {
+                while (k < scan.n && scan.v[k].off < f.v[j].off) k++;
+                if (k == scan.n) {
+                    beyond++;
+                } else if (!entry_same(&f.v[j], &scan.v[k]) || f.flavor != scan.flavor) {
+                    if (!lying)
+                        fprintf(out, "ERROR %s/%s: the entry at %llu does not match the file (the file says %s at %llu)\n",
+                                GTIDPOS_DIR, name, (unsigned long long)f.v[j].off,
+                                scan.v[k].off == f.v[j].off ? "another state" : "no boundary entry",
+                                (unsigned long long)scan.v[k].off);
+                    lying++;
+                }
+            }
+            if (lying) bad++;
+            else if (beyond) fprintf(out, "WARN  %s/%s: %zu entries beyond the file's bytes (stale; rebuilt at start)\n",
+                                     GTIDPOS_DIR, name, beyond);
+            else { files++; entries += f.n; }
+        }
+        gpos_file_free(&f);
+        gpos_file_free(&scan);
+    }
+    if (!bad && files) fprintf(out, "OK    GTID positions: %zu entries in %zu file(s) agree with the files\n", entries, files);
+    return bad;
+}
+
 int verify_data_dir(const char *dir, FILE *out)
 {
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -284,6 +342,7 @@ int verify_data_dir(const char *dir, FILE *out)
     }
     bad += check_strays(dirfd, ix, out);
     bad += check_gtid_index(dirfd, index_name, ix, out);
+    bad += check_gtidpos(dirfd, ix, out);
     bad += check_journal(dirfd, ix, out);
     fprintf(out, "%s: %zu files, %llu bytes, %llu events, %d problem%s\n", bad ? "FAILED" : "VERIFIED", ix->n,
             (unsigned long long)total_bytes, (unsigned long long)total_events, bad, bad == 1 ? "" : "s");

@@ -11,7 +11,9 @@
 
 #include "protocol/event.h"
 #include "protocol/gtid.h"
+#include "protocol/gtid_track.h"
 #include "storage/cursor.h"
+#include "storage/gtidpos.h"
 #include "storage/store.h"
 
 #define FDE_MAX 4096
@@ -28,10 +30,38 @@ static const uint8_t *whole(struct cursor *cur, const struct cursor_item *it, ui
 
 enum walk { WALK_STATE, WALK_NULL, WALK_OOM };
 
-static enum walk walk(struct cursor *cur, uint64_t pos, const struct ev_fmt *fmt0, struct gtid_maria_state *st)
+static int at_or_before(void *arg, const struct gpos_entry *e) { return e->off <= *(const uint64_t *)arg; }
+
+/* Past the GTID_LIST at `at`: continue at the GTID position index's last boundary at or before
+ * pos (storage/gtidpos.h), with the GTIDs of the groups before it applied to st. 1 when the
+ * cursor moved, 0 to read on from `at`. */
+static int jump(struct store *store, struct cursor *cur, uint64_t at, uint64_t pos, struct gtid_maria_state *st)
+{
+    struct gpos_entry e;
+    int flavor, rc = 0;
+    if (!store || store_gtidpos_find(store, cursor_file(cur), at, at_or_before, &pos, &flavor, &e) != 1) return 0;
+    struct gtid_blist l;
+    const char *why;
+    gtid_blist_init(&l);
+    if (flavor == GTID_TRACK_MARIA && gtid_blist_parse(&l, e.state, strlen(e.state), &why) == 0) {
+        struct gtid_maria_state next = *st;
+        int ok = 1;
+        for (uint32_t i = 0; ok && i < l.n; i++) ok = gtid_maria_state_update(&next, &l.v[i]) == 0;
+        if (ok && cursor_seek(cur, e.off) == 0) {
+            *st = next;
+            rc = 1;
+        }
+    }
+    gtid_blist_free(&l);
+    gpos_entry_free(&e);
+    return rc;
+}
+
+static enum walk walk(struct store *store, struct cursor *cur, uint64_t pos, const struct ev_fmt *fmt0,
+                      struct gtid_maria_state *st)
 {
     struct ev_fmt fmt = *fmt0;
-    int seen_fde = 0, seen_list = 0, found = 0;
+    int seen_fde = 0, seen_list = 0, found = 0, jumped = 0;
     char err[256];
     uint8_t *big = NULL;
     size_t big_cap = 0;
@@ -41,6 +71,10 @@ static enum walk walk(struct cursor *cur, uint64_t pos, const struct ev_fmt *fmt
         uint64_t at = cursor_pos(cur);
         if (at == pos) found = 1;
         if (seen_fde && seen_list && at >= pos) break;
+        if (seen_fde && seen_list && !jumped) {
+            jumped = 1;
+            if (jump(store, cur, at, pos, st)) continue;
+        }
         struct cursor_item it;
         if (cursor_next(cur, &it, err, sizeof(err)) != CURSOR_EVENT) goto out;   /* read error: NULL */
         const char *why;
@@ -124,7 +158,7 @@ int gtid_pos_compute(const struct stmt_ctx *c, const char *name, size_t name_len
     size_t n = cursor_read_fde(cur, fde, FDE_MAX, err, sizeof(err));
     if (!n || ev_fde_parse(fde, n, &f, &why) != EV_OK) goto done;
     ev_fmt_from_fde(&fmt, &f);
-    switch (walk(cur, pos, &fmt, st)) {
+    switch (walk(c->store, cur, pos, &fmt, st)) {
     case WALK_NULL: goto done;
     case WALK_OOM: goto oom;
     case WALK_STATE: break;

@@ -26,6 +26,7 @@
 #include "server/log.h"
 #include "storage/cursor.h"
 #include "storage/fsio.h"
+#include "storage/gtidpos.h"
 
 #define TAG "dump"
 #define MAX_PAYLOAD 0xFFFFFFu
@@ -51,6 +52,8 @@ struct dump {
     size_t res_used;
     int res_open;
     struct gtid_start *gs;                  /* MariaDB GTID start (owned), NULL for file/position */
+    struct store *store;
+    int jump_tried;                         /* the GTID position index was consulted in this file */
     char start_file[EV_MAX_NAME_LEN + 1];   /* where the dump began, for the 1236 text */
     uint64_t start_pos;
 };
@@ -248,6 +251,7 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
         return NULL;
     }
     d->gs = gs;
+    d->store = store;
     d->bev = bev;
     d->seq = seq;
     d->o = *opts;
@@ -356,6 +360,44 @@ static int queue_fake_list(struct dump *d, uint64_t end)
     return rc;
 }
 
+struct jump_arg {
+    const struct gtid_start *gs;
+    uint64_t from;
+};
+
+static int jump_ok(void *arg, const struct gpos_entry *e)
+{
+    const struct jump_arg *j = arg;
+    /* [from, e->off) must hold GTID groups only, each one the start would skip */
+    return e->seg <= j->from && gtid_start_jump_ok(j->gs, e->state, e->max);
+}
+
+/* GTID start at the first GTID event of a file (*it): continue at the last boundary of the
+ * GTID position index up to which the scan would only skip (storage/gtidpos.h), instead of
+ * reading every group before it. 1 when the cursor moved (read on from there), 0 to read on. */
+static int gtid_jump(struct dump *d, const struct cursor_item *it)
+{
+    struct jump_arg j = {.gs = d->gs, .from = it->offset};
+    struct gpos_entry e;
+    int flavor;
+    if (store_gtidpos_find(d->store, cursor_file(d->cur), it->offset, jump_ok, &j, &flavor, &e) != 1) return 0;
+    int want = d->gs->mysql ? GTID_TRACK_MYSQL : GTID_TRACK_MARIA, rc = 0;
+    if (flavor == want && cursor_seek(d->cur, e.off) == 0) {
+        if (gtid_start_jump(d->gs, e.state) == 0) {
+            if (d->gs->mysql) d->gs->exclude_end = e.off;   /* announced as the skipped groups would be */
+            d->st.pos = e.off;
+            log_debug(TAG, "GTID dump to replica server_id %u: %s:%llu to %llu skipped by the GTID position index",
+                      d->o.replica_server_id, cursor_file(d->cur), (unsigned long long)it->offset,
+                      (unsigned long long)e.off);
+            rc = 1;
+        } else {
+            (void)cursor_seek(d->cur, it->offset + it->len);   /* read on after *it, as without the index */
+        }
+    }
+    gpos_entry_free(&e);
+    return rc;
+}
+
 static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
@@ -363,6 +405,11 @@ static enum dump_state pump(struct dump *d)
     while (evbuffer_get_length(out) + stage_len(d) < d->o.high_watermark) {
         struct cursor_item it;
         enum cursor_result r = cursor_next(d->cur, &it, err, sizeof(err));
+        if (r == CURSOR_EVENT && d->gs && !gtid_start_idle(d->gs) && !d->jump_tried &&
+            (it.h.type == EV_MARIA_GTID || it.h.type == EV_MYSQL_GTID)) {
+            d->jump_tried = 1;
+            if (gtid_start_jump_ready(d->gs) && gtid_jump(d, &it)) continue;
+        }
         if (r == CURSOR_EVENT && d->gs && !gtid_start_idle(d->gs)) {
             int fake = 0;
             enum gtid_start_verdict gv = gtid_filter(d, &it, &fake);
@@ -383,6 +430,7 @@ static enum dump_state pump(struct dump *d)
         if (r == CURSOR_EVENT) {
             if (send_event(d, &it, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_NEXT_FILE) {
+            d->jump_tried = 0;
             if (queue_skip_heartbeat(d) == -1) goto failed;
             if (queue_file_start(d, BINLOG_MAGIC_LEN, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_WAIT) {

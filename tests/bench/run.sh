@@ -12,6 +12,9 @@
 #            read from the primary, from binlogd (sync=trx, and sync=none for reference) and
 #            from a MariaDB intermediate master; tests/bench/syncprobe times fdatasync
 #   idle     N idle dumps (tests/bench/idlescale): RSS per connection, commit -> all N
+#   gtidstorm  K GTID replicas reconnecting at once into a synthetic history, time to first
+#            event and server CPU with the GTID position index ignored vs used (gtidstorm.sh;
+#            its own knobs BENCH_STORM_*)
 # Knobs (environment):
 #   BENCH_QUICK=1          development run: BENCH_MB=40, BENCH_HOP_SECS=5, BENCH_IDLE_ROUNDS=3
 #   BENCH_MB=500           corpus size in MB (10^6 bytes)
@@ -26,7 +29,7 @@
 #   BENCH_HOP_RATE=1000 BENCH_HOP_SECS=10  paced writer
 #   BENCH_IDLE_N="1000 10000"      idle connection counts; BENCH_IDLE_MARIADB_MAX=10000 caps
 #                                  MariaDB's (one thread each); BENCH_IDLE_ROUNDS=5 commits
-#   BENCH_ONLY="ingest fanout hop idle"    which benchmarks to run (the corpus is always made)
+#   BENCH_ONLY="ingest fanout hop idle gtidstorm"    which benchmarks to run (the corpus is always made)
 #   BENCH_TOOLS=bin        where the bench programs are; BINLOGD_BIN the binlogd binary
 #   BENCH_BINLOGD_ARGS     extra --section.key=value options for the binlogd under test
 #   BENCH_PERF=PREFIX      `perf record -g` of binlogd during its fan-out run at each N of
@@ -55,14 +58,14 @@ CEIL_T=${BENCH_CEILING_THREADS:-$(nproc)}
 HOP_RATE=${BENCH_HOP_RATE:-1000}; HOP_SECS=${BENCH_HOP_SECS:-10}
 IDLE_NS=${BENCH_IDLE_N:-"1000 10000"}; IDLE_M_MAX=${BENCH_IDLE_MARIADB_MAX:-10000}
 IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-5}
-ONLY=${BENCH_ONLY:-"ingest fanout hop idle"}
+ONLY=${BENCH_ONLY:-"ingest fanout hop idle gtidstorm"}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
 PERF_OUT=${BENCH_PERF:-}; PERF_N=${BENCH_PERF_N:-16}
 STATS_OFF=${BENCH_STATS_OFF:-1}
 BEFORE=${BENCH_BEFORE:-}; BLAB=${BENCH_BEFORE_LABEL:-before}; ALAB=${BENCH_AFTER_LABEL:-after}
 
 tl_init bench
-for t in fanout ceiling pacedwriter tailer idlescale waitpos binlogpos procmon syncprobe; do
+for t in fanout ceiling pacedwriter tailer idlescale waitpos binlogpos procmon syncprobe gtidstorm; do
   [ -x "$BT/$t" ] || { echo "bench: $BT/$t missing (run make)"; exit 2; }
 done
 [ -z "$BEFORE" ] || [ -x "$BEFORE" ] || { echo "bench: BENCH_BEFORE=$BEFORE is not an executable"; exit 2; }
@@ -414,6 +417,11 @@ if wants idle; then
   done
   echo "targets: <= 16 KiB RSS per idle replica; 10000 replicas on one process, all receiving a new transaction within 100 ms"
   TL_PASS=$((TL_PASS + 1))
+fi
+if wants gtidstorm; then
+  echo; hr
+  if storm=$(bash "$(dirname "$0")/gtidstorm.sh" 2>&1); then printf '%s\n' "$storm" | grep -v '^gtidstorm: '
+  else printf '%s\n' "$storm"; echo "bench: the GTID reconnect storm failed"; TL_FAIL=$((TL_FAIL + 1)); fi
 fi
 echo
 tl_binlogd_stop b

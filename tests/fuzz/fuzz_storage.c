@@ -8,6 +8,8 @@
  *      to the same text
  *   2  the binlog index (<base>.index): index_parse, the same round trip, the name helpers
  *   3  one file name: index_name_check, index_split_name, cmd_binlog_name_check
+ *   4  a GTID position sidecar (<file>.gtidpos): gpos_parse; what parses has increasing
+ *      offsets, formats and parses back to the same text, and can be searched and cut
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 
 #include "protocol/command.h"
 #include "storage/gtid_index.h"
+#include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/journal.h"
 
@@ -103,6 +106,37 @@ static void name(const uint8_t *p, size_t n)
     free(s);
 }
 
+static int below(void *arg, const struct gpos_entry *e) { return e->off <= *(const uint64_t *)arg; }
+
+static void gtidpos(const uint8_t *p, size_t n)
+{
+    char err[256];
+    struct gpos_file f, f2;
+    gpos_file_init(&f);
+    gpos_file_init(&f2);
+    char *t1 = NULL, *t2 = NULL;
+    size_t l1, l2;
+    if (gpos_parse(&f, (const char *)p, n, err, sizeof(err)) != 0) goto out;
+    for (size_t i = 1; i < f.n; i++)
+        if (f.v[i].off <= f.v[i - 1].off || f.v[i].seg > f.v[i].off) abort();
+    if (gpos_format(&f, &t1, &l1) != 0) goto out;
+    if (gpos_parse(&f2, t1, l1, err, sizeof(err)) != 0) abort();   /* we read what we write */
+    if (gpos_format(&f2, &t2, &l2) != 0) goto out;
+    if (l1 != l2 || memcmp(t1, t2, l1)) abort();
+    if (f.n) {
+        uint64_t mid = f.v[f.n / 2].off;
+        long k = gpos_search(&f, 0, below, &mid);
+        if (k != (long)(f.n / 2)) abort();
+        gpos_file_cut(&f, mid);
+        if (f.n != f2.n / 2 + 1) abort();
+    }
+out:
+    free(t1);
+    free(t2);
+    gpos_file_free(&f);
+    gpos_file_free(&f2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
@@ -110,11 +144,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *p = malloc(n ? n : 1);   /* exact size: a read past the end is caught */
     if (!p) return 0;
     memcpy(p, data + 1, n);
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: journal(p, n); break;
     case 1: gtid_index(p, n); break;
     case 2: binlog_index(p, n); break;
     case 3: name(p, n); break;
+    case 4: gtidpos(p, n); break;
     }
     free(p);
     return 0;

@@ -172,6 +172,11 @@ def seed_storage():
         b'mb.000003\t99\tmysql\t3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5\t3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9\n')
     put('fuzz_storage', 'index', b'\x02./mb.000001\n./mb.000002\r\n/var/lib/mysql/mb.000003\n\n')
     put('fuzz_storage', 'name', b'\x03mysql-bin.000123')
+    gp = b'# binlogd gtidpos v1 mariadb 7401ebe5 1 65536\n'
+    for line in (b'65863\t331\t16\t31\t1700000000\t1\t8caed733\t0-1-12970,1-1-12969,2-1-12969\t',
+                 b'131911\t331\t16\t31\t1700000000\t1\t3e1f45bb\t0-1-13012,1-1-13012,2-5-9\t2-5-11'):
+        gp += line + b'\t%08x\n' % (zlib.crc32(line) & 0xffffffff)
+    put('fuzz_storage', 'gtidpos', b'\x04' + gp)
 
 if __name__ == '__main__':
     seed_events(); seed_upstream(); seed_client(); seed_config(); seed_storage()

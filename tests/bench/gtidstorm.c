@@ -1,0 +1,222 @@
+/*
+ * gtidstorm.c - a GTID reconnect storm, for `make bench` (tests/bench/gtidstorm.sh).
+ *
+ *   gtidstorm gen DIR MB FILE_MB
+ *       Write a binlogd data directory (through the store, as ingest would) holding MB MB of
+ *       MariaDB transactions in files of FILE_MB MB: three domains (0, 1, 2) written in turn
+ *       by server 1, group g (from 0) is domain g % 3 with seq_no g / 3 + 1, each group
+ *       GTID + QUERY (~400 bytes) + XID. Prints "groups=G bytes=B files=F".
+ *   gtidstorm run HOST PORT USER PASS K G
+ *       K MariaDB GTID replicas (one thread each, strict mode) connect, set their
+ *       @slave_connect_state to K positions spread evenly over the G groups (each the state
+ *       after group g), then send COM_BINLOG_DUMP at once; each is timed until the first GTID
+ *       event after its position (the group after g). Prints
+ *       "k=K ok=N errors=E p50_ms p99_ms max_ms wall_s error=..."
+ *
+ * Uses tests/unit/evgen.c to build the events (a test tool, not part of binlogd).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <mysql.h>
+
+#include "protocol/event.h"
+#include "protocol/wire.h"
+#include "storage/store.h"
+#include "tests/unit/evgen.c"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int gen(const char *dir, uint64_t mb, uint64_t file_mb)
+{
+    struct store_opts o = {.dir = dir, .sync = STORE_SYNC_NONE};
+    struct store *s;
+    char err[1024];
+    if (store_open(&o, &s, err, sizeof(err)) != STORE_OK) {
+        fprintf(stderr, "gtidstorm: %s\n", err);
+        return 1;
+    }
+    uint8_t *ev = malloc(1 << 16);
+    uint64_t total = 0, groups = 0;
+    int files = 0;
+    char sql[512];
+    memset(sql, 0, sizeof(sql));
+    while (total < mb * 1000000) {
+        struct evgen g;
+        evgen_init(&g);
+        char name[64];
+        snprintf(name, sizeof(name), "gs-bin.%06d", ++files);
+        size_t n = evgen_fde(&g, ev, 1 << 16);
+        if (store_file_begin(s, name, ev, n, err, sizeof(err)) != STORE_OK) goto fail;
+        /* the GTID_LIST: the state after every group so far */
+        uint8_t body[4 + 16 * 3];
+        uint32_t cnt = 0;
+        for (uint32_t d = 0; d < 3; d++) {
+            uint64_t seq = groups > d ? (groups - d + 2) / 3 : 0;
+            if (!seq) continue;
+            wire_put_u32(body + 4 + 16 * cnt, d);
+            wire_put_u32(body + 8 + 16 * cnt, 1);
+            wire_put_u64(body + 12 + 16 * cnt, seq);
+            cnt++;
+        }
+        wire_put_u32(body, cnt);
+        n = evgen_event(&g, ev, 1 << 16, EV_GTID_LIST, 0, body, 4 + 16 * cnt);
+        if (store_append(s, ev, n, err, sizeof(err)) != STORE_OK) goto fail;
+        while (g.pos < file_mb * 1000000 && total + g.pos < mb * 1000000) {
+            uint32_t d = (uint32_t)(groups % 3);
+            n = evgen_gtid(&g, ev, 1 << 16, d, groups / 3 + 1, EV_MGTID_TRANSACTIONAL);
+            if (store_append(s, ev, n, err, sizeof(err)) != STORE_OK) goto fail;
+            snprintf(sql, sizeof(sql), "INSERT INTO sbtest.t%u VALUES (%llu, '%0360llu')", d,
+                     (unsigned long long)groups, (unsigned long long)groups);
+            n = evgen_query(&g, ev, 1 << 16, "sbtest", sql);
+            if (store_append(s, ev, n, err, sizeof(err)) != STORE_OK) goto fail;
+            n = evgen_xid(&g, ev, 1 << 16, groups);
+            if (store_append(s, ev, n, err, sizeof(err)) != STORE_OK) goto fail;
+            groups++;
+            if (groups % 256 == 0 && store_sync(s, err, sizeof(err)) != STORE_OK) goto fail;
+        }
+        if (store_sync(s, err, sizeof(err)) != STORE_OK) goto fail;
+        total += g.pos;
+    }
+    store_free(s);
+    free(ev);
+    printf("groups=%llu bytes=%llu files=%d\n", (unsigned long long)groups, (unsigned long long)total, files);
+    return 0;
+fail:
+    fprintf(stderr, "gtidstorm: %s\n", err);
+    store_free(s);
+    free(ev);
+    return 1;
+}
+
+struct rep {
+    pthread_t th;
+    const char *host, *user, *pass;
+    unsigned port;
+    int idx;
+    uint64_t g;            /* the state after group g */
+    double ms;
+    int ok;
+    char err[256];
+};
+
+static pthread_barrier_t go;
+
+static void *replica(void *arg)
+{
+    struct rep *r = arg;
+    MYSQL *m = mysql_init(NULL);
+    int ready = 0;
+    char q[512];
+    if (m && mysql_real_connect(m, r->host, r->user, r->pass, NULL, r->port, NULL, 0)) {
+        /* the state after group g: domain d's last seq among groups 0..g */
+        char st[256] = "";
+        size_t l = 0;
+        for (uint32_t d = 0; d < 3; d++) {
+            uint64_t seq = r->g + 1 > d ? (r->g + 1 - d + 2) / 3 : 0;
+            if (seq) l += (size_t)snprintf(st + l, sizeof(st) - l, "%s%u-1-%llu", l ? "," : "", d, (unsigned long long)seq);
+        }
+        snprintf(q, sizeof(q), "SET @slave_connect_state='%s'", st);
+        ready = !mysql_query(m, "SET @master_binlog_checksum='CRC32'") && !mysql_query(m, "SET @mariadb_slave_capability=4") &&
+                !mysql_query(m, "SET @slave_gtid_strict_mode=1") && !mysql_query(m, q);
+    }
+    if (!ready) snprintf(r->err, sizeof(r->err), "%s", m ? mysql_error(m) : "out of memory");
+    pthread_barrier_wait(&go);
+    if (!ready) goto out;
+    uint8_t pkt[10];
+    wire_put_u32(pkt, 4);
+    wire_put_u16(pkt + 4, 0);
+    wire_put_u32(pkt + 6, (uint32_t)(100000 + r->idx));
+    double t0 = now_s();
+    if (m->methods->db_command(m, COM_BINLOG_DUMP, (const char *)pkt, sizeof(pkt), 1, NULL)) {
+        snprintf(r->err, sizeof(r->err), "%s", mysql_error(m));
+        goto out;
+    }
+    int reached = 0;
+    for (;;) {
+        unsigned long n = mysql_net_read_packet(m);
+        if (n == packet_error) {
+            snprintf(r->err, sizeof(r->err), "%s", mysql_error(m));
+            break;
+        }
+        const uint8_t *p = m->net.read_pos;
+        if (n < 8 && p[0] == 0xFE) {
+            snprintf(r->err, sizeof(r->err), "EOF before the position");
+            break;
+        }
+        if (n < 20) continue;
+        uint8_t type = p[5];
+        if (type == EV_GTID_LIST && (wire_u16(p + 18) & EV_F_ARTIFICIAL)) reached = 1;
+        else if (type == EV_MARIA_GTID && reached) {
+            r->ms = (now_s() - t0) * 1000;
+            r->ok = 1;
+            break;
+        }
+    }
+out:
+    if (m) mysql_close(m);
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int run(const char *host, unsigned port, const char *user, const char *pass, int k, uint64_t groups)
+{
+    struct rep *r = calloc((size_t)k, sizeof(*r));
+    pthread_barrier_init(&go, NULL, (unsigned)k + 1);
+    mysql_library_init(0, NULL, NULL);
+    for (int i = 0; i < k; i++) {
+        r[i] = (struct rep){.host = host, .user = user, .pass = pass, .port = port, .idx = i};
+        /* spread over the history, never the last group (there must be one after it) */
+        r[i].g = (groups - 2) * (uint64_t)(2 * i + 1) / (uint64_t)(2 * k);
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 256 * 1024);
+        if (pthread_create(&r[i].th, &a, replica, &r[i])) {
+            fprintf(stderr, "gtidstorm: cannot start thread %d\n", i);
+            return 2;
+        }
+        pthread_attr_destroy(&a);
+    }
+    pthread_barrier_wait(&go);
+    double t0 = now_s();
+    for (int i = 0; i < k; i++) pthread_join(r[i].th, NULL);
+    double wall = now_s() - t0;
+    double *v = calloc((size_t)k, sizeof(*v));
+    int ok = 0;
+    const char *first = "";
+    for (int i = 0; i < k; i++) {
+        if (getenv("GTIDSTORM_VERBOSE")) fprintf(stderr, "replica %d after group %llu: %.1f ms %s\n", i, (unsigned long long)r[i].g, r[i].ms, r[i].err);
+        if (r[i].ok) v[ok++] = r[i].ms;
+        else if (!first[0]) first = r[i].err;
+    }
+    qsort(v, (size_t)ok, sizeof(*v), cmp);
+    printf("k=%d ok=%d errors=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f wall_s=%.2f error=\"%s\"\n", k, ok, k - ok,
+           ok ? v[ok / 2] : 0, ok ? v[(ok * 99) / 100 < ok ? (ok * 99) / 100 : ok - 1] : 0, ok ? v[ok - 1] : 0, wall,
+           first);
+    free(v);
+    free(r);
+    return ok == k ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && !strcmp(argv[1], "gen")) return gen(argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+    if (argc == 8 && !strcmp(argv[1], "run"))
+        return run(argv[2], (unsigned)atoi(argv[3]), argv[4], argv[5], atoi(argv[6]), strtoull(argv[7], NULL, 10));
+    fprintf(stderr, "usage: gtidstorm gen DIR MB FILE_MB | gtidstorm run HOST PORT USER PASS K GROUPS\n");
+    return 2;
+}
