@@ -120,11 +120,13 @@ int upstream_conf_save(int dirfd, const struct upstream_conf *c, char *err, size
         return -1;
     }
     enum fsio_op op = FSIO_OP_OPEN;
-    if (fsio_replace(dirfd, UPSTREAM_CONF_FILE, buf, n, &op) == -1) {
+    /* It holds the replication password: 0600 from the first byte. */
+    if (fsio_replace_private(dirfd, UPSTREAM_CONF_FILE, buf, n, &op) == -1) {
         snprintf(err, errlen, "%s: cannot write (%s): %s", UPSTREAM_CONF_FILE, fsio_op_name(op), strerror(errno));
         return -1;
     }
-    /* It holds the replication password. */
+    /* A file written by an older binlogd (before fsio_replace_private) is replaced above; this
+     * only repeats what the temp file already had. */
     if (fchmodat(dirfd, UPSTREAM_CONF_FILE, 0600, 0) == -1) {
         snprintf(err, errlen, "%s: cannot restrict to mode 0600: %s", UPSTREAM_CONF_FILE, strerror(errno));
         return -1;
