@@ -48,12 +48,20 @@ errno_is() { [ "$(field Last_IO_Errno)" = "$1" ]; }
 binlog_sums() { (cd "$1" && find . -maxdepth 1 -name '*-bin.*' -type f | sort | xargs -r md5sum); }
 start_b() { tl_binlogd_start b "$D" "${OPS[@]}" "$@"; tl_wait_until 20 tl_port_open "$A"; }
 
-# ---- 1. verified TLS: mirrors, files identical ----
+# ---- 1. verified TLS: mirrors, files identical; semi-sync ACKs travel over TLS too ----
+tl_sql p "SET GLOBAL rpl_semi_sync_master_timeout=5000, rpl_semi_sync_master_enabled=ON"
 start_b "${UP[@]}" --upstream.ssl_ca="$W/ca.pem" --upstream.candidates=127.0.0.1:"$Q" \
-  --watch.enabled=on --watch.interval_ms=300
+  --watch.enabled=on --watch.interval_ms=300 --upstream.semi_sync=on
 tl_assert "verified TLS: binlogd mirrors the primary" tl_wait_mirror_caught_up p "$D" 30
+tl_assert "... as a semi-sync replica" tl_wait_until 10 tl_status_is p Rpl_semi_sync_master_clients 1
+pstat() { tl_sql p "SHOW GLOBAL STATUS LIKE '$1'" | cut -f2; }
+yes0=$(pstat Rpl_semi_sync_master_yes_tx); no0=$(pstat Rpl_semi_sync_master_no_tx)
 tl_wl_small p 30
 tl_assert "... and follows new transactions" tl_wait_mirror_caught_up p "$D" 30
+yes1=$(pstat Rpl_semi_sync_master_yes_tx); no1=$(pstat Rpl_semi_sync_master_no_tx)
+tl_assert "... each acknowledged over TLS (Rpl_semi_sync_master_yes_tx +$((yes1 - yes0)))" [ $((yes1 - yes0)) -ge 30 ]
+tl_assert_eq "... none timed out (Rpl_semi_sync_master_no_tx)" "$((no1 - no0))" 0
+tl_sql p "SET GLOBAL rpl_semi_sync_master_enabled=OFF"   # the failing phases must not make commits wait
 tl_assert "... files identical to the primary's" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
 tl_assert "the log says TLS, certificate and name verified" \
   tl_wait_until 5 tl_log_has b "TLS (TLSv1.[23], .*certificate and name verified)"
