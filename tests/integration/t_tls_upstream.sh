@@ -86,6 +86,12 @@ tl_assert "... and the log too" tl_wait_until 5 tl_log_has b "TLS/SSL error"
 tl_assert "... not streaming" tl_not test "$(field Slave_IO_Running)" = Yes
 tl_assert_eq "... no binlog byte written" "$(binlog_sums "$D")" "$before"
 tl_binlogd_stop b
+# No CA given: the system's store, which does not know the test CA.
+start_b "${UP[@]}"
+tl_assert "no ssl_ca (system CA store): Last_IO_Errno 2026" tl_wait_until 15 errno_is 2026
+tl_assert "... Last_IO_Error has the library's reason" grep -q "TLS/SSL error: .*certificate" <<<"$(field Last_IO_Error)"
+tl_assert_eq "... no binlog byte written" "$(binlog_sums "$D")" "$before"
+tl_binlogd_stop b
 
 # ---- 3. a certificate for another name (same CA): fails closed ----
 cp "$W/other-cert.pem" "$W/p-cert.pem"; cp "$W/other-key.pem" "$W/p-key.pem"
