@@ -78,6 +78,24 @@ static const struct opt opts[] = {
      "host:port,... that may become the primary: automatic failover (empty = off)", 0, NULL, 0},
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
      "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL, 0},
+    {"upstream.ssl", OPT_BOOL, OFF(up_ssl), 0, 0, 1,
+     "TLS to the primary, the failover candidates and the watched servers; no plaintext fallback (on | off)", 0,
+     NULL, 0},
+    {"upstream.ssl_verify_server_cert", OPT_BOOL, OFF(up_ssl_verify_server_cert), 0, 0, 1,
+     "with upstream.ssl: the server certificate must name the host binlogd connects to (on | off)", 0, NULL, 0},
+    {"upstream.ssl_ca", OPT_STR, OFF(up_ssl_ca), SZ(up_ssl_ca), 0, 0,
+     "PEM file of the CA(s) that sign the servers' certificates (empty = the system's store)", 0, NULL, 0},
+    {"upstream.ssl_capath", OPT_STR, OFF(up_ssl_capath), SZ(up_ssl_capath), 0, 0,
+     "directory of hashed CA certificates (c_rehash), besides or instead of upstream.ssl_ca", 0, NULL, 0},
+    {"upstream.ssl_cert", OPT_STR, OFF(up_ssl_cert), SZ(up_ssl_cert), 0, 0,
+     "client certificate (PEM) for servers that require one (REQUIRE X509)", 0, NULL, 0},
+    {"upstream.ssl_key", OPT_STR, OFF(up_ssl_key), SZ(up_ssl_key), 0, 0, "its private key (PEM)", 0, NULL, 0},
+    {"upstream.ssl_cipher", OPT_STR, OFF(up_ssl_cipher), SZ(up_ssl_cipher), 0, 0,
+     "OpenSSL cipher list for TLS 1.2 (empty = the library's default)", 0, NULL, 0},
+    {"upstream.ssl_crl", OPT_STR, OFF(up_ssl_crl), SZ(up_ssl_crl), 0, 0,
+     "certificate revocation list (PEM) checked against the server certificate", 0, NULL, 0},
+    {"upstream.ssl_crlpath", OPT_STR, OFF(up_ssl_crlpath), SZ(up_ssl_crlpath), 0, 0,
+     "directory of revocation lists", 0, NULL, 0},
     {"storage.sync", OPT_SYNC, OFF(sync), 0, 0, 0, "trx | interval:MS | none", 0, NULL, 0},
     {"storage.journal", OPT_BOOL, OFF(journal), 0, 0, 1,
      "with sync=trx, make small batches durable by the commit journal, an overwrite (on | off)", 0, NULL, 0},
@@ -137,6 +155,7 @@ void config_defaults(struct config *cfg)
     cfg->up_retry_max_ms = 30000;
     cfg->up_failover_after = 30;
     cfg->up_max_packet = 1024ULL * 1024 * 1024;
+    cfg->up_ssl_verify_server_cert = 1;   /* once TLS is on, verify it fully unless told not to */
     cfg->sync = CONFIG_SYNC_TRX;
     cfg->journal = 1;
     cfg->group_commit_max_ms = 5;
@@ -357,6 +376,16 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
                     cfg->up_retry_min_ms, cfg->up_retry_max_ms);
     if (cfg->up_host[0] && !cfg->up_user[0])
         return fail(err, errlen, "upstream.user is required when upstream.host is set");
+    /* TLS files given with TLS off would silently mean plaintext: refuse the contradiction. */
+    if (!cfg->up_ssl) {
+        const char *const set = cfg->up_ssl_ca[0] ? "upstream.ssl_ca" : cfg->up_ssl_capath[0] ? "upstream.ssl_capath"
+                              : cfg->up_ssl_cert[0] ? "upstream.ssl_cert" : cfg->up_ssl_key[0] ? "upstream.ssl_key"
+                              : cfg->up_ssl_cipher[0] ? "upstream.ssl_cipher" : cfg->up_ssl_crl[0] ? "upstream.ssl_crl"
+                              : cfg->up_ssl_crlpath[0] ? "upstream.ssl_crlpath" : NULL;
+        if (set) return fail(err, errlen, "%s is set but upstream.ssl is off: set upstream.ssl = on", set);
+    }
+    if (!cfg->up_ssl_cert[0] != !cfg->up_ssl_key[0])
+        return fail(err, errlen, "upstream.ssl_cert and upstream.ssl_key go together (one is set, the other empty)");
     /* An empty password is for health checks only: a monitor account cannot dump, kill
      * others or change anything, so logging in without a secret exposes nothing more than
      * SHOW does. */

@@ -56,6 +56,15 @@ struct config {
     int      up_use_gtid;            /* on a new primary, find the continuation by GTID state */
     char     up_candidates[CONFIG_STR_MAX];   /* "host:port,..." for automatic failover ("" = off) */
     uint32_t up_failover_after;      /* seconds the upstream must be gone before failing over */
+    int      up_ssl;                 /* TLS to the upstream (and the watched servers), fail closed */
+    int      up_ssl_verify_server_cert;   /* check the certificate's name against upstream.host */
+    char     up_ssl_ca[CONFIG_STR_MAX];
+    char     up_ssl_capath[CONFIG_STR_MAX];
+    char     up_ssl_cert[CONFIG_STR_MAX];
+    char     up_ssl_key[CONFIG_STR_MAX];
+    char     up_ssl_cipher[CONFIG_STR_MAX];
+    char     up_ssl_crl[CONFIG_STR_MAX];
+    char     up_ssl_crlpath[CONFIG_STR_MAX];
     /* [storage] */
     enum config_sync sync;
     uint32_t sync_interval_ms;

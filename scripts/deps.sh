@@ -4,13 +4,15 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
       libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
-      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev)
+      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev openssl)
 # haproxy + socat: tests/integration/t_health.sh puts a real HAProxy (option mysql-check) in
 # front of binlogd and reads its state from the stats socket.
 # curl + prometheus (promtool) + chromium: tests/integration/t_metrics.sh scrapes /metrics,
 # checks it with promtool check metrics and renders the status page headless.
 # clang + libclang-rt-dev (compiler-rt: libFuzzer, ASan, UBSan): `make fuzz` / `make fuzz-short`
 # (part of `make test`) build the tests/fuzz harnesses with clang -fsanitize=fuzzer.
+# openssl (the CLI): tests/integration/t_tls_upstream.sh makes a throwaway CA and server
+# certificates for a MariaDB primary with require_secure_transport=ON.
 # `make bench` only: sysbench writes the benchmark corpus (make test and make demo do not need it).
 [ "${DEPS_BENCH:-0}" = 1 ] && PKGS+=(sysbench)
 missing=()

@@ -346,15 +346,27 @@ int main(int argc, char **argv)
     snprintf(io.up.password, sizeof(io.up.password), "%s", app.cfg.up_password);
     snprintf(io.up.log_file, sizeof(io.up.log_file), "%s", app.cfg.up_start_file);
     io.up.use_gtid = app.cfg.up_use_gtid;
+    io.up.ssl = app.cfg.up_ssl;
+    io.up.ssl_verify_server_cert = app.cfg.up_ssl_verify_server_cert;
+    snprintf(io.up.ssl_ca, sizeof(io.up.ssl_ca), "%s", app.cfg.up_ssl_ca);
+    snprintf(io.up.ssl_capath, sizeof(io.up.ssl_capath), "%s", app.cfg.up_ssl_capath);
+    snprintf(io.up.ssl_cert, sizeof(io.up.ssl_cert), "%s", app.cfg.up_ssl_cert);
+    snprintf(io.up.ssl_key, sizeof(io.up.ssl_key), "%s", app.cfg.up_ssl_key);
+    snprintf(io.up.ssl_cipher, sizeof(io.up.ssl_cipher), "%s", app.cfg.up_ssl_cipher);
+    snprintf(io.up.ssl_crl, sizeof(io.up.ssl_crl), "%s", app.cfg.up_ssl_crl);
+    snprintf(io.up.ssl_crlpath, sizeof(io.up.ssl_crlpath), "%s", app.cfg.up_ssl_crlpath);
     int lr = upstream_conf_load(store_dir_fd(app.store), &io.up, err, sizeof(err));
     if (lr == -1) {
         log_error(TAG, "%s/%s", app.cfg.data_dir, err);
         return 1;
     }
     if (lr == 0)
-        log_info(TAG, "upstream settings from %s/%s (set by CHANGE MASTER): %s:%u%s", app.cfg.data_dir,
-                 UPSTREAM_CONF_FILE, io.up.host[0] ? io.up.host : "(none)", io.up.port,
+        log_info(TAG, "upstream settings from %s/%s (set by CHANGE MASTER): %s:%u%s%s", app.cfg.data_dir,
+                 UPSTREAM_CONF_FILE, io.up.host[0] ? io.up.host : "(none)", io.up.port, io.up.ssl ? ", TLS" : "",
                  io.up.switch_pending ? " (switch pending: continuity not yet checked)" : "");
+    if (lr == 0 && app.cfg.up_ssl && !io.up.ssl)
+        log_warn(TAG, "upstream.ssl = on in the configuration, but CHANGE MASTER stored MASTER_SSL = 0 in %s/%s, "
+                 "which takes precedence: the upstream connection is NOT encrypted", app.cfg.data_dir, UPSTREAM_CONF_FILE);
     if (app.cfg.stats_enabled) {
         struct traffic_opts to = {.max_tables = app.cfg.stats_max_tables, .large_trx_bytes = app.cfg.stats_large_trx_bytes};
         if (!(app.traffic = traffic_new(&to))) {

@@ -465,7 +465,21 @@ static void discard_tmp(int dirfd, const char *name)
     if (pl) fsio_pl_unlock();
 }
 
+static int replace_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        enum fsio_op *failed_op);
+
 int fsio_replace(int dirfd, const char *name, const void *data, size_t len, enum fsio_op *failed_op)
+{
+    return replace_mode(dirfd, name, data, len, 0644, failed_op);
+}
+
+int fsio_replace_private(int dirfd, const char *name, const void *data, size_t len, enum fsio_op *failed_op)
+{
+    return replace_mode(dirfd, name, data, len, 0600, failed_op);
+}
+
+static int replace_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        enum fsio_op *failed_op)
 {
     char tmp[PATH_MAX];
     enum fsio_op op = FSIO_OP_OPEN;
@@ -475,8 +489,11 @@ int fsio_replace(int dirfd, const char *name, const void *data, size_t len, enum
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = fsio_open(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = fsio_open(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (fd == -1) goto fail;
+    /* A temp file left by a crash keeps its old mode through O_CREAT: set it before any byte
+     * (a secret must never sit in a file others could open). */
+    if (mode != 0644 && fchmod(fd, mode) == -1) goto fail_fd;
     op = FSIO_OP_WRITE;
     if (fsio_pwrite_all(fd, data, len, 0) == -1) goto fail_fd;
     op = FSIO_OP_FSYNC;

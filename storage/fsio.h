@@ -95,6 +95,10 @@ int fsio_mkdirs(const char *path, mode_t mode);
  * returned with errno of the failed step; *failed_op (if not NULL) names that step, because
  * the caller's policy differs for ENOSPC on write and for a failed fsync or rename. */
 int fsio_replace(int dirfd, const char *name, const void *data, size_t len, enum fsio_op *failed_op);
+/* fsio_replace for files holding secrets: the temp file is mode 0600 from its creation (and
+ * made so before any byte is written if a crash left one behind), so the data is never
+ * readable by others, not even for the moment before a chmod. */
+int fsio_replace_private(int dirfd, const char *name, const void *data, size_t len, enum fsio_op *failed_op);
 
 /* Read a whole small regular file dirfd/name (no symlinks) into a malloc'd, NUL-terminated
  * buffer. 0 with *out and *len, or -1 with errno (ENOENT, EINVAL not a regular file, EFBIG over

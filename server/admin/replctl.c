@@ -9,6 +9,7 @@
 #include "server/admin/replctl.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,49 @@ static int opt_num(struct stmt_result *r, const struct query_assign *a, uint64_t
     return 0;
 }
 
+/* MASTER_SSL and MASTER_SSL_VERIFY_SERVER_CERT: an unsigned number, non-zero = on, as
+ * mariadbd's grammar takes them (ulong_num: no quotes, no sign, no ON/OFF). */
+static int opt_flag(struct stmt_result *r, const struct query_assign *a, int *dst, const char *what)
+{
+    if (a->val.kind != QVAL_NUMBER || a->val.negative || !a->val.is_int) {
+        stmt_errf(r, 1064, "You have an error in your SQL syntax; %s needs 0 or 1", what);
+        return -1;
+    }
+    *dst = a->val.u != 0;
+    return 0;
+}
+
 #define OPT_IS(a, n) query_name_eq((a)->name, (a)->name_len, n)
+
+/* The TLS options of CHANGE MASTER. 1 = a TLS option (handled, or r set on error: then
+ * *failed = 1), 0 = not one of them. */
+static int tls_option(struct stmt_result *r, const struct query_assign *a, struct upstream_conf *c, int *failed)
+{
+    static const struct { const char *name; size_t off; } paths[] = {
+        {"MASTER_SSL_CA", offsetof(struct upstream_conf, ssl_ca)},
+        {"MASTER_SSL_CAPATH", offsetof(struct upstream_conf, ssl_capath)},
+        {"MASTER_SSL_CERT", offsetof(struct upstream_conf, ssl_cert)},
+        {"MASTER_SSL_KEY", offsetof(struct upstream_conf, ssl_key)},
+        {"MASTER_SSL_CIPHER", offsetof(struct upstream_conf, ssl_cipher)},
+        {"MASTER_SSL_CRL", offsetof(struct upstream_conf, ssl_crl)},
+        {"MASTER_SSL_CRLPATH", offsetof(struct upstream_conf, ssl_crlpath)},
+    };
+    *failed = 0;
+    if (OPT_IS(a, "MASTER_SSL")) {
+        *failed = opt_flag(r, a, &c->ssl, "MASTER_SSL") == -1;
+        return 1;
+    }
+    if (OPT_IS(a, "MASTER_SSL_VERIFY_SERVER_CERT")) {
+        *failed = opt_flag(r, a, &c->ssl_verify_server_cert, "MASTER_SSL_VERIFY_SERVER_CERT") == -1;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        if (!OPT_IS(a, paths[i].name)) continue;
+        *failed = opt_str(r, a, (char *)c + paths[i].off, UPSTREAM_PATH_MAX, paths[i].name) == -1;
+        return 1;
+    }
+    return 0;
+}
 
 void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, struct stmt_result *r)
 {
@@ -81,7 +124,7 @@ void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, st
     struct upstream_conf c;
     ingest_get_conf(in, &c);
     struct upstream_conf old = c;
-    int file_given = 0, gtid_given = 0;
+    int file_given = 0, gtid_given = 0, failed = 0;
     c.log_file[0] = 0;
     for (size_t i = 0; i < q->nassign; i++) {
         const struct query_assign *a = &q->assign[i];
@@ -124,12 +167,20 @@ void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, st
                 return;
             }
             gtid_given = c.use_gtid;
+        } else if (tls_option(r, a, &c, &failed)) {
+            if (failed) return;
         } else {
             char what[96];
             snprintf(what, sizeof(what), "CHANGE MASTER option %.*s", (int)(a->name_len > 64 ? 64 : a->name_len), a->name);
             stmt_errf(r, 1235, "This version of binlogd doesn't yet support '%s'", what);
             return;
         }
+    }
+    /* As config_validate: Connector/C needs the certificate and its key together. */
+    if (!c.ssl_cert[0] != !c.ssl_key[0]) {
+        stmt_errf(r, 1064, "You have an error in your SQL syntax; %s",
+                  "MASTER_SSL_CERT and MASTER_SSL_KEY go together (one is set, the other empty)");
+        return;
     }
     if (file_given && gtid_given) {
         stmt_errf(r, 1064, "You have an error in your SQL syntax; %s",
@@ -145,7 +196,8 @@ void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, st
         stmt_errf(r, 1201, "Could not initialize master info structure; %s", err);
         return;
     }
-    log_info(TAG, "connection %u (%s): CHANGE MASTER TO %s:%u%s%s%s", ctx->conn_id, ctx->user, c.host, c.port,
+    log_info(TAG, "connection %u (%s): CHANGE MASTER TO %s:%u%s%s%s%s", ctx->conn_id, ctx->user, c.host, c.port,
+             c.ssl ? (c.ssl_verify_server_cert ? " TLS (verified)" : " TLS (name not verified)") : "",
              file_given ? " MASTER_LOG_FILE=" : "", file_given ? c.log_file : "",
              c.switch_pending ? " (the next START SLAVE checks continuity)" : "");
     stmt_ok(r, 0);
@@ -181,9 +233,15 @@ void replctl_stop_slave(const struct stmt_ctx *ctx, const struct query *q, struc
 
 void replctl_show_slave_status(const struct stmt_ctx *ctx, struct stmt_result *r)
 {
+    /* mariadbd's names, in its relative order (the Master_SSL_* group, then the verify flag
+     * before Last_IO_Errno, the CRL pair after Master_Server_Id); binlogd's own at the end. */
     static const char *const names[] = {"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File",
-                                        "Read_Master_Log_Pos", "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Errno",
-                                        "Last_IO_Error", "Master_Server_Id", "Using_Gtid", "Gtid_IO_Pos", "Binlogd_Events",
+                                        "Read_Master_Log_Pos", "Slave_IO_Running", "Slave_SQL_Running",
+                                        "Master_SSL_Allowed", "Master_SSL_CA_File", "Master_SSL_CA_Path",
+                                        "Master_SSL_Cert", "Master_SSL_Cipher", "Master_SSL_Key",
+                                        "Master_SSL_Verify_Server_Cert", "Last_IO_Errno",
+                                        "Last_IO_Error", "Master_Server_Id", "Master_SSL_Crl", "Master_SSL_Crlpath",
+                                        "Using_Gtid", "Gtid_IO_Pos", "Binlogd_Events",
                                         "Binlogd_Bytes", "Binlogd_Reconnects", "Binlogd_Semi_Sync",
                                         "Binlogd_Semi_Sync_Acks", "Binlogd_Switch_Pending"};
     enum { NCOLS = sizeof(names) / sizeof(names[0]) };
@@ -207,7 +265,9 @@ void replctl_show_slave_status(const struct stmt_ctx *ctx, struct stmt_result *r
     const char *running = st.state == INGEST_STREAMING ? "Yes"
                           : st.state == INGEST_CONNECTING || st.state == INGEST_BACKOFF ? "Connecting" : "No";
     const char *cells[NCOLS] = {ingest_state_name(st.state), c.host, c.user, port, st.upstream_file, pos,
-                                running, "No", eno, st.last_error, sid, c.use_gtid ? "Slave_Pos" : "No", gpos, ev, by, rc,
+                                running, "No", c.ssl ? "Yes" : "No", c.ssl_ca, c.ssl_capath, c.ssl_cert,
+                                c.ssl_cipher, c.ssl_key, c.ssl_verify_server_cert ? "Yes" : "No", eno, st.last_error,
+                                sid, c.ssl_crl, c.ssl_crlpath, c.use_gtid ? "Slave_Pos" : "No", gpos, ev, by, rc,
                                 st.semi_sync_active ? "ON" : "OFF", acks, c.switch_pending ? "Yes" : "No"};
     stmt_row(r, cells);
 }

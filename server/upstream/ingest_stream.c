@@ -27,12 +27,14 @@
 
 #include <mysql.h>
 #include <ma_pvio.h>
+#include <openssl/ssl.h>
 
 #include "protocol/dump_stream.h"
 #include "protocol/event.h"
 #include "protocol/trx.h"
 #include "protocol/wire.h"
 #include "server/log.h"
+#include "server/upstream/upstream_tls.h"
 #include "storage/index.h"
 
 #define TAG "ingest"
@@ -40,12 +42,22 @@
  * @mariadb_slave_capability=4 silently loses ANNOTATE_ROWS events: holes, not a mirror. */
 #define DUMP_FLAG_SEND_ANNOTATE_ROWS 0x02
 
-/* Is another packet already here (in libmariadb's read-ahead cache or the socket)? If so
- * the read burst is not over and the fdatasync can wait for more transactions. */
+/* Is another packet already here (in libmariadb's read-ahead cache, OpenSSL's buffer of a
+ * TLS record already read, or the socket)? If so the read burst is not over and the
+ * fdatasync can wait for more transactions. Bytes held by OpenSSL do not make the socket
+ * readable: missing them would make the caller wait for the socket with data in hand. */
 static int more_data_ready(MYSQL *m)
 {
     MARIADB_PVIO *pvio = m->net.pvio;
     if (pvio && pvio->cache && pvio->cache_pos < pvio->cache + pvio->cache_size) return 1;
+    const char *lib = NULL;
+    if (pvio && pvio->ctls && !mariadb_get_infov(m, MARIADB_TLS_LIBRARY, &lib) && lib && !strncmp(lib, "OpenSSL", 7)) {
+        /* ma_pvio.h leaves MARIADB_TLS opaque; its layout (ma_tls.h, unchanged since 3.0) is
+         * three pointers, the OpenSSL backend's SSL * last. */
+        struct pvio_tls_view { void *data; void *pvio; void *ssl; };
+        SSL *ssl = ((struct pvio_tls_view *)pvio->ctls)->ssl;
+        if (ssl && SSL_pending(ssl) > 0) return 1;
+    }
     struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
     return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
 }
@@ -307,9 +319,22 @@ MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigne
     mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
     mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rt);
     mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+    char terr[256];
+    if (upstream_tls_apply(m, up, terr, sizeof(terr)) == -1) {
+        *errno_out = UPSTREAM_TLS_ERRNO;
+        snprintf(err, errlen, "upstream %s:%u: cannot connect: TLS/SSL error: %s", up->host, up->port, terr);
+        mysql_close(m);
+        return NULL;
+    }
     if (!mysql_real_connect(m, up->host, up->user, up->password, NULL, up->port, NULL, 0)) {
         *errno_out = mysql_errno(m);
         snprintf(err, errlen, "upstream %s:%u: cannot connect: %s", up->host, up->port, mysql_error(m));
+        mysql_close(m);
+        return NULL;
+    }
+    /* Defence in depth: nothing is sent on a session that should be TLS and is not. */
+    if (upstream_tls_check(m, up, errno_out, terr, sizeof(terr)) == -1) {
+        snprintf(err, errlen, "upstream %s:%u: cannot connect: %s", up->host, up->port, terr);
         mysql_close(m);
         return NULL;
     }
@@ -448,8 +473,10 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
         ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_BINLOG_DUMP failed: %s", mysql_error(m));
         goto out;
     }
-    log_info(TAG, "upstream %s:%u (server_id %lu, checksum %s): dumping from %s:%llu", up->host, up->port, up_id,
-             ss.wire_alg == EV_CHECKSUM_CRC32 ? "CRC32" : "NONE", file, (unsigned long long)pos);
+    char tls[160];
+    log_info(TAG, "upstream %s:%u (server_id %lu, checksum %s, %s): dumping from %s:%llu", up->host, up->port, up_id,
+             ss.wire_alg == EV_CHECKSUM_CRC32 ? "CRC32" : "NONE", upstream_tls_describe(m, up, tls, sizeof(tls)), file,
+             (unsigned long long)pos);
     snprintf(ss.file, sizeof(ss.file), "%s", file);
     ingest_set_state(in, INGEST_STREAMING);
     uint64_t started = ingest_now_ms();

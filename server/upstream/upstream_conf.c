@@ -60,6 +60,15 @@ int upstream_conf_parse(struct upstream_conf *c, const char *text, size_t len, c
         else if (KEY("port")) { rc = set_num(v, vl, 65535, &n); c->port = (uint16_t)n; }
         else if (KEY("use_gtid")) { rc = set_num(v, vl, 1, &n); c->use_gtid = (int)n; }
         else if (KEY("switch_pending")) { rc = set_num(v, vl, 1, &n); c->switch_pending = (int)n; }
+        else if (KEY("ssl")) { rc = set_num(v, vl, 1, &n); c->ssl = (int)n; }
+        else if (KEY("ssl_verify_server_cert")) { rc = set_num(v, vl, 1, &n); c->ssl_verify_server_cert = (int)n; }
+        else if (KEY("ssl_ca")) rc = set_str(c->ssl_ca, sizeof(c->ssl_ca), v, vl);
+        else if (KEY("ssl_capath")) rc = set_str(c->ssl_capath, sizeof(c->ssl_capath), v, vl);
+        else if (KEY("ssl_cert")) rc = set_str(c->ssl_cert, sizeof(c->ssl_cert), v, vl);
+        else if (KEY("ssl_key")) rc = set_str(c->ssl_key, sizeof(c->ssl_key), v, vl);
+        else if (KEY("ssl_cipher")) rc = set_str(c->ssl_cipher, sizeof(c->ssl_cipher), v, vl);
+        else if (KEY("ssl_crl")) rc = set_str(c->ssl_crl, sizeof(c->ssl_crl), v, vl);
+        else if (KEY("ssl_crlpath")) rc = set_str(c->ssl_crlpath, sizeof(c->ssl_crlpath), v, vl);
         else {
             snprintf(err, errlen, "line %zu: unknown key '%.*s'", lineno, (int)(kl > 64 ? 64 : kl), line);
             return -1;
@@ -77,9 +86,12 @@ size_t upstream_conf_format(const struct upstream_conf *c, char *out, size_t cap
 {
     int n = snprintf(out, cap,
                      "# written by binlogd on CHANGE MASTER; overrides upstream.* of the configuration file\n"
-                     "host=%s\nport=%u\nuser=%s\npassword=%s\nlog_file=%s\nuse_gtid=%d\nswitch_pending=%d\n",
+                     "host=%s\nport=%u\nuser=%s\npassword=%s\nlog_file=%s\nuse_gtid=%d\nswitch_pending=%d\n"
+                     "ssl=%d\nssl_verify_server_cert=%d\nssl_ca=%s\nssl_capath=%s\nssl_cert=%s\nssl_key=%s\n"
+                     "ssl_cipher=%s\nssl_crl=%s\nssl_crlpath=%s\n",
                      c->host, c->port, c->user, c->password, c->log_file, c->use_gtid ? 1 : 0,
-                     c->switch_pending ? 1 : 0);
+                     c->switch_pending ? 1 : 0, c->ssl ? 1 : 0, c->ssl_verify_server_cert ? 1 : 0, c->ssl_ca,
+                     c->ssl_capath, c->ssl_cert, c->ssl_key, c->ssl_cipher, c->ssl_crl, c->ssl_crlpath);
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -101,18 +113,20 @@ int upstream_conf_load(int dirfd, struct upstream_conf *c, char *err, size_t err
 
 int upstream_conf_save(int dirfd, const struct upstream_conf *c, char *err, size_t errlen)
 {
-    char buf[2048];
+    char buf[8192];
     size_t n = upstream_conf_format(c, buf, sizeof(buf));
     if (n >= sizeof(buf)) {
         snprintf(err, errlen, "%s: settings too long", UPSTREAM_CONF_FILE);
         return -1;
     }
     enum fsio_op op = FSIO_OP_OPEN;
-    if (fsio_replace(dirfd, UPSTREAM_CONF_FILE, buf, n, &op) == -1) {
+    /* It holds the replication password: 0600 from the first byte. */
+    if (fsio_replace_private(dirfd, UPSTREAM_CONF_FILE, buf, n, &op) == -1) {
         snprintf(err, errlen, "%s: cannot write (%s): %s", UPSTREAM_CONF_FILE, fsio_op_name(op), strerror(errno));
         return -1;
     }
-    /* It holds the replication password. */
+    /* A file written by an older binlogd (before fsio_replace_private) is replaced above; this
+     * only repeats what the temp file already had. */
     if (fchmodat(dirfd, UPSTREAM_CONF_FILE, 0600, 0) == -1) {
         snprintf(err, errlen, "%s: cannot restrict to mode 0600: %s", UPSTREAM_CONF_FILE, strerror(errno));
         return -1;

@@ -5,7 +5,9 @@
  * upstream.* settings of the configuration file, as master.info does for mariadbd.
  *
  * Text format, one "key=value" per line: host, port, user, password, log_file, use_gtid,
- * switch_pending. Values never contain a newline (CHANGE MASTER refuses them).
+ * switch_pending, and the TLS settings ssl, ssl_ca, ssl_capath, ssl_cert, ssl_key, ssl_cipher,
+ * ssl_crl, ssl_crlpath, ssl_verify_server_cert. Values never contain a newline (CHANGE MASTER
+ * refuses them).
  *
  * Pure parse/format plus load/save through fsio; the caller owns the struct.
  */
@@ -18,6 +20,7 @@
 #include "protocol/event.h"
 
 #define UPSTREAM_CONF_FILE ".binlogd-upstream"
+#define UPSTREAM_PATH_MAX  512    /* a TLS file or directory name (mariadbd's FN_REFLEN) */
 
 struct upstream_conf {
     char     host[256];                      /* "" = no upstream */
@@ -29,6 +32,17 @@ struct upstream_conf {
     /* The upstream changed and binlogd has not continued on it yet: the next connection must
      * pass the continuity rule (GTID state at the new file's start == ours, no name clash). */
     int      switch_pending;
+    /* TLS to the upstream (upstream_tls.h). ssl = 1: the session must be TLS or not exist
+     * (fail closed); the paths are read by the client library at each connection. */
+    int      ssl;                            /* upstream.ssl / MASTER_SSL */
+    int      ssl_verify_server_cert;         /* check the certificate's name against host */
+    char     ssl_ca[UPSTREAM_PATH_MAX];      /* "" = the system's default CA store */
+    char     ssl_capath[UPSTREAM_PATH_MAX];
+    char     ssl_cert[UPSTREAM_PATH_MAX];    /* client certificate (optional) */
+    char     ssl_key[UPSTREAM_PATH_MAX];
+    char     ssl_cipher[UPSTREAM_PATH_MAX];  /* OpenSSL cipher list; "" = the library's */
+    char     ssl_crl[UPSTREAM_PATH_MAX];
+    char     ssl_crlpath[UPSTREAM_PATH_MAX];
 };
 
 /* Parse text into *c (fields not named keep their values). 0, or -1 with err "line N: ...". */

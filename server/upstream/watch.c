@@ -23,6 +23,7 @@
 #include "protocol/gtid_track.h"
 #include "server/log.h"
 #include "server/upstream/ingest.h"
+#include "server/upstream/upstream_tls.h"
 #include "storage/store.h"
 
 #define TAG "watch"
@@ -128,8 +129,10 @@ static void poll_res_free(struct poll_res *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* Connect to host:port with the replication account, read its GTID variables, close. */
-static void poll_one(const char *host, unsigned port, const char *user, const char *pass, uint32_t timeout_ms,
+/* Connect to host:port with the replication account and the upstream's TLS settings (the
+ * account's password must not travel in the clear to a sibling either: fail closed as the
+ * ingest does), read its GTID variables, close. */
+static void poll_one(const char *host, unsigned port, const struct upstream_conf *up, uint32_t timeout_ms,
                      struct poll_res *r)
 {
     memset(r, 0, sizeof(*r));
@@ -139,8 +142,20 @@ static void poll_one(const char *host, unsigned port, const char *user, const ch
     mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &t);
     mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &t);
     mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &t);
-    if (!mysql_real_connect(m, host, user, pass, NULL, port, NULL, 0)) {
+    char terr[256];
+    unsigned en = 0;
+    if (upstream_tls_apply(m, up, terr, sizeof(terr)) == -1) {
+        snprintf(r->err, sizeof(r->err), "cannot connect: TLS/SSL error: %s (error %u)", terr, UPSTREAM_TLS_ERRNO);
+        mysql_close(m);
+        return;
+    }
+    if (!mysql_real_connect(m, host, up->user, up->password, NULL, port, NULL, 0)) {
         snprintf(r->err, sizeof(r->err), "cannot connect: %s (error %u)", mysql_error(m), mysql_errno(m));
+        mysql_close(m);
+        return;
+    }
+    if (upstream_tls_check(m, up, &en, terr, sizeof(terr)) == -1) {
+        snprintf(r->err, sizeof(r->err), "cannot connect: %s (error %u)", terr, en);
         mysql_close(m);
         return;
     }
@@ -260,14 +275,14 @@ static void round_run(struct watch *w)
     /* Targets first, the upstream last: see watch.h. */
     uint64_t poll_at[WATCH_MAX_SERVERS];
     for (size_t i = 0; i < n; i++) {
-        poll_one(t[i].host, t[i].port, up.user, up.password, timeout_ms, &pr[i]);
+        poll_one(t[i].host, t[i].port, &up, timeout_ms, &pr[i]);
         poll_at[i] = now_unix_ms();
     }
     struct poll_res upr;
     memset(&upr, 0, sizeof(upr));
     uint64_t up_at = 0;
     if (up.host[0]) {
-        poll_one(up.host, up.port, up.user, up.password, timeout_ms, &upr);
+        poll_one(up.host, up.port, &up, timeout_ms, &upr);
         up_at = now_unix_ms();
         if (strcmp(w->up_key, up_key)) {   /* another upstream: its predecessor's state exempts nothing */
             free(w->up_state);

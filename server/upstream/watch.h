@@ -7,7 +7,8 @@
  * SHOW BINLOG WATCH and through watch_status_get()/watch_summary_get() (metrics, /healthz).
  *
  * Every round (watch.interval_ms) the thread connects to each watched server in turn with
- * the replication account (upstream.user/password), short timeouts (watch.connect_timeout_ms,
+ * the replication account (upstream.user/password) and the upstream's TLS settings, fail
+ * closed as the ingest (upstream_tls.h), short timeouts (watch.connect_timeout_ms,
  * rounded up to the client library's whole seconds), one SELECT of its GTID variables, and
  * closes the connection: one connection per server per round is cheap at this rate, needs no
  * liveness logic for idle links, and an unreachable server shows as unreachable at the next

@@ -103,6 +103,35 @@ static void test_file_errors(void **state)
     expect_file_error("[binlogd]\njust text\n", ":2:", NULL);
 }
 
+/* upstream.ssl*: defaults, and the contradictions config_validate refuses. */
+static void test_upstream_tls_options(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(c.up_ssl, 0);
+    assert_int_equal(c.up_ssl_verify_server_cert, 1);   /* verify fully once TLS is on */
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
+    /* A CA with TLS off would silently mean plaintext. */
+    assert_int_equal(config_set(&c, "upstream.ssl_ca=/etc/ca.pem", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "upstream.ssl_ca is set but upstream.ssl is off"));
+    assert_int_equal(config_set(&c, "upstream.ssl=on", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    /* A certificate needs its key. */
+    assert_int_equal(config_set(&c, "upstream.ssl_cert=/etc/c.pem", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "upstream.ssl_cert and upstream.ssl_key"));
+    assert_int_equal(config_set(&c, "upstream.ssl_key=/etc/k.pem", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "upstream.ssl_verify_server_cert=off", "arg", err, sizeof(err)), 0);
+    assert_int_equal(c.up_ssl_verify_server_cert, 0);
+    assert_int_equal(config_set(&c, "upstream.ssl=maybe", "arg", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "upstream.ssl"));
+    assert_int_equal(config_set(&c, "upstream.ssl_verify_server_cert=2", "arg", err, sizeof(err)), -1);
+}
+
 static void test_cli_errors(void **state)
 {
     (void)state;
@@ -260,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_dump_masks_secrets),
+        cmocka_unit_test(test_upstream_tls_options),
         cmocka_unit_test(test_apply_runtime),
         cmocka_unit_test(test_doc_lists_every_option),
     };

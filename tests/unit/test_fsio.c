@@ -135,6 +135,27 @@ static void test_faults_parse(void **state)
     close(fd);
 }
 
+/* fsio_replace_private: 0600 whatever the umask, even over a world-readable temp file a
+ * crash left behind (O_CREAT keeps an existing file's mode). */
+static void test_replace_private_mode(void **state)
+{
+    struct tdir *d = *state;
+    mode_t old = umask(0);
+    int fd = openat(d->fd, ".binlogd-tmp.secret", O_WRONLY | O_CREAT, 0666);
+    assert_true(fd >= 0);
+    close(fd);
+    enum fsio_op op;
+    assert_int_equal(fsio_replace_private(d->fd, "secret", "pw\n", 3, &op), 0);
+    struct stat sb;
+    assert_int_equal(fstatat(d->fd, "secret", &sb, 0), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* fsio_replace keeps its mode for the files replicas and tools read */
+    assert_int_equal(fsio_replace(d->fd, "x.index", "one\n", 4, &op), 0);
+    assert_int_equal(fstatat(d->fd, "x.index", &sb, 0), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+    umask(old);
+}
+
 static void test_replace_is_atomic(void **state)
 {
     struct tdir *d = *state;
@@ -214,6 +235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_hits_the_nth_call_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_is_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replace_private_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_noreplace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_is_exclusive, setup, teardown),

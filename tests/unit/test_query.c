@@ -414,6 +414,29 @@ static void test_admin_statements(void **state)
     assert_string_equal(q->assign[3].val.s, "p'w'd");
     assert_int_equal(q->assign[4].val.kind, QVAL_WORD);
     assert_string_equal(q->assign[4].val.s, "slave_pos");
+    /* The TLS keys: any name is taken here (replctl.c decides which it knows); values keep
+     * their kind so MASTER_SSL='1' or MASTER_SSL=ON can be refused there. */
+    assert_int_equal(parse(q, "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/etc/ca.pem', "
+                              "master_ssl_verify_server_cert=0, MASTER_SSL_CIPHER='A:B', MASTER_SSL=-1, "
+                              "MASTER_SSL='1', MASTER_SSL=ON"), QUERY_CHANGE_MASTER);
+    assert_int_equal(q->nassign, 7);
+    assert_string_equal(q->assign[0].name, "MASTER_SSL");
+    assert_int_equal(q->assign[0].val.kind, QVAL_NUMBER);
+    assert_true(q->assign[0].val.is_int);
+    assert_int_equal(q->assign[0].val.u, 1);
+    assert_int_equal(q->assign[1].val.kind, QVAL_STRING);
+    assert_string_equal(q->assign[1].val.s, "/etc/ca.pem");
+    assert_string_equal(q->assign[2].name, "master_ssl_verify_server_cert");
+    assert_int_equal(q->assign[2].val.u, 0);
+    assert_string_equal(q->assign[3].val.s, "A:B");
+    assert_true(q->assign[4].val.negative);
+    assert_int_equal(q->assign[5].val.kind, QVAL_STRING);
+    assert_int_equal(q->assign[6].val.kind, QVAL_WORD);
+    assert_int_equal(parse(q, "CHANGE MASTER TO MASTER_SSL_CA"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "CHANGE MASTER TO MASTER_SSL_CA='a' MASTER_SSL=1"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "CHANGE MASTER TO MASTER_SSL=1,"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "CHANGE MASTER TO 'MASTER_SSL'=1"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "CHANGE MASTER TO MASTER_SSL_CA='unterminated"), QUERY_UNKNOWN);
     assert_int_equal(parse(q, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='x', SOURCE_PORT=1"), QUERY_CHANGE_MASTER);
     assert_int_equal(q->nassign, 2);
     assert_int_equal(parse(q, "CHANGE MASTER TO IGNORE_SERVER_IDS=(1,2)"), QUERY_UNKNOWN);
