@@ -284,32 +284,22 @@ static int on_handshake_response(struct session *s, const uint8_t *p, size_t len
     /* mariadbd keeps the SSLRequest's capabilities; the response inside TLS repeats them
      * (Connector/C rewrites the same 32 bytes). */
     if (s->tls) r.caps = s->ssl_caps;
-    /* TLS required and this login is plaintext: refused before its password is looked at
-     * (as MariaDB 11.x does since MDEV-30178, with its error), so a wrong password and a
-     * right one get the same answer, and no password check runs over plaintext. */
-    if (!s->tls && s->ctx->cfg->tls_require) {
-        s->ctx->counters->tls_refused++;
-        log_info(TAG, "connection %u from %s: plaintext login of user '%.64s' refused (tls.require)", s->id, s->peer,
-                 r.user);
-        session_send_err(s, MYERR_SECURE_TRANSPORT_REQUIRED,
-                         "Connections using insecure transport are prohibited while --require_secure_transport=ON.");
-        session_close(s);
-        return 0;
-    }
-    snprintf(s->user, sizeof(s->user), "%s", r.user);
-    /* An account that requires TLS (mariadbd's REQUIRE SSL): 1045 as mariadbd answers it, but
-     * before the password check, so a plaintext client learns nothing about the password. */
-    const struct config_user *acct = config_user_find(s->ctx->cfg, s->user);
-    if (!s->tls && acct && acct->require_tls) {
-        s->ctx->counters->tls_refused++;
-        log_info(TAG, "connection %u from %s: user '%s' requires TLS; plaintext login refused", s->id, s->peer, s->user);
+    /* TLS required (tls.require, or this account's require_tls) and this login is plaintext:
+     * refused before its password is looked at, so a wrong and a right password get the same
+     * answer and no password check runs over plaintext (tls.h says which error). */
+    enum tls_login tl = tls_login_check(s->ctx->cfg, s->tls, r.user);
+    if (tl != TLS_LOGIN_OK) {
         struct myerr e;
-        s->ctx->counters->auth_failures++;
-        myerr_access_denied(&e, s->user, s->peer_host, r.auth_len != 0);
+        s->ctx->counters->tls_refused++;
+        if (tl == TLS_LOGIN_ACCOUNT) s->ctx->counters->auth_failures++;
+        log_info(TAG, "connection %u from %s: plaintext login of user '%.64s' refused (%s)", s->id, s->peer, r.user,
+                 tls_login_name(tl));
+        tls_login_error(tl, r.user, s->peer_host, r.auth_len != 0, &e);
         session_send_myerr(s, &e);
         session_close(s);
         return 0;
     }
+    snprintf(s->user, sizeof(s->user), "%s", r.user);
     const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
     int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
     int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(config_user_find(s->ctx->cfg, s->user));

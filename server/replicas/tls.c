@@ -187,3 +187,27 @@ const char *tls_bev_error(struct bufferevent *bev, char *buf, size_t len, const 
     while (bufferevent_get_openssl_error(bev)) {}   /* drop the rest */
     return buf;
 }
+
+enum tls_login tls_login_check(const struct config *cfg, int over_tls, const char *user)
+{
+    if (over_tls) return TLS_LOGIN_OK;
+    if (cfg->tls_require) return TLS_LOGIN_REQUIRED;
+    const struct config_user *u = config_user_find(cfg, user);
+    return u && u->require_tls ? TLS_LOGIN_ACCOUNT : TLS_LOGIN_OK;
+}
+
+void tls_login_error(enum tls_login why, const char *user, const char *host, int using_password, struct myerr *e)
+{
+    if (why == TLS_LOGIN_REQUIRED) myerr_plain(e, MYERR_SECURE_TRANSPORT_REQUIRED);
+    else myerr_access_denied(e, user, host, using_password);
+}
+
+const char *tls_login_name(enum tls_login why)
+{
+    switch (why) {
+    case TLS_LOGIN_OK: return "ok";
+    case TLS_LOGIN_REQUIRED: return "tls.require";
+    case TLS_LOGIN_ACCOUNT: return "require_tls";
+    }
+    return "?";
+}

@@ -24,6 +24,9 @@
 
 #include <openssl/ssl.h>
 
+#include "conf/config.h"
+#include "protocol/errmsg.h"
+
 struct tls_server;
 
 /* TLS settings as the options give them: empty cert means TLS is off. */
@@ -74,6 +77,19 @@ const char *tls_bev_cipher(struct bufferevent *bev);
 const char *tls_bev_version(struct bufferevent *bev);
 /* Why a TLS bufferevent failed (the first OpenSSL error it recorded), or fallback. */
 const char *tls_bev_error(struct bufferevent *bev, char *buf, size_t len, const char *fallback);
+
+/* Who may log in without TLS (loop thread, at the first packet of a login, before any
+ * password is looked at): tls.require refuses every plaintext login, user.NAME.require_tls
+ * that account's. */
+enum tls_login {
+    TLS_LOGIN_OK = 0,
+    TLS_LOGIN_REQUIRED,        /* tls.require = on: ERR 3159, as MariaDB 11.x before authentication */
+    TLS_LOGIN_ACCOUNT          /* the account requires TLS: ERR 1045, as mariadbd's REQUIRE SSL */
+};
+enum tls_login tls_login_check(const struct config *cfg, int over_tls, const char *user);
+/* The ERR a refused login gets (host: the client's address; using_password: it sent auth data). */
+void tls_login_error(enum tls_login why, const char *user, const char *host, int using_password, struct myerr *e);
+const char *tls_login_name(enum tls_login why);
 
 /* The most recent OpenSSL error of this thread as text (for the log), or fallback. */
 const char *tls_last_error(char *buf, size_t len, const char *fallback);

@@ -153,7 +153,7 @@ tl_assert_eq "... on the same connection (no new dump)" "$(grep -c "binlog dump 
 tl_assert_eq "tls.require=off: plaintext login accepted" "$(my --skip-ssl -urepl -preplpass -e 'SELECT 1')" "1"
 out=$(my --skip-ssl -usec -psecpass -e "SELECT 1")
 tl_assert "user.sec.require_tls over plaintext: 1045" grep -q "^ERROR 1045 (28000): Access denied for user 'sec'" <<< "$out"
-tl_assert "... refused before its password was checked (logged why)" tl_log_has a "user 'sec' requires TLS; plaintext login refused"
+tl_assert "... refused before its password was checked (logged why)" tl_log_has a "plaintext login of user 'sec' refused (require_tls)"
 tl_assert_eq "user.sec.require_tls over TLS: accepted" "$(my "${TLSC[@]}" -usec -psecpass -e 'SELECT 1')" "1"
 # A broken certificate: the running one stays, the log says why.
 echo "not a certificate" > "$K/server.pem"
