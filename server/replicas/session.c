@@ -448,6 +448,7 @@ static void on_query(struct session *s, const char *sql, size_t len)
         .conn_id = s->id, .user = s->user, .peer_host = s->peer_host,
         .is_admin = s->authenticated && s->role == CONFIG_ROLE_ADMIN,
         .is_monitor = s->authenticated && s->role == CONFIG_ROLE_MONITOR, .vars = &s->vars,
+        .ssl_cipher = s->tls ? tls_bev_cipher(s->bev) : "", .ssl_version = s->tls ? tls_bev_version(s->bev) : "",
         .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .threads = stmt_threads,
         .kill = stmt_kill,
     };

@@ -82,6 +82,9 @@ out=$(my "${TLSC[@]}" -urepl -pWRONG -e "SELECT 1")
 tl_assert "TLS + wrong password: 1045 (the password is checked over TLS)" grep -q "^ERROR 1045 (28000): Access denied for user 'repl'" <<< "$out"
 out=$(my "${TLSC[@]}" -uops -popspass -e '\s')
 tl_assert "TLS + verified certificate: logged in, cipher in use" grep -q "Cipher in use is TLS_" <<< "$out"
+out=$(my "${TLSC[@]}" -uops -popspass -e "SHOW STATUS LIKE 'Ssl_%'")
+tl_assert "SHOW STATUS: the session's Ssl_cipher" grep -q "^Ssl_cipher	TLS_" <<< "$out"
+tl_assert "SHOW STATUS: the session's Ssl_version (1.2 or 1.3)" grep -qE "^Ssl_version	TLSv1\.[23]$" <<< "$out"
 tl_assert "binlogd: plaintext logins counted as refused" tl_log_has a "plaintext login of user 'repl' refused (tls.require)"
 # An SSLRequest followed at once, in the same write, by bytes that are not a ClientHello:
 # the bytes must reach OpenSSL (the socket is read no further than the SSLRequest), which
@@ -151,6 +154,7 @@ tl_wl_small p 50
 tl_assert "the replica's TLS dump keeps streaming across the reload" tl_wait_until 60 at_primary
 tl_assert_eq "... on the same connection (no new dump)" "$(grep -c "binlog dump for server_id $RSID " "$W/a.log")" "$dumps_before"
 tl_assert_eq "tls.require=off: plaintext login accepted" "$(my --skip-ssl -urepl -preplpass -e 'SELECT 1')" "1"
+tl_assert_eq "... its Ssl_cipher is empty" "$(my --skip-ssl -uops -popspass -e "SHOW STATUS LIKE 'Ssl_cipher'")" "Ssl_cipher	"
 out=$(my --skip-ssl -usec -psecpass -e "SELECT 1")
 tl_assert "user.sec.require_tls over plaintext: 1045" grep -q "^ERROR 1045 (28000): Access denied for user 'sec'" <<< "$out"
 tl_assert "... refused before its password was checked (logged why)" tl_log_has a "plaintext login of user 'sec' refused (require_tls)"
