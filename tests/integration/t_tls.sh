@@ -105,6 +105,10 @@ raw_probe "$A" "${sslreq}GARBAGE-NOT-A-CLIENTHELLO" > /dev/null
 tl_assert "SSLRequest + pipelined bytes: handed to OpenSSL, handshake refused" \
   tl_wait_until 10 tl_log_has a "TLS handshake failed"
 tl_assert "... not read as plaintext around the SSLRequest" tl_not tl_log_has a "bytes around the SSLRequest"
+# A 32-byte first packet without CLIENT_SSL is a truncated login, not an SSLRequest.
+nossl='\x20\x00\x00\x01\x00\x02\x00\x00\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+reply=$(raw_probe "$A" "$nossl")
+tl_assert_eq "32-byte packet without CLIENT_SSL: ERR 1043 (seq 2)" "${reply:6:8}" "02ff1304"
 
 # ---- 1. a replica over verified TLS, a >16 MiB event included ----
 first=$(tl_binlogs p | head -1)
