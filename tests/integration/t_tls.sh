@@ -57,6 +57,8 @@ role = replica
 [user.ops]
 password = opspass
 role = admin
+[user.mon]
+role = monitor
 [user.sec]
 password = secpass
 role = admin
@@ -66,7 +68,7 @@ EOF
 writeconf on ""
 tl_binlogd_start a "$DA" --config="$CONF"
 tl_wait_until 20 tl_port_open "$A"
-tl_assert "binlogd logged the certificate it offers" tl_log_has a "TLS offered to clients: subject.*serial 5151"
+tl_assert "binlogd logged the certificate it offers" tl_wait_until 10 tl_log_has a "TLS offered to clients: subject.*serial 5151"
 
 # my NAME [mariadb args]: a query against binlogd as user/password; prints rows or the error.
 my() { mariadb -h127.0.0.1 -P"$A" -N -B --connect-timeout=10 "$@" 2>&1; }
@@ -158,6 +160,11 @@ tl_wl_small p 50
 tl_assert "the replica's TLS dump keeps streaming across the reload" tl_wait_until 60 at_primary
 tl_assert_eq "... on the same connection (no new dump)" "$(grep -c "binlog dump for server_id $RSID " "$W/a.log")" "$dumps_before"
 tl_assert_eq "tls.require=off: plaintext login accepted" "$(my --skip-ssl -urepl -preplpass -e 'SELECT 1')" "1"
+# HAProxy's mysql-check: a 41-byte plaintext login (monitor, no password) and COM_QUIT in one
+# write, while TLS is offered: the first read stops at 36 bytes, the rest must still be read.
+login='\x25\x00\x00\x01\x00\x82\x00\x00\x00\x80\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00mon\x00\x00\x01\x00\x00\x00\x01'
+reply=$(raw_probe "$A" "$login")
+tl_assert_eq "pipelined plaintext login + COM_QUIT while TLS is offered: OK (seq 2)" "${reply:0:10}" "0700000200"
 tl_assert_eq "... its Ssl_cipher is empty" "$(my --skip-ssl -uops -popspass -e "SHOW STATUS LIKE 'Ssl_cipher'")" "Ssl_cipher	"
 out=$(my --skip-ssl -usec -psecpass -e "SELECT 1")
 tl_assert "user.sec.require_tls over plaintext: 1045" grep -q "^ERROR 1045 (28000): Access denied for user 'sec'" <<< "$out"
