@@ -310,6 +310,8 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
         listener_free(srv);
         return NULL;
     }
+    if (tls_server_not_valid_now(srv->tls))
+        log_warn(TAG, "TLS certificate not valid now: %s", tls_server_describe(srv->tls));
     if (tls_server_enabled(srv->tls))
         log_info(TAG, "TLS offered to clients: %s%s%s", tls_server_describe(srv->tls),
                  tls_server_verifies_clients(srv->tls) ? "; client certificates required" : "",
@@ -375,6 +377,8 @@ void listener_reload_tls(void *arg, const struct config *cfg)
         log_error(TAG, "TLS reload failed, keeping the running certificate%s: %s", was ? "" : " (none: TLS stays off)", err);
         return;
     }
+    if (tls_server_not_valid_now(srv->tls))
+        log_warn(TAG, "TLS certificate not valid now: %s", tls_server_describe(srv->tls));
     if (tls_server_enabled(srv->tls))
         log_info(TAG, "TLS reloaded for new connections: %s%s", tls_server_describe(srv->tls),
                  tls_server_verifies_clients(srv->tls) ? "; client certificates required" : "");

@@ -10,6 +10,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -21,6 +22,7 @@
 struct tls_server {
     SSL_CTX *ctx;                /* NULL: TLS off */
     int verify_clients;
+    int not_valid_now;           /* the certificate is expired or not yet valid */
     char desc[512];
 };
 
@@ -45,17 +47,29 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return 0;
 }
 
-static void describe(SSL_CTX *c, char *out, size_t len)
+static int describe(SSL_CTX *c, char *out, size_t len)
 {
     X509 *x = SSL_CTX_get0_certificate(c);
     char subject[256] = "?", *serial = NULL;
-    if (!x) { snprintf(out, len, "(no certificate)"); return; }
+    if (!x) { snprintf(out, len, "(no certificate)"); return 0; }
     X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     if (bn) serial = BN_bn2hex(bn);
-    snprintf(out, len, "subject %s, serial %s", subject, serial ? serial : "?");
+    /* Validity as OpenSSL prints it ("Dec  4 10:00:00 2027 GMT"), and whether it is over:
+     * an expired certificate is served (the operator may be renewing it) but said so. */
+    char until[64] = "?";
+    BIO *m = BIO_new(BIO_s_mem());
+    if (m && ASN1_TIME_print(m, X509_get0_notAfter(x)) == 1) {
+        int n = BIO_read(m, until, sizeof(until) - 1);
+        until[n > 0 ? n : 0] = 0;
+    }
+    BIO_free(m);
+    int expired = X509_cmp_current_time(X509_get0_notAfter(x)) < 0 || X509_cmp_current_time(X509_get0_notBefore(x)) > 0;
+    snprintf(out, len, "subject %s, serial %s, valid until %s%s", subject, serial ? serial : "?", until,
+             expired ? " (NOT VALID NOW: clients that verify it will refuse)" : "");
     OPENSSL_free(serial);
     BN_free(bn);
+    return expired;
 }
 
 /* fail: the reason with OpenSSL's own words appended. */
@@ -125,7 +139,7 @@ int tls_server_load(struct tls_server *t, const struct tls_paths *p, char *err, 
     SSL_CTX_free(t->ctx);   /* sessions holding it keep it alive */
     t->ctx = c;
     t->verify_clients = p->ca && p->ca[0];
-    describe(c, t->desc, sizeof(t->desc));
+    t->not_valid_now = describe(c, t->desc, sizeof(t->desc));
     return 0;
 }
 
@@ -138,6 +152,7 @@ SSL_CTX *tls_server_ctx_ref(struct tls_server *t)
 int tls_server_enabled(const struct tls_server *t) { return t && t->ctx; }
 int tls_server_verifies_clients(const struct tls_server *t) { return t && t->ctx && t->verify_clients; }
 const char *tls_server_describe(const struct tls_server *t) { return t && t->ctx ? t->desc : ""; }
+int tls_server_not_valid_now(const struct tls_server *t) { return t && t->ctx && t->not_valid_now; }
 
 SSL *tls_ssl_new(SSL_CTX *ctx)
 {
@@ -149,7 +164,9 @@ struct bufferevent *tls_accept_bev(struct event_base *base, struct bufferevent *
     SSL *ssl = tls_ssl_new(ctx);
     if (!ssl) return NULL;
     evutil_socket_t fd = bufferevent_getfd(plain);
-    /* CLOSE_ON_FREE: freeing it closes the socket and frees ssl (also when creation fails). */
+    /* CLOSE_ON_FREE: freeing it closes the socket and frees ssl at the right time (libevent
+     * may still touch ssl after a callback that freed the session returns). Creation fails
+     * only when memory runs out; libevent then frees ssl itself. */
     struct bufferevent *b = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                            BEV_OPT_CLOSE_ON_FREE);
     if (!b) return NULL;

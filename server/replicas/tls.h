@@ -54,8 +54,10 @@ SSL_CTX *tls_server_ctx_ref(struct tls_server *t);
 int tls_server_enabled(const struct tls_server *t);
 /* Does the current context ask for client certificates (tls.ca)? */
 int tls_server_verifies_clients(const struct tls_server *t);
-/* Subject and serial of the loaded certificate, for the log ("" when off). */
+/* Subject, serial and validity of the loaded certificate, for the log ("" when off). */
 const char *tls_server_describe(const struct tls_server *t);
+/* Is the loaded certificate expired or not yet valid (served anyway; log it louder)? */
+int tls_server_not_valid_now(const struct tls_server *t);
 
 /* A server-side SSL object for one connection from ctx (the caller's reference stays the
  * caller's). NULL on failure. */

@@ -30,16 +30,17 @@ static const char *path(const char *name)
     return p[i];
 }
 
-/* A self-signed P-256 certificate with the given serial into NAME.pem / NAME.key. */
-static void make_cert(const char *name, long serial)
+/* A self-signed P-256 certificate with the given serial, valid until valid_s seconds from
+ * now (negative: expired), into NAME.pem / NAME.key. */
+static void make_cert(const char *name, long serial, long valid_s)
 {
     EVP_PKEY *k = EVP_EC_gen("P-256");
     X509 *x = X509_new();
     assert_non_null(k);
     assert_non_null(x);
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-    X509_gmtime_adj(X509_getm_notBefore(x), -60);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_gmtime_adj(X509_getm_notBefore(x), -7200);
+    X509_gmtime_adj(X509_getm_notAfter(x), valid_s);
     X509_NAME *n = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)name, -1, -1, 0);
     X509_set_issuer_name(x, n);
@@ -65,8 +66,9 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/binlogd-tls-XXXXXX");
     if (!mkdtemp(dir)) return -1;
-    make_cert("one", 0x1111);
-    make_cert("two", 0x2222);
+    make_cert("one", 0x1111, 3600);
+    make_cert("two", 0x2222, 3600);
+    make_cert("old", 0x3333, -60);
     FILE *o = fopen(path("junk.pem"), "w");
     fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", o);
     fclose(o);
@@ -115,6 +117,16 @@ static void test_load_and_refuse(void **state)
     assert_false(tls_server_verifies_clients(t));
     assert_non_null(strstr(tls_server_describe(t), "serial 1111"));
     assert_non_null(strstr(tls_server_describe(t), "CN=one"));
+    assert_non_null(strstr(tls_server_describe(t), ", valid until "));
+    assert_null(strstr(tls_server_describe(t), "NOT VALID"));
+    assert_false(tls_server_not_valid_now(t));
+    /* an expired certificate is served, but the description says so */
+    struct tls_paths old = {path("old.pem"), path("old.key"), ""};
+    assert_int_equal(tls_server_load(t, &old, err, sizeof(err)), 0);
+    assert_non_null(strstr(tls_server_describe(t), "serial 3333"));
+    assert_non_null(strstr(tls_server_describe(t), "NOT VALID NOW"));
+    assert_true(tls_server_not_valid_now(t));
+    assert_int_equal(tls_server_load(t, &one, err, sizeof(err)), 0);
     /* a broken reload keeps the running context */
     assert_int_equal(tls_server_load(t, &bad[3], err, sizeof(err)), -1);
     assert_true(tls_server_enabled(t));
