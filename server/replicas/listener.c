@@ -312,6 +312,9 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     }
     if (tls_server_not_valid_now(srv->tls))
         log_warn(TAG, "TLS certificate not valid now: %s", tls_server_describe(srv->tls));
+    if (tls_server_key_exposed(srv->tls))
+        log_warn(TAG, "tls.key %s is accessible to group or others (mode %04o): chmod 600 it", cfg->tls_key,
+                 tls_server_key_exposed(srv->tls));
     if (tls_server_enabled(srv->tls))
         log_info(TAG, "TLS offered to clients: %s%s%s", tls_server_describe(srv->tls),
                  tls_server_verifies_clients(srv->tls) ? "; client certificates required" : "",
@@ -379,6 +382,9 @@ void listener_reload_tls(void *arg, const struct config *cfg)
     }
     if (tls_server_not_valid_now(srv->tls))
         log_warn(TAG, "TLS certificate not valid now: %s", tls_server_describe(srv->tls));
+    if (tls_server_key_exposed(srv->tls))
+        log_warn(TAG, "tls.key %s is accessible to group or others (mode %04o): chmod 600 it", cfg->tls_key,
+                 tls_server_key_exposed(srv->tls));
     if (tls_server_enabled(srv->tls))
         log_info(TAG, "TLS reloaded for new connections: %s%s", tls_server_describe(srv->tls),
                  tls_server_verifies_clients(srv->tls) ? "; client certificates required" : "");

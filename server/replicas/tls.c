@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -23,6 +24,7 @@ struct tls_server {
     SSL_CTX *ctx;                /* NULL: TLS off */
     int verify_clients;
     int not_valid_now;           /* the certificate is expired or not yet valid */
+    unsigned key_mode;           /* permission bits of tls.key when group or others may read it, else 0 */
     char desc[512];
 };
 
@@ -140,6 +142,8 @@ int tls_server_load(struct tls_server *t, const struct tls_paths *p, char *err, 
     t->ctx = c;
     t->verify_clients = p->ca && p->ca[0];
     t->not_valid_now = describe(c, t->desc, sizeof(t->desc));
+    struct stat st;
+    t->key_mode = stat(p->key, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) ? (unsigned)(st.st_mode & 07777) : 0;
     return 0;
 }
 
@@ -153,6 +157,7 @@ int tls_server_enabled(const struct tls_server *t) { return t && t->ctx; }
 int tls_server_verifies_clients(const struct tls_server *t) { return t && t->ctx && t->verify_clients; }
 const char *tls_server_describe(const struct tls_server *t) { return t && t->ctx ? t->desc : ""; }
 int tls_server_not_valid_now(const struct tls_server *t) { return t && t->ctx && t->not_valid_now; }
+unsigned tls_server_key_exposed(const struct tls_server *t) { return t && t->ctx ? t->key_mode : 0; }
 
 SSL *tls_ssl_new(SSL_CTX *ctx)
 {

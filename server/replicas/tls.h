@@ -58,6 +58,9 @@ int tls_server_verifies_clients(const struct tls_server *t);
 const char *tls_server_describe(const struct tls_server *t);
 /* Is the loaded certificate expired or not yet valid (served anyway; log it louder)? */
 int tls_server_not_valid_now(const struct tls_server *t);
+/* The key file's permission bits when group or others may access it (a WARN: chmod 600),
+ * else 0. */
+unsigned tls_server_key_exposed(const struct tls_server *t);
 
 /* A server-side SSL object for one connection from ctx (the caller's reference stays the
  * caller's). NULL on failure. */

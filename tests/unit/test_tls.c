@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -120,6 +121,13 @@ static void test_load_and_refuse(void **state)
     assert_non_null(strstr(tls_server_describe(t), ", valid until "));
     assert_null(strstr(tls_server_describe(t), "NOT VALID"));
     assert_false(tls_server_not_valid_now(t));
+    /* a key others may read is served, and flagged */
+    assert_int_equal(chmod(path("one.key"), 0644), 0);
+    assert_int_equal(tls_server_load(t, &one, err, sizeof(err)), 0);
+    assert_int_equal(tls_server_key_exposed(t), 0644);
+    assert_int_equal(chmod(path("one.key"), 0600), 0);
+    assert_int_equal(tls_server_load(t, &one, err, sizeof(err)), 0);
+    assert_int_equal(tls_server_key_exposed(t), 0);
     /* an expired certificate is served, but the description says so */
     struct tls_paths old = {path("old.pem"), path("old.key"), ""};
     assert_int_equal(tls_server_load(t, &old, err, sizeof(err)), 0);
