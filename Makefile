@@ -7,7 +7,7 @@
 .DEFAULT_GOAL := all
 
 CC       ?= cc
-PKGS     := libmariadb libevent libevent_pthreads zlib libcrypto libssl
+PKGS     := libmariadb libevent libevent_pthreads libevent_openssl zlib libssl libcrypto
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla

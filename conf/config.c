@@ -127,6 +127,13 @@ static const struct opt opts[] = {
      "split-brain watch: period of its polling rounds", RUNTIME, NULL, 0},
     {"watch.connect_timeout_ms", OPT_UINT32, OFF(watch_connect_timeout_ms), 0, 100, 60000,
      "split-brain watch: connect/read timeout of each poll (rounded up to whole seconds)", RUNTIME, NULL, 0},
+    {"tls.cert", OPT_STR, OFF(tls_cert), SZ(tls_cert), 0, 0,
+     "PEM certificate chain offered to replicas and admins (empty = no TLS; reread on SIGHUP)", RUNTIME, NULL, 0},
+    {"tls.key", OPT_STR, OFF(tls_key), SZ(tls_key), 0, 0, "PEM private key of tls.cert (unencrypted)", RUNTIME, NULL, 0},
+    {"tls.ca", OPT_STR, OFF(tls_ca), SZ(tls_ca), 0, 0,
+     "PEM CA bundle: clients must present a certificate it signed (empty = not asked)", RUNTIME, NULL, 0},
+    {"tls.require", OPT_BOOL, OFF(tls_require), 0, 0, 1,
+     "refuse plaintext logins with ERR 3159 before any password check (on | off)", RUNTIME, NULL, 0},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -283,7 +290,16 @@ static int set_user(struct config *cfg, const char *name, size_t name_len, const
                          u->name);
         return 0;
     }
-    return fail(err, errlen, "%s: unknown key 'user.%s.%s' (password | role)", origin, u->name, key);
+    if (!strcmp(key, "require_tls")) {
+        if (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+            u->require_tls = 1;
+        else if (!strcasecmp(v, "off") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
+            u->require_tls = 0;
+        else
+            return fail(err, errlen, "%s: bad value '%s' for user.%s.require_tls (on | off)", origin, v, u->name);
+        return 0;
+    }
+    return fail(err, errlen, "%s: unknown key 'user.%s.%s' (password | role | require_tls)", origin, u->name, key);
 }
 
 static int set_key(struct config *cfg, const char *key, const char *v, const char *origin, char *err, size_t errlen)
@@ -393,6 +409,16 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
         if (cfg->users[i].role != CONFIG_ROLE_MONITOR && !cfg->users[i].password[0])
             return fail(err, errlen, "user.%s.password is required (only role = monitor may have an empty password)",
                         cfg->users[i].name);
+    /* TLS that cannot be had is refused here, not discovered by the first client:
+     * mariadbd's ER_NO_SECURE_TRANSPORTS_CONFIGURED in spirit. */
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0])
+        return fail(err, errlen, "tls.cert and tls.key go together (one of them is empty)");
+    if (cfg->tls_ca[0] && !cfg->tls_cert[0]) return fail(err, errlen, "tls.ca needs tls.cert and tls.key");
+    if (cfg->tls_require && !cfg->tls_cert[0])
+        return fail(err, errlen, "tls.require = on needs tls.cert and tls.key (no secure transport configured)");
+    for (size_t i = 0; i < cfg->n_users; i++)
+        if (cfg->users[i].require_tls && !cfg->tls_cert[0])
+            return fail(err, errlen, "user.%s.require_tls = on needs tls.cert and tls.key", cfg->users[i].name);
     return 0;
 }
 
@@ -473,6 +499,10 @@ void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *l
         emit(arg, line);
         snprintf(line, sizeof(line), "user.%s.role = %s", cfg->users[i].name, config_role_name(cfg->users[i].role));
         emit(arg, line);
+        if (cfg->users[i].require_tls) {
+            snprintf(line, sizeof(line), "user.%s.require_tls = on", cfg->users[i].name);
+            emit(arg, line);
+        }
     }
 }
 
@@ -495,7 +525,8 @@ int config_option_info(size_t i, struct config_option *out)
 
 static int user_equal(const struct config_user *a, const struct config_user *b)
 {
-    return a->role == b->role && !strcmp(a->password, b->password) && a->has_password == b->has_password;
+    return a->role == b->role && !strcmp(a->password, b->password) && a->has_password == b->has_password &&
+           a->require_tls == b->require_tls;
 }
 
 size_t config_apply_runtime(struct config *live, const struct config *next,

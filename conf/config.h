@@ -26,6 +26,7 @@ struct config_user {
     char password[CONFIG_STR_MAX];  /* plaintext, or "*HEX" mysql_native hash */
     enum config_role role;
     int  has_password;
+    int  require_tls;               /* refused over plaintext (1045, before the password check) */
 };
 
 struct config {
@@ -85,6 +86,11 @@ struct config {
     int      watch_enabled;          /* -1 auto (on when there is something to watch), 0 off, 1 on */
     uint32_t watch_interval_ms;      /* between polling rounds */
     uint32_t watch_connect_timeout_ms;   /* per poll: connect, read, write */
+    /* [tls] TLS towards replicas and admins (server/replicas/tls.c) */
+    char     tls_cert[CONFIG_STR_MAX];   /* "" = no TLS: CLIENT_SSL is not advertised */
+    char     tls_key[CONFIG_STR_MAX];
+    char     tls_ca[CONFIG_STR_MAX];     /* "" = client certificates are not asked for */
+    int      tls_require;                /* plaintext logins refused (3159) */
     /* [user.NAME] */
     struct config_user users[CONFIG_MAX_USERS];
     size_t   n_users;

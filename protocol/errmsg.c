@@ -44,6 +44,10 @@ static const struct myerr_def defs[] = {
       "consider upgrading MariaDB client" },
     { MYERR_NO_BINARY_LOGGING, "ER_NO_BINARY_LOGGING", "HY000", "You are not using binary logging" },
     { MYERR_MALFORMED_PACKET, "ER_MALFORMED_PACKET", "HY000", "Malformed communication packet" },
+    /* MariaDB 11.x (MDEV-30178) and MySQL: sent before authentication. SQLSTATE as clients
+     * see it (MDEV-30178's test result, MySQL's clients): HY000. */
+    { MYERR_SECURE_TRANSPORT_REQUIRED, "ER_SECURE_TRANSPORT_REQUIRED", "HY000",
+      "Connections using insecure transport are prohibited while --require_secure_transport=ON." },
     { MYERR_SLAVE_SAME_ID, "ER_SLAVE_SAME_ID", "HY000", same_id_text },
 };
 

@@ -34,6 +34,7 @@ enum myerr_code {
     MYERR_NOT_SUPPORTED_AUTH_MODE = 1251,   /* 08004 */
     MYERR_NO_BINARY_LOGGING = 1381,         /* HY000 */
     MYERR_MALFORMED_PACKET = 1835,          /* HY000 */
+    MYERR_SECURE_TRANSPORT_REQUIRED = 3159, /* HY000 plaintext login while TLS is required */
     MYERR_SLAVE_SAME_ID = 4052              /* HY000 */
 };
 

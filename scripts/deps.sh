@@ -3,8 +3,11 @@
 # Idempotent: only missing packages are installed. Runs as root (or via sudo when available).
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
-      libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
-      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev openssl)
+      libcmocka-dev libssl-dev openssl mariadb-server mariadb-client mariadb-test-data procps psmisc
+      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev)
+# libssl-dev + libevent-dev (libevent_openssl): TLS towards replicas and admins (server/replicas/tls.c);
+# the openssl CLI (pulled in with libssl-dev's users; listed for tests/integration/t_tls.sh, which
+# makes its CA and certificates with it and checks them with `openssl s_client -starttls mysql`).
 # haproxy + socat: tests/integration/t_health.sh puts a real HAProxy (option mysql-check) in
 # front of binlogd and reads its state from the stats socket.
 # curl + prometheus (promtool) + chromium: tests/integration/t_metrics.sh scrapes /metrics,

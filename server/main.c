@@ -73,7 +73,7 @@ static void usage(FILE *f, int options)
             "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
             "                 --upstream.host=db1 --upstream.user=repl --upstream.password=secret\n"
             "Signals: SIGTERM/SIGINT stop at a transaction boundary; SIGHUP reloads the configuration\n"
-            "(accounts, log level, heartbeat) and reopens the log file.\n");
+            "(accounts, log level, heartbeat, TLS certificates) and reopens the log file.\n");
     if (options) {
         fprintf(f, "\n");
         config_doc_help(emit_line, f);
@@ -406,6 +406,12 @@ int main(int argc, char **argv)
     reload_set_status(app.reload, status_line, &app);
     if (reload_add_hook(app.reload, watch_reload, app.watch) == -1) {
         log_error(TAG, "cannot register the split-brain watch's reload hook");
+        return 1;
+    }
+    /* tls.cert / tls.key / tls.ca are read again on every SIGHUP (renewed files under the
+     * same names); tls.require and user.NAME.require_tls are read per login. */
+    if (reload_add_hook(app.reload, listener_reload_tls, app.server) == -1) {
+        log_error(TAG, "cannot register the TLS reload hook");
         return 1;
     }
     /* Monitoring reads app.cfg on each request, so the runtime metrics options a reload

@@ -236,7 +236,20 @@ static void do_show_status(const struct stmt_ctx *c, const struct query *q, stru
     if (n > MAX_COUNTERS) n = MAX_COUNTERS;
     qsort(k, n, sizeof(k[0]), by_name);
     if (stmt_columns(r, name_value, 2) == -1) return;
-    for (size_t i = 0; i < n; i++) {
+    /* The session's own TLS, text values mariadbd shows beside the counters (empty in
+     * plaintext), merged in name order. */
+    const char *tn[2] = {"Ssl_cipher", "Ssl_version"};
+    const char *tv[2] = {c->ssl_cipher ? c->ssl_cipher : "", c->ssl_version ? c->ssl_version : ""};
+    size_t t = 0;
+    for (size_t i = 0; i <= n; i++) {
+        while (t < 2 && (i == n || strcasecmp(tn[t], k[i].name) < 0)) {
+            if (!q->like || query_like_match(q->like, q->like_len, tn[t], strlen(tn[t]))) {
+                const char *cells[2] = {tn[t], tv[t]};
+                stmt_row(r, cells);
+            }
+            t++;
+        }
+        if (i == n) break;
         if (q->like && !query_like_match(q->like, q->like_len, k[i].name, strlen(k[i].name))) continue;
         char v[24];
         snprintf(v, sizeof(v), "%" PRIu64, k[i].value);

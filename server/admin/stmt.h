@@ -114,6 +114,7 @@ struct stmt_ctx {
     const char *peer_host;
     int is_admin;                        /* account role admin */
     int is_monitor;                      /* account role monitor: reads only */
+    const char *ssl_cipher, *ssl_version;   /* the connection's TLS (NULL or "": plaintext) */
     struct uservars *vars;               /* its @variables (SET @x / SELECT @x) */
     /* from the wing above; `up` is passed back to each */
     void *up;

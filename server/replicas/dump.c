@@ -51,6 +51,15 @@ struct dump {
     struct evbuffer_iovec res;
     size_t res_used;
     int res_open;
+    /* in_memory: a large event being sent in pieces across pumps (the cursor stays on its
+     * file meanwhile: no cursor_next until it is out). */
+    struct {
+        int active;
+        uint64_t off;              /* event start in the cursor's current file */
+        uint32_t len;              /* event length */
+        uint64_t total, done;      /* payload bytes (prefix + event) and how many are queued */
+        uint64_t chunk_end;        /* payload offset where the current packet ends */
+    } big;
     struct gtid_start *gs;                  /* MariaDB GTID start (owned), NULL for file/position */
     struct store *store;
     int jump_tried;                         /* the GTID position index was consulted in this file */
@@ -279,10 +288,82 @@ fail:
     return NULL;
 }
 
+/* in_memory: bytes of a large event read per step, so a piece never exceeds what one
+ * high watermark allows. */
+#define BIG_PIECE (128 * 1024)
+
+/* Account a stored event as sent. */
+static void event_sent(struct dump *d, uint64_t offset, uint32_t len)
+{
+    d->st.events++;
+    d->st.bytes += len;
+    d->st.pos = offset + len;
+}
+
+/* in_memory: queue more of the large event in flight, up to the high watermark (counting
+ * what the socket buffer holds). Packets are framed as queue_event frames them. 1 when the
+ * event is complete, 0 when it waits for the socket to drain, -1 on a read error. */
+static int big_step(struct dump *d, char *err, size_t errlen)
+{
+    struct evbuffer *out = bufferevent_get_output(d->bev);
+    uint8_t prefix[3] = {0x00, 0xEF, 0x00};
+    uint64_t plen = d->o.semi_sync ? 3 : 1;
+    stage_commit(d);
+    while (d->big.done < d->big.total) {
+        size_t queued = evbuffer_get_length(out) + evbuffer_get_length(d->stage);
+        if (queued >= d->o.high_watermark) return 0;
+        if (d->big.done == d->big.chunk_end) {   /* a packet starts here */
+            uint64_t chunk = d->big.total - d->big.done > MAX_PAYLOAD ? MAX_PAYLOAD : d->big.total - d->big.done;
+            put_header(d->stage, (uint32_t)chunk, (*d->seq)++);
+            d->big.chunk_end = d->big.done + chunk;
+        }
+        uint64_t a = d->big.done, b = d->big.chunk_end;
+        if (b - a > BIG_PIECE) b = a + BIG_PIECE;
+        if (a < plen) {   /* the 0x00 [0xEF flag] prefix */
+            uint64_t e = b < plen ? b : plen;
+            evbuffer_add(d->stage, prefix + a, (size_t)(e - a));
+            d->big.done = a = e;
+            if (a == b) continue;
+        }
+        struct evbuffer_iovec v;
+        size_t n = (size_t)(b - a);
+        if (evbuffer_reserve_space(d->stage, (ev_ssize_t)n, &v, 1) < 1) {
+            snprintf(err, errlen, "%s: out of memory sending the event at %llu", cursor_file(d->cur),
+                     (unsigned long long)d->big.off);
+            return -1;
+        }
+        if (cursor_pread(d->cur, v.iov_base, n, d->big.off + (a - plen), err, errlen) == -1) {
+            v.iov_len = 0;
+            evbuffer_commit_space(d->stage, &v, 1);
+            return -1;
+        }
+        v.iov_len = n;
+        evbuffer_commit_space(d->stage, &v, 1);
+        d->big.done = b;
+        /* Hand it on now: the watermark check above counts the socket buffer. */
+        evbuffer_add_buffer(out, d->stage);
+    }
+    /* A payload that is an exact multiple of 16 MiB - 1 ends with an empty packet. */
+    if (d->big.total % MAX_PAYLOAD == 0) put_header(d->stage, 0, (*d->seq)++);
+    d->big.active = 0;
+    event_sent(d, d->big.off, d->big.len);
+    return 1;
+}
+
 /* Queue one stored event: from the read-ahead window, by pread, or as a file segment. */
 static int send_event(struct dump *d, const struct cursor_item *it, char *err, size_t errlen)
 {
     struct src s = {.mem = it->data, .fd = it->fd, .off = it->offset};
+    if (!s.mem && it->len >= SEGMENT_MIN && d->o.in_memory) {
+        /* No sendfile under TLS: the bytes must pass through OpenSSL. Sent in pieces, so a
+         * large event costs at most a high watermark of memory at a time. */
+        d->big.active = 1;
+        d->big.off = it->offset;
+        d->big.len = it->len;
+        d->big.total = (d->o.semi_sync ? 3 : 1) + (uint64_t)it->len;
+        d->big.done = d->big.chunk_end = 0;
+        return big_step(d, err, errlen) == -1 ? -1 : 0;
+    }
     if (!s.mem && it->len >= SEGMENT_MIN) {
         int fd = dup(it->fd);
         if (fd == -1 || !(s.seg = evbuffer_file_segment_new(fd, (ev_off_t)it->offset, it->len,
@@ -299,9 +380,7 @@ static int send_event(struct dump *d, const struct cursor_item *it, char *err, s
         snprintf(err, errlen, "%s: read error at %llu", cursor_file(d->cur), (unsigned long long)it->offset);
         return -1;
     }
-    d->st.events++;
-    d->st.bytes += it->len;
-    d->st.pos = it->offset + it->len;
+    event_sent(d, it->offset, it->len);
     return 0;
 }
 
@@ -403,6 +482,12 @@ static enum dump_state pump(struct dump *d)
     struct evbuffer *out = bufferevent_get_output(d->bev);
     char err[512];
     while (evbuffer_get_length(out) + stage_len(d) < d->o.high_watermark) {
+        if (d->big.active) {   /* finish the large event in flight before reading on */
+            int br = big_step(d, err, sizeof(err));
+            if (br == -1) goto failed;
+            if (br == 0) break;
+            continue;
+        }
         struct cursor_item it;
         enum cursor_result r = cursor_next(d->cur, &it, err, sizeof(err));
         if (r == CURSOR_EVENT && d->gs && !gtid_start_idle(d->gs) && !d->jump_tried &&
@@ -528,7 +613,7 @@ enum dump_state dump_pump(struct dump *d)
      * arm EPOLLOUT, a loop turn, the write and another epoll_ctl to disarm. Only when
      * WAITING: a streaming dump relies on the write callback to pump again. Whatever the
      * kernel does not take (or an error) is left to the bufferevent, which reports errors. */
-    if (st == DUMP_WAITING && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage))
+    if (st == DUMP_WAITING && !d->o.in_memory && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage))
         (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
     evbuffer_add_buffer(out, d->stage);
     return st;

@@ -43,6 +43,10 @@ struct dump_opts {
     int      semi_sync;            /* replica set @rpl_semi_sync_slave: 0xEF header on every packet */
     enum ev_checksum_alg alg;      /* checksum the replica negotiated (for the first fake ROTATE) */
     uint32_t high_watermark;       /* stop refilling above this many queued bytes */
+    int      in_memory;            /* TLS: every byte through memory and the bufferevent (no
+                                      file segments / sendfile, no direct socket writes); an
+                                      event larger than SEGMENT_MIN is read through the cursor
+                                      piece by piece, at most a high watermark at a time */
 };
 
 struct dump_stats {

@@ -17,6 +17,7 @@
 #include "server/log.h"
 #include "server/replicas/dump_info.h"
 #include "server/replicas/session.h"
+#include "server/replicas/tls.h"
 #include "server/replicas/wake_pool.h"
 
 #define TAG "server"
@@ -42,6 +43,7 @@ struct listener {
     size_t n_pend;
     uint32_t next_id;
     struct replicas_counters st;
+    struct tls_server *tls;     /* the TLS context new sessions are offered (may hold none) */
     struct log_ratelimit rl_accept;
     uint64_t started_ms;        /* session_now_ms at creation: Uptime */
 };
@@ -88,6 +90,8 @@ size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t 
         {"Binlogd_semi_sync_acks", st.semi_sync_acks}, {"Binlogd_wakeups", st.wakeups},
         {"Binlogd_wakeups_parallel", st.wakeups_parallel}, {"Binlogd_wake_threads", st.wake_threads},
         {"Binlogd_stream_rounds", st.stream_rounds}, {"Binlogd_stream_rounds_parallel", st.stream_rounds_parallel},
+        {"Ssl_accepts", st.ssl_accepts}, {"Ssl_finished_accepts", st.ssl_finished_accepts},
+        {"Binlogd_tls_refused", st.tls_refused},
     };
     size_t n = sizeof(k) / sizeof(k[0]);
     for (size_t i = 0; i < n && i < cap; i++) out[i] = k[i];
@@ -298,6 +302,23 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     srv->ctx = (struct replicas_ctx){.base = base, .cfg = cfg, .store = store, .ingest = ingest, .counters = &srv->st,
                                      .lis = srv};
     srv->started_ms = session_now_ms();
+    if (!(srv->tls = srv->ctx.tls = tls_server_new())) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
+    struct tls_paths tp = {.cert = cfg->tls_cert, .key = cfg->tls_key, .ca = cfg->tls_ca};
+    char terr[512];
+    if (tls_server_load(srv->tls, &tp, terr, sizeof(terr)) == -1) {
+        snprintf(err, errlen, "TLS: %s", terr);
+        listener_free(srv);
+        return NULL;
+    }
+    if (tls_server_not_valid_now(srv->tls))
+        log_warn(TAG, "TLS certificate not valid now: %s", tls_server_describe(srv->tls));
+    if (tls_server_key_exposed(srv->tls))
+        log_warn(TAG, "tls.key %s is accessible to group or others (mode %04o): chmod 600 it", cfg->tls_key,
+                 tls_server_key_exposed(srv->tls));
+    if (tls_server_enabled(srv->tls))
+        log_info(TAG, "TLS offered to clients: %s%s%s", tls_server_describe(srv->tls),
+                 tls_server_verifies_clients(srv->tls) ? "; client certificates required" : "",
+                 cfg->tls_require ? "; plaintext logins refused" : "");
     srv->rl_accept.period_ms = 10000;
     srv->rl_accept.burst = 3;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
@@ -343,7 +364,30 @@ void listener_free(struct listener *srv)
     free(srv->scratch);
     free(srv->pend);
     wake_pool_free(srv->pool);
+    tls_server_free(srv->tls);   /* sessions are gone; their references with them */
     if (srv->ev_flush) event_free(srv->ev_flush);
     if (srv->ev_wm) event_free(srv->ev_wm);
     free(srv);
+}
+
+void listener_reload_tls(void *arg, const struct config *cfg)
+{
+    struct listener *srv = arg;
+    struct tls_paths tp = {.cert = cfg->tls_cert, .key = cfg->tls_key, .ca = cfg->tls_ca};
+    char err[512];
+    int was = tls_server_enabled(srv->tls);
+    if (tls_server_load(srv->tls, &tp, err, sizeof(err)) == -1) {
+        log_error(TAG, "TLS reload failed, keeping the running certificate%s: %s", was ? "" : " (none: TLS stays off)", err);
+        return;
+    }
+    if (tls_server_not_valid_now(srv->tls))
+        log_warn(TAG, "TLS certificate not valid now: %s", tls_server_describe(srv->tls));
+    if (tls_server_key_exposed(srv->tls))
+        log_warn(TAG, "tls.key %s is accessible to group or others (mode %04o): chmod 600 it", cfg->tls_key,
+                 tls_server_key_exposed(srv->tls));
+    if (tls_server_enabled(srv->tls))
+        log_info(TAG, "TLS reloaded for new connections: %s%s", tls_server_describe(srv->tls),
+                 tls_server_verifies_clients(srv->tls) ? "; client certificates required" : "");
+    else if (was)
+        log_info(TAG, "TLS turned off for new connections (tls.cert is empty)");
 }

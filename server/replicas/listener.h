@@ -35,6 +35,11 @@ void listener_set_traffic(struct listener *srv, struct traffic *traffic);
  * sessions. Loop thread (or before the loop runs). */
 void listener_set_watch(struct listener *srv, struct watch *w);
 
+/* Reload hook (SIGHUP): read tls.cert / tls.key / tls.ca again into a new TLS context for
+ * new connections; sessions keep the context they started with. A broken certificate or
+ * key keeps the running context and logs why. Loop thread. */
+void listener_reload_tls(void *srv, const struct config *cfg);
+
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);
 

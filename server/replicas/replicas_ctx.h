@@ -19,6 +19,7 @@ struct ingest;
 struct traffic;
 struct listener;
 struct watch;
+struct tls_server;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -34,6 +35,9 @@ struct replicas_counters {
     uint64_t bytes_replies;      /* replies other than dump events (Bytes_sent = this + bytes_sent) */
     uint64_t aborted_connects;   /* connections that ended before authenticating */
     uint64_t max_used_connections;
+    uint64_t ssl_accepts;        /* SSLRequests answered with a TLS handshake (mariadbd's name) */
+    uint64_t ssl_finished_accepts;   /* of those, handshakes that completed */
+    uint64_t tls_refused;        /* plaintext logins refused: tls.require or user.NAME.require_tls */
     uint64_t com[QUERY_KIND_COUNT];    /* statements by kind (Com_*) */
     /* gauges, filled by listener_stats_get */
     uint64_t uptime_s;
@@ -47,6 +51,7 @@ struct replicas_ctx {
     struct ingest *ingest;               /* NULL until main attaches the upstream session */
     struct traffic *traffic;             /* traffic statistics; NULL when stats.enabled is off */
     struct watch *watch;                 /* the split-brain watch; NULL until main attaches it */
+    struct tls_server *tls;              /* the listener's TLS context holder (TLS may be off) */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
 };

@@ -43,6 +43,7 @@
 #include "server/replicas/dump.h"
 #include "server/replicas/listener.h"
 #include "server/replicas/session_priv.h"
+#include "server/replicas/tls.h"
 #include "storage/store.h"
 
 #define TAG "session"
@@ -50,6 +51,10 @@
 /* mariadbd's connect_timeout: a client that has not logged in by then is dropped, so a
  * health checker that died mid-handshake (or a silent scanner) holds nothing for long. */
 #define SESSION_CONNECT_TIMEOUT_S 10
+/* An SSLRequest on the wire: header + the 32-byte fixed part of HandshakeResponse41. While
+ * TLS is offered and not yet started, the socket is read at most this far, so that the
+ * ClientHello a client sends right behind its SSLRequest stays in the kernel for OpenSSL. */
+#define SSL_REQUEST_PACKET (PKT_HEADER_LEN + 32)
 
 static void on_read(struct bufferevent *bev, void *arg);
 
@@ -248,15 +253,25 @@ static void auth_ok(struct session *s)
     session_send_ok(s);
 }
 
-static void on_handshake_response(struct session *s, const uint8_t *p, size_t len)
+/* The first packet (or, after TLS started, the second): an SSLRequest returns 1 and the
+ * caller switches the socket to TLS once the packet is drained; anything else returns 0. */
+static int on_handshake_response(struct session *s, const uint8_t *p, size_t len)
 {
     struct hs_response r;
     const char *why = NULL;
     enum hs_result hr = hs_parse_response(p, len, &r, &why);
     if (hr == HS_RESPONSE_SSL_REQUEST) {
-        session_send_err(s, MYERR_HANDSHAKE, "TLS is not enabled on this binlogd listener");
+        if (s->tls_ctx && !s->tls) {
+            s->ssl_caps = r.caps;
+            return 1;
+        }
+        /* Not offered (no certificate), or a second one inside TLS: mariadbd masks CLIENT_SSL
+         * away and reads the 32 bytes as a login packet, which is truncated: Bad handshake. */
+        log_debug(TAG, "connection %u from %s: SSLRequest %s: bad handshake", s->id, s->peer,
+                  s->tls ? "inside TLS" : "but TLS is not configured");
+        session_send_err(s, MYERR_HANDSHAKE, "Bad handshake");
         session_close(s);
-        return;
+        return 0;
     }
     if (hr != HS_RESPONSE_OK) {
         /* Port scanners and misconfigured health checks land here: debug only (it is
@@ -264,7 +279,25 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
         log_debug(TAG, "connection %u from %s: bad handshake response: %s", s->id, s->peer, why ? why : "?");
         session_send_err(s, MYERR_HANDSHAKE, "Bad handshake");
         session_close(s);
-        return;
+        return 0;
+    }
+    /* mariadbd keeps the SSLRequest's capabilities; the response inside TLS repeats them
+     * (Connector/C rewrites the same 32 bytes). */
+    if (s->tls) r.caps = s->ssl_caps;
+    /* TLS required (tls.require, or this account's require_tls) and this login is plaintext:
+     * refused before its password is looked at, so a wrong and a right password get the same
+     * answer and no password check runs over plaintext (tls.h says which error). */
+    enum tls_login tl = tls_login_check(s->ctx->cfg, s->tls, r.user);
+    if (tl != TLS_LOGIN_OK) {
+        struct myerr e;
+        s->ctx->counters->tls_refused++;
+        if (tl == TLS_LOGIN_ACCOUNT) s->ctx->counters->auth_failures++;
+        log_info(TAG, "connection %u from %s: plaintext login of user '%.64s' refused (%s)", s->id, s->peer, r.user,
+                 tls_login_name(tl));
+        tls_login_error(tl, r.user, s->peer_host, r.auth_len != 0, &e);
+        session_send_myerr(s, &e);
+        session_close(s);
+        return 0;
     }
     snprintf(s->user, sizeof(s->user), "%s", r.user);
     const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
@@ -273,17 +306,18 @@ static void on_handshake_response(struct session *s, const uint8_t *p, size_t le
     if (native_reply || sha2_fast) {
         if (check_password(s, sha2_fast ? HS_PLUGIN_SHA2 : HS_PLUGIN_NATIVE, r.auth, r.auth_len) != 0) {
             auth_failed(s, r.auth_len != 0);
-            return;
+            return 0;
         }
         if (sha2_fast) hs_build_fast_auth_success(&s->out, &s->seq);
         auth_ok(s);
-        return;
+        return 0;
     }
     /* Any other plugin (caching_sha2 without fast-auth material, sha256, ...): ask for a
      * mysql_native_password scramble instead, as MySQL 8 clients accept. */
     s->state = SESSION_AUTH_SWITCH;
     hs_build_auth_switch_native(&s->out, &s->seq, s->scramble);
     session_flush(s);
+    return 0;
 }
 
 static void on_auth_switch_response(struct session *s, const uint8_t *p, size_t len)
@@ -414,6 +448,7 @@ static void on_query(struct session *s, const char *sql, size_t len)
         .conn_id = s->id, .user = s->user, .peer_host = s->peer_host,
         .is_admin = s->authenticated && s->role == CONFIG_ROLE_ADMIN,
         .is_monitor = s->authenticated && s->role == CONFIG_ROLE_MONITOR, .vars = &s->vars,
+        .ssl_cipher = s->tls ? tls_bev_cipher(s->bev) : "", .ssl_version = s->tls ? tls_bev_version(s->bev) : "",
         .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .threads = stmt_threads,
         .kill = stmt_kill,
     };
@@ -505,6 +540,50 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
 
 /* ---- libevent callbacks ---- */
 
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+/* The socket's buffers and callbacks, for the plain bufferevent and again for the TLS one. */
+static void setup_bev(struct session *s)
+{
+    bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+    bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW_WATERMARK, 0);
+    /* libevent writes at most 16 KiB per call by default: a streaming dump would make a
+     * writev (and wake its reader) per 16 KiB. Let one call take the whole queued output. */
+    bufferevent_set_max_single_write(s->bev, OUT_HIGH_WATERMARK * 2);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
+    struct timeval connect_tv = {.tv_sec = SESSION_CONNECT_TIMEOUT_S, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, &connect_tv, NULL);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* The SSLRequest was drained: continue on a TLS bufferevent over the same socket. The
+ * handshake runs inside libevent; on_event hears how it ended, on_read gets the full
+ * handshake response (sequence id 2) decrypted. */
+static void start_tls(struct session *s)
+{
+    if (evbuffer_get_length(bufferevent_get_input(s->bev)) || evbuffer_get_length(bufferevent_get_output(s->bev))) {
+        /* Bytes after the SSLRequest were read as plaintext (the watermark should prevent
+         * it) or a reply is still queued: the stream cannot be handed to OpenSSL intact. */
+        log_debug(TAG, "connection %u from %s: bytes around the SSLRequest: bad handshake", s->id, s->peer);
+        session_send_err(s, MYERR_HANDSHAKE, "Bad handshake");
+        session_close(s);
+        return;
+    }
+    struct bufferevent *b = tls_accept_bev(s->ctx->base, s->bev, s->tls_ctx);
+    if (!b) {
+        char why[256];
+        log_warn(TAG, "connection %u from %s: cannot start TLS: %s", s->id, s->peer,
+                 tls_last_error(why, sizeof(why), "out of memory"));
+        session_close(s);
+        return;
+    }
+    s->bev = b;   /* the plain one is freed (by libevent once its callback returns) */
+    s->tls = 1;
+    s->ctx->counters->ssl_accepts++;
+    setup_bev(s);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
@@ -513,6 +592,10 @@ static void on_read(struct bufferevent *bev, void *arg)
         size_t avail = evbuffer_get_length(in);
         if (avail < PKT_HEADER_LEN) return;
         uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)(avail < SESSION_MAX_COMMAND + 8 ? avail : SESSION_MAX_COMMAND + 8));
+        /* TLS offered, first packet: anything but a 32-byte packet (an SSLRequest) is a
+         * plaintext login, which may be read in full. */
+        if (s->state == SESSION_HANDSHAKE && s->tls_ctx && !s->tls && wire_u24(buf) != SSL_REQUEST_PACKET - PKT_HEADER_LEN)
+            bufferevent_setwatermark(bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
         struct pkt pk;
         const char *why = NULL;
         size_t have = avail < SESSION_MAX_COMMAND + 8 ? avail : SESSION_MAX_COMMAND + 8;
@@ -528,7 +611,13 @@ static void on_read(struct bufferevent *bev, void *arg)
         s->seq = pk.next_seq;
         s->ctx->counters->bytes_received += pk.consumed;
         switch (s->state) {
-        case SESSION_HANDSHAKE: on_handshake_response(s, pk.payload, pk.len); break;
+        case SESSION_HANDSHAKE:
+            if (on_handshake_response(s, pk.payload, pk.len)) {
+                evbuffer_drain(in, pk.consumed);
+                start_tls(s);
+                return;   /* bev and in are the plain socket's, going away */
+            }
+            break;
         case SESSION_AUTH_SWITCH: on_auth_switch_response(s, pk.payload, pk.len); break;
         case SESSION_COMMAND:
             session_mark(s);
@@ -558,10 +647,22 @@ static void on_write(struct bufferevent *bev, void *arg)
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     struct session *s = arg;
+    if (what & BEV_EVENT_CONNECTED) {   /* only TLS bufferevents say so: the handshake ended */
+        s->tls_handshake_done = 1;
+        s->ctx->counters->ssl_finished_accepts++;
+        log_debug(TAG, "connection %u from %s: TLS %s %s", s->id, s->peer, tls_bev_version(bev), tls_bev_cipher(bev));
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        if (s->state == SESSION_DUMP) log_info(TAG, "connection %u from %s: replica disconnected", s->id, s->peer);
+        if (s->tls && !s->tls_handshake_done) {
+            /* A client without an acceptable certificate, a protocol or cipher mismatch, a
+             * client that does not trust our certificate: say which, once, at info. */
+            char why[256];
+            log_info(TAG, "connection %u from %s: TLS handshake failed: %s", s->id, s->peer,
+                     (what & BEV_EVENT_TIMEOUT) ? "timed out"
+                                                : tls_bev_error(bev, why, sizeof(why), "connection closed"));
+        } else if (s->state == SESSION_DUMP) log_info(TAG, "connection %u from %s: replica disconnected", s->id, s->peer);
         else if (!s->authenticated && (what & BEV_EVENT_TIMEOUT))
             log_debug(TAG, "connection %u from %s: no login within %d s: dropped", s->id, s->peer, SESSION_CONNECT_TIMEOUT_S);
         session_free(s);
@@ -608,15 +709,10 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
         session_free(s);
         return NULL;
     }
-    bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-    bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW_WATERMARK, 0);
-    /* libevent writes at most 16 KiB per call by default: a streaming dump would make a
-     * writev (and wake its reader) per 16 KiB. Let one call take the whole queued output. */
-    bufferevent_set_max_single_write(s->bev, OUT_HIGH_WATERMARK * 2);
-    bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-    struct timeval connect_tv = {.tv_sec = SESSION_CONNECT_TIMEOUT_S, .tv_usec = 0};
-    bufferevent_set_timeouts(s->bev, &connect_tv, NULL);
+    setup_bev(s);
+    /* TLS is offered with the context current now; a reload later does not change it. */
+    s->tls_ctx = tls_server_ctx_ref(ctx->tls);
+    if (s->tls_ctx) bufferevent_setwatermark(s->bev, EV_READ, 0, SSL_REQUEST_PACKET);
 
     uint8_t rnd[HS_SCRAMBLE_LEN];
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
@@ -627,7 +723,7 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
     hs_scramble_from_random(s->scramble, rnd);
     struct hs_greeting g = {
         .server_version = ctx->cfg->server_version, .conn_id = s->id, .scramble = s->scramble,
-        .caps = CAP_SERVER_DEFAULT, .charset = CHARSET_UTF8MB4_GENERAL_CI, .status = REPLY_STATUS_AUTOCOMMIT,
+        .caps = CAP_SERVER_DEFAULT | (s->tls_ctx ? CAP_SSL : 0), .charset = CHARSET_UTF8MB4_GENERAL_CI, .status = REPLY_STATUS_AUTOCOMMIT,
         .auth_plugin = HS_PLUGIN_NATIVE,
     };
     s->seq = 1;
@@ -655,5 +751,6 @@ void session_free(struct session *s)
     bbuf_free(&s->out);
     uservars_free(&s->vars);
     if (s->later) event_free(s->later);
+    SSL_CTX_free(s->tls_ctx);   /* the SSL object (freed with the bufferevent) held its own */
     free(s);
 }

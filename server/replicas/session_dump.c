@@ -88,6 +88,7 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         .alg = uservars_exists(&s->vars, "master_binlog_checksum") || uservars_exists(&s->vars, "source_binlog_checksum")
                    ? EV_CHECKSUM_CRC32 : EV_CHECKSUM_OFF,
         .high_watermark = OUT_HIGH_WATERMARK,
+        .in_memory = s->tls,
     };
     const char *mc = uservars_get(&s->vars, "master_binlog_checksum");
     if (!mc) mc = uservars_get(&s->vars, "source_binlog_checksum");
@@ -222,6 +223,9 @@ void session_stream_pump(void *arg)
     evutil_socket_t fd = bufferevent_getfd(s->bev);
     for (int round = 0; round < STREAM_ROUNDS && st == DUMP_STREAMING; round++) {
         st = dump_pump(s->dump);
+        /* TLS: OpenSSL encrypts from the bufferevent's output on the loop thread; a write
+         * here would put plaintext on the wire. One pump fills to the high watermark. */
+        if (s->tls) break;
         /* The write happens here, on this thread: it is the kernel's TCP path that costs.
          * An error leaves the bytes to the bufferevent, whose write reports it. */
         if (evbuffer_get_length(out) && evbuffer_write(out, fd) == -1) break;

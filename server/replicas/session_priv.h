@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "conf/config.h"
 #include "protocol/bbuf.h"
 #include "protocol/command.h"
@@ -57,6 +59,13 @@ struct session {
     int dump_gtid, dump_semi;
     uint64_t dump_acks;            /* semi-sync ACKs this replica sent */
     uint64_t caught_up_ms;         /* last time the dump waited at the committed watermark */
+    /* TLS (tls.h): tls_ctx is the reference taken when the greeting offered CLIENT_SSL (NULL:
+     * not offered); tls is set once the SSLRequest switched the socket to TLS, after which
+     * every byte goes through the OpenSSL bufferevent (no sendfile, no direct writes). */
+    SSL_CTX *tls_ctx;
+    int tls;
+    int tls_handshake_done;
+    uint32_t ssl_caps;             /* the SSLRequest's capability flags, kept as mariadbd does */
 };
 
 

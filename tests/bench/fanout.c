@@ -5,6 +5,8 @@
  * BINLOG_DUMP_NON_BLOCK | BINLOG_SEND_ANNOTATE_ROWS_EVENT (so MariaDB sends every event, as
  * to a default replica and to mariadb-binlog) and server_id 0 from FILE:POS, and reads
  * packets until the EOF packet.
+ * TLS (-S CA_FILE, dump mode): the same over TLS (SSLRequest, server certificate verified
+ * against CA_FILE), decrypted on the same epoll loop (tests/bench/benchtls.h).
  * Raw mode (-R): N plain TCP connections to tests/bench/ceiling, each sends one byte and
  * reads the raw binlog bytes until the server closes (-o 0: the stream starts with a file's
  * magic, else with an event).
@@ -29,11 +31,13 @@
 #include <sys/socket.h>
 
 #include "tests/bench/benchlib.h"
+#include "tests/bench/benchtls.h"
 
 static uint64_t max_events;  /* -E: a reader stops after this many events (0: read to EOF) */
 
 struct conn {
     MYSQL *m;
+    SSL *ssl;                /* -S: the connection's TLS (NULL: plaintext) */
     int fd;
     int done;
     int cont;                /* the previous packet had a 16 MiB - 1 payload: this one continues it */
@@ -102,12 +106,13 @@ static void usage(void)
 {
     fprintf(stderr, "usage: fanout -n N [-H host] [-P port] [-u user] [-p pass] [-f file] [-o pos]\n"
                     "              [-R (raw: ceiling server)] [-x server_pid] [-b read_buffer_bytes] [-T timeout_s]\n"
-                    "              [-E events (dump mode: each reader stops after this many events)]\n");
+                    "              [-E events (dump mode: each reader stops after this many events)]\n"
+                    "              [-S ca_file (dump mode over TLS, server verified against ca_file)]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *user = "repl", *pass = "", *file = "";
+    const char *host = "127.0.0.1", *user = "repl", *pass = "", *file = "", *ca = NULL;
     unsigned port = 3306, n = 1, raw = 0, timeout_s = 900;
     unsigned long long pos = 4;
     int srv_pid = 0;
@@ -128,6 +133,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-b")) bufsz = (size_t)strtoull(v, NULL, 10);
         else if (!strcmp(a, "-T")) timeout_s = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "-E")) max_events = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "-S")) ca = v;
         else { usage(); return 2; }
     }
     if (n == 0 || bufsz < 4096 || (!raw && !*file)) { usage(); return 2; }
@@ -146,9 +152,16 @@ int main(int argc, char **argv)
     uint64_t c0 = bl_now_ns();
     char err[256] = "";
     unsigned connected = 0;
+    SSL_CTX *tctx = NULL;
     for (unsigned i = 0; i < n; i++) {
         struct conn *c = &cs[i];
-        if (raw) {
+        if (ca) {
+            if (!tctx && !(tctx = bl_tls_ctx(ca, err, sizeof(err)))) break;
+            c->fd = tcp_connect(host, port);
+            if (c->fd == -1) { snprintf(err, sizeof(err), "connect %s:%u: %s", host, port, strerror(errno)); break; }
+            if (!(c->ssl = bl_tls_connect(c->fd, tctx, host, user, pass, err, sizeof(err)))) break;
+            bl_stream_init(&c->st, BL_PACKETS, 0);
+        } else if (raw) {
             c->fd = tcp_connect(host, port);
             if (c->fd == -1) { snprintf(err, sizeof(err), "connect %s:%u: %s", host, port, strerror(errno)); break; }
             bl_stream_init(&c->st, BL_RAW, pos == 0);
@@ -178,7 +191,9 @@ int main(int argc, char **argv)
     uint64_t t0 = bl_now_ns();
     for (unsigned i = 0; i < n; i++) {
         struct conn *c = &cs[i];
-        int rc = raw ? bl_write_all(c->fd, "g", 1) : bl_send_dump(c->fd, file, (uint32_t)pos, BL_DUMP_NON_BLOCK | BL_DUMP_ANNOTATE, 0);
+        int rc = raw ? bl_write_all(c->fd, "g", 1)
+                 : c->ssl ? bl_tls_send_dump(c->ssl, file, (uint32_t)pos, BL_DUMP_NON_BLOCK | BL_DUMP_ANNOTATE, 0)
+                          : bl_send_dump(c->fd, file, (uint32_t)pos, BL_DUMP_NON_BLOCK | BL_DUMP_ANNOTATE, 0);
         if (rc == -1) {
             c->done = 1;
             c->err = 1;
@@ -194,8 +209,29 @@ int main(int argc, char **argv)
         for (int j = 0; j < k; j++) {
             struct conn *c = evs[j].data.ptr;
             if (c->done) continue;
-            ssize_t r = read(c->fd, buf, bufsz);
             int end = 0;
+            if (c->ssl) {   /* drain what OpenSSL has: epoll does not see its buffered records */
+                for (;;) {
+                    size_t got = 0;
+                    if (SSL_read_ex(c->ssl, buf, bufsz, &got) == 1) {
+                        if ((end = bl_feed(&c->st, buf, got, on_packet, c))) break;
+                        continue;
+                    }
+                    int e = SSL_get_error(c->ssl, 0);
+                    if (e == SSL_ERROR_WANT_READ) break;
+                    end = 1;
+                    c->err = e == SSL_ERROR_ZERO_RETURN ? 2 : 3;
+                    snprintf(c->msg, sizeof(c->msg), "%s", e == SSL_ERROR_ZERO_RETURN ? "connection closed before EOF" : "TLS read error");
+                    break;
+                }
+                if (end) {
+                    c->done = 1;
+                    left--;
+                    if (epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL) == -1) perror("epoll_ctl DEL");
+                }
+                continue;
+            }
+            ssize_t r = read(c->fd, buf, bufsz);
             if (r > 0) {
                 end = bl_feed(&c->st, buf, (size_t)r, raw ? on_raw : on_packet, c);
             } else if (r == 0) {
@@ -246,6 +282,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     for (unsigned i = 0; i < n; i++) {
         if (cs[i].m) mysql_close(cs[i].m);
+        if (cs[i].ssl) { SSL_free(cs[i].ssl); close(cs[i].fd); }
         else if (cs[i].fd > 0) close(cs[i].fd);
     }
     free(cs);

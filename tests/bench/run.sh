@@ -23,6 +23,9 @@
 #   BENCH_N="1 16 128 1000"        fan-out reader counts
 #   BENCH_FAN_MB=16*BENCH_MB       bytes read per (server, N), about: each of N readers reads the
 #                                  corpus from the latest file start with >= BENCH_FAN_MB/N MB after it
+#   BENCH_TLS_N=16         N at which the fanout readers run again over TLS against the same
+#                          binlogd (it offers TLS with a self-signed test certificate; tls.require
+#                          stays off): one more row with the TLS/plaintext ratio; "" = skip
 #   BENCH_RESUME_N=1000    readers that start at once deep inside a file (time to first event)
 #   BENCH_TOOL_MAX_N=16    largest N that also runs N mariadb-binlog processes
 #   BENCH_CEILING_THREADS=nproc    epoll threads of the sendfile ceiling server
@@ -112,6 +115,17 @@ L=$(tl_free_port); D=$W/b
 BARGS=(--upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl --upstream.password=replpass
        --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
        --storage.sync=trx ${BENCH_BINLOGD_ARGS:-})
+# TLS fan-out (issue #14): the binlogd under test also offers TLS (tls.require stays off, so
+# the plaintext rows are unchanged); BENCH_TLS_N readers read over verified TLS right after
+# the plaintext fanout run at the same N. Self-signed test certificate made here.
+TLS_NS=${BENCH_TLS_N:-16}; TLSARGS=()
+if [ -n "$TLS_NS" ]; then
+  mkdir -p "$W/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$W/tls/key.pem" \
+    -out "$W/tls/cert.pem" -days 2 -subj /CN=binlogd-bench -addext subjectAltName=IP:127.0.0.1 2>/dev/null ||
+    { echo "bench: cannot make the TLS test certificate"; exit 2; }
+  TLSARGS=(--tls.cert="$W/tls/cert.pem" --tls.key="$W/tls/key.pem")
+fi
 # binlogd (on port $2, default $L) caught up with the primary's SHOW MASTER STATUS (its own
 # is the durable watermark).
 binlogd_caught_up() {
@@ -135,7 +149,7 @@ if wants ingest; then
   t1=$(ns_now)
   rawb=$(cat "$W"/raw/* | wc -c); rm -rf "$W/raw"
   c0=$(cpu "$mpid"); t2=$(ns_now)
-  tl_binlogd_start b "$D" "${BARGS[@]}"
+  tl_binlogd_start b "$D" "${BARGS[@]}" "${TLSARGS[@]}"
   bpid=$(tl_binlogd_pid b)
   "$BT/waitpos" -P "$L" -u repl -p replpass -f "$TF" -o "$TP" -i 1000 -t 900 > "$W/ingest.wait" ||
     { echo "bench: binlogd did not catch up: $(cat "$W/ingest.wait")"; exit 2; }
@@ -184,7 +198,7 @@ if wants ingest; then
   [ "$rawb" -ge $(( bytes * 99 / 100 )) ] || echo "  WARNING: mariadb-binlog wrote $rawb bytes of $bytes"
   tl_sql p "SELECT 1" >/dev/null
 else
-  tl_binlogd_start b "$D" "${BARGS[@]}"
+  tl_binlogd_start b "$D" "${BARGS[@]}" "${TLSARGS[@]}"
   binlogd_caught_up 900 || { echo "bench: binlogd did not catch up"; exit 2; }
   if [ -n "$BEFORE" ]; then
     before_start
@@ -264,6 +278,16 @@ if wants fanout; then
     kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
     printf '%s\n%s\n%s\n' "maria $m" "binlogd $b" "ceiling $c" > "$W/fan.$n"
     fan_row "$n" "fanout" "$m" "$b" "$c"
+    if [[ " $TLS_NS " == *" $n "* ]]; then   # the same readers over TLS, same binlogd process
+      t=$("$BT/fanout" -n "$n" -P "$L" -u repl -p replpass -f "$f" -o "$pos" -x "$bpid" -S "$W/tls/cert.pem" 2>&1 | tail -1)
+      awk -v lab="fanout TLS" -v tm="$(kv "$t" mbps)" -v tc="$(kv "$t" srv_cpu_s)" -v tr="$(kv "$t" srv_rss_peak_kib)" \
+          -v bm="$(kv "$b" mbps)" -v bc="$(kv "$b" srv_cpu_s)" -v cc="$(kv "$t" cli_cpu_s)" 'BEGIN {
+        printf "%-6s %-15s| %8s %6s %6s | %8.0f %6.2f %6.0f | TLS/plaintext (binlogd): %.2fx MB/s, %.2fx server cpu s (client cpu %s s)\n",
+          "", lab, "-", "-", "-", tm, tc, tr / 1024, (bm > 0 ? tm / bm : 0), (bc > 0 ? tc / bc : 0), cc }'
+      [ "$(kv "$t" errors)" = 0 ] || echo "       error (TLS): $t"
+      [ "$(kv "$t" bytes_max)" = "$(kv "$b" bytes_max)" ] ||
+        echo "       WARNING: a reader got $(kv "$t" bytes_max) bytes over TLS but $(kv "$b" bytes_max) in plaintext"
+    fi
     if [ -n "$BEFORE" ]; then   # binlogd column: the before binary; ratios to the same MariaDB/ceiling runs
       fan_row "" "fanout $BLAB" "$m" "$bb" "$c" 1
       SUMMARY+=("fan-out N=$n|$(kv "$bb" mbps)|$(kv "$bb" srv_cpu_s)|$(kv "$b" mbps)|$(kv "$b" srv_cpu_s)")

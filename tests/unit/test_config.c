@@ -255,6 +255,82 @@ static void test_apply_runtime(void **state)
     assert_string_equal(out, "");
 }
 
+/* [tls] and user.NAME.require_tls: parsing, the checks that refuse TLS that cannot be had,
+ * dump, and reload (all runtime). */
+static void test_tls_options(void **state)
+{
+    (void)state;
+    static struct config c, next;
+    char err[256];
+    static char out[16384];
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "a", err, sizeof(err)), 0);
+    assert_int_equal(c.tls_cert[0], 0);
+    assert_int_equal(c.tls_require, 0);
+    char *p = write_tmp("[tls]\ncert = /etc/b/cert.pem\nkey = /etc/b/key.pem\nca = /etc/b/ca.pem\nrequire = on\n"
+                        "[user.adm]\npassword = x\nrole = admin\nrequire_tls = yes\n[user.r]\npassword=y\nrequire_tls=off\n");
+    assert_int_equal(config_load_file(&c, p, err, sizeof(err)), 0);
+    unlink(p);
+    assert_string_equal(c.tls_cert, "/etc/b/cert.pem");
+    assert_string_equal(c.tls_key, "/etc/b/key.pem");
+    assert_string_equal(c.tls_ca, "/etc/b/ca.pem");
+    assert_int_equal(c.tls_require, 1);
+    assert_int_equal(config_user_find(&c, "adm")->require_tls, 1);
+    assert_int_equal(config_user_find(&c, "r")->require_tls, 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    out[0] = 0;
+    config_dump(&c, collect, out);
+    assert_non_null(strstr(out, "tls.require = on\n"));
+    assert_non_null(strstr(out, "user.adm.require_tls = on\n"));
+    assert_null(strstr(out, "user.r.require_tls"));
+    /* malformed values */
+    assert_int_equal(config_set(&c, "tls.require=maybe", "cli", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "tls.require"));
+    assert_int_equal(config_set(&c, "user.adm.require_tls=2", "cli", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "user.adm.require_tls"));
+    assert_int_equal(config_set(&c, "user.adm.require_tls=", "cli", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "user.adm.require_ssl=on", "cli", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "require_tls"));
+    assert_int_equal(config_set(&c, "tls.verify=on", "cli", err, sizeof(err)), -1);
+    char longv[CONFIG_STR_MAX + 16];
+    memset(longv, 'a', sizeof(longv));
+    memcpy(longv, "tls.cert=", 9);
+    longv[sizeof(longv) - 1] = 0;
+    assert_int_equal(config_set(&c, longv, "cli", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "too long"));
+    /* TLS that cannot be had is refused at load */
+    next = c;
+    assert_int_equal(config_set(&next, "tls.key=", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&next, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "tls.cert and tls.key"));
+    next = c;
+    assert_int_equal(config_set(&next, "tls.cert=", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "tls.key=", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&next, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "tls.ca"));
+    assert_int_equal(config_set(&next, "tls.ca=", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&next, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "tls.require"));
+    assert_int_equal(config_set(&next, "tls.require=off", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&next, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "user.adm.require_tls"));
+    assert_int_equal(config_set(&next, "user.adm.require_tls=off", "cli", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&next, err, sizeof(err)), 0);
+    /* reload: every TLS option and the account flag apply at runtime */
+    next = c;
+    assert_int_equal(config_set(&next, "tls.cert=/etc/b/new.pem", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "tls.require=off", "a", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&next, "user.r.require_tls=on", "a", err, sizeof(err)), 0);
+    out[0] = 0;
+    assert_int_equal(config_apply_runtime(&c, &next, collect_report, out), 3);
+    assert_non_null(strstr(out, "applied tls.cert\n"));
+    assert_non_null(strstr(out, "applied tls.require\n"));
+    assert_non_null(strstr(out, "applied user.r\n"));
+    assert_string_equal(c.tls_cert, "/etc/b/new.pem");
+    assert_int_equal(c.tls_require, 0);
+    assert_int_equal(config_user_find(&c, "r")->require_tls, 1);
+}
+
 /* --help and the sample name every option of the table, and the sample is a valid file. */
 static void test_doc_lists_every_option(void **state)
 {
@@ -291,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_dump_masks_secrets),
         cmocka_unit_test(test_upstream_tls_options),
         cmocka_unit_test(test_apply_runtime),
+        cmocka_unit_test(test_tls_options),
         cmocka_unit_test(test_doc_lists_every_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

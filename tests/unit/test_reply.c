@@ -279,6 +279,8 @@ static void test_error_table(void **state)
     assert_string_equal(myerr_name(1), "ER_?");
     assert_string_equal(myerr_sqlstate(1), "HY000");
     assert_string_equal(myerr_sqlstate(MYERR_CON_COUNT), "08004");
+    assert_string_equal(myerr_name(3159), "ER_SECURE_TRANSPORT_REQUIRED");
+    assert_string_equal(myerr_sqlstate(MYERR_SECURE_TRANSPORT_REQUIRED), "HY000");
     myerr_custom(&e, MYERR_UNKNOWN, "Wrong parameters to function %s", "register_slave");
     assert_int_equal(e.code, 1105);
     assert_string_equal(e.msg, "Wrong parameters to function register_slave");

@@ -500,14 +500,20 @@ static void test_show_status_like(void **state)
     assert_string_equal(stmt_cell(r, 0, 0), "Binlogd_dumps");
     assert_string_equal(stmt_cell(r, 0, 1), "5");
     r = run(f, "SHOW GLOBAL STATUS");
-    assert_int_equal(r->nrows, 3);
-    /* sorted by name, as mariadbd lists them */
+    assert_int_equal(r->nrows, 5);
+    /* sorted by name, as mariadbd lists them; the session's TLS text values merged in
+     * (empty: this client is not on TLS) */
     assert_string_equal(stmt_cell(r, 0, 0), "Binlogd_dumps");
     assert_string_equal(stmt_cell(r, 1, 0), "Binlogd_dumps_total");
-    assert_string_equal(stmt_cell(r, 2, 0), "Threads_connected");
+    assert_string_equal(stmt_cell(r, 2, 0), "Ssl_cipher");
+    assert_string_equal(stmt_cell(r, 2, 1), "");
+    assert_string_equal(stmt_cell(r, 3, 0), "Ssl_version");
+    assert_string_equal(stmt_cell(r, 4, 0), "Threads_connected");
     /* mariadb-admin extended-status / variables: the versioned comment holds GLOBAL */
     r = run(f, "show /*!50002 GLOBAL */ status");
-    assert_int_equal(r->nrows, 3);
+    assert_int_equal(r->nrows, 5);
+    r = run(f, "SHOW STATUS LIKE 'ssl%'");
+    assert_int_equal(r->nrows, 2);
     r = run(f, "show /*!40003 GLOBAL */ variables");
     assert_int_equal(r->kind, STMT_ROWS);
     assert_true(r->nrows > 10);
