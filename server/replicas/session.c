@@ -36,6 +36,7 @@
 #include "protocol/reply.h"
 #include "protocol/wire.h"
 #include "conf/config.h"
+#include "server/admin/privilege.h"
 #include "server/admin/sql.h"
 #include "server/admin/stmt.h"
 #include "server/admin/uservars.h"
@@ -434,13 +435,12 @@ static void on_query(struct session *s, const char *sql, size_t len)
     stmt_result_free(&r);
 }
 
-/* mariadbd's answer to an account without REPLICATION SLAVE asking for a replica's command
- * (COM_BINLOG_DUMP[_GTID], COM_REGISTER_SLAVE); the connection stays. 1 if refused. */
+/* A replica's command (COM_BINLOG_DUMP[_GTID], COM_REGISTER_SLAVE) from an account whose
+ * role may not replicate: mariadbd's 1227 REPLICATION SLAVE; the connection stays. 1 if refused. */
 static int refuse_monitor(struct session *s)
 {
-    if (!s->authenticated || s->role != CONFIG_ROLE_MONITOR) return 0;
     struct myerr e;
-    myerr_specific_access_denied(&e, "REPLICATION SLAVE");
+    if (privilege_cmd_allowed(PRIVILEGE_CMD_REPLICATION, s->role, &e)) return 0;
     session_send_myerr(s, &e);
     return 1;
 }
