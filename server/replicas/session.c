@@ -1,16 +1,18 @@
 /*
  * session.c - one client connection (see session.h).
  *
- *   HANDSHAKE --response ok--> COMMAND          (mysql_native_password checked at once)
- *   HANDSHAKE --other plugin--> AUTH_SWITCH --scramble ok--> COMMAND
+ *   HANDSHAKE --response ok--> COMMAND          (the login itself: session_auth.c)
+ *   HANDSHAKE --plugin the account cannot check--> AUTH_SWITCH --reply ok--> COMMAND
  *   COMMAND --COM_BINLOG_DUMP--> DUMP --non-blocking EOF--> COMMAND
  *   any --error / COM_QUIT / KILL--> CLOSING (flush) -> freed
  *
  * Replies are built in a per-session bbuf and handed to the bufferevent in one piece.
  * Statements are answered by server/admin/ (sql_execute fills a struct stmt_result that
  * this file serialises); the DUMP state lives in session_dump.c.
- * Input is bounded: a command longer than SESSION_MAX_COMMAND is refused and the
+ * Input is bounded: a command longer than binlogd.max_allowed_packet is refused and the
  * connection closed, and the read watermark stops reading while a command is pending.
+ * Time is bounded: the login by binlogd.connect_timeout (session_auth.c), an idle command
+ * session by binlogd.idle_timeout (the bufferevent's read timeout, see on_event).
  */
 #include "server/replicas/session.h"
 
