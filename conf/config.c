@@ -305,7 +305,7 @@ int config_set(struct config *cfg, const char *assignment, const char *origin, c
     const char *eq = strchr(assignment, '=');
     char key[CONFIG_STR_MAX];
     if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(key))
-        return fail(err, errlen, "%s: expected section.key=value, got '%s'", origin, assignment);
+        return fail(err, errlen, "%s: expected section.key=value (not echoed: it may hold a secret)", origin);
     memcpy(key, assignment, (size_t)(eq - assignment));
     key[eq - assignment] = 0;
     return set_key(cfg, key, eq + 1, origin, err, errlen);
@@ -350,7 +350,11 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
             continue;
         }
         char *eq = strchr(s, '=');
-        if (!eq) { rc = fail(err, errlen, "%s: expected key = value, got '%s'", origin, s); break; }
+        if (!eq) {
+            /* The line is not echoed: a mistyped "password: ..." must not reach the log. */
+            rc = fail(err, errlen, "%s: expected key = value (the line has no '=')", origin);
+            break;
+        }
         *eq = 0;
         char *k = trim(s), *v = trim(eq + 1);
         size_t vl = strlen(v);

@@ -199,7 +199,8 @@ static int parse_args(int argc, char **argv, struct app *app)
         } else if (!strcmp(a, "--print-config")) {
             print = 1;
         } else if (strncmp(a, "--", 2) != 0 || !strchr(a, '=')) {
-            fprintf(stderr, "binlogd: unexpected argument '%s' (options are --section.key=value)\n", a);
+            /* Not echoed: "--upstream.password secret" would print the secret. */
+            fprintf(stderr, "binlogd: unexpected argument %d (options are --section.key=value, with '=')\n", i);
             usage(stderr, 0);
             return -1;
         }

@@ -68,6 +68,11 @@ out=$("$BINLOGD_BIN" --binlogd.server_id=9 --user.x.password="$CLIPW" --user.x.p
 echo "$out" >> "$ANS"
 tl_assert_eq "two password sources for one account: exit 2" "$rc" "2"
 tl_assert "... naming the keys" grep -q "user.x: give only one of" <<<"$out"
+out=$("$BINLOGD_BIN" --binlogd.server_id=9 --upstream.password "$CLIPW" 2>&1); rc=$?   # a space, not '='
+echo "$out" >> "$ANS"
+tl_assert_eq "--upstream.password VALUE (space): exit 2, the value not echoed (grepped below)" "$rc" "2"
+printf '[upstream]\npassword: %s\n' "$PLNPW" > "$W/typo.ini"
+"$BINLOGD_BIN" --config "$W/typo.ini" --binlogd.server_id=9 >> "$ANS" 2>&1
 chmod 644 "$W/up.pw"
 out=$("$BINLOGD_BIN" --config "$W/binlogd.ini" --binlogd.server_id=9 --print-config 2>&1); echo "$out" >> "$ANS"
 tl_assert "--print-config shows the password file, not the password" grep -q "upstream.password_file = $W/up.pw" <<<"$out"
