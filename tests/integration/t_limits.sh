@@ -17,7 +17,7 @@
 source "$(dirname "$0")/harness.sh"
 tl_init t_limits
 W=$(tl_workdir)
-A=$(tl_free_port)
+A=$(tl_free_port); M=$(tl_free_port)
 OPSPW='Ops-Lim1ts-pw'; REPLPW='Repl-Lim1ts-pw'
 USERS=(--user.repl.password="$REPLPW" --user.ops.password="$OPSPW" --user.ops.role=admin)
 ops() { mariadb -h127.0.0.1 -P"$A" -uops -p"$OPSPW" -N -B -e "$1" 2>&1; }
@@ -26,7 +26,7 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 within() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }   # N LOW HIGH
 
 tl_binlogd_start b "$W/d" --binlogd.listen=127.0.0.1:"$A" --binlogd.connect_timeout=2 --binlogd.idle_timeout=2 \
-  --binlogd.max_allowed_packet=4096 --binlogd.log_level=debug "${USERS[@]}"
+  --binlogd.max_allowed_packet=4096 --metrics.listen=127.0.0.1:"$M" --binlogd.log_level=debug "${USERS[@]}"
 tl_wait_until 20 tl_port_open "$A" || { tl_log "binlogd did not start"; exit 1; }
 
 # ---- 1. connect_timeout ----
@@ -102,6 +102,10 @@ tl_assert "another host's failure is not slowed (${other} ms)" [ "$other" -lt 15
 tl_assert "Access_denied_errors counts every 1045" [ "$(status Access_denied_errors)" -ge 10 ]
 tl_assert "Binlogd_auth_delayed counts the slowed ones" [ "$(status Binlogd_auth_delayed)" -ge 6 ]
 tl_assert_eq "two hosts remembered" "$(status Binlogd_auth_throttled_hosts)" "2"
+metrics=$(curl -s "http://127.0.0.1:$M/metrics")
+tl_assert "/metrics: binlogd_auth_delayed_total as SHOW STATUS" grep -q "^binlogd_auth_delayed_total $(status Binlogd_auth_delayed)$" <<<"$metrics"
+tl_assert "/metrics: binlogd_aborted_clients_total 1" grep -q "^binlogd_aborted_clients_total 1$" <<<"$metrics"
+tl_assert "/metrics: binlogd_auth_throttled_hosts 2" grep -q "^binlogd_auth_throttled_hosts 2$" <<<"$metrics"
 tl_binlogd_stop b
 
 # ---- 5. max_connections ----
