@@ -297,8 +297,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
         }
         bbuf_free(&b);
         evutil_closesocket(fd);
-        srv->st.connections_refused++;
-        srv->st.aborted_connects++;
+        srv->st.connections_refused++;   /* as mariadbd: not an aborted connect, a connection error */
         unsigned suppressed = 0;
         if (log_ratelimit_allow(&srv->rl_refused, &suppressed))
             log_warn(TAG, "binlogd.max_connections (%u) reached: connection refused (%u similar suppressed)",
