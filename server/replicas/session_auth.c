@@ -129,12 +129,19 @@ static void auth_ok(struct session *s)
     session_send_ok(s);
 }
 
+/* The account's stored hashes. An unknown account is given both kinds (never checked:
+ * *known = 0 fails it at the end), so it goes through the same exchanges as a real one and
+ * a client cannot tell which account names exist. */
 static void lookup(struct session *s, struct auth_stored *st, int *known)
 {
     const struct config_user *u = config_user_find(s->ctx->cfg, s->user);
     *known = u != NULL;
-    if (u) auth_stored_parse(u->password, strlen(u->password), st);
-    else memset(st, 0, sizeof(*st));
+    if (u) {
+        auth_stored_parse(u->password, strlen(u->password), st);
+    } else {
+        memset(st, 0, sizeof(*st));
+        st->has_native = st->has_sha2 = 1;
+    }
 }
 
 static void switch_to(struct session *s, int wait)
@@ -181,9 +188,7 @@ void session_auth_response(struct session *s, const struct hs_response *r)
     const char *plugin = r->has_plugin ? r->plugin : HS_PLUGIN_NATIVE;
     log_debug(TAG, "connection %u: login of '%s' with %s, %zu bytes of auth data", s->id, s->user, plugin, r->auth_len);
     int native = !strcmp(plugin, HS_PLUGIN_NATIVE), sha2 = !strcmp(plugin, HS_PLUGIN_SHA2);
-    if (!known) {
-        finish(s, WAIT_NATIVE, &st, 0, r->auth, r->auth_len);   /* fails, slowed like the rest */
-    } else if (native && ((r->auth_len == HS_SCRAMBLE_LEN && st.has_native) || r->auth_len == 0)) {
+    if (native && ((r->auth_len == HS_SCRAMBLE_LEN && st.has_native) || r->auth_len == 0)) {
         finish(s, WAIT_NATIVE, &st, known, r->auth, r->auth_len);   /* no reply: "using password: NO" */
     } else if (sha2 && r->auth_len == AUTH_SHA2_HASH_LEN && (st.has_sha2 || st.empty)) {
         finish(s, WAIT_SHA2_FAST, &st, known, r->auth, r->auth_len);
