@@ -97,7 +97,7 @@ static void usage(FILE *f, int options)
             "       binlogd --version | --help\n"
             "Every configuration key can be given on the command line; it overrides the file.\n"
             "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
-            "                 --upstream.host=db1 --upstream.user=repl --upstream.password=secret\n"
+            "                 --upstream.host=db1 --upstream.user=repl --upstream.password_file=/etc/binlogd/up.pw\n"
             "Signals: SIGTERM/SIGINT stop at a transaction boundary; SIGHUP reloads the configuration\n"
             "(accounts, log level, heartbeat) and reopens the log file.\n");
     if (options) {
@@ -158,11 +158,14 @@ static int protect_argv(int argc, char **argv, struct app *app)
         char *v = strchr(argv[i], '=') + 1;
         char key[128];
         snprintf(key, sizeof(key), "%.*s", (int)(v - 1 - (a + 2)), a + 2);
-        char text[512];
-        snprintf(text, sizeof(text),
-                 "%s was given on the command line, where every local user can read it (ps, /proc): use %s_file, "
-                 "%s_env or the configuration file instead", key, key, key);
-        secret_note(NULL, text);
+        /* An account's stored hash is not the password: scrubbed, not warned about. */
+        if (strncmp(key, "user.", 5) || secret_form_of(v) == SECRET_PLAINTEXT) {
+            char text[512];
+            snprintf(text, sizeof(text),
+                     "%s was given on the command line, where every local user can read it (ps, /proc): use "
+                     "%s_file, %s_env or the configuration file instead", key, key, key);
+            secret_note(NULL, text);
+        }
         memset(v, 'x', strlen(v));
     }
     app->argv = copy;
