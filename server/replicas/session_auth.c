@@ -87,8 +87,14 @@ static void auth_failed(struct session *s, int had_password)
 {
     s->ctx->counters->auth_failures++;
     s->deny_had_password = had_password;
-    log_warn(TAG, "connection %u from %s: access denied for user '%s'", s->id, s->peer, s->user);
     uint32_t ms = s->ctx->throttle ? auth_throttle_failure(s->ctx->throttle, s->peer_host, session_now_ms()) : 0;
+    /* A password-guessing flood must not flood the log: 20 lines per 10 s, then a count.
+     * (Loop thread only: one limiter for all sessions.) */
+    static struct log_ratelimit rl = {.period_ms = 10000, .burst = 20};
+    unsigned suppressed = 0;
+    if (log_ratelimit_allow(&rl, &suppressed))
+        log_warn(TAG, "connection %u from %s: access denied for user '%s'%s (%u similar suppressed)", s->id, s->peer,
+                 s->user, ms ? ", answer slowed" : "", suppressed);
     if (!ms) {
         deny_now(s);
         return;
