@@ -54,10 +54,24 @@ static const struct opt opts[] = {
     {"binlogd.wake_threads", OPT_UINT32, OFF(wake_threads), 0, 0, 64,
      "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)", 0,
      "one per further CPU, at most 3", 0},
+    {"binlogd.max_connections", OPT_UINT32, OFF(max_connections), 0, 1, 1000000,
+     "client sessions at most; one more is let in for an admin login (ERR 1040 beyond)", RUNTIME, NULL, 0},
+    {"binlogd.connect_timeout", OPT_UINT32, OFF(connect_timeout), 0, 1, 3600,
+     "seconds from connect to a finished login, else the connection is closed", RUNTIME, NULL, 0},
+    {"binlogd.idle_timeout", OPT_UINT32, OFF(idle_timeout), 0, 1, 31536000,
+     "seconds a logged-in client may send nothing before it is disconnected (not dumps)", RUNTIME, NULL, 0},
+    {"binlogd.max_allowed_packet", OPT_UINT32, OFF(max_allowed_packet), 0, 1024, 16777215,
+     "largest client command in bytes (ERR 1153 and disconnect beyond)", RUNTIME, NULL, 0},
     {"upstream.host", OPT_STR, OFF(up_host), SZ(up_host), 0, 0, "primary to mirror (empty = none)", 0, NULL, 0},
     {"upstream.port", OPT_PORT, OFF(up_port), 0, 1, 65535, "primary's port", 0, NULL, 0},
     {"upstream.user", OPT_STR, OFF(up_user), SZ(up_user), 0, 0, "replication account on the primary", 0, NULL, 0},
-    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0, "its password", 0, NULL, 0},
+    {"upstream.password", OPT_STR, OFF(up_password), SZ(up_password), 0, 0,
+     "its password (prefer password_file: a command line is visible to every user)", 0, NULL, 0},
+    {"upstream.password_file", OPT_STR, OFF(up_password_file), SZ(up_password_file), 0, 0,
+     "file holding the upstream password (one trailing newline stripped)", 0, NULL, 0},
+    {"upstream.password_env", OPT_STR, OFF(up_password_env), SZ(up_password_env), 0, 0,
+     "environment variable holding the upstream password (default: BINLOGD_UPSTREAM_PASSWORD if set)", 0, NULL,
+     0},
     {"upstream.start_file", OPT_STR, OFF(up_start_file), SZ(up_start_file), 0, 0,
      "first file to mirror into an empty data dir (default: oldest on the primary)", 0, NULL, 0},
     {"upstream.connect_timeout", OPT_UINT32, OFF(up_connect_timeout), 0, 1, 3600, "seconds", 0, NULL, 0},
@@ -155,6 +169,10 @@ void config_defaults(struct config *cfg)
     /* One per further CPU, at most 3: the sends are kernel work that spreads over cores. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->wake_threads = ncpu > 1 ? (uint32_t)(ncpu - 1 < 3 ? ncpu - 1 : 3) : 0;
+    cfg->max_connections = 20000;       /* a fan-out server: thousands of idle replicas are normal */
+    cfg->connect_timeout = 10;          /* mariadbd's connect_timeout */
+    cfg->idle_timeout = 28800;          /* mariadbd's wait_timeout */
+    cfg->max_allowed_packet = 1u << 20; /* binlogd's statements are short; mariadbd has 16 MiB */
     cfg->up_port = 3306;
     cfg->up_connect_timeout = 10;
     cfg->up_net_timeout = 60;
@@ -282,6 +300,14 @@ static int set_user(struct config *cfg, const char *name, size_t name_len, const
         u->has_password = 1;
         return 0;
     }
+    if (!strcmp(key, "password_file") || !strcmp(key, "password_env")) {
+        int file = !strcmp(key, "password_file");
+        char *dst = file ? u->password_file : u->password_env;
+        size_t cap = file ? sizeof(u->password_file) : sizeof(u->password_env);
+        if (strlen(v) >= cap) return fail(err, errlen, "%s: user.%s.%s is too long", origin, u->name, key);
+        snprintf(dst, cap, "%s", v);
+        return 0;
+    }
     if (!strcmp(key, "role")) {
         if (!strcmp(v, "replica")) u->role = CONFIG_ROLE_REPLICA;
         else if (!strcmp(v, "admin")) u->role = CONFIG_ROLE_ADMIN;
@@ -299,7 +325,7 @@ static int set_user(struct config *cfg, const char *name, size_t name_len, const
             return fail(err, errlen, "%s: bad value '%s' for user.%s.require_tls (on | off)", origin, v, u->name);
         return 0;
     }
-    return fail(err, errlen, "%s: unknown key 'user.%s.%s' (password | role | require_tls)", origin, u->name, key);
+    return fail(err, errlen, "%s: unknown key 'user.%s.%s' (password | password_file | password_env | role | require_tls)", origin, u->name, key);
 }
 
 static int set_key(struct config *cfg, const char *key, const char *v, const char *origin, char *err, size_t errlen)
@@ -318,7 +344,7 @@ int config_set(struct config *cfg, const char *assignment, const char *origin, c
     const char *eq = strchr(assignment, '=');
     char key[CONFIG_STR_MAX];
     if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(key))
-        return fail(err, errlen, "%s: expected section.key=value, got '%s'", origin, assignment);
+        return fail(err, errlen, "%s: expected section.key=value (not echoed: it may hold a secret)", origin);
     memcpy(key, assignment, (size_t)(eq - assignment));
     key[eq - assignment] = 0;
     return set_key(cfg, key, eq + 1, origin, err, errlen);
@@ -363,7 +389,11 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
             continue;
         }
         char *eq = strchr(s, '=');
-        if (!eq) { rc = fail(err, errlen, "%s: expected key = value, got '%s'", origin, s); break; }
+        if (!eq) {
+            /* The line is not echoed: a mistyped "password: ..." must not reach the log. */
+            rc = fail(err, errlen, "%s: expected key = value (the line has no '=')", origin);
+            break;
+        }
         *eq = 0;
         char *k = trim(s), *v = trim(eq + 1);
         size_t vl = strlen(v);
@@ -495,8 +525,17 @@ void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *l
         emit(arg, line);
     }
     for (size_t i = 0; i < cfg->n_users; i++) {
-        snprintf(line, sizeof(line), "user.%s.password = ********", cfg->users[i].name);
-        emit(arg, line);
+        if (cfg->users[i].password_file[0]) {
+            snprintf(line, sizeof(line), "user.%s.password_file = %s", cfg->users[i].name, cfg->users[i].password_file);
+            emit(arg, line);
+        } else if (cfg->users[i].password_env[0]) {
+            snprintf(line, sizeof(line), "user.%s.password_env = %s", cfg->users[i].name, cfg->users[i].password_env);
+            emit(arg, line);
+        } else {
+            snprintf(line, sizeof(line), "user.%s.password = %s", cfg->users[i].name,
+                     cfg->users[i].password[0] ? "********" : "");
+            emit(arg, line);
+        }
         snprintf(line, sizeof(line), "user.%s.role = %s", cfg->users[i].name, config_role_name(cfg->users[i].role));
         emit(arg, line);
         if (cfg->users[i].require_tls) {
@@ -526,7 +565,8 @@ int config_option_info(size_t i, struct config_option *out)
 static int user_equal(const struct config_user *a, const struct config_user *b)
 {
     return a->role == b->role && !strcmp(a->password, b->password) && a->has_password == b->has_password &&
-           a->require_tls == b->require_tls;
+           a->require_tls == b->require_tls && !strcmp(a->password_file, b->password_file) &&
+           !strcmp(a->password_env, b->password_env);
 }
 
 size_t config_apply_runtime(struct config *live, const struct config *next,

@@ -23,7 +23,9 @@ enum config_log_level { CONFIG_LOG_DEBUG = 0, CONFIG_LOG_INFO, CONFIG_LOG_WARN, 
 
 struct config_user {
     char name[64];
-    char password[CONFIG_STR_MAX];  /* plaintext, or "*HEX" mysql_native hash */
+    char password[CONFIG_STR_MAX];  /* plaintext, "*HEX", "$sha2$HEX" or both (conf/secret.h) */
+    char password_file[CONFIG_STR_MAX];   /* read by secret_resolve into password */
+    char password_env[128];         /* environment variable, read by secret_resolve */
     enum config_role role;
     int  has_password;
     int  require_tls;               /* refused over plaintext (1045, before the password check) */
@@ -41,11 +43,17 @@ struct config {
     enum config_log_level log_level;
     char     log_file[CONFIG_STR_MAX];   /* "" = stderr */
     uint32_t wake_threads;           /* helpers that send to waiting replicas after a commit */
+    uint32_t max_connections;        /* client sessions; one more is kept for an admin login */
+    uint32_t connect_timeout;        /* seconds from accept to a finished login */
+    uint32_t idle_timeout;           /* seconds a logged-in command session may sit idle */
+    uint32_t max_allowed_packet;     /* largest client command (bytes) */
     /* [upstream] */
     char     up_host[256];           /* "" = no upstream: serve what is stored */
     uint16_t up_port;
     char     up_user[128];
     char     up_password[CONFIG_STR_MAX];
+    char     up_password_file[CONFIG_STR_MAX];   /* read by secret_resolve into up_password */
+    char     up_password_env[128];
     char     up_start_file[CONFIG_STR_MAX];
     uint32_t up_connect_timeout;     /* seconds */
     uint32_t up_net_timeout;         /* seconds without any byte before reconnecting */

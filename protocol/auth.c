@@ -122,3 +122,84 @@ int auth_sha2_fast_verify(const uint8_t nonce[AUTH_SCRAMBLE_LEN], const uint8_t 
     OPENSSL_cleanse(d1, sizeof(d1));
     return CRYPTO_memcmp(check, stored, AUTH_SHA2_HASH_LEN) == 0 ? 0 : -1;
 }
+
+/* n hex digits (even) into out; 0, or -1 if any is not hex. */
+static int from_hex(const char *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* One hash form at s[0..len): 1 native, 2 sha2, 0 neither. */
+static int parse_one(const char *s, size_t len, struct auth_stored *out)
+{
+    size_t pl = sizeof(AUTH_SHA2_PREFIX) - 1;
+    if (auth_native_hash_from_hex(s, len, out->native) == 0) return out->has_native = 1;
+    if (len == AUTH_SHA2_TEXT_LEN && !memcmp(s, AUTH_SHA2_PREFIX, pl) && from_hex(s + pl, 64, out->sha2) == 0) {
+        out->has_sha2 = 1;
+        return 2;
+    }
+    return 0;
+}
+
+void auth_stored_parse(const char *s, size_t len, struct auth_stored *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!len) {
+        out->empty = 1;
+        return;
+    }
+    if (parse_one(s, len, out)) return;
+    const char *sp = memchr(s, ' ', len);
+    if (sp) {
+        struct auth_stored a;
+        memset(&a, 0, sizeof(a));
+        size_t l1 = (size_t)(sp - s);
+        int f1 = parse_one(s, l1, &a), f2 = f1 ? parse_one(sp + 1, len - l1 - 1, &a) : 0;
+        if (f1 && f2 && f1 != f2) {
+            *out = a;
+            return;
+        }
+        OPENSSL_cleanse(&a, sizeof(a));
+    }
+    memset(out, 0, sizeof(*out));   /* plaintext: derive both */
+    auth_native_hash(s, len, out->native);
+    auth_sha2_hash(s, len, out->sha2);
+    out->has_native = out->has_sha2 = 1;
+}
+
+void auth_sha2_hash_to_text(const uint8_t stored[AUTH_SHA2_HASH_LEN], char out[AUTH_SHA2_TEXT_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t pl = sizeof(AUTH_SHA2_PREFIX) - 1;
+    memcpy(out, AUTH_SHA2_PREFIX, pl);
+    for (size_t i = 0; i < AUTH_SHA2_HASH_LEN; i++) {
+        out[pl + 2 * i] = digits[stored[i] >> 4];
+        out[pl + 2 * i + 1] = digits[stored[i] & 15];
+    }
+    out[AUTH_SHA2_TEXT_LEN] = 0;
+}
+
+int auth_plain_verify(const struct auth_stored *st, const uint8_t *reply, size_t len)
+{
+    if (len && reply[len - 1] == 0) len--;   /* the client sends it NUL-terminated */
+    if (st->empty) return len == 0 ? 0 : -1;
+    if (len == 0 || memchr(reply, 0, len)) return -1;
+    int ok = -1;
+    if (st->has_sha2) {
+        uint8_t h[AUTH_SHA2_HASH_LEN];
+        auth_sha2_hash((const char *)reply, len, h);
+        ok = CRYPTO_memcmp(h, st->sha2, sizeof(h)) == 0 ? 0 : -1;
+        OPENSSL_cleanse(h, sizeof(h));
+    } else if (st->has_native) {
+        uint8_t h[AUTH_NATIVE_HASH_LEN];
+        auth_native_hash((const char *)reply, len, h);
+        ok = CRYPTO_memcmp(h, st->native, sizeof(h)) == 0 ? 0 : -1;
+        OPENSSL_cleanse(h, sizeof(h));
+    }
+    return ok;
+}

@@ -53,4 +53,28 @@ void auth_sha2_scramble(const uint8_t nonce[AUTH_SCRAMBLE_LEN], const char *pw, 
 int auth_sha2_fast_verify(const uint8_t nonce[AUTH_SCRAMBLE_LEN], const uint8_t *reply, size_t len,
                           const uint8_t *stored);
 
+/* What an account's stored password lets binlogd verify (conf/secret.h's forms):
+ * plaintext gives both hashes; "*HEX" the native one; "$sha2$HEX" the caching_sha2 one;
+ * "*HEX $sha2$HEX" (either order) both; "" neither (no password). */
+struct auth_stored {
+    int empty;                              /* no password: only an empty reply logs in */
+    int has_native, has_sha2;
+    uint8_t native[AUTH_NATIVE_HASH_LEN];   /* SHA1(SHA1(pw)) */
+    uint8_t sha2[AUTH_SHA2_HASH_LEN];       /* SHA256(SHA256(pw)) */
+};
+
+#define AUTH_SHA2_PREFIX   "$sha2$"
+#define AUTH_SHA2_TEXT_LEN 70               /* "$sha2$" + 64 hex digits */
+
+/* Fill *out from the stored text s[0..len). Never fails: text in no hash form is plaintext. */
+void auth_stored_parse(const char *s, size_t len, struct auth_stored *out);
+
+/* The "$sha2$HEX" text form of SHA256(SHA256(pw)) (lower case, NUL-terminated). */
+void auth_sha2_hash_to_text(const uint8_t stored[AUTH_SHA2_HASH_LEN], char out[AUTH_SHA2_TEXT_LEN + 1]);
+
+/* caching_sha2 full authentication: the client sent its password in clear (over TLS),
+ * NUL-terminated or not. 0 if it matches what *st holds (the sha2 hash when there is one,
+ * else the native one), else -1. */
+int auth_plain_verify(const struct auth_stored *st, const uint8_t *reply, size_t len);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include "conf/config.h"
 #include "conf/config_doc.h"
+#include "conf/secret.h"
 #include "server/ops/http.h"
 #include "server/ops/reload.h"
 #include "server/ops/sdnotify.h"
@@ -59,6 +60,31 @@ struct app {
 };
 
 static void emit_line(void *arg, const char *line) { fprintf((FILE *)arg, "%s\n", line); }
+
+/* Warnings about secrets found while the configuration is built: kept until the log is set
+ * up at start (so they land in binlogd.log_file), logged at once on a reload. */
+#define MAX_NOTES 32
+static char notes[MAX_NOTES][1024];
+static int n_notes, notes_live;
+
+static void secret_note(void *arg, const char *text)
+{
+    (void)arg;
+    if (notes_live) {
+        log_warn("secret", "%s", text);
+        return;
+    }
+    for (int i = 0; i < n_notes; i++)
+        if (!strcmp(notes[i], text)) return;   /* once per start */
+    if (n_notes < MAX_NOTES) snprintf(notes[n_notes++], sizeof(notes[0]), "%s", text);
+}
+
+static void flush_notes(void)
+{
+    for (int i = 0; i < n_notes; i++) log_warn("secret", "%s", notes[i]);
+    n_notes = 0;
+    notes_live = 1;
+}
 static void log_line(void *arg, const char *line) { (void)arg; log_info(TAG, "config: %s", line); }
 
 static void usage(FILE *f, int options)
@@ -71,7 +97,7 @@ static void usage(FILE *f, int options)
             "       binlogd --version | --help\n"
             "Every configuration key can be given on the command line; it overrides the file.\n"
             "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
-            "                 --upstream.host=db1 --upstream.user=repl --upstream.password=secret\n"
+            "                 --upstream.host=db1 --upstream.user=repl --upstream.password_file=/etc/binlogd/up.pw\n"
             "Signals: SIGTERM/SIGINT stop at a transaction boundary; SIGHUP reloads the configuration\n"
             "(accounts, log level, heartbeat, TLS certificates) and reopens the log file.\n");
     if (options) {
@@ -109,10 +135,40 @@ static int load_config(void *arg, struct config *cfg, char *err, size_t errlen)
             return -1;
         }
     }
-    if (config_validate(cfg, e, sizeof(e)) == -1) {
+    if (secret_resolve(cfg, secret_note, NULL, e, sizeof(e)) == -1 || config_validate(cfg, e, sizeof(e)) == -1) {
         snprintf(err, errlen, "%s", e);
         return -1;
     }
+    return 0;
+}
+
+/* A password given as --upstream.password=... or --user.NAME.password=... is visible to
+ * every local user (ps, /proc/PID/cmdline): warn, keep a private copy of argv for reloads,
+ * and overwrite the value in the process's own argv (as the mysql client does with -p) so
+ * it is visible only for the moment between exec and here. */
+static int protect_argv(int argc, char **argv, struct app *app)
+{
+    char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+    if (!copy) return -1;
+    for (int i = 0; i < argc; i++)
+        if (!(copy[i] = strdup(argv[i]))) return -1;   /* lives as long as the process */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) || !secret_is_password_assignment(a + 2)) continue;
+        char *v = strchr(argv[i], '=') + 1;
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)(v - 1 - (a + 2)), a + 2);
+        /* An account's stored hash is not the password: scrubbed, not warned about. */
+        if (strncmp(key, "user.", 5) || secret_form_of(v) == SECRET_PLAINTEXT) {
+            char text[512];
+            snprintf(text, sizeof(text),
+                     "%s was given on the command line, where every local user can read it (ps, /proc): use "
+                     "%s_file, %s_env or the configuration file instead", key, key, key);
+            secret_note(NULL, text);
+        }
+        memset(v, 'x', strlen(v));
+    }
+    app->argv = copy;
     return 0;
 }
 
@@ -122,7 +178,11 @@ static int parse_args(int argc, char **argv, struct app *app)
     int print = 0;
     char err[1024];
     app->argc = argc;
-    app->argv = argv;
+    if (protect_argv(argc, argv, app) == -1) {
+        fprintf(stderr, "binlogd: out of memory\n");
+        return -1;
+    }
+    argv = app->argv;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config") || !strcmp(a, "-c")) {
@@ -142,7 +202,8 @@ static int parse_args(int argc, char **argv, struct app *app)
         } else if (!strcmp(a, "--print-config")) {
             print = 1;
         } else if (strncmp(a, "--", 2) != 0 || !strchr(a, '=')) {
-            fprintf(stderr, "binlogd: unexpected argument '%s' (options are --section.key=value)\n", a);
+            /* Not echoed: "--upstream.password secret" would print the secret. */
+            fprintf(stderr, "binlogd: unexpected argument %d (options are --section.key=value, with '=')\n", i);
             usage(stderr, 0);
             return -1;
         }
@@ -266,6 +327,8 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     log_info(TAG, "binlogd %s starting (server_id %u, data_dir %s)", BINLOGD_VERSION, app.cfg.server_id, app.cfg.data_dir);
     config_dump(&app.cfg, log_line, NULL);
+    secret_warnings(&app.cfg, app.config_file, secret_note, NULL);
+    flush_notes();
 
     if (mkdir(app.cfg.data_dir, 0750) == -1 && errno != EEXIST) {
         log_error(TAG, "cannot create data_dir %s: %s", app.cfg.data_dir, strerror(errno));

@@ -17,6 +17,7 @@
 #include "server/admin/binlog_events.h"
 #include "server/admin/binlog_watch.h"
 #include "server/admin/gtid_pos.h"
+#include "server/admin/privilege.h"
 #include "server/admin/processlist.h"
 #include "server/admin/replctl.h"
 #include "server/admin/sysvar.h"
@@ -430,12 +431,16 @@ static void do_flush(const struct stmt_ctx *c, const struct query *q, struct stm
     stmt_ok(r, 0);
 }
 
-static void not_yet(const struct stmt_ctx *c, const char *what, struct stmt_result *r)
+static void not_yet(const char *what, struct stmt_result *r)
 {
     struct myerr e;
-    if (!c->is_admin) myerr_specific_access_denied(&e, "SUPER, REPLICATION SLAVE ADMIN");
-    else myerr_not_supported_yet(&e, what);
+    myerr_not_supported_yet(&e, what);
     stmt_err(r, &e);
+}
+
+static enum config_role ctx_role(const struct stmt_ctx *c)
+{
+    return c->is_admin ? CONFIG_ROLE_ADMIN : c->is_monitor ? CONFIG_ROLE_MONITOR : CONFIG_ROLE_REPLICA;
 }
 
 void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct stmt_result *r)
@@ -443,7 +448,16 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     stmt_result_init(r);
     struct query *q = query_new();
     if (!q) { err_oom(r); return; }
-    switch (query_parse(q, sql, len)) {
+    enum query_kind kind = query_parse(q, sql, len);
+    struct myerr deny;
+    /* Every statement kind is checked against the role first (privilege.c's table). */
+    if (!privilege_query_allowed(kind, ctx_role(c), &deny)) {
+        stmt_err(r, &deny);
+        r->com = (int)kind;
+        query_free(q);
+        return;
+    }
+    switch (kind) {
     case QUERY_SELECT: do_select(c, q, r); break;
     case QUERY_SET: do_set(c, q, r); break;
     case QUERY_SHOW_VARIABLES: do_show_variables(c, q, r); break;
@@ -461,18 +475,9 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_START_SLAVE: replctl_start_slave(c, q, r); break;
     case QUERY_STOP_SLAVE: replctl_stop_slave(c, q, r); break;
     case QUERY_CHANGE_MASTER: replctl_change_master(c, q, r); break;
-    case QUERY_PURGE_BINARY_LOGS: not_yet(c, "PURGE BINARY LOGS on binlogd", r); break;
+    case QUERY_PURGE_BINARY_LOGS: not_yet("PURGE BINARY LOGS on binlogd", r); break;
     case QUERY_SHOW_PROCESSLIST: processlist_show(c, q->full, sql, len, r); break;
-    case QUERY_FLUSH:
-        /* A read-only account may not ask, as in mariadbd (RELOAD). */
-        if (c->is_monitor) {
-            struct myerr e;
-            myerr_specific_access_denied(&e, "RELOAD");
-            stmt_err(r, &e);
-        } else {
-            do_flush(c, q, r);
-        }
-        break;
+    case QUERY_FLUSH: do_flush(c, q, r); break;
     case QUERY_SHOW_BINLOG_EVENTS:
         binlog_events_show(c, q, r, BINLOG_EVENTS_MAX_ROWS, BINLOG_EVENTS_MAX_BYTES);
         break;

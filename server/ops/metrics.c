@@ -203,6 +203,15 @@ static void process(struct prom *p, const struct ops_snapshot *s)
     counter(p, "binlogd_auth_failures_total", "logins refused (wrong password, unknown account)", c->auth_failures);
     counter(p, "binlogd_aborted_connects_total", "connections that ended before logging in (Aborted_connects)",
             c->aborted_connects);
+    counter(p, "binlogd_aborted_clients_total", "logged-in sessions closed at binlogd.idle_timeout (Aborted_clients)",
+            c->aborted_clients);
+    counter(p, "binlogd_access_denied_total", "ERR 1045 and 1227 sent (Access_denied_errors)", c->access_denied);
+    counter(p, "binlogd_connections_refused_total", "ERR 1040 over binlogd.max_connections "
+            "(Connection_errors_max_connections)", c->connections_refused);
+    counter(p, "binlogd_auth_delayed_total", "failed logins whose ERR was slowed (Binlogd_auth_delayed)",
+            c->auth_delayed);
+    gauge_u64(p, "binlogd_auth_throttled_hosts", "client addresses with failed logins remembered",
+              c->auth_throttled_hosts);
     counter(p, "binlogd_sent_bytes_total", "binlog event bytes sent to all replicas (Binlogd_bytes_sent)", c->bytes_sent);
     counter(p, "binlogd_sent_events_total", "binlog events sent to all replicas (Binlogd_events_sent)", c->events_sent);
     counter(p, "binlogd_questions_total", "commands from clients except ping and statistics (Questions)", c->questions);

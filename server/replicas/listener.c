@@ -10,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <event2/listener.h>
 
 #include "protocol/errmsg.h"
 #include "server/admin/sql.h"
 #include "server/log.h"
+#include "server/replicas/auth_throttle.h"
 #include "server/replicas/dump_info.h"
+#include "server/replicas/limits.h"
 #include "server/replicas/session.h"
 #include "server/replicas/tls.h"
 #include "server/replicas/wake_pool.h"
@@ -45,6 +50,8 @@ struct listener {
     struct replicas_counters st;
     struct tls_server *tls;     /* the TLS context new sessions are offered (may hold none) */
     struct log_ratelimit rl_accept;
+    struct log_ratelimit rl_refused;  /* "too many connections" log lines */
+    struct auth_throttle *throttle;   /* failed logins per host */
     uint64_t started_ms;        /* session_now_ms at creation: Uptime */
 };
 
@@ -71,6 +78,10 @@ void listener_stats_get(const struct listener *srv, struct replicas_counters *st
         if (session_busy(srv->sess[i])) st->threads_running++;
     }
     st->uptime_s = (session_now_ms() - srv->started_ms) / 1000;
+    struct auth_throttle_stats ts = {0};
+    if (srv->throttle) auth_throttle_stats_get(srv->throttle, &ts);
+    st->auth_delayed = ts.delayed;
+    st->auth_throttled_hosts = ts.hosts;
 }
 
 size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t cap)
@@ -82,6 +93,9 @@ size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t 
     const struct stmt_counter k[] = {
         {"Uptime", st.uptime_s}, {"Threads_connected", st.connections_now}, {"Threads_running", st.threads_running},
         {"Connections", st.connections_total}, {"Aborted_connects", st.aborted_connects},
+        {"Aborted_clients", st.aborted_clients}, {"Access_denied_errors", st.access_denied},
+        {"Connection_errors_max_connections", st.connections_refused},
+        {"Binlogd_auth_delayed", st.auth_delayed}, {"Binlogd_auth_throttled_hosts", st.auth_throttled_hosts},
         {"Bytes_sent", st.bytes_replies + st.bytes_sent}, {"Bytes_received", st.bytes_received},
         {"Questions", st.questions}, {"Queries", st.questions}, {"Max_used_connections", st.max_used_connections},
         {"Binlogd_connections_total", st.connections_total},
@@ -276,8 +290,27 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     (void)lis;
     struct listener *srv = arg;
     srv->st.connections_total++;
+    enum limits_admit adm = limits_admit(srv->cfg, srv->n_sess);
+    if (adm == LIMITS_REFUSE) {
+        /* mariadbd's answer over max_connections + 1: ERR 1040 instead of the greeting. The
+         * socket is new and empty: one non-blocking send of a few bytes fits. */
+        struct bbuf b;
+        bbuf_init(&b);
+        if (limits_build_too_many(&b) == 0 && send(fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+            /* nothing to do: the close below tells the client enough */
+        }
+        bbuf_free(&b);
+        evutil_closesocket(fd);
+        srv->st.connections_refused++;   /* as mariadbd: not an aborted connect, a connection error */
+        unsigned suppressed = 0;
+        if (log_ratelimit_allow(&srv->rl_refused, &suppressed))
+            log_warn(TAG, "binlogd.max_connections (%u) reached: connection refused (%u similar suppressed)",
+                     srv->cfg->max_connections, suppressed);
+        return;
+    }
     struct session *s = session_new(&srv->ctx, next_conn_id(srv), fd, addr, socklen);
     if (!s) return;
+    if (adm == LIMITS_ADMIT_ADMIN_ONLY) session_set_admin_only(s);
     if (add_session(srv, s) == -1) session_free(s);
 }
 
@@ -321,6 +354,10 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
                  cfg->tls_require ? "; plaintext logins refused" : "");
     srv->rl_accept.period_ms = 10000;
     srv->rl_accept.burst = 3;
+    srv->rl_refused.period_ms = 10000;
+    srv->rl_refused.burst = 3;
+    if (!(srv->throttle = auth_throttle_new(0))) { snprintf(err, errlen, "out of memory"); free(srv); return NULL; }
+    srv->ctx.throttle = srv->throttle;
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
@@ -365,6 +402,7 @@ void listener_free(struct listener *srv)
     free(srv->pend);
     wake_pool_free(srv->pool);
     tls_server_free(srv->tls);   /* sessions are gone; their references with them */
+    auth_throttle_free(srv->throttle);
     if (srv->ev_flush) event_free(srv->ev_flush);
     if (srv->ev_wm) event_free(srv->ev_wm);
     free(srv);

@@ -20,6 +20,7 @@ struct traffic;
 struct listener;
 struct watch;
 struct tls_server;
+struct auth_throttle;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -34,6 +35,9 @@ struct replicas_counters {
     uint64_t bytes_received;     /* every packet read from clients, headers included */
     uint64_t bytes_replies;      /* replies other than dump events (Bytes_sent = this + bytes_sent) */
     uint64_t aborted_connects;   /* connections that ended before authenticating */
+    uint64_t aborted_clients;    /* logged-in sessions closed for idling past idle_timeout */
+    uint64_t access_denied;      /* ERR 1045 and 1227 sent (mariadbd's Access_denied_errors) */
+    uint64_t connections_refused;   /* ERR 1040: over max_connections */
     uint64_t max_used_connections;
     uint64_t ssl_accepts;        /* SSLRequests answered with a TLS handshake (mariadbd's name) */
     uint64_t ssl_finished_accepts;   /* of those, handshakes that completed */
@@ -42,6 +46,8 @@ struct replicas_counters {
     /* gauges, filled by listener_stats_get */
     uint64_t uptime_s;
     uint64_t threads_running;    /* sessions in a command or dumping */
+    uint64_t auth_delayed;       /* failed logins whose ERR was slowed (auth_throttle.h) */
+    uint64_t auth_throttled_hosts;   /* hosts with failures remembered */
 };
 
 struct replicas_ctx {
@@ -54,6 +60,7 @@ struct replicas_ctx {
     struct tls_server *tls;              /* the listener's TLS context holder (TLS may be off) */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
+    struct auth_throttle *throttle;      /* failed logins per host (the listener's); NULL: none */
 };
 
 #endif

@@ -1,16 +1,18 @@
 /*
  * session.c - one client connection (see session.h).
  *
- *   HANDSHAKE --response ok--> COMMAND          (mysql_native_password checked at once)
- *   HANDSHAKE --other plugin--> AUTH_SWITCH --scramble ok--> COMMAND
+ *   HANDSHAKE --response ok--> COMMAND          (the login itself: session_auth.c)
+ *   HANDSHAKE --plugin the account cannot check--> AUTH_SWITCH --reply ok--> COMMAND
  *   COMMAND --COM_BINLOG_DUMP--> DUMP --non-blocking EOF--> COMMAND
  *   any --error / COM_QUIT / KILL--> CLOSING (flush) -> freed
  *
  * Replies are built in a per-session bbuf and handed to the bufferevent in one piece.
  * Statements are answered by server/admin/ (sql_execute fills a struct stmt_result that
  * this file serialises); the DUMP state lives in session_dump.c.
- * Input is bounded: a command longer than SESSION_MAX_COMMAND is refused and the
+ * Input is bounded: a command longer than binlogd.max_allowed_packet is refused and the
  * connection closed, and the read watermark stops reading while a command is pending.
+ * Time is bounded: the login by binlogd.connect_timeout (session_auth.c), an idle command
+ * session by binlogd.idle_timeout (the bufferevent's read timeout, see on_event).
  */
 #include "server/replicas/session.h"
 
@@ -36,6 +38,7 @@
 #include "protocol/reply.h"
 #include "protocol/wire.h"
 #include "conf/config.h"
+#include "server/admin/privilege.h"
 #include "server/admin/sql.h"
 #include "server/admin/stmt.h"
 #include "server/admin/uservars.h"
@@ -47,10 +50,8 @@
 #include "storage/store.h"
 
 #define TAG "session"
-#define SESSION_MAX_COMMAND (1u << 20)
-/* mariadbd's connect_timeout: a client that has not logged in by then is dropped, so a
- * health checker that died mid-handshake (or a silent scanner) holds nothing for long. */
-#define SESSION_CONNECT_TIMEOUT_S 10
+/* The largest command: binlogd.max_allowed_packet, fixed when the session begins. */
+#define SESSION_MAX_COMMAND (s->max_packet)
 /* An SSLRequest on the wire: header + the 32-byte fixed part of HandshakeResponse41. While
  * TLS is offered and not yet started, the socket is read at most this far, so that the
  * ClientHello a client sends right behind its SSLRequest stays in the kernel for OpenSSL. */
@@ -75,6 +76,7 @@ const char *session_user(const struct session *s) { return s->user; }
 enum session_state session_get_state(const struct session *s) { return s->state; }
 uint32_t session_replica_server_id(const struct session *s) { return s->rep.server_id; }
 void session_set_slot(struct session *s, size_t slot) { s->slot = slot; }
+void session_set_admin_only(struct session *s) { s->admin_only = 1; }
 size_t session_get_slot(const struct session *s) { return s->slot; }
 void session_replica_info(const struct session *s, struct session_replica_info *out) { *out = s->rep; }
 
@@ -196,63 +198,6 @@ void session_kill(struct session *s, uint16_t code, const char *msg)
     session_close(s);
 }
 
-/* ---- authentication ---- */
-
-/* 0 when data proves the account's password under our scramble. The config holds either
- * plaintext or mysql_native's "*HEX" (h2 = SHA1(SHA1(pw))); caching_sha2 fast auth needs
- * SHA256(SHA256(pw)), so it works only with a plaintext entry. The account is looked up now,
- * in this callback: the table a reload installed between two auth packets is the one used. */
-static int check_password(struct session *s, const char *plugin, const uint8_t *data, size_t len)
-{
-    const struct config_user *u = config_user_find(s->ctx->cfg, s->user);
-    if (!u) return -1;
-    const char *pw = u->password;
-    size_t pl = strlen(pw);
-    int is_hash = pl == AUTH_NATIVE_HEX_LEN && pw[0] == '*';
-    if (!strcmp(plugin, HS_PLUGIN_NATIVE)) {
-        uint8_t h2[AUTH_NATIVE_HASH_LEN];
-        if (is_hash) {
-            if (auth_native_hash_from_hex(pw, pl, h2) == -1) return -1;
-        } else {
-            auth_native_hash(pw, pl, h2);
-        }
-        return auth_native_verify(s->scramble, data, len, pl ? h2 : NULL) == 0 ? 0 : -1;
-    }
-    if (!strcmp(plugin, HS_PLUGIN_SHA2) && !is_hash) {
-        uint8_t st[AUTH_SHA2_HASH_LEN];
-        auth_sha2_hash(pw, pl, st);
-        return auth_sha2_fast_verify(s->scramble, data, len, st) == 0 ? 0 : -1;
-    }
-    return -1;
-}
-
-static int sha2_possible(const struct config_user *u)
-{
-    return u && !(strlen(u->password) == AUTH_NATIVE_HEX_LEN && u->password[0] == '*');
-}
-
-static void auth_failed(struct session *s, int had_password)
-{
-    struct myerr e;
-    s->ctx->counters->auth_failures++;
-    myerr_access_denied(&e, s->user, s->peer_host, had_password);
-    log_warn(TAG, "connection %u from %s: access denied for user '%s'", s->id, s->peer, s->user);
-    session_send_myerr(s, &e);
-    session_close(s);
-}
-
-static void auth_ok(struct session *s)
-{
-    const struct config_user *u = config_user_find(s->ctx->cfg, s->user);
-    s->role = u ? u->role : CONFIG_ROLE_REPLICA;   /* u: just verified in this callback */
-    s->authenticated = 1;
-    s->state = SESSION_COMMAND;
-    session_mark(s);
-    bufferevent_set_timeouts(s->bev, NULL, NULL);   /* logged in: connect_timeout no longer applies */
-    log_debug(TAG, "connection %u from %s: user '%s' authenticated", s->id, s->peer, s->user);
-    session_send_ok(s);
-}
-
 /* The first packet (or, after TLS started, the second): an SSLRequest returns 1 and the
  * caller switches the socket to TLS once the packet is drained; anything else returns 0. */
 static int on_handshake_response(struct session *s, const uint8_t *p, size_t len)
@@ -300,33 +245,13 @@ static int on_handshake_response(struct session *s, const uint8_t *p, size_t len
         return 0;
     }
     snprintf(s->user, sizeof(s->user), "%s", r.user);
-    const char *plugin = r.has_plugin ? r.plugin : HS_PLUGIN_NATIVE;
-    int native_reply = !strcmp(plugin, HS_PLUGIN_NATIVE) && (r.auth_len == HS_SCRAMBLE_LEN || r.auth_len == 0);
-    int sha2_fast = !strcmp(plugin, HS_PLUGIN_SHA2) && r.auth_len == 32 && sha2_possible(config_user_find(s->ctx->cfg, s->user));
-    if (native_reply || sha2_fast) {
-        if (check_password(s, sha2_fast ? HS_PLUGIN_SHA2 : HS_PLUGIN_NATIVE, r.auth, r.auth_len) != 0) {
-            auth_failed(s, r.auth_len != 0);
-            return 0;
-        }
-        if (sha2_fast) hs_build_fast_auth_success(&s->out, &s->seq);
-        auth_ok(s);
-        return 0;
-    }
-    /* Any other plugin (caching_sha2 without fast-auth material, sha256, ...): ask for a
-     * mysql_native_password scramble instead, as MySQL 8 clients accept. */
-    s->state = SESSION_AUTH_SWITCH;
-    hs_build_auth_switch_native(&s->out, &s->seq, s->scramble);
-    session_flush(s);
+    session_auth_response(s, &r);
     return 0;
 }
 
 static void on_auth_switch_response(struct session *s, const uint8_t *p, size_t len)
 {
-    if (check_password(s, HS_PLUGIN_NATIVE, p, len) != 0) {
-        auth_failed(s, len != 0);
-        return;
-    }
-    auth_ok(s);
+    session_auth_more(s, p, len);
 }
 
 /* ---- commands ---- */
@@ -363,6 +288,7 @@ static void send_result(struct session *s, const struct stmt_result *r)
             reply_eof(&s->out, &s->seq, 0, REPLY_STATUS_AUTOCOMMIT);
         }
         reply_err_myerr(&s->out, &s->seq, &r->err);
+        if (r->err.code == MYERR_SPECIFIC_ACCESS_DENIED) s->ctx->counters->access_denied++;
         break;
     case STMT_ROWS: {
         const char *names[STMT_MAX_COLS];
@@ -469,13 +395,13 @@ static void on_query(struct session *s, const char *sql, size_t len)
     stmt_result_free(&r);
 }
 
-/* mariadbd's answer to an account without REPLICATION SLAVE asking for a replica's command
- * (COM_BINLOG_DUMP[_GTID], COM_REGISTER_SLAVE); the connection stays. 1 if refused. */
+/* A replica's command (COM_BINLOG_DUMP[_GTID], COM_REGISTER_SLAVE) from an account whose
+ * role may not replicate: mariadbd's 1227 REPLICATION SLAVE; the connection stays. 1 if refused. */
 static int refuse_monitor(struct session *s)
 {
-    if (!s->authenticated || s->role != CONFIG_ROLE_MONITOR) return 0;
     struct myerr e;
-    myerr_specific_access_denied(&e, "REPLICATION SLAVE");
+    if (privilege_cmd_allowed(PRIVILEGE_CMD_REPLICATION, s->role, &e)) return 0;
+    s->ctx->counters->access_denied++;
     session_send_myerr(s, &e);
     return 1;
 }
@@ -552,8 +478,6 @@ static void setup_bev(struct session *s)
      * writev (and wake its reader) per 16 KiB. Let one call take the whole queued output. */
     bufferevent_set_max_single_write(s->bev, OUT_HIGH_WATERMARK * 2);
     bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_MAX_COMMAND + 8);
-    struct timeval connect_tv = {.tv_sec = SESSION_CONNECT_TIMEOUT_S, .tv_usec = 0};
-    bufferevent_set_timeouts(s->bev, &connect_tv, NULL);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -654,6 +578,21 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         log_debug(TAG, "connection %u from %s: TLS %s %s", s->id, s->peer, tls_bev_version(bev), tls_bev_cipher(bev));
         return;
     }
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && s->state != SESSION_CLOSING &&
+        !(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+        /* binlogd.idle_timeout: an idle command session goes, silently, as mariadbd ends one
+         * at wait_timeout (Aborted_clients). Dumps (they have heartbeats) and statements that
+         * answer later are not idle: read on. */
+        if (s->state == SESSION_COMMAND && !s->later && !s->in_command) {
+            s->ctx->counters->aborted_clients++;
+            log_debug(TAG, "connection %u from %s: idle for %u s (binlogd.idle_timeout): closed", s->id, s->peer,
+                      s->ctx->cfg->idle_timeout);
+            session_free(s);
+            return;
+        }
+        bufferevent_enable(bev, EV_READ);
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         if (s->tls && !s->tls_handshake_done) {
             /* A client without an acceptable certificate, a protocol or cipher mismatch, a
@@ -663,8 +602,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                      (what & BEV_EVENT_TIMEOUT) ? "timed out"
                                                 : tls_bev_error(bev, why, sizeof(why), "connection closed"));
         } else if (s->state == SESSION_DUMP) log_info(TAG, "connection %u from %s: replica disconnected", s->id, s->peer);
-        else if (!s->authenticated && (what & BEV_EVENT_TIMEOUT))
-            log_debug(TAG, "connection %u from %s: no login within %d s: dropped", s->id, s->peer, SESSION_CONNECT_TIMEOUT_S);
         session_free(s);
     }
 }
@@ -686,6 +623,7 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
     }
     s->ctx = ctx;
     s->id = conn_id;
+    s->max_packet = ctx->cfg->max_allowed_packet;
     s->slot = (size_t)-1;
     if (addr->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
@@ -713,6 +651,10 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
     /* TLS is offered with the context current now; a reload later does not change it. */
     s->tls_ctx = tls_server_ctx_ref(ctx->tls);
     if (s->tls_ctx) bufferevent_setwatermark(s->bev, EV_READ, 0, SSL_REQUEST_PACKET);
+    if (session_auth_start(s) == -1) {   /* binlogd.connect_timeout: whole login, not per read */
+        session_free(s);
+        return NULL;
+    }
 
     uint8_t rnd[HS_SCRAMBLE_LEN];
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
@@ -752,5 +694,6 @@ void session_free(struct session *s)
     uservars_free(&s->vars);
     if (s->later) event_free(s->later);
     SSL_CTX_free(s->tls_ctx);   /* the SSL object (freed with the bufferevent) held its own */
+    session_auth_free(s);
     free(s);
 }

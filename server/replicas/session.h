@@ -93,6 +93,9 @@ uint64_t session_now_ms(void);
 
 /* The server's slot for this session (O(1) removal). */
 void session_set_slot(struct session *s, size_t slot);
+/* Let in on the extra slot over binlogd.max_connections: only an admin account may log in
+ * (others get ERR 1040 after authenticating, as in mariadbd). Right after session_new. */
+void session_set_admin_only(struct session *s);
 size_t session_get_slot(const struct session *s);
 
 const char *session_state_name(enum session_state st);

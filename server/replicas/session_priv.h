@@ -66,6 +66,13 @@ struct session {
     int tls;
     int tls_handshake_done;
     uint32_t ssl_caps;             /* the SSLRequest's capability flags, kept as mariadbd does */
+    /* login (session_auth.c) and limits */
+    uint32_t max_packet;           /* binlogd.max_allowed_packet when the session began */
+    int admin_only;                /* let in on the extra slot: must log in as an admin account */
+    int auth_wait;                 /* SESSION_AUTH_SWITCH: what the next packet is (session_auth.c) */
+    int deny_had_password;         /* a throttled failure: what its ERR 1045 says */
+    struct event *login_timer;     /* connect_timeout: from accept to a finished login */
+    struct event *deny_timer;      /* a failed login's ERR waits on this (auth_throttle.h) */
 };
 
 
@@ -80,6 +87,21 @@ void session_send_err(struct session *s, uint16_t code, const char *msg);
 void session_mark(struct session *s);
 /* Flush what is queued, then close (freed from the loop, never from the caller's stack). */
 void session_close(struct session *s);
+
+/* ---- session_auth.c ---- */
+
+/* Arm the login deadline (binlogd.connect_timeout). 0, or -1 (out of memory). */
+int session_auth_start(struct session *s);
+/* The parsed handshake response (user already copied into s->user): verify, ask for more
+ * (AuthSwitch / AuthMoreData), or deny. */
+void session_auth_response(struct session *s, const struct hs_response *r);
+/* The next auth packet in SESSION_AUTH_SWITCH. */
+void session_auth_more(struct session *s, const uint8_t *p, size_t len);
+/* Free the login timers (from session_free). */
+void session_auth_free(struct session *s);
+/* Is the connection encrypted? caching_sha2 full authentication (the password in clear)
+ * is offered only then. The TLS listener makes this true for its sessions. */
+int session_is_secure(const struct session *s);
 
 /* ---- session_dump.c ---- */
 

@@ -62,7 +62,7 @@ mariadb-binlog --read-from-remote-server -h127.0.0.1 -P"$L" -urepl -preplpass --
   grep -c "^# at" | sed 's/^/  events decoded: /'
 
 say "binlogd answers like a primary"
-mariadb -h127.0.0.1 -P"$L" -urepl -preplpass -e "SELECT @@version, @@server_id; SHOW BINARY LOGS; SHOW SLAVE HOSTS"
+mariadb -h127.0.0.1 -P"$L" -urepl -preplpass -e "SELECT @@version, @@server_id; SHOW BINARY LOGS"
 
 say "Monitoring: /metrics (Prometheus), /healthz, and the status page"
 curl -s "http://127.0.0.1:$MP/metrics" | grep -E '^binlogd_(upstream_connected|upstream_lag_seconds|committed_|replicas_streaming|replica_lag_bytes|storage_binlog_bytes|storage_sync_duration_seconds_count|traffic_table_bytes_total|traffic_transactions_total|lag_doctor_tables_without_primary_key|split_brain )' | sed 's/^/  /'

@@ -126,7 +126,7 @@ tl_assert_eq "SET NAMES + SELECT @@version_comment LIMIT 1" "$(q "SET NAMES utf8
 tl_assert_eq "binlog_gtid_pos() answers as the primary" "$(q "SELECT binlog_gtid_pos('$first', 4)")" "$(tl_sql p "SELECT binlog_gtid_pos('$first', 4)")"
 tl_assert "unknown statement -> clear ERR, connection usable" bash -c "mariadb -h127.0.0.1 -P$A -urepl -preplpass -e 'DROP DATABASE w' 2>&1 | grep -q 'ERROR 1064'"
 tl_assert_eq "SHOW MASTER STATUS names the primary's file" "$(q 'SHOW MASTER STATUS' | cut -f1)" "$(tl_binlogs p | tail -1)"
-tl_assert "SHOW SLAVE HOSTS lists the registered replicas" bash -c "[ \$(mariadb -h127.0.0.1 -P$A -urepl -preplpass -N -e 'SHOW SLAVE HOSTS' | wc -l) -ge 2 ]"
+tl_assert "SHOW SLAVE HOSTS lists the registered replicas" bash -c "[ \$(mariadb -h127.0.0.1 -P$A -uops -psecret -N -e 'SHOW SLAVE HOSTS' | wc -l) -ge 2 ]"
 
 # MySQL 8 clients open with caching_sha2_password: fast auth for a plaintext account, an
 # AuthSwitchRequest to mysql_native_password for an account stored as a *HEX hash.

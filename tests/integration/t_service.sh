@@ -111,7 +111,8 @@ tl_assert "FLUSH LOGS reopens the log" tl_wait_until 10 grep -q "FLUSH LOGS by c
 tl_assert_eq "FLUSH ERROR LOGS (admin)" "$(login "$A" ops opspass 'FLUSH ERROR LOGS')" ""
 tl_assert "FLUSH BINARY LOGS is refused (1235, the primary's)" grep -q "ERROR 1235.*primary" <<<"$(login "$A" ops opspass 'FLUSH BINARY LOGS')"
 tl_assert "FLUSH LOGS needs the admin role (1227)" grep -q "ERROR 1227" <<<"$(login "$A" repl newpass 'FLUSH LOGS')"
-tl_assert_eq "other FLUSH options answer OK" "$(login "$A" repl newpass 'FLUSH TABLES')" ""
+tl_assert_eq "other FLUSH options answer OK (admin)" "$(login "$A" ops opspass 'FLUSH TABLES')" ""
+tl_assert "... and need RELOAD, as in mariadbd (1227)" grep -q "ERROR 1227.*RELOAD" <<<"$(login "$A" repl newpass 'FLUSH TABLES')"
 
 # ---- (c) a non-runtime option, then a broken file ----
 write_cfg newpass "$A2" info

@@ -42,15 +42,15 @@ big_gtid=$(ps -e "SELECT @@gtid_binlog_pos")
 ps shop -e "INSERT INTO pk (id) VALUES (1000)"
 
 MP=$(tl_free_port)
-tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
+tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass --user.mon.role=monitor \
     --upstream.host=127.0.0.1 --upstream.port="$(tl_port p)" --upstream.user=repl --upstream.password=replpass \
     --stats.large_trx_bytes=2000000 --metrics.listen=127.0.0.1:"$MP" --metrics.traffic_series=4
 tl_wait_until 20 tl_port_open "$A"
 tl_assert "binlogd mirrors the primary" tl_wait_mirror_caught_up p "$D" 60
-b() { mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "$1" 2>&1; }
+b() { mariadb -h127.0.0.1 -P"$A" -umon -N -B -e "$1" 2>&1; }
 # The last transaction is applied to the statistics right after the store took it: poll.
 tl_assert "statistics have the last transaction" tl_wait_until 10 bash -c \
-  "mariadb -h127.0.0.1 -P$A -urepl -preplpass -N -B -e \"SHOW BINLOG STATISTICS LIKE 'shop.pk'\" | awk '{exit !(\$3 == 101)}'"
+  "mariadb -h127.0.0.1 -P$A -umon -N -B -e \"SHOW BINLOG STATISTICS LIKE 'shop.pk'\" | awk '{exit !(\$3 == 101)}'"
 
 # -- the oracles: the primary's own view of its binlog --
 files=$(tl_binlogs p)
@@ -125,7 +125,7 @@ tl_assert "no cannot_tell with FULL metadata" tl_not grep -q cannot_tell <<<"$do
 tl_assert "WARN logged for shop.nopk_upd" tl_log_has b "WARN.*lag doctor: table shop.nopk_upd has no primary key"
 tl_assert "WARN logged for the large transaction" tl_log_has b "WARN.*large transaction $big_gtid"
 tl_assert_eq "one warning per table" "$(grep -c 'table shop.nopk_del has no primary key' "$(tl_workdir)/b.log")" 1
-tl_assert "SHOW STATUS counts the statement" bash -c "mariadb -h127.0.0.1 -P$A -urepl -preplpass -N -B -e \"SHOW STATUS LIKE 'Com_show_binlog_lag_doctor'\" | grep -q '	1$'"
+tl_assert "SHOW STATUS counts the statement" bash -c "mariadb -h127.0.0.1 -P$A -umon -N -B -e \"SHOW STATUS LIKE 'Com_show_binlog_lag_doctor'\" | grep -q '	1$'"
 tl_assert "a malformed statement is a parse error" grep -q "ERROR 1064" <<<"$(b "SHOW BINLOG STATISTICS BY NOTHING")"
 
 # -- /metrics: the same numbers at the same moment (the workload is over) --
@@ -184,14 +184,14 @@ tl_mariadb_start m --binlog-format=ROW --binlog-row-metadata=MINIMAL
 mariadb -S "$(tl_sock m)" -uroot -e "CREATE DATABASE s; CREATE TABLE s.t (a INT) ENGINE=InnoDB;
   INSERT INTO s.t VALUES (1), (2); UPDATE s.t SET a = 3; DELETE FROM s.t"
 A2=$(tl_free_port); MP2=$(tl_free_port)
-tl_binlogd_start m2 "$(tl_workdir)/m2" --binlogd.listen=127.0.0.1:"$A2" --user.repl.password=replpass \
+tl_binlogd_start m2 "$(tl_workdir)/m2" --binlogd.listen=127.0.0.1:"$A2" --user.repl.password=replpass --user.mon.role=monitor \
     --upstream.host=127.0.0.1 --upstream.port="$(tl_port m)" --upstream.user=repl --upstream.password=replpass \
     --metrics.listen=127.0.0.1:"$MP2"
 tl_wait_until 20 tl_port_open "$A2"
 tl_assert "binlogd mirrors the MINIMAL primary" tl_wait_mirror_caught_up m "$(tl_workdir)/m2" 60
-b2() { mariadb -h127.0.0.1 -P"$A2" -urepl -preplpass -N -B -e "$1" 2>&1; }
+b2() { mariadb -h127.0.0.1 -P"$A2" -umon -N -B -e "$1" 2>&1; }
 tl_assert "its statistics have s.t" tl_wait_until 10 bash -c \
-  "mariadb -h127.0.0.1 -P$A2 -urepl -preplpass -N -B -e \"SHOW BINLOG STATISTICS LIKE 's.t'\" | awk '{exit !(\$5 == 2)}'"
+  "mariadb -h127.0.0.1 -P$A2 -umon -N -B -e \"SHOW BINLOG STATISTICS LIKE 's.t'\" | awk '{exit !(\$5 == 2)}'"
 doc2=$(b2 "SHOW BINLOG LAG DOCTOR")
 tl_assert "the doctor says it cannot tell" grep -q "^cannot_tell	(primary)	.*binlog_row_metadata=FULL" <<<"$doc2"
 tl_assert "and flags no table" tl_not grep -q no_primary_key <<<"$doc2"
@@ -202,7 +202,7 @@ tl_binlogd_stop m2
 
 # -- statistics off --
 tl_binlogd_stop b
-tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
+tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass --user.mon.role=monitor \
     --upstream.host=127.0.0.1 --upstream.port="$(tl_port p)" --upstream.user=repl --upstream.password=replpass \
     --stats.enabled=off --metrics.listen=127.0.0.1:"$MP"
 tl_wait_until 20 tl_port_open "$A"

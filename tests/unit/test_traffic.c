@@ -277,7 +277,7 @@ static const struct stmt_result *run(struct traffic *t, const char *sql)
 {
     static struct config cfg;
     config_defaults(&cfg);
-    struct stmt_ctx c = {.cfg = &cfg, .traffic = t, .user = "u", .peer_host = "h"};
+    struct stmt_ctx c = {.cfg = &cfg, .traffic = t, .user = "u", .peer_host = "h", .is_monitor = 1};   /* binlogd's SHOW BINLOG statements: monitor or admin */
     stmt_result_free(&res);
     sql_execute(&c, sql, strlen(sql), &res);
     return &res;
