@@ -64,6 +64,11 @@ struct store {
     int trk_bad;            /* cur's GTIDs could not be read: its entry says "none" */
     char gix_name[EV_MAX_NAME_LEN + 32];
 
+    /* The directory's metadata (index, GTID index, file list) changes under dirmu: the
+     * writer's new file and GTID index writes, and purges from another thread. Recursive (a
+     * new file closes the last one, which writes the GTID index). Taken before mu. */
+    pthread_mutex_t dirmu;
+
     /* shared with readers, under mu */
     struct store_rfd { char name[EV_MAX_NAME_LEN + 1]; int fd; unsigned refs; } *rfds;
     size_t nrfds, caprfds;         /* one read-only descriptor per file in use by readers */
@@ -110,6 +115,11 @@ void store_journal_file_synced(struct store *s);
 enum store_result store_journal_drop(struct store *s, char *err, size_t errlen);
 /* store_free made the file durable: retire the records (best effort). */
 void store_journal_close(struct store *s);
+
+/* ---- purge.c ---- */
+/* An interrupted purge: remove the files its intent names that the index no longer lists
+ * (size unchanged), drop the intent. After the index is loaded, before it is reconciled. */
+enum store_result store_purge_recover(struct store *s, char *err, size_t errlen);
 
 /* ---- store_gtid.c ---- */
 /* Load the GTID index, rescan stale or missing entries (and always the last file, whose
