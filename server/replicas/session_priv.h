@@ -57,6 +57,10 @@ struct session {
     int dump_gtid, dump_semi;
     uint64_t dump_acks;            /* semi-sync ACKs this replica sent */
     uint64_t caught_up_ms;         /* last time the dump waited at the committed watermark */
+    /* the last statement's notes (SHOW WARNINGS); NULL while there are none, so an idle
+     * replica pays nothing */
+    struct stmt_warning *warn;
+    size_t nwarn;
 };
 
 
