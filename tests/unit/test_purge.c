@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/config.h"
 #include "protocol/event.h"
 #include "server/admin/purge_stmt.h"
+#include "server/admin/sql.h"
 #include "storage/fsio.h"
 #include "storage/purge.h"
 #include "storage/purge_plan.h"
@@ -573,6 +575,81 @@ static void test_parse_datetime(void **state)
     assert_int_equal(purge_stmt_parse_datetime("1960-01-01", 10, &t), -1);
 }
 
+/* ---- the statement: roles, hook, notes ---- */
+
+static int hook_calls;
+static enum stmt_purge_kind hook_kind;
+static char hook_to[64];
+static int64_t hook_before;
+
+static void purge_hook(void *arg, enum stmt_purge_kind kind, const char *to, int64_t before, struct stmt_result *r)
+{
+    (void)arg;
+    hook_calls++;
+    hook_kind = kind;
+    snprintf(hook_to, sizeof(hook_to), "%s", to ? to : "");
+    hook_before = before;
+    stmt_warnf(r, "Note", 1375, "Binary log '%s' is not purged because it is the current active binlog", "b.000002");
+    stmt_ok(r, 0);
+}
+
+static void run(const struct stmt_ctx *c, const char *sql, struct stmt_result *r)
+{
+    sql_execute(c, sql, strlen(sql), r);
+}
+
+static void test_statement(void **state)
+{
+    (void)state;
+    struct config cfg;
+    config_defaults(&cfg);
+    struct stmt_ctx c = {.cfg = &cfg, .user = "repl", .peer_host = "127.0.0.1"};
+    struct stmt_result r;
+    run(&c, "PURGE BINARY LOGS TO 'b.000002'", &r);
+    assert_int_equal(r.kind, STMT_ERR);
+    assert_int_equal(r.err.code, 1227);
+    assert_non_null(strstr(r.err.msg, "BINLOG ADMIN"));
+    stmt_result_free(&r);
+    c.is_admin = 1;
+    run(&c, "PURGE MASTER LOGS TO 'b.000002'", &r);   /* no retention attached */
+    assert_int_equal(r.kind, STMT_ERR);
+    assert_int_equal(r.err.code, 1235);
+    stmt_result_free(&r);
+    c.purge = purge_hook;
+    run(&c, "PURGE BINARY LOGS TO 'b.000002'", &r);
+    assert_int_equal(r.kind, STMT_OK);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(hook_kind, STMT_PURGE_TO);
+    assert_string_equal(hook_to, "b.000002");
+    assert_int_equal(r.nwarn, 1);
+    /* SHOW WARNINGS shows what the session kept of it */
+    struct stmt_result w;
+    c.last_warn = r.warn;
+    c.last_nwarn = r.nwarn;
+    run(&c, "SHOW WARNINGS", &w);
+    assert_int_equal(w.kind, STMT_ROWS);
+    assert_int_equal(w.nrows, 1);
+    assert_non_null(memmem(w.text, w.text_len, "is not purged because", 21));
+    stmt_result_free(&w);
+    stmt_result_free(&r);
+    setenv("TZ", "UTC", 1);
+    tzset();
+    run(&c, "PURGE BINARY LOGS BEFORE '2024-01-02 03:04:05'", &r);
+    assert_int_equal(hook_kind, STMT_PURGE_BEFORE);
+    assert_int_equal(hook_before, 1704164645);
+    stmt_result_free(&r);
+    run(&c, "PURGE BINARY LOGS BEFORE 'soon'", &r);   /* not a date: nothing, a warning */
+    assert_int_equal(r.kind, STMT_OK);
+    assert_int_equal(hook_calls, 2);
+    assert_int_equal(r.nwarn, 1);
+    assert_int_equal(r.warn[0].code, 1292);
+    stmt_result_free(&r);
+    run(&c, "PURGE BINARY LOGS", &r);
+    assert_int_equal(r.kind, STMT_ERR);
+    assert_int_equal(r.err.code, 1064);
+    stmt_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_time, sfx_setup, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_tail_side_file, sfx_setup, sfx_teardown),
         cmocka_unit_test(test_parse_datetime),
+        cmocka_unit_test(test_statement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
