@@ -10,6 +10,7 @@
 #include "server/ops/retention.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -454,24 +455,23 @@ void retention_collect(void *arg, struct prom *p)
 {
     struct retention *r = arg;
     const struct retention_stats *s = &r->st;
-    prom_family(p, "binlogd_purge_files", PROM_COUNTER, "Binlog files purged (retention and PURGE BINARY LOGS)");
-    prom_sample_u64(p, "_total", NULL, 0, s->files_purged);
-    prom_family(p, "binlogd_purge_bytes", PROM_COUNTER, "Bytes of binlog files purged");
-    prom_sample_u64(p, "_total", NULL, 0, s->bytes_purged);
-    prom_family(p, "binlogd_purge_errors", PROM_COUNTER, "Purges the store refused and unlinks that failed");
-    prom_sample_u64(p, "_total", NULL, 0, s->purge_errors);
-    prom_family(p, "binlogd_purge_readers_overridden", PROM_COUNTER,
-                "Files a connected replica was reading, purged by storage.max_disk_bytes");
-    prom_sample_u64(p, "_total", NULL, 0, s->readers_overridden);
-    prom_family(p, "binlogd_binlog_files", PROM_GAUGE, "Binlog files the index lists");
-    prom_sample_u64(p, "", NULL, 0, s->files);
-    prom_family(p, "binlogd_binlog_disk_bytes", PROM_GAUGE, "Bytes of the binlog files the index lists");
-    prom_sample_u64(p, "", NULL, 0, s->disk_bytes);
-    if (s->oldest_age_s >= 0) {
-        prom_family(p, "binlogd_binlog_oldest_age_seconds", PROM_GAUGE,
-                    "Age of the last event of the oldest closed binlog file");
+    /* binlogd_storage_binlog_files / _bytes (metrics.c) already give what the index holds */
+    static const struct { const char *name, *help; size_t off; } c[] = {
+        {"binlogd_purge_files_total", "binlog files purged (retention and PURGE BINARY LOGS)",
+         offsetof(struct retention_stats, files_purged)},
+        {"binlogd_purge_bytes_total", "bytes of binlog files purged", offsetof(struct retention_stats, bytes_purged)},
+        {"binlogd_purge_errors_total", "purges the store refused and unlinks that failed",
+         offsetof(struct retention_stats, purge_errors)},
+        {"binlogd_purge_readers_overridden_total",
+         "files a connected replica was reading, purged by storage.max_disk_bytes",
+         offsetof(struct retention_stats, readers_overridden)},
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        if (prom_family(p, c[i].name, PROM_COUNTER, c[i].help) == 0)
+            prom_sample_u64(p, "", NULL, 0, *(const uint64_t *)((const char *)s + c[i].off));
+    if (s->oldest_age_s >= 0 && prom_family(p, "binlogd_storage_binlog_oldest_age_seconds", PROM_GAUGE,
+                                            "age of the last event of the oldest closed binlog file") == 0)
         prom_sample_u64(p, "", NULL, 0, (uint64_t)s->oldest_age_s);
-    }
 }
 
 void retention_render(void *arg, struct bbuf *out)

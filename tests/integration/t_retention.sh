@@ -17,7 +17,7 @@ tl_init retention
 
 W=$(tl_workdir)
 tl_mariadb_start p --max-binlog-size=4096
-P=$(tl_port p); A=$(tl_free_port); D=$W/b; CONF=$W/b.conf
+P=$(tl_port p); A=$(tl_free_port); M=$(tl_free_port); D=$W/b; CONF=$W/b.conf
 PSID=$(tl_sql p "SELECT @@server_id")
 tl_wl_small p 20
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do tl_wl_big p 1; done
@@ -29,7 +29,7 @@ conf() {  # expire max_disk: the retention options, applied by SIGHUP
 start_b() {
   tl_binlogd_start b "$D" --config "$CONF" --binlogd.listen=127.0.0.1:"$A" --upstream.host=127.0.0.1 \
     --upstream.port="$P" --upstream.user=repl --upstream.password=replpass --user.repl.password=replpass \
-    --user.ops.password=opspass --user.ops.role=admin
+    --user.ops.password=opspass --user.ops.role=admin --metrics.listen=127.0.0.1:"$M"
   tl_wait_until 20 tl_port_open "$A"
 }
 nreloads() { grep -c "configuration reloaded" "$W/b.log"; }
@@ -122,7 +122,10 @@ tl_assert "the files fit the limit" [ "$(cat $(sed "s|^\./|$D/|" "$D"/*.index) |
 kill -USR1 "$R2"
 tl_wait_pid "$R2" 30; wait "$R2" 2>/dev/null
 tl_assert "the overridden replica gets 1236 at the gap" grep -q "errno=1236 error=\"could not find next log" "$W/r2.out"
-tl_assert "metrics-free counters: the purges were logged" tl_log_has b "purged .* file(s)"
+tl_assert "the purges were logged" tl_log_has b "purged .* file(s)"
+metric() { curl -s "http://127.0.0.1:$M/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+tl_assert "/metrics counts purged files" [ "$(metric binlogd_purge_files_total)" -gt 5 ]
+tl_assert "/metrics counts the overridden replica" [ "$(metric binlogd_purge_readers_overridden_total)" -ge 1 ]
 
 # ---- (3) kill -9 after each step of a purge ----
 conf 0 0
