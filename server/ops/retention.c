@@ -141,8 +141,12 @@ static void on_reader(void *arg, const char *file, uint32_t server_id, const cha
     snprintf(x->host, sizeof(x->host), "%s", host);
 }
 
-/* The planner's input: files (malloc'd into *out), reader_first, keep verdicts. -1 on ENOMEM. */
-static int build(struct retention *r, struct purge_input *in, struct purge_file **out, int64_t now)
+/* The planner's input: files (malloc'd into *out), reader_first, keep verdicts. -1 on ENOMEM.
+ * Last-event times are read (once per file and size, then cached) only as far as they can
+ * matter: the oldest file's (the age gauge), then while the files are older than `cutoff`;
+ * the first younger file stops the age rule anyway, and the rest stay 0 (unknown). So a start
+ * with thousands of files and no age rule reads one file's tail, not all of them. */
+static int build(struct retention *r, struct purge_input *in, struct purge_file **out, int64_t now, int64_t cutoff)
 {
     memset(in, 0, sizeof(*in));
     *out = NULL;
@@ -164,15 +168,18 @@ static int build(struct retention *r, struct purge_input *in, struct purge_file 
         free(info);
         return -1;
     }
+    int timed = 1;
     for (size_t i = 0; i < n; i++) {
         snprintf(f[i].name, sizeof(f[i].name), "%s", info[i].name);
         f[i].size = info[i].size;
         /* The file being written is never purged: its age does not matter (and moves). */
-        f[i].last_time = i + 1 == n ? now : last_time(r, info[i].name, info[i].size);
+        if (i + 1 == n) f[i].last_time = now;
+        else if (timed) f[i].last_time = last_time(r, info[i].name, info[i].size);
+        timed = timed && f[i].last_time > 0 && f[i].last_time < cutoff;
         if (i + 1 < n && r->keep) f[i].keep = r->keep(r->keep_arg, f[i].name, f[i].keep_why, sizeof(f[i].keep_why)) != 0;
     }
     free(info);
-    lt_prune(r, f, n);
+    if (r->nlt > n) lt_prune(r, f, n);   /* purged files leave the cache */
     r->nrd = 0;
     if (r->lis) listener_reader_files(r->lis, on_reader, r);
     in->reader_first = n;
@@ -264,7 +271,8 @@ void retention_check(struct retention *r)
     int64_t now = (int64_t)time(NULL);
     struct purge_input in;
     struct purge_file *f;
-    if (build(r, &in, &f, now) == -1) {
+    int64_t cutoff = r->o.expire_s && (uint64_t)now >= r->o.expire_s ? now - (int64_t)r->o.expire_s + 1 : INT64_MIN;
+    if (build(r, &in, &f, now, cutoff) == -1) {
         log_warn(TAG, "out of memory planning a purge");
         return;
     }
@@ -321,7 +329,7 @@ void retention_purge_stmt(void *arg, enum stmt_purge_kind kind, const char *to, 
     int64_t now = (int64_t)time(NULL);
     struct purge_input in;
     struct purge_file *f;
-    if (build(r, &in, &f, now) == -1) {
+    if (build(r, &in, &f, now, kind == STMT_PURGE_BEFORE ? before : INT64_MIN) == -1) {
         stmt_errf(res, 1037, "Out of memory");
         return;
     }

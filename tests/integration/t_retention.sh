@@ -158,8 +158,12 @@ big=$(ls -S "$(tl_binlog_dir p)"/p-bin.[0-9]* | head -1); bn=$(basename "$big")
 size=$(stat -c %s "$big"); cut=$((size / 2))
 head -c "$cut" "$big" > "$F/$bn"
 cp "$F/$bn" "$W/original"
-tl_binlogd_start f "$F" --binlogd.listen=127.0.0.1:"$(tl_free_port)" --user.repl.password=replpass
+FP=$(tl_free_port)
+tl_binlogd_start f "$F" --binlogd.listen=127.0.0.1:"$FP" --user.repl.password=replpass
 tl_assert "recovery keeps the cut tail in a side file" tl_wait_until 20 tl_log_has f "did not write this file"
+tl_wait_until 20 tl_port_open "$FP"
+out=$("$DUMPCLI" -H 127.0.0.1 -P "$FP" -u repl -p replpass -f "$bn" -s 905 -F 1)
+tl_assert "its complete transactions are served (non-blocking dump to the end)" grep -q "end=eof errno=0" <<<"$out"
 side=$(ls "$F" | grep "^$bn.tail-" | head -1)
 tl_assert "the side file exists" [ -n "$side" ]
 tl_assert "file + side file == the original" cmp <(cat "$F/$bn" "$F/$side") "$W/original"
