@@ -23,8 +23,9 @@ tl_wl_small p 20
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do tl_wl_big p 1; done
 tl_wl_small p 20
 
-conf() {  # expire max_disk: the retention options, applied by SIGHUP
-  printf '[storage]\nexpire_logs_seconds = %s\nmax_disk_bytes = %s\nmin_files = 2\n' "$1" "$2" > "$CONF"
+conf() {  # expire max_disk [min_free]: the retention options, applied by SIGHUP
+  printf '[storage]\nexpire_logs_seconds = %s\nmax_disk_bytes = %s\nmin_files = 2\nmin_free_bytes = %s\n' \
+    "$1" "$2" "${3:-0}" > "$CONF"
 }
 start_b() {
   tl_binlogd_start b "$D" --config "$CONF" --binlogd.listen=127.0.0.1:"$A" --upstream.host=127.0.0.1 \
@@ -150,6 +151,12 @@ for step in intent index gtid_index unlink:1 done; do
   tl_assert "[$step] the files are the primary's" same_as_primary "$step"
   start_b
 done
+# storage.min_free_bytes above what the filesystem has free: purge early, loudly, to min_files
+tl_assert "several files before the free-space test" [ "$(nfiles)" -gt 2 ]
+conf 0 0 1152921504606846976
+reload
+tl_assert "min_free_bytes purges early, with a warning" tl_wait_until 20 tl_log_has b "purging the oldest files early"
+tl_assert "... down to min_files" tl_wait_until 20 bash -c "[ \$(wc -l < $D/*.index) = 2 ]"
 tl_binlogd_stop b
 
 # ---- (9) bytes binlogd did not write ----
