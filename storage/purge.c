@@ -187,7 +187,12 @@ enum store_result store_purge_recover(struct store *s, char *err, size_t errlen)
         if (!tab) continue;
         *tab = 0;
         unsigned long long size = strtoull(tab + 1, &end, 10);
-        if (!end || *end || index_name_check(line, strlen(line), &why) == -1) continue;
+        char base[EV_MAX_NAME_LEN + 1];
+        uint64_t num;
+        /* only what a purge can name: a binlog file name (never the index, a side file, ours) */
+        if (!end || *end || index_name_check(line, strlen(line), &why) == -1 ||
+            index_split_name(line, base, sizeof(base), &num) == -1)
+            continue;
         if (index_find(s->index, line) != -1) {
             kept++;   /* the crash came before the index was replaced: not purged */
             continue;

@@ -22,6 +22,16 @@ const char *purge_cause_name(enum purge_cause c)
     return "?";
 }
 
+const char *purge_mode_name(enum purge_mode m)
+{
+    switch (m) {
+    case PURGE_AUTO: return "auto";
+    case PURGE_TO: return "to";
+    case PURGE_BEFORE: return "before";
+    }
+    return "?";
+}
+
 static size_t min2(size_t a, size_t b) { return a < b ? a : b; }
 
 /* Why files[i] may not go, for a rule that honours readers (readers = 1) or not. */

@@ -91,6 +91,7 @@ struct purge_plan {
 };
 
 const char *purge_cause_name(enum purge_cause c);
+const char *purge_mode_name(enum purge_mode m);
 
 /* Plan a purge. in->files[0..n) must be the index oldest first. Pure; any thread. */
 void purge_plan_make(const struct purge_input *in, struct purge_plan *out);

@@ -465,6 +465,47 @@ static void test_foreign_leftover_kept(void **state)
     assert_false(exists(f, PURGE_INTENT_NAME));
 }
 
+static long long index_size(struct sfx *f)
+{
+    char p[256];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/b.index", f->path);
+    return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* A damaged or hostile intent: lines that do not parse, names outside the directory, files
+ * still listed: nothing is removed but leftovers it names correctly, and the intent goes. */
+static void test_malformed_intent(void **state)
+{
+    struct sfx *f = *state;
+    fill(f, 3);
+    store_free(f->s);
+    f->s = NULL;
+    char p[256];
+    snprintf(p, sizeof(p), "%s/../victim-%d", f->path, (int)getpid());
+    FILE *w = fopen(p, "w");
+    fputs("keep me", w);
+    fclose(w);
+    snprintf(p, sizeof(p), "%s/%s", f->path, PURGE_INTENT_NAME);
+    w = fopen(p, "w");
+    fprintf(w, "# binlogd purge intent v1\nno tab here\n\t5\n../victim-%d\t7\nb.000001\tnot-a-number\n"
+               "b.000002\t99999999999999999999999\n.binlogd.lock\t0\nb.index\t%lld\nb.000001\t%d\n\xff\xfe\t1",
+            (int)getpid(), index_size(f), 1);
+    fclose(w);
+    sopen(f);
+    assert_true(exists(f, "b.000001"));   /* still in the index: not purged */
+    assert_true(exists(f, "b.000002"));
+    assert_true(exists(f, FSIO_LOCK_NAME));
+    assert_true(exists(f, "b.index"));
+    snprintf(p, sizeof(p), "%s/../victim-%d", f->path, (int)getpid());
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    unlink(p);
+    assert_false(exists(f, PURGE_INTENT_NAME));
+    struct store_file_info fi[4];
+    assert_int_equal(store_files(f->s, fi, 4), 3);
+}
+
 /* ---- a file's last event time ---- */
 
 static void test_last_time(void **state)
@@ -665,6 +706,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_between_unlinks, sfx_setup, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_after_unlinks, sfx_setup, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_leftover_kept, sfx_setup, sfx_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_intent, sfx_setup, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_last_time, sfx_setup, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_tail_side_file, sfx_setup, sfx_teardown),
         cmocka_unit_test(test_parse_datetime),
