@@ -117,6 +117,17 @@ static const struct opt opts[] = {
      "longest a complete transaction waits for its read burst to end before fdatasync", 0, NULL, 0},
     {"storage.group_commit_max_bytes", OPT_UINT64, OFF(group_commit_max_bytes), 0, 4096, 1ULL << 34,
      "complete bytes after which fdatasync happens even mid-burst", 0, NULL, 0},
+    {"storage.expire_logs_seconds", OPT_UINT64, OFF(expire_logs_seconds), 0, 0, 1ULL << 40,
+     "purge closed files whose last event is older than this (0 = off); a file a connected replica is on, or "
+     "a later one, is kept", RUNTIME, NULL, 0},
+    {"storage.max_disk_bytes", OPT_UINT64, OFF(max_disk_bytes), 0, 0, 1ULL << 60,
+     "purge the oldest closed files while the binlog files take more than this (0 = off); overrides replicas",
+     RUNTIME, NULL, 0},
+    {"storage.min_files", OPT_UINT32, OFF(min_files), 0, 1, 1000000,
+     "the newest files retention never purges (the active one included)", RUNTIME, NULL, 0},
+    {"storage.min_free_bytes", OPT_UINT64, OFF(min_free_bytes), 0, 0, 1ULL << 60,
+     "when the filesystem has less free space than this, purge purgeable files early, oldest first (0 = off)",
+     RUNTIME, NULL, 0},
     {"metrics.listen", OPT_HOSTPORT, OFF(metrics_host), SZ(metrics_host), 0, 0,
      "host:port of the HTTP server: /metrics (Prometheus), /healthz, /readyz, / (status page); empty = off", 0, NULL,
      OFF(metrics_port)},
@@ -185,6 +196,7 @@ void config_defaults(struct config *cfg)
     cfg->journal = 1;
     cfg->group_commit_max_ms = 5;
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
+    cfg->min_files = 2;
     cfg->metrics_replica_series = 20;
     cfg->metrics_traffic_series = 20;
     cfg->metrics_health_max_lag = 60;

@@ -80,6 +80,11 @@ struct config {
     int      journal;                /* sync=trx: small batches made durable by the commit journal */
     uint32_t group_commit_max_ms;    /* longest a complete trx waits for its burst to end */
     uint64_t group_commit_max_bytes;
+    /* retention (server/ops/retention.c) */
+    uint64_t expire_logs_seconds;    /* 0 = off */
+    uint64_t max_disk_bytes;         /* 0 = off */
+    uint32_t min_files;              /* newest files never purged by retention (>= 1) */
+    uint64_t min_free_bytes;         /* 0 = off */
     /* [metrics] */
     char     metrics_host[256];
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */

@@ -32,6 +32,7 @@
 #include "server/upstream/watch.h"
 #include "server/log.h"
 #include "server/replicas/listener.h"
+#include "server/ops/retention.h"
 #include "storage/verify.h"
 #include "storage/fsio.h"
 #include "storage/store.h"
@@ -50,6 +51,7 @@ struct app {
     struct sdnotify *sd;
     struct reload *reload;
     struct ops_http *http;           /* metrics.listen: NULL when off */
+    struct retention *retention;     /* storage.expire_logs_seconds & co, PURGE BINARY LOGS */
     struct event *ev_term, *ev_int, *ev_hup, *ev_fatal, *ev_powerloss, *ev_status;
     atomic_int exit_code;
     /* how the configuration was built, to build it again on SIGHUP */
@@ -295,6 +297,23 @@ static void watch_reload(void *arg, const struct config *cfg)
     watch_set_options(arg, (enum watch_mode)cfg->watch_enabled, cfg->watch_interval_ms, cfg->watch_connect_timeout_ms);
 }
 
+/* Reload hook: every retention option is runtime; the next check applies them. */
+static void retention_reload(void *arg, const struct config *cfg)
+{
+    struct retention_opts o;
+    retention_opts_from_config(&o, cfg);
+    retention_set_opts(arg, &o);
+}
+
+/* The store's watermark moved (writer thread): wake the waiting replicas, and let the
+ * retention see a rotation at once. */
+static void on_watermark(void *arg)
+{
+    struct app *app = arg;
+    listener_notify_watermark(app->server);
+    retention_notify(app->retention, store_write_file(app->store));
+}
+
 static enum store_sync_mode sync_mode(enum config_sync s)
 {
     return s == CONFIG_SYNC_NONE ? STORE_SYNC_NONE : s == CONFIG_SYNC_INTERVAL ? STORE_SYNC_INTERVAL : STORE_SYNC_TRX;
@@ -389,7 +408,23 @@ int main(int argc, char **argv)
         log_error(TAG, "cannot start the listener: %s", err);
         return 1;
     }
-    store_set_notify(app.store, listener_notify_watermark, app.server);
+    struct retention_opts ro;
+    retention_opts_from_config(&ro, &app.cfg);
+    if (!(app.retention = retention_new(app.base, app.store, app.server, app.cfg.data_dir, &ro))) {
+        log_error(TAG, "cannot start the retention timer");
+        return 1;
+    }
+    /* Test hook: kill -9 at a step of the next purge (tests/integration/t_retention.sh). */
+    const char *pcrash = getenv("BINLOGD_PURGE_CRASH");
+    if (pcrash && *pcrash) {
+        if (retention_set_crash(app.retention, pcrash) == -1) {
+            log_error(TAG, "BINLOGD_PURGE_CRASH: bad step '%s' (intent, index, gtid_index, unlink[:N], done)", pcrash);
+            return 2;
+        }
+        log_warn(TAG, "purge crash injection armed: kill -9 after step %s", pcrash);
+    }
+    listener_set_purge(app.server, retention_purge_stmt, app.retention);
+    store_set_notify(app.store, on_watermark, &app);
 
     /* The ingest thread always runs: with no upstream it idles until CHANGE MASTER + START
      * SLAVE. Settings stored by CHANGE MASTER override the configuration file's. */
@@ -467,6 +502,10 @@ int main(int argc, char **argv)
         return 1;
     }
     reload_set_status(app.reload, status_line, &app);
+    if (reload_add_hook(app.reload, retention_reload, app.retention) == -1) {
+        log_error(TAG, "cannot register the retention's reload hook");
+        return 1;
+    }
     if (reload_add_hook(app.reload, watch_reload, app.watch) == -1) {
         log_error(TAG, "cannot register the split-brain watch's reload hook");
         return 1;
@@ -487,6 +526,9 @@ int main(int argc, char **argv)
         }
         ops_http_set_traffic(app.http, app.traffic);
         ops_http_set_watch(app.http, app.watch);
+        if (ops_http_add_collector(app.http, retention_collect, app.retention) == -1 ||
+            ops_http_add_section(app.http, "retention", "Retention", retention_render, app.retention) == -1)
+            log_warn(TAG, "monitoring: no room for the retention's metrics or status section");
         ops_http_set_ready(app.http);   /* recovery is done, the listener accepts, ingest runs */
     }
     if (sdnotify_enabled(app.sd)) {
@@ -510,6 +552,7 @@ int main(int argc, char **argv)
     ops_http_free(app.http);         /* reads the watch and the statistics */
     watch_free(app.watch);           /* reads the ingest and the store: goes before them */
     if (app.ingest) ingest_free(app.ingest);
+    retention_free(app.retention);   /* after the ingest (it notifies it), before the listener it asks */
     listener_free(app.server);
     traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */
     store_watermark_get(app.store, &wm);

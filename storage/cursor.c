@@ -439,7 +439,8 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
     }
     if (c->pos >= c->limit) {
         if (refresh_limit(c) == -1) {
-            snprintf(err, errlen, "%s: no longer in the index (purged?)", c->name);
+            snprintf(err, errlen, "%s: no longer in the index (purged)", c->name);
+            set_fault(c, CURSOR_FAULT_PURGED, c->pos, c->pos);
             return CURSOR_ERROR;
         }
         if (c->pos > c->limit) {

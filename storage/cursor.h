@@ -40,7 +40,9 @@ enum cursor_fault {
     CURSOR_FAULT_BOGUS,      /* a header that does not parse, runs past the committed end, or
                                 whose log_pos breaks the chain */
     CURSOR_FAULT_CHECKSUM,   /* the event's CRC32 does not match its bytes */
-    CURSOR_FAULT_OTHER       /* not about the bytes: file gone from the index, cannot open */
+    CURSOR_FAULT_PURGED,     /* the file being read was purged from the index: the next one
+                                cannot be found (MariaDB: "could not find next log") */
+    CURSOR_FAULT_OTHER       /* not about the bytes: cannot open */
 };
 
 /* Why cursor_open refused: the dump command answers each with ERR 1236 in a primary's words. */

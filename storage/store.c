@@ -43,6 +43,7 @@
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
 #include "storage/index.h"
+#include "storage/owned.h"
 #include "storage/store_priv.h"
 
 const char *store_result_name(enum store_result r)
@@ -522,8 +523,21 @@ static enum store_result index_add(struct store *s, const char *name, char *err,
     return STORE_OK;
 }
 
+static enum store_result file_begin(struct store *s, const char *name, const uint8_t *fde, size_t len, char *err,
+                                    size_t errlen);
+
 enum store_result store_file_begin(struct store *s, const char *name, const uint8_t *fde, size_t len, char *err,
                                    size_t errlen)
+{
+    /* The index changes: not while a purge rewrites it (purge.c). */
+    pthread_mutex_lock(&s->dirmu);
+    enum store_result r = file_begin(s, name, fde, len, err, errlen);
+    pthread_mutex_unlock(&s->dirmu);
+    return r;
+}
+
+static enum store_result file_begin(struct store *s, const char *name, const uint8_t *fde, size_t len, char *err,
+                                    size_t errlen)
 {
     enum store_result r = check_poisoned(s, err, errlen);
     if (r != STORE_OK) return r;
@@ -544,6 +558,7 @@ enum store_result store_file_begin(struct store *s, const char *name, const uint
         return store_poisonf(s, err, errlen, "%s:0: cannot create the file (%s): %s", name, fsio_op_name(op),
                              strerror(e));
     }
+    store_owned_set(s, name, fd);   /* its torn tails are binlogd's own (owned.c) */
     pthread_mutex_lock(&s->mu);
     int pushed = store_files_push(s, name, BINLOG_MAGIC_LEN + len, 0);
     if (pushed == 0) s->files[s->nfiles - 1].verified = BINLOG_MAGIC_LEN + len;   /* checked on arrival */

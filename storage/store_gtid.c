@@ -154,10 +154,13 @@ void store_gtid_save(struct store *s)
     if (!s->gix || !s->gix_name[0]) return;
     char *text;
     size_t len;
+    /* dirmu: a purge on another thread rewrites the same file (same temp name). */
+    pthread_mutex_lock(&s->dirmu);
     pthread_mutex_lock(&s->mu);
     int rc = gix_format(s->gix, &text, &len);
     pthread_mutex_unlock(&s->mu);
     if (rc == -1) {
+        pthread_mutex_unlock(&s->dirmu);
         store_warnf(s, "%s/%s: out of memory writing it", s->dir, s->gix_name);
         return;
     }
@@ -165,6 +168,7 @@ void store_gtid_save(struct store *s)
     if (fsio_replace(s->dirfd, s->gix_name, text, len, &op) == -1)
         store_warnf(s, "%s/%s: cannot write (%s): %s; it is rebuilt at the next start", s->dir, s->gix_name,
                     fsio_op_name(op), strerror(errno));
+    pthread_mutex_unlock(&s->dirmu);
     free(text);
 }
 

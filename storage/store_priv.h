@@ -71,6 +71,10 @@ struct store {
     struct gpos_file gpw;
     uint32_t gpos_interval;
     int gpos_off;           /* BINLOGD_GTIDPOS=off: readers ignore the index */
+    /* The directory's metadata (index, GTID index, file list) changes under dirmu: the
+     * writer's new file and GTID index writes, and purges from another thread. Recursive (a
+     * new file closes the last one, which writes the GTID index). Taken before mu. */
+    pthread_mutex_t dirmu;
 
     /* shared with readers, under mu */
     struct store_gpos { char name[EV_MAX_NAME_LEN + 1]; struct gpos_file f; int bad; } *gps;
@@ -120,6 +124,11 @@ void store_journal_file_synced(struct store *s);
 enum store_result store_journal_drop(struct store *s, char *err, size_t errlen);
 /* store_free made the file durable: retire the records (best effort). */
 void store_journal_close(struct store *s);
+
+/* ---- purge.c ---- */
+/* An interrupted purge: remove the files its intent names that the index no longer lists
+ * (size unchanged), drop the intent. After the index is loaded, before it is reconciled. */
+enum store_result store_purge_recover(struct store *s, char *err, size_t errlen);
 
 /* ---- store_gtid.c ---- */
 /* Load the GTID index, rescan stale or missing entries (and always the last file, whose

@@ -17,6 +17,7 @@
 #include "storage/fsio.h"
 #include "storage/index.h"
 #include "storage/journal.h"
+#include "storage/owned.h"
 #include "storage/store_priv.h"
 
 struct strlist {
@@ -257,10 +258,24 @@ static enum store_result recover_last(struct store *s, const char *name, char *e
         goto out;
     }
     if ((r = refuse_mid_file_damage(s, fd, name, sc, err, errlen)) != STORE_OK) goto out;
-    if (sc->safe_end < sc->file_size) {
+    /* Bytes binlogd did not write are never destroyed (owned.c): a foreign file's cut tail
+     * goes to a side file first, and nothing of it is changed in place. */
+    int owned = store_owned_is(s, name, fd);
+    if (sc->safe_end < sc->file_size && !owned) {
+        char side[EV_MAX_NAME_LEN + 48];
+        if ((r = store_keep_tail(s, fd, name, sc->safe_end, sc->file_size, side, sizeof(side), err, errlen)) != STORE_OK)
+            goto out;
+        store_warnf(s, "%s/%s:%llu: %s; binlogd did not write this file: bytes %llu-%llu (%llu) moved to %s before "
+                    "cutting it back to its last complete transaction (only complete transactions are served; "
+                    "cat %s %s reproduces the original)", s->dir, name, (unsigned long long)sc->problem_offset,
+                    sc->problem, (unsigned long long)sc->safe_end, (unsigned long long)sc->file_size,
+                    (unsigned long long)(sc->file_size - sc->safe_end), side, name, side);
+    } else if (sc->safe_end < sc->file_size) {
         store_warnf(s, "%s/%s:%llu: %s; truncating the file from %llu to %llu bytes (the last complete transaction)",
               s->dir, name, (unsigned long long)sc->problem_offset, sc->problem, (unsigned long long)sc->file_size,
               (unsigned long long)sc->safe_end);
+    }
+    if (sc->safe_end < sc->file_size) {
         if (binlog_file_truncate(fd, sc->safe_end, 1, &op) == -1) {
             store_seterr(err, errlen, "%s/%s:%llu: cannot truncate (%s): %s", s->dir, name,
                    (unsigned long long)sc->safe_end, fsio_op_name(op), strerror(errno));
@@ -270,12 +285,13 @@ static enum store_result recover_last(struct store *s, const char *name, char *e
     }
     /* A finished file is closed (IN_USE clear); one we will append to is open, as on the primary. */
     int want_in_use = sc->end_type == 0;
-    if (sc->in_use != want_in_use && binlog_file_set_in_use(fd, want_in_use, 1, &op) == -1) {
+    if (sc->in_use != want_in_use && owned && binlog_file_set_in_use(fd, want_in_use, 1, &op) == -1) {
         store_seterr(err, errlen, "%s/%s:%d: cannot %s IN_USE (%s): %s", s->dir, name, BINLOG_IN_USE_OFFSET,
                want_in_use ? "set" : "clear", fsio_op_name(op), strerror(errno));
         r = STORE_FATAL;
         goto out;
     }
+    if (!owned) store_owned_set(s, name, fd);   /* what binlogd appends from here on is its own */
     pthread_mutex_lock(&s->mu);
     int pushed = store_files_push(s, name, sc->safe_end, sc->end_type != 0);
     if (pushed == 0) s->files[s->nfiles - 1].verified = sc->safe_end;   /* just scanned, CRCs included */
@@ -312,6 +328,7 @@ static enum store_result recover(struct store *s, char *err, size_t errlen)
     if (list_dir(s, &tmps, &idx, err, errlen) == -1) goto out;
     if ((r = remove_temps(s, &tmps, err, errlen)) != STORE_OK) goto out;
     if ((r = load_index(s, &idx, err, errlen)) != STORE_OK) goto out;
+    if ((r = store_purge_recover(s, err, errlen)) != STORE_OK) goto out;
     if ((r = reconcile_index(s, err, errlen)) != STORE_OK) goto out;
     if (!s->index_name[0] || !s->index->n) goto out;
     warn_unindexed(s);
@@ -355,6 +372,7 @@ static void store_release(struct store *s)
     for (size_t i = 0; i < s->nrfds; i++) close(s->rfds[i].fd);
     free(s->rfds);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->dirmu);
     free(s->files);
     free(s->wbuf);
     free(s->dir);
@@ -390,6 +408,11 @@ enum store_result store_open(const struct store_opts *opts, struct store **out, 
         return STORE_FATAL;
     }
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->dirmu, &ma);
+    pthread_mutexattr_destroy(&ma);
     s->fd = s->dirfd = s->lockfd = -1;
     s->closed = 1;
     s->sync_mode = opts->sync;

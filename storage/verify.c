@@ -24,6 +24,7 @@
 #include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/journal.h"
+#include "storage/purge.h"
 
 static int find_index(int dirfd, const char *dir, char *name, size_t cap, FILE *out)
 {
@@ -52,6 +53,20 @@ static int find_index(int dirfd, const char *dir, char *name, size_t cap, FILE *
     return found == 1 ? 0 : -1;
 }
 
+/* 1 when an interrupted purge's intent names `name` (storage/purge.h). */
+static int in_intent(int dirfd, const char *name)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (fsio_read_small(dirfd, PURGE_INTENT_NAME, 16u << 20, &text, &len) == -1) return 0;
+    int yes = 0;
+    size_t nl = strlen(name);
+    for (char *p = text; p && *p && !yes; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        yes = !strncmp(p, name, nl) && p[nl] == '\t';
+    free(text);
+    return yes;
+}
+
 /* Binlog-looking files in the directory that the index does not list. */
 static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
 {
@@ -65,6 +80,23 @@ static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
     while ((de = readdir(d))) {
         if (!strncmp(de->d_name, FSIO_TMP_PREFIX, strlen(FSIO_TMP_PREFIX))) {
             fprintf(out, "WARN  %s: leftover temporary file (removed at the next start)\n", de->d_name);
+            continue;
+        }
+        if (strstr(de->d_name, ".tail-")) {
+            struct stat st;
+            long long sz = fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (long long)st.st_size : -1;
+            fprintf(out, "NOTE  %s: %lld bytes recovery cut from the end of a file binlogd did not write (it ended "
+                    "inside a transaction); kept for the operator, never served\n", de->d_name, sz);
+            continue;
+        }
+        if (!strcmp(de->d_name, PURGE_INTENT_NAME)) {
+            fprintf(out, "WARN  %s: a purge was interrupted; the next start removes the files it purged\n", de->d_name);
+            continue;
+        }
+        if (index_split_name(de->d_name, base, sizeof(base), &num) == 0 && index_find(ix, de->d_name) < 0 &&
+            in_intent(dirfd, de->d_name)) {
+            fprintf(out, "WARN  %s: purged from the index by an interrupted purge (removed at the next start)\n",
+                    de->d_name);
             continue;
         }
         if (strstr(de->d_name, ".withdrawn-")) {

@@ -19,6 +19,7 @@
 #include "server/admin/gtid_pos.h"
 #include "server/admin/privilege.h"
 #include "server/admin/processlist.h"
+#include "server/admin/purge_stmt.h"
 #include "server/admin/replctl.h"
 #include "server/admin/sysvar.h"
 #include "server/admin/traffic_stmt.h"
@@ -431,13 +432,6 @@ static void do_flush(const struct stmt_ctx *c, const struct query *q, struct stm
     stmt_ok(r, 0);
 }
 
-static void not_yet(const char *what, struct stmt_result *r)
-{
-    struct myerr e;
-    myerr_not_supported_yet(&e, what);
-    stmt_err(r, &e);
-}
-
 static enum config_role ctx_role(const struct stmt_ctx *c)
 {
     return c->is_admin ? CONFIG_ROLE_ADMIN : c->is_monitor ? CONFIG_ROLE_MONITOR : CONFIG_ROLE_REPLICA;
@@ -466,16 +460,12 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_SHOW_BINARY_LOGS: do_show_binary_logs(c, r); break;
     case QUERY_SHOW_SLAVE_HOSTS: do_show_slave_hosts(c, r); break;
     case QUERY_SHOW_SLAVE_STATUS: replctl_show_slave_status(c, r); break;
-    case QUERY_SHOW_WARNINGS: {
-        static const char *const names[] = {"Level", "Code", "Message"};
-        stmt_columns(r, names, 3);
-        break;
-    }
+    case QUERY_SHOW_WARNINGS: purge_stmt_show_warnings(c, r); break;
     case QUERY_KILL: do_kill(c, q, r); break;
     case QUERY_START_SLAVE: replctl_start_slave(c, q, r); break;
     case QUERY_STOP_SLAVE: replctl_stop_slave(c, q, r); break;
     case QUERY_CHANGE_MASTER: replctl_change_master(c, q, r); break;
-    case QUERY_PURGE_BINARY_LOGS: not_yet("PURGE BINARY LOGS on binlogd", r); break;
+    case QUERY_PURGE_BINARY_LOGS: purge_stmt_run(c, q, r); break;
     case QUERY_SHOW_PROCESSLIST: processlist_show(c, q->full, sql, len, r); break;
     case QUERY_FLUSH: do_flush(c, q, r); break;
     case QUERY_SHOW_BINLOG_EVENTS:

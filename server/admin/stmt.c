@@ -42,6 +42,7 @@ void stmt_result_free(struct stmt_result *r)
 {
     free(r->cell_off);
     free(r->text);
+    free(r->warn);
     stmt_result_init(r);
 }
 
@@ -55,6 +56,20 @@ void stmt_err(struct stmt_result *r, const struct myerr *e)
 {
     r->kind = STMT_ERR;
     r->err = *e;
+}
+
+void stmt_warnf(struct stmt_result *r, const char *level, uint16_t code, const char *fmt, ...)
+{
+    struct stmt_warning *nw = realloc(r->warn, (r->nwarn + 1) * sizeof(*nw));
+    if (!nw) return;
+    r->warn = nw;
+    struct stmt_warning *w = &nw[r->nwarn++];
+    w->level = level;
+    w->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+    va_end(ap);
 }
 
 void stmt_errf(struct stmt_result *r, uint16_t code, const char *fmt, ...)

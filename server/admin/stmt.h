@@ -68,7 +68,20 @@ struct stmt_result {
     size_t cap_cells;
     char *text;
     size_t text_len, text_cap;
+    /* Notes and warnings (SHOW WARNINGS after it; the OK packet counts them): owned. */
+    struct stmt_warning *warn;
+    size_t nwarn;
 };
+
+/* One row of SHOW WARNINGS. */
+struct stmt_warning {
+    const char *level;           /* "Note" | "Warning" | "Error" (static) */
+    uint16_t code;
+    char msg[MYERR_MSG_MAX];
+};
+
+/* The statement kinds of PURGE BINARY LOGS, for struct stmt_ctx's purge. */
+enum stmt_purge_kind { STMT_PURGE_TO = 0, STMT_PURGE_BEFORE };
 
 /* A registered replica, for SHOW SLAVE HOSTS. */
 struct stmt_replica {
@@ -129,6 +142,14 @@ struct stmt_ctx {
      * any connection, others only their own user's). Never kills `by` itself: it returns
      * STMT_KILL_SELF and the statement ends the connection through its answer. */
     enum stmt_kill_outcome (*kill)(void *up, uint32_t conn_id, const struct stmt_ctx *by);
+    /* The last statement's notes and warnings, for SHOW WARNINGS (NULL / 0: none). */
+    const struct stmt_warning *last_warn;
+    size_t last_nwarn;
+    /* PURGE BINARY LOGS TO `to` / BEFORE `before` (unix seconds), for an admin: fills r (OK
+     * with notes for the files kept, or ERR). NULL: retention is not available here. The
+     * retention (server/ops/retention.c) supplies it through the wing above. */
+    void (*purge)(void *purge_arg, enum stmt_purge_kind kind, const char *to, int64_t before, struct stmt_result *r);
+    void *purge_arg;
 };
 
 /* An empty result (kind OK, no rows). Owns nothing until rows are added. */
@@ -139,6 +160,10 @@ void stmt_result_free(struct stmt_result *r);
 
 /* OK with `affected` rows. */
 void stmt_ok(struct stmt_result *r, uint64_t affected);
+
+/* Add a note/warning row (level "Note" or "Warning"); on ENOMEM it is dropped. */
+void stmt_warnf(struct stmt_result *r, const char *level, uint16_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ERR from a formatted error. */
 void stmt_err(struct stmt_result *r, const struct myerr *e);

@@ -543,6 +543,11 @@ failed:
                                  myerr_read_error_text(f == CURSOR_FAULT_CHECKSUM ? MYERR_READ_CHECKSUM
                                                        : f == CURSOR_FAULT_BOGUS ? MYERR_READ_BOGUS : MYERR_READ_IO),
                                  d->start_file, d->start_pos, cursor_file(d->cur), at, upto);
+    else if (f == CURSOR_FAULT_PURGED)
+        /* Retention purged the file under it (storage.max_disk_bytes overrides readers):
+         * mariadbd's words when the next file is not in its index. */
+        myerr_binlog_read_failed(&e, MYERR_MASTER_FATAL_READING_BINLOG, "could not find next log", d->start_file,
+                                 d->start_pos, cursor_file(d->cur), at, upto);
     else
         myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
     queue_reply(d, 0, e.code, e.msg);

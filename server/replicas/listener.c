@@ -60,6 +60,22 @@ void listener_set_watch(struct listener *srv, struct watch *w) { srv->ctx.watch 
 
 void listener_set_traffic(struct listener *srv, struct traffic *traffic) { srv->ctx.traffic = traffic; }
 
+void listener_set_purge(struct listener *srv,
+                        void (*fn)(void *arg, enum stmt_purge_kind kind, const char *to, int64_t before,
+                                   struct stmt_result *r),
+                        void *arg)
+{
+    srv->ctx.purge = fn;
+    srv->ctx.purge_arg = arg;
+}
+
+void listener_set_archive(struct listener *srv, int (*can_serve)(void *arg, const char *file, const char *gtid),
+                          void *arg)
+{
+    srv->ctx.archive_can_serve = can_serve;
+    srv->ctx.archive_arg = arg;
+}
+
 static uint32_t next_conn_id(struct listener *srv)
 {
     if (++srv->next_id == 0) srv->next_id = 1;
@@ -149,6 +165,21 @@ size_t listener_dumps(struct listener *srv, struct dump_info *out, size_t cap)
     for (size_t i = 0; i < srv->n_sess; i++) {
         struct dump_info tmp;
         if (session_dump_info(srv->sess[i], now, n < cap ? &out[n] : &tmp) == 0) n++;
+    }
+    return n;
+}
+
+size_t listener_reader_files(struct listener *srv,
+                             void (*cb)(void *arg, const char *file, uint32_t server_id, const char *host), void *arg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < srv->n_sess; i++) {
+        char file[EV_MAX_NAME_LEN + 1], host[256];
+        uint32_t sid = 0;
+        if (session_dump_file(srv->sess[i], file, sizeof(file), &sid, host, sizeof(host)) == 0 && file[0]) {
+            cb(arg, file, sid, host);
+            n++;
+        }
     }
     return n;
 }

@@ -40,6 +40,15 @@ void listener_set_watch(struct listener *srv, struct watch *w);
  * key keeps the running context and logs why. Loop thread. */
 void listener_reload_tls(void *srv, const struct config *cfg);
 
+/* Attach the PURGE BINARY LOGS implementation (the retention's; NULL: the statement answers
+ * that it is not available). Loop thread, before sessions run statements. */
+void listener_set_purge(struct listener *srv,
+                        void (*fn)(void *arg, enum stmt_purge_kind kind, const char *to, int64_t before,
+                                   struct stmt_result *r),
+                        void *arg);
+/* Attach the archive's "can you serve this purged history?" (see replicas_ctx.h); NULL: no. */
+void listener_set_archive(struct listener *srv, int (*can_serve)(void *arg, const char *file, const char *gtid),
+                          void *arg);
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);
 
@@ -73,6 +82,10 @@ size_t listener_threads(struct listener *srv, struct stmt_thread *out, size_t ca
 /* Every session that is dumping, as copies: fills out[0..cap), returns how many in all. */
 struct dump_info;
 size_t listener_dumps(struct listener *srv, struct dump_info *out, size_t cap);
+/* Every dumping session's file (what a connected replica reads protects that file and later
+ * ones from retention): cb(arg, file, server_id, host) for each. Returns how many. */
+size_t listener_reader_files(struct listener *srv,
+                             void (*cb)(void *arg, const char *file, uint32_t server_id, const char *host), void *arg);
 /* Connections now, by the role they logged in with (by_role[enum config_role]), and those
  * not logged in yet (*unauthenticated). */
 void listener_connections_by_role(struct listener *srv, uint64_t by_role[3], uint64_t *unauthenticated);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "protocol/query.h"
+#include "server/admin/stmt.h"
 
 struct event_base;
 struct config;
@@ -61,6 +62,15 @@ struct replicas_ctx {
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
     struct auth_throttle *throttle;      /* failed logins per host (the listener's); NULL: none */
+    /* PURGE BINARY LOGS (struct stmt_ctx's purge), from the retention above; NULL: none */
+    void (*purge)(void *purge_arg, enum stmt_purge_kind kind, const char *to, int64_t before, struct stmt_result *r);
+    void *purge_arg;
+    /* The archive's restore (storage.restore_command) may serve history purged here. Asked
+     * before a dump is refused because its file (file != NULL) or its GTID state (gtid !=
+     * NULL) is older than the oldest local file: 1 = it will, 0 = refuse as a primary would.
+     * NULL: no archive (the answer is no). */
+    int (*archive_can_serve)(void *archive_arg, const char *file, const char *gtid);
+    void *archive_arg;
 };
 
 #endif

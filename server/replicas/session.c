@@ -276,7 +276,8 @@ static void send_result(struct session *s, const struct stmt_result *r)
     }
     switch (r->kind) {
     case STMT_OK:
-        reply_ok(&s->out, &s->seq, r->affected_rows, 0, REPLY_STATUS_AUTOCOMMIT, 0);
+        reply_ok(&s->out, &s->seq, r->affected_rows, 0, REPLY_STATUS_AUTOCOMMIT,
+                 (uint16_t)(s->nwarn > 65535 ? 65535 : s->nwarn));
         break;
     case STMT_ERR:
         if (r->err_after_columns) {   /* metadata first, then the error, as mariadbd */
@@ -376,10 +377,19 @@ static void on_query(struct session *s, const char *sql, size_t len)
         .is_monitor = s->authenticated && s->role == CONFIG_ROLE_MONITOR, .vars = &s->vars,
         .ssl_cipher = s->tls ? tls_bev_cipher(s->bev) : "", .ssl_version = s->tls ? tls_bev_version(s->bev) : "",
         .up = s->ctx->lis, .replicas = stmt_replicas, .counters = stmt_counters, .threads = stmt_threads,
-        .kill = stmt_kill,
+        .kill = stmt_kill, .last_warn = s->warn, .last_nwarn = s->nwarn,
+        .purge = s->ctx->purge, .purge_arg = s->ctx->purge_arg,
     };
     struct stmt_result r;
     sql_execute(&c, sql, len, &r);
+    /* SHOW WARNINGS keeps the previous statement's notes (as mariadbd); others replace them. */
+    if (r.com != QUERY_SHOW_WARNINGS) {
+        free(s->warn);
+        s->warn = r.warn;
+        s->nwarn = r.nwarn;
+        r.warn = NULL;
+        r.nwarn = 0;
+    }
     if (r.com >= 0 && r.com < QUERY_KIND_COUNT) s->ctx->counters->com[r.com]++;
     if (r.kind == STMT_LATER) {
         s->later_what = r.later;
@@ -692,6 +702,7 @@ void session_free(struct session *s)
     if (s->bev) bufferevent_free(s->bev);
     bbuf_free(&s->out);
     uservars_free(&s->vars);
+    free(s->warn);
     if (s->later) event_free(s->later);
     SSL_CTX_free(s->tls_ctx);   /* the SSL object (freed with the bufferevent) held its own */
     session_auth_free(s);

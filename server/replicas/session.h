@@ -84,6 +84,10 @@ void session_thread_info(const struct session *s, uint64_t now_ms, struct stmt_t
  * *out filled, or -1 when the session is not dumping. */
 struct dump_info;
 int session_dump_info(const struct session *s, uint64_t now_ms, struct dump_info *out);
+/* The file a dumping session reads (end of its last event sent) and its replica's server_id
+ * and host, cheaper than session_dump_info. 0, or -1 when the session is not dumping. */
+int session_dump_file(const struct session *s, char *file, size_t cap, uint32_t *server_id, char *host,
+                      size_t hcap);
 /* The role the session logged in with: 0 and *role, or -1 before authentication. */
 int session_role(const struct session *s, enum config_role *role);
 /* Is it running something (a command, a statement answering later, or a dump)? */

@@ -73,6 +73,10 @@ struct session {
     int deny_had_password;         /* a throttled failure: what its ERR 1045 says */
     struct event *login_timer;     /* connect_timeout: from accept to a finished login */
     struct event *deny_timer;      /* a failed login's ERR waits on this (auth_throttle.h) */
+    /* the last statement's notes (SHOW WARNINGS); NULL while there are none, so an idle
+     * replica pays nothing */
+    struct stmt_warning *warn;
+    size_t nwarn;
 };
 
 

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,14 +65,15 @@ static void usage(void)
     fprintf(stderr, "usage: dumpcli -H host -P port -u user [-p pass] [-f file] [-o pos] [-F flags] [-s server_id]\n"
                     "               [-c (no checksum vars)] [-m max_events] [-e expect_errno] [-q] [-t (timing)]\n"
                     "               [-w DIR (write the received files there)] [-G slave_connect_state]\n"
-                    "               [-M mysql_gtid_set (COM_BINLOG_DUMP_GTID; -f/-o then name a start)]\n");
+                    "               [-M mysql_gtid_set (COM_BINLOG_DUMP_GTID; -f/-o then name a start)]\n"
+                    "               [-S N (after N events stop reading until SIGUSR1: a stalled replica)]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *user = "root", *pass = "", *file = "", *wdir = NULL, *gtid = NULL, *mset = NULL;
     unsigned port = 3306, flags = 0x01, server_id = 0;
-    unsigned long long pos = 4, max_events = 0;
+    unsigned long long pos = 4, max_events = 0, stall_at = 0;
     int set_vars = 1, quiet = 0, timing = 0;
     long expect = -1;
     for (int i = 1; i < argc; i++) {
@@ -94,8 +96,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-w")) wdir = v;
         else if (!strcmp(a, "-G")) gtid = v;
         else if (!strcmp(a, "-M")) mset = v;
+        else if (!strcmp(a, "-S")) stall_at = strtoull(v, NULL, 10);
         else { usage(); return 2; }
     }
+    /* -S: SIGUSR1 is waited for, never delivered as a signal (it would end the process) */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    if (stall_at) sigprocmask(SIG_BLOCK, &usr1, NULL);
     MYSQL *m = mysql_init(NULL);
     unsigned long maxp = 1UL << 30;
     mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
@@ -176,6 +184,11 @@ int main(int argc, char **argv)
             if (n > 19 && p[5] == 27 /* HEARTBEAT */) heartbeats++;
             if (n > 19 && p[5] == 33 /* MySQL GTID */) mysql_gtids++;
             if (max_events && events >= max_events) { end = "limit"; break; }
+            if (stall_at && events == stall_at) {   /* a replica that stopped reading */
+                fprintf(stderr, "dumpcli: stalled after %llu events\n", events);
+                int sig;
+                sigwait(&usr1, &sig);
+            }
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
