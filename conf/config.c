@@ -85,6 +85,16 @@ static const struct opt opts[] = {
      "longest a complete transaction waits for its read burst to end before fdatasync", 0, NULL, 0},
     {"storage.group_commit_max_bytes", OPT_UINT64, OFF(group_commit_max_bytes), 0, 4096, 1ULL << 34,
      "complete bytes after which fdatasync happens even mid-burst", 0, NULL, 0},
+    {"storage.archive_command", OPT_STR, OFF(archive_command), SZ(archive_command), 0, 0,
+     "shell command run for every closed binlog file, oldest first (%p its path, %f its name, %% a percent sign); "
+     "exit 0 = archived; must tolerate a rerun for a file it already archived (empty = off)", RUNTIME, NULL, 0},
+    {"storage.archive_timeout", OPT_UINT32, OFF(archive_timeout), 0, 0, 604800,
+     "seconds an archive command may run before its process group is killed and it is retried (0 = no limit)",
+     RUNTIME, NULL, 0},
+    {"storage.archive_retry_max_ms", OPT_UINT32, OFF(archive_retry_max_ms), 0, 1000, 86400000,
+     "longest wait before retrying a failed archive command (the wait starts at 1 s and doubles)", RUNTIME, NULL, 0},
+    {"storage.archive_max_lag_seconds", OPT_UINT32, OFF(archive_max_lag), 0, 0, 31536000,
+     "/healthz fails when a closed file has waited longer than this to be archived (0 = never)", RUNTIME, NULL, 0},
     {"metrics.listen", OPT_HOSTPORT, OFF(metrics_host), SZ(metrics_host), 0, 0,
      "host:port of the HTTP server: /metrics (Prometheus), /healthz, /readyz, / (status page); empty = off", 0, NULL,
      OFF(metrics_port)},
@@ -138,6 +148,9 @@ void config_defaults(struct config *cfg)
     cfg->journal = 1;
     cfg->group_commit_max_ms = 5;
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
+    cfg->archive_timeout = 3600;
+    cfg->archive_retry_max_ms = 60000;
+    cfg->archive_max_lag = 3600;
     cfg->metrics_replica_series = 20;
     cfg->metrics_health_max_lag = 60;
     cfg->stats_enabled = 1;
@@ -353,6 +366,15 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
                     cfg->up_retry_min_ms, cfg->up_retry_max_ms);
     if (cfg->up_host[0] && !cfg->up_user[0])
         return fail(err, errlen, "upstream.user is required when upstream.host is set");
+    /* The same placeholders as PostgreSQL's archive_command; a typo ('%P', a lone '%') is
+     * refused here rather than archiving every file to a wrong name. */
+    for (const char *p = cfg->archive_command; *p; p++)
+        if (*p == '%') {
+            if (p[1] != 'p' && p[1] != 'f' && p[1] != '%')
+                return fail(err, errlen, "storage.archive_command: %s (only %%p, %%f and %%%% are known)",
+                            p[1] ? "unknown placeholder" : "'%' at the end");
+            p++;
+        }
     /* An empty password is for health checks only: a monitor account cannot dump, kill
      * others or change anything, so logging in without a secret exposes nothing more than
      * SHOW does. */

@@ -62,6 +62,10 @@ struct config {
     int      journal;                /* sync=trx: small batches made durable by the commit journal */
     uint32_t group_commit_max_ms;    /* longest a complete trx waits for its burst to end */
     uint64_t group_commit_max_bytes;
+    char     archive_command[1024];  /* "" = no archiving; %p path, %f name, %% percent */
+    uint32_t archive_timeout;        /* seconds before a command's process group is killed (0 = never) */
+    uint32_t archive_retry_max_ms;   /* cap of the retry backoff (1 s doubling) */
+    uint32_t archive_max_lag;        /* seconds: /healthz fails when archiving lags more (0 = never) */
     /* [metrics] */
     char     metrics_host[256];
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */

@@ -15,6 +15,7 @@
 
 #include "protocol/query.h"
 #include "server/admin/binlog_events.h"
+#include "server/admin/binlog_archive.h"
 #include "server/admin/binlog_watch.h"
 #include "server/admin/gtid_pos.h"
 #include "server/admin/processlist.h"
@@ -263,6 +264,7 @@ const char *sql_com_name(int kind)
     case QUERY_SHOW_BINLOG_TOP_TRX: return "Com_show_binlog_top_transactions";
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "Com_show_binlog_lag_doctor";
     case QUERY_SHOW_BINLOG_WATCH: return "Com_show_binlog_watch";   /* binlogd's own statement */
+    case QUERY_SHOW_BINLOG_ARCHIVE: return "Com_show_binlog_archive";   /* binlogd's own statement */
     case QUERY_KILL: return "Com_kill";
     case QUERY_START_SLAVE: return "Com_start_slave";
     case QUERY_STOP_SLAVE: return "Com_stop_slave";
@@ -467,6 +469,7 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_SHOW_BINLOG_TOP_TRX: traffic_stmt_top(c, q, r); break;
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: traffic_stmt_doctor(c, r); break;
     case QUERY_SHOW_BINLOG_WATCH: binlog_watch_show(c, r); break;
+    case QUERY_SHOW_BINLOG_ARCHIVE: binlog_archive_show(c, r); break;
     case QUERY_EMPTY: stmt_errf(r, 1065, "Query was empty"); break;
     case QUERY_UNKNOWN: {
         struct myerr e;

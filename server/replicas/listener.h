@@ -34,6 +34,9 @@ void listener_set_traffic(struct listener *srv, struct traffic *traffic);
 /* Attach the split-brain watch (SHOW BINLOG WATCH reads it); it must outlive the listener's
  * sessions. Loop thread (or before the loop runs). */
 void listener_set_watch(struct listener *srv, struct watch *w);
+/* Attach the archiver's state for SHOW BINLOG ARCHIVE (may be NULL). Loop thread, before serving. */
+struct archive_state;
+void listener_set_archive(struct listener *srv, struct archive_state *st);
 
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);

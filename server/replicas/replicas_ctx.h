@@ -19,6 +19,7 @@ struct ingest;
 struct traffic;
 struct listener;
 struct watch;
+struct archive_state;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -47,6 +48,7 @@ struct replicas_ctx {
     struct ingest *ingest;               /* NULL until main attaches the upstream session */
     struct traffic *traffic;             /* traffic statistics; NULL when stats.enabled is off */
     struct watch *watch;                 /* the split-brain watch; NULL until main attaches it */
+    struct archive_state *archive;       /* the archiver's state (SHOW BINLOG ARCHIVE); NULL: none */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
 };
