@@ -4,11 +4,15 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
       libcmocka-dev libssl-dev mariadb-server mariadb-client mariadb-test-data procps psmisc
-      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev)
+      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev
+      python3-swift s3cmd)
 # haproxy + socat: tests/integration/t_health.sh puts a real HAProxy (option mysql-check) in
 # front of binlogd and reads its state from the stats socket.
 # curl + prometheus (promtool) + chromium: tests/integration/t_metrics.sh scrapes /metrics,
 # checks it with promtool check metrics and renders the status page headless.
+# python3-swift + s3cmd: tests/integration/t_archive_cmd.sh archives to a local S3 endpoint (Swift's
+# s3api middleware, run from the library alone: no swift system services are installed) with s3cmd,
+# the README's object-store example.
 # clang + libclang-rt-dev (compiler-rt: libFuzzer, ASan, UBSan): `make fuzz` / `make fuzz-short`
 # (part of `make test`) build the tests/fuzz harnesses with clang -fsanitize=fuzzer.
 # `make bench` only: sysbench writes the benchmark corpus (make test and make demo do not need it).

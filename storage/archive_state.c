@@ -109,16 +109,16 @@ int archive_state_parse(struct archive_state *st, const char *text, size_t len, 
         const char *f[4];
         size_t fl[4], nf = 0;
         const char *q = p;
-        while (nf < 4) {
+        int more = 1;   /* a tab followed the last field taken */
+        while (nf < 4 && more) {
             const char *t = memchr(q, '\t', (size_t)(e - q));
-            const char *fe = t ? t : e;
             f[nf] = q;
-            fl[nf] = (size_t)(fe - q);
+            fl[nf] = (size_t)((t ? t : e) - q);
             nf++;
-            if (!t) break;
-            q = t + 1;
+            more = t != NULL;
+            if (t) q = t + 1;
         }
-        if (nf != 4 || q + fl[3] != e) { why = "expected 4 tab-separated fields"; break; }
+        if (nf != 4 || more) { why = "expected 4 tab-separated fields"; break; }
         const char *nwhy;
         if (memchr(f[0], '\0', fl[0]) || index_name_check(f[0], fl[0], &nwhy) == -1) { why = "bad file name"; break; }
         uint64_t size, at;

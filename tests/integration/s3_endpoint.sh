@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # s3_endpoint.sh - a local S3-compatible endpoint for the tests: OpenStack Swift (Debian's
-# swift-proxy, swift-account, swift-container, swift-object) with its s3api middleware and
-# tempauth, all four servers on 127.0.0.1 with one device in a throwaway directory, and an
-# s3cmd configuration (Debian's s3cmd) that talks to it with AWS signature v4.
+# python3-swift: the library alone, no system services) with its s3api middleware and
+# tempauth; the proxy, account, container and object servers run on 127.0.0.1 with one device
+# and their own swift.conf in a throwaway directory; an s3cmd configuration (Debian's s3cmd)
+# talks to it with AWS signature v4.
 #
 #   s3_endpoint.sh check          exit 0 when the packages are installed
 #   source s3_endpoint.sh; s3_start DIR   start; writes DIR/s3cfg; 0 once a bucket listing works
@@ -10,9 +11,22 @@
 # Uses tl_free_port and tl_track_pid from harness.sh when sourced by a test.
 
 s3_check() {
-  command -v s3cmd >/dev/null && command -v swift-proxy-server >/dev/null && command -v swift-object-server >/dev/null &&
-    command -v swift-container-server >/dev/null && command -v swift-account-server >/dev/null &&
-    [ -f /etc/swift/swift.conf ]
+  command -v s3cmd >/dev/null && /usr/bin/python3 -c 'import swift.common.middleware.s3api' 2>/dev/null
+}
+
+# Run one Swift server as the swift-*-server scripts do, but reading swift.conf from S3_DIR
+# (set_swift_dir) instead of /etc/swift.
+_s3_run() {  # KIND (account|container|object|proxy)
+  /usr/bin/python3 - "$S3_DIR" "$1" <<'PY'
+import importlib, sys
+from swift.common import utils
+utils.set_swift_dir(sys.argv[1])
+from swift.common.wsgi import run_wsgi
+kind = sys.argv[2]
+mod = importlib.import_module("swift.proxy.server" if kind == "proxy" else "swift.%s.server" % ("obj" if kind == "object" else kind))
+kw = {"global_conf_callback": mod.global_conf_callback} if hasattr(mod, "global_conf_callback") else {}
+sys.exit(run_wsgi("%s/%s-server.conf" % (sys.argv[1], kind), "%s-server" % kind, **kw))
+PY
 }
 
 if [ "${1:-}" = check ]; then s3_check; exit $?; fi
@@ -40,6 +54,8 @@ EOF
 s3_start() {  # DIR
   S3_DIR=$1
   mkdir -p "$S3_DIR/srv/d1"
+  printf '[swift-hash]\nswift_hash_path_suffix = binlogd-test\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n' \
+    > "$S3_DIR/swift.conf"
   local pa pc po pp kind
   pa=$(tl_free_port); pc=$(tl_free_port); po=$(tl_free_port); pp=$(tl_free_port); S3_LOGPORT=$(tl_free_port)
   # The three rings (one device each) in one Python start instead of nine swift-ring-builder runs.
@@ -84,7 +100,7 @@ use = egg:swift#s3api
 location = us-east-1
 EOF
   for kind in account container object proxy; do
-    "swift-$kind-server" "$S3_DIR/$kind-server.conf" > "$S3_DIR/$kind.log" 2>&1 &
+    _s3_run "$kind" > "$S3_DIR/$kind.log" 2>&1 &
     S3_PIDS+=($!)
     declare -F tl_track_pid >/dev/null && tl_track_pid $!
   done
