@@ -16,13 +16,54 @@
 #define HEADER "# binlogd archive state v1"
 #define MAX_STATE_BYTES (64u << 20)
 
+/* One file: what SHOW sees, plus the GTID states it was archived with (owned; "" when the
+ * runner did not know them). */
+struct entry {
+    struct archive_file_status s;
+    int flavor;
+    char *start, *end;
+};
+
 struct archive_state {
     pthread_mutex_t mu;
     int dirfd;
-    struct archive_file_status *v;
+    struct entry *v;
     size_t n, cap;
     struct archive_stats stats;
 };
+
+static void entry_clear(struct entry *e)
+{
+    free(e->start);
+    free(e->end);
+    e->start = e->end = NULL;
+}
+
+static void clear_locked(struct archive_state *st)
+{
+    for (size_t i = 0; i < st->n; i++) entry_clear(&st->v[i]);
+    st->n = 0;
+}
+
+/* Copy len bytes of text into *dst as a string (replacing what it held). 0, or -1 on ENOMEM. */
+static int set_text(char **dst, const char *text, size_t len)
+{
+    char *c = malloc(len + 1);
+    if (!c) return -1;
+    memcpy(c, text, len);
+    c[len] = '\0';
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+/* A GTID state text as the state file can hold it: no tab, newline or NUL. */
+static int gtid_text_ok(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\0') return 0;
+    return 1;
+}
 
 struct archive_state *archive_state_new(int dirfd)
 {
@@ -37,40 +78,41 @@ void archive_state_free(struct archive_state *st)
 {
     if (!st) return;
     pthread_mutex_destroy(&st->mu);
+    clear_locked(st);
     free(st->v);
     free(st);
 }
 
-static struct archive_file_status *find_locked(struct archive_state *st, const char *name)
+static struct entry *find_locked(struct archive_state *st, const char *name)
 {
     for (size_t i = st->n; i-- > 0;)
-        if (!strcmp(st->v[i].name, name)) return &st->v[i];
+        if (!strcmp(st->v[i].s.name, name)) return &st->v[i];
     return NULL;
 }
 
 /* name's entry, appended when new; NULL on ENOMEM or a name that does not fit. */
-static struct archive_file_status *get_locked(struct archive_state *st, const char *name)
+static struct entry *get_locked(struct archive_state *st, const char *name)
 {
-    struct archive_file_status *e = find_locked(st, name);
+    struct entry *e = find_locked(st, name);
     if (e) return e;
     if (strlen(name) > EV_MAX_NAME_LEN) return NULL;
     if (st->n == st->cap) {
         size_t nc = st->cap ? st->cap * 2 : 32;
-        struct archive_file_status *nv = realloc(st->v, nc * sizeof(*nv));
+        struct entry *nv = realloc(st->v, nc * sizeof(*nv));
         if (!nv) return NULL;
         st->v = nv;
         st->cap = nc;
     }
     e = &st->v[st->n++];
     memset(e, 0, sizeof(*e));
-    memcpy(e->name, name, strlen(name) + 1);
+    memcpy(e->s.name, name, strlen(name) + 1);
     return e;
 }
 
 static void recount_locked(struct archive_state *st)
 {
     uint64_t n = 0;
-    for (size_t i = 0; i < st->n; i++) n += st->v[i].archived != 0;
+    for (size_t i = 0; i < st->n; i++) n += st->v[i].s.archived != 0;
     st->stats.archived_total_files = n;
 }
 
@@ -92,7 +134,7 @@ static int parse_dec(const char *p, const char *end, uint64_t *out)
 int archive_state_parse(struct archive_state *st, const char *text, size_t len, char *err, size_t errlen)
 {
     pthread_mutex_lock(&st->mu);
-    st->n = 0;
+    clear_locked(st);
     const char *p = text, *end = text + len;
     unsigned line = 0;
     const char *why = NULL;
@@ -106,11 +148,11 @@ int archive_state_parse(struct archive_state *st, const char *text, size_t len, 
             p = nl + 1;
             continue;
         }
-        const char *f[4];
-        size_t fl[4], nf = 0;
+        const char *f[7];
+        size_t fl[7], nf = 0;
         const char *q = p;
         int more = 1;   /* a tab followed the last field taken */
-        while (nf < 4 && more) {
+        while (nf < 7 && more) {
             const char *t = memchr(q, '\t', (size_t)(e - q));
             f[nf] = q;
             fl[nf] = (size_t)((t ? t : e) - q);
@@ -118,7 +160,7 @@ int archive_state_parse(struct archive_state *st, const char *text, size_t len, 
             more = t != NULL;
             if (t) q = t + 1;
         }
-        if (nf != 4 || more) { why = "expected 4 tab-separated fields"; break; }
+        if (nf != 7 || more) { why = "expected 7 tab-separated fields"; break; }
         const char *nwhy;
         if (memchr(f[0], '\0', fl[0]) || index_name_check(f[0], fl[0], &nwhy) == -1) { why = "bad file name"; break; }
         uint64_t size, at;
@@ -128,21 +170,30 @@ int archive_state_parse(struct archive_state *st, const char *text, size_t len, 
         if (fl[3] == 5 && !memcmp(f[3], "local", 5)) purged = 0;
         else if (fl[3] == 6 && !memcmp(f[3], "purged", 6)) purged = 1;
         else { why = "bad location (local|purged)"; break; }
+        int flavor;
+        if (fl[4] == 4 && !memcmp(f[4], "none", 4)) flavor = 0;
+        else if (fl[4] == 7 && !memcmp(f[4], "mariadb", 7)) flavor = 1;
+        else if (fl[4] == 5 && !memcmp(f[4], "mysql", 5)) flavor = 2;
+        else { why = "bad GTID flavour (none|mariadb|mysql)"; break; }
         char name[EV_MAX_NAME_LEN + 1];
         memcpy(name, f[0], fl[0]);
         name[fl[0]] = '\0';
         if (find_locked(st, name)) { why = "file listed twice"; break; }
-        struct archive_file_status *x = get_locked(st, name);
-        if (!x) { why = "out of memory"; break; }
-        x->size = size;
-        x->archived = 1;
-        x->archived_at = (int64_t)at;
-        x->purged = purged;
+        struct entry *x = get_locked(st, name);
+        if (!x || set_text(&x->start, f[5], fl[5]) == -1 || set_text(&x->end, f[6], fl[6]) == -1) {
+            why = "out of memory";
+            break;
+        }
+        x->flavor = flavor;
+        x->s.size = size;
+        x->s.archived = 1;
+        x->s.archived_at = (int64_t)at;
+        x->s.purged = purged;
         p = nl + 1;
     }
     if (!why && line == 0) why = "empty (no header)";
     if (why) {
-        st->n = 0;
+        clear_locked(st);
         snprintf(err, errlen, "line %u: %s", line ? line : 1, why);
     }
     recount_locked(st);
@@ -153,15 +204,21 @@ int archive_state_parse(struct archive_state *st, const char *text, size_t len, 
 static int format_locked(struct archive_state *st, char **out, size_t *len)
 {
     size_t cap = strlen(HEADER) + 2, used = 0;
-    for (size_t i = 0; i < st->n; i++) cap += strlen(st->v[i].name) + 64;
+    for (size_t i = 0; i < st->n; i++)
+        cap += strlen(st->v[i].s.name) + 80 + (st->v[i].start ? strlen(st->v[i].start) : 0) +
+               (st->v[i].end ? strlen(st->v[i].end) : 0);
     char *b = malloc(cap);
     if (!b) return -1;
     used += (size_t)snprintf(b, cap, "%s\n", HEADER);
     for (size_t i = 0; i < st->n; i++) {
-        const struct archive_file_status *e = &st->v[i];
+        static const char *const flavors[] = {"none", "mariadb", "mysql"};
+        const struct entry *x = &st->v[i];
+        const struct archive_file_status *e = &x->s;
         if (!e->archived) continue;
-        used += (size_t)snprintf(b + used, cap - used, "%s\t%" PRIu64 "\t%" PRId64 "\t%s\n", e->name, e->size,
-                                 e->archived_at, e->purged ? "purged" : "local");
+        used += (size_t)snprintf(b + used, cap - used, "%s\t%" PRIu64 "\t%" PRId64 "\t%s\t%s\t%s\t%s\n", e->name,
+                                 e->size, e->archived_at, e->purged ? "purged" : "local",
+                                 flavors[x->flavor >= 0 && x->flavor <= 2 ? x->flavor : 0], x->start ? x->start : "",
+                                 x->end ? x->end : "");
     }
     *out = b;
     *len = used;
@@ -185,7 +242,7 @@ int archive_state_load(struct archive_state *st, char *err, size_t errlen)
         if (errno == ENOENT) return 1;
         snprintf(err, errlen, "%s: %s", ARCHIVE_STATE_FILE, strerror(errno));
         pthread_mutex_lock(&st->mu);
-        st->n = 0;
+        clear_locked(st);
         recount_locked(st);
         pthread_mutex_unlock(&st->mu);
         return -1;
@@ -226,8 +283,8 @@ void archive_state_set_enabled(struct archive_state *st, int on)
 int archive_state_is_archived(struct archive_state *st, const char *name)
 {
     pthread_mutex_lock(&st->mu);
-    const struct archive_file_status *e = find_locked(st, name);
-    int r = e && e->archived;
+    const struct entry *e = find_locked(st, name);
+    int r = e && e->s.archived;
     pthread_mutex_unlock(&st->mu);
     return r;
 }
@@ -237,8 +294,8 @@ int archive_state_must_keep(void *arg, const char *name)
     struct archive_state *st = arg;
     if (!st) return 0;
     pthread_mutex_lock(&st->mu);
-    const struct archive_file_status *e = find_locked(st, name);
-    int keep = st->stats.enabled && !(e && e->archived);
+    const struct entry *e = find_locked(st, name);
+    int keep = st->stats.enabled && !(e && e->s.archived);
     pthread_mutex_unlock(&st->mu);
     return keep;
 }
@@ -248,13 +305,14 @@ void archive_state_purged(void *arg, const char *name)
     struct archive_state *st = arg;
     if (!st) return;
     pthread_mutex_lock(&st->mu);
-    struct archive_file_status *e = find_locked(st, name);
-    if (e && e->archived && !e->purged) {
-        e->purged = 1;
+    struct entry *e = find_locked(st, name);
+    if (e && e->s.archived && !e->s.purged) {
+        e->s.purged = 1;
         char err[256];
         (void)persist_locked(st, err, sizeof(err));   /* best effort: "purged" is informational */
-    } else if (e && !e->archived) {
+    } else if (e && !e->s.archived) {
         size_t i = (size_t)(e - st->v);
+        entry_clear(e);
         memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*e));
         st->n--;
     }
@@ -264,11 +322,11 @@ void archive_state_purged(void *arg, const char *name)
 void archive_state_attempt(struct archive_state *st, const char *name, uint64_t size, int64_t now)
 {
     pthread_mutex_lock(&st->mu);
-    struct archive_file_status *e = get_locked(st, name);
-    if (e) {
-        e->attempts++;
-        e->last_attempt = now;
-        if (!e->archived) e->size = size;
+    struct entry *x = get_locked(st, name);
+    if (x) {
+        x->s.attempts++;
+        x->s.last_attempt = now;
+        if (!x->s.archived) x->s.size = size;
     }
     st->stats.running = 1;
     snprintf(st->stats.current, sizeof(st->stats.current), "%s", name);
@@ -278,8 +336,8 @@ void archive_state_attempt(struct archive_state *st, const char *name, uint64_t 
 void archive_state_failed(struct archive_state *st, const char *name, const char *why)
 {
     pthread_mutex_lock(&st->mu);
-    struct archive_file_status *e = get_locked(st, name);
-    if (e) snprintf(e->last_error, sizeof(e->last_error), "%s", why);
+    struct entry *x = get_locked(st, name);
+    if (x) snprintf(x->s.last_error, sizeof(x->s.last_error), "%s", why);
     snprintf(st->stats.last_error, sizeof(st->stats.last_error), "%s: %s", name, why);
     st->stats.failures++;
     st->stats.running = 0;
@@ -287,18 +345,26 @@ void archive_state_failed(struct archive_state *st, const char *name, const char
     pthread_mutex_unlock(&st->mu);
 }
 
-int archive_state_done(struct archive_state *st, const char *name, uint64_t size, int64_t now, char *err,
-                       size_t errlen)
+int archive_state_done(struct archive_state *st, const char *name, uint64_t size, int64_t now, int flavor,
+                       const char *gtid_start, const char *gtid_end, char *err, size_t errlen)
 {
     pthread_mutex_lock(&st->mu);
     st->stats.running = 0;
     st->stats.current[0] = '\0';
-    struct archive_file_status *e = get_locked(st, name);
-    if (!e) {
+    struct entry *x = get_locked(st, name);
+    if (!gtid_start || !gtid_end || !gtid_text_ok(gtid_start, strlen(gtid_start)) ||
+        !gtid_text_ok(gtid_end, strlen(gtid_end)) || flavor < 0 || flavor > 2) {
+        flavor = 0;   /* states unknown: recorded as none, the restore check then skips them */
+        gtid_start = gtid_end = "";
+    }
+    if (!x || set_text(&x->start, gtid_start, strlen(gtid_start)) == -1 ||
+        set_text(&x->end, gtid_end, strlen(gtid_end)) == -1) {
         pthread_mutex_unlock(&st->mu);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    x->flavor = flavor;
+    struct archive_file_status *e = &x->s;
     e->archived = 1;
     e->purged = 0;
     e->archived_at = now;
@@ -326,17 +392,37 @@ void archive_state_set_progress(struct archive_state *st, uint32_t pending, int6
 int archive_state_get(struct archive_state *st, const char *name, struct archive_file_status *out)
 {
     pthread_mutex_lock(&st->mu);
-    const struct archive_file_status *e = find_locked(st, name);
-    if (e) *out = *e;
+    const struct entry *e = find_locked(st, name);
+    if (e) *out = e->s;
     pthread_mutex_unlock(&st->mu);
     return e ? 0 : -1;
+}
+
+int archive_state_gtid(struct archive_state *st, const char *name, int *flavor, char **start, char **end)
+{
+    pthread_mutex_lock(&st->mu);
+    const struct entry *e = find_locked(st, name);
+    int rc = -1;
+    *start = *end = NULL;
+    if (e && e->s.archived) {
+        *flavor = e->flavor;
+        rc = set_text(start, e->start ? e->start : "", e->start ? strlen(e->start) : 0) == 0 &&
+                     set_text(end, e->end ? e->end : "", e->end ? strlen(e->end) : 0) == 0 ? 0 : -1;
+        if (rc == -1) {
+            free(*start);
+            free(*end);
+            *start = *end = NULL;
+        }
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
 }
 
 size_t archive_state_list(struct archive_state *st, struct archive_file_status *out, size_t cap)
 {
     pthread_mutex_lock(&st->mu);
     size_t n = st->n;
-    for (size_t i = 0; i < n && i < cap; i++) out[i] = st->v[i];
+    for (size_t i = 0; i < n && i < cap; i++) out[i] = st->v[i].s;
     pthread_mutex_unlock(&st->mu);
     return n;
 }

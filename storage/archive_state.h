@@ -10,8 +10,12 @@
  *
  * File format (text, one line per archived file, oldest first, tab-separated):
  *   # binlogd archive state v1
- *   NAME <TAB> SIZE <TAB> ARCHIVED_AT (unix seconds) <TAB> local|purged
- * "purged": the local copy was removed after archiving (the archive holds the only copy).
+ *   NAME <TAB> SIZE <TAB> ARCHIVED_AT (unix seconds) <TAB> local|purged <TAB> none|mariadb|mysql
+ *        <TAB> GTID STATE AT ITS START <TAB> GTID STATE AT ITS END
+ * "purged": the local copy was removed after archiving (the archive holds the only copy). The
+ * GTID states (as the GTID index has them, storage/gtid_index.h) stay here when purge drops the
+ * file's GTID index entry: they say which archived file a GTID replica needs, and a copy fetched
+ * back from the archive must have exactly these.
  * A damaged file is reported and ignored (nothing counts as archived): the commands run again,
  * and purge keeps every file until they have; never the other way round.
  *
@@ -95,11 +99,17 @@ void archive_state_attempt(struct archive_state *st, const char *name, uint64_t 
 /* That command failed: failures++, why (one line) becomes the file's last error. */
 void archive_state_failed(struct archive_state *st, const char *name, const char *why);
 
-/* That command exited 0: record name as archived at `now` and persist the state (atomic
- * replace, fsync). 0, or -1 with err when the state could not be written: the file still
- * counts as archived in this process; after a restart its command runs again. */
-int archive_state_done(struct archive_state *st, const char *name, uint64_t size, int64_t now, char *err,
-                       size_t errlen);
+/* That command exited 0: record name as archived at `now` with its GTID states (flavor: enum
+ * gtid_track_flavor; start/end as the GTID index has them; NULL = unknown, recorded as none)
+ * and persist the state (atomic replace, fsync). 0, or -1 with err when the state could not be
+ * written: the file still counts as archived in this process; after a restart its command
+ * runs again. */
+int archive_state_done(struct archive_state *st, const char *name, uint64_t size, int64_t now, int flavor,
+                       const char *gtid_start, const char *gtid_end, char *err, size_t errlen);
+
+/* The GTID states name was archived with: 0 with *flavor and malloc'd *start, *end (free
+ * them), or -1 when name is not archived (or ENOMEM). */
+int archive_state_gtid(struct archive_state *st, const char *name, int *flavor, char **start, char **end);
 
 /* The runner's view of the backlog and what runs, for the stats. */
 void archive_state_set_progress(struct archive_state *st, uint32_t pending, int64_t lag_seconds, const char *running);

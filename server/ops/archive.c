@@ -312,7 +312,17 @@ static void finished(struct archive *a, int status)
     int64_t took = ms_between(a->started, now);
     if (!a->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         char err[512];
-        if (archive_state_done(a->st, a->cur, a->cur_size, (int64_t)time(NULL), err, sizeof(err)) == -1)
+        /* The file's GTID states go into the archive state: they outlive its GTID index entry
+         * once the file is purged (what a GTID replica needs, what a restored copy must have). */
+        struct store_gtid_file *g = NULL, *mine = NULL;
+        size_t ng = 0;
+        if (store_gtid_files(a->store, &g, &ng) == 0)
+            for (size_t i = 0; i < ng; i++)
+                if (!strcmp(g[i].name, a->cur) && g[i].known && g[i].size == a->cur_size) mine = &g[i];
+        int rc = archive_state_done(a->st, a->cur, a->cur_size, (int64_t)time(NULL), mine ? mine->flavor : 0,
+                                    mine ? mine->start : NULL, mine ? mine->end : NULL, err, sizeof(err));
+        if (g) store_gtid_files_free(g, ng);
+        if (rc == -1)
             log_error(TAG, "%s archived, but the archive state could not be saved (%s): its archive_command runs "
                       "again after a restart", a->cur, err);
         log_info(TAG, "archived %s (%llu bytes) in %lld ms%s", a->cur, (unsigned long long)a->cur_size,

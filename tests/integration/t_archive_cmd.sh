@@ -64,7 +64,10 @@ tl_assert_eq "SHOW BINLOG ARCHIVE: $first archived, 1 attempt" "$row" "Yes archi
 tl_assert "SHOW BINLOG ARCHIVE: the active file shows as active" \
   bash -c "mariadb -h127.0.0.1 -P$A -uops -popspass -N -B -e 'SHOW BINLOG ARCHIVE' | tail -1 | cut -f4 | grep -qx active"
 tl_assert "the archive state file lists every archived file" \
-  bash -c "[ \$(grep -c \$'\tlocal\$' '$D/.binlogd-archive') -eq $n ]"
+  bash -c "[ \$(grep -c $'\tlocal\tmariadb\t' '$D/.binlogd-archive') -eq $n ]"
+tl_assert "... with each file's GTID states as the GTID index has them" bash -c \
+  "diff <(awk -F'\t' 'NR > 1 { print \$1, \$2, \$5, \$6, \$7 }' '$D/.binlogd-archive') \
+        <(awk -F'\t' 'NR > 1 { print \$1, \$2, \$3, \$4, \$5 }' '$D'/*.gtid_index | head -n $n)"
 
 # ---- 2. failing three times, then succeeding (reload to a scripted command) ----
 cat > "$W/arch.sh" <<'EOF'
@@ -102,20 +105,26 @@ if command -v promtool >/dev/null; then
   tl_assert "promtool accepts /metrics" bash -c "curl -s http://127.0.0.1:$M/metrics | promtool check metrics"
 fi
 
-# ---- 3. a hanging command: killed at archive_timeout (2 s), then retried ----
+# ---- 3. a hanging command: killed at archive_timeout (2 s), then retried; /healthz meanwhile ----
 echo hang > "$W/mode"
+sed -i "s|^archive_max_lag_seconds = .*|archive_max_lag_seconds = 1|" "$W/b.conf"
+kill -HUP "$(tl_binlogd_pid b)"
+tl_assert "the reload applies the lag bound" tl_wait_until 10 tl_log_has b "storage.archive_max_lag_seconds: new value applied"
 tl_wl_small p 10; tl_flush_logs p
 f6=$(tl_binlogs p | tail -2 | head -1)
 tl_assert "the hung command is killed at storage.archive_timeout" \
   tl_wait_until 10 grep -q "archive_command for $f6 still runs after 2s (storage.archive_timeout): killing process group" "$W/b.log"
 tl_assert "... logged as a timeout" tl_wait_until 5 grep -q "archive_command failed for $f6 (attempt 1, .*timed out after 2s" "$W/b.log"
 tl_assert "... and its whole process group is gone (no sleep 7777 left)" tl_wait_until 5 tl_not pgrep -f "[s]leep 7777"
+tl_assert "/healthz fails while the archive lags over storage.archive_max_lag_seconds" \
+  tl_wait_until 5 bash -c "curl -s http://127.0.0.1:$M/healthz | grep -q 'archive: archive lag .* over storage.archive_max_lag_seconds=1: 1 closed file(s) not archived, oldest $f6; last error: $f6: timed out'"
 echo ok > "$W/mode"
 tl_assert "then the retry archives it" tl_wait_until 10 test -f "$W/arch/$f6"
+tl_assert "and /healthz is fine again" tl_wait_until 5 curl -sf "http://127.0.0.1:$M/healthz"
 tl_assert "cmp-identical to the primary's" cmp "$PD/$f6" "$W/arch/$f6"
 
 # ---- 4. a slow command does not delay ingest or serving ----
-sed -i "s|^archive_timeout = .*|archive_timeout = 30|" "$W/b.conf"
+sed -i "s|^archive_timeout = .*|archive_timeout = 30|; s|^archive_max_lag_seconds = .*|archive_max_lag_seconds = 30|" "$W/b.conf"
 kill -HUP "$(tl_binlogd_pid b)"
 tl_assert "the reload applies the new timeout" tl_wait_until 10 tl_log_has b "storage.archive_timeout: new value applied"
 mkdir -p "$W/raw"

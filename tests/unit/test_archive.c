@@ -95,7 +95,7 @@ static void test_state_roundtrip(void **state)
     struct archive_state *st = archive_state_new(-1);
     char err[256], *text;
     size_t len;
-    const char *in = HDR "m.000001\t100\t1700000000\tlocal\nm.000002\t2000\t1700000100\tpurged\n";
+    const char *in = HDR "m.000001\t100\t1700000000\tlocal\tnone\t\t\nm.000002\t2000\t1700000100\tpurged\tmariadb\t0-1-1\t0-1-7,1-2-3\n";
     assert_int_equal(archive_state_parse(st, in, strlen(in), err, sizeof(err)), 0);
     assert_int_equal(archive_state_is_archived(st, "m.000001"), 1);
     assert_int_equal(archive_state_is_archived(st, "m.000003"), 0);
@@ -104,6 +104,20 @@ static void test_state_roundtrip(void **state)
     assert_int_equal(a.size, 2000);
     assert_int_equal(a.purged, 1);
     assert_int_equal(a.archived_at, 1700000100);
+    int flavor = -1;
+    char *gs, *ge;
+    assert_int_equal(archive_state_gtid(st, "m.000002", &flavor, &gs, &ge), 0);
+    assert_int_equal(flavor, 1);
+    assert_string_equal(gs, "0-1-1");
+    assert_string_equal(ge, "0-1-7,1-2-3");
+    free(gs);
+    free(ge);
+    assert_int_equal(archive_state_gtid(st, "m.000001", &flavor, &gs, &ge), 0);
+    assert_int_equal(flavor, 0);
+    assert_string_equal(gs, "");
+    free(gs);
+    free(ge);
+    assert_int_equal(archive_state_gtid(st, "m.000003", &flavor, &gs, &ge), -1);
     assert_int_equal(archive_state_format(st, &text, &len), 0);
     assert_int_equal(len, strlen(in));
     assert_memory_equal(text, in, len);
@@ -123,7 +137,7 @@ static void expect_bad(const char *in, size_t len, const char *what)
 {
     struct archive_state *st = archive_state_new(-1);
     char err[256] = "";
-    const char *good = HDR "m.000009\t1\t1\tlocal\n";
+    const char *good = HDR "m.000009\t1\t1\tlocal\tnone\t\t\n";
     assert_int_equal(archive_state_parse(st, good, strlen(good), err, sizeof(err)), 0);
     if (archive_state_parse(st, in, len, err, sizeof(err)) != -1) fail_msg("accepted: %.*s", (int)len, in);
     if (!strstr(err, what)) fail_msg("error '%s' lacks '%s'", err, what);
@@ -138,7 +152,7 @@ static void expect_bad(const char *in, size_t len, const char *what)
 static void test_state_malformed(void **state)
 {
     (void)state;
-    const char *full = HDR "m.000001\t100\t1700000000\tlocal\n";
+    const char *full = HDR "m.000001\t100\t1700000000\tlocal\tnone\t\t\n";
     expect_bad("", 0, "empty");
     expect_bad("# binlogd archive state v2\n", 27, "line 1: not a binlogd archive state");
     expect_bad("garbage\n", 8, "line 1");
@@ -147,22 +161,26 @@ static void test_state_malformed(void **state)
         if (n == strlen(HDR)) continue;   /* the header alone is a valid empty state */
         expect_bad(full, n, "line");
     }
-    expect_bad(HDR "m.000001\t100\t1700000000\n", strlen(HDR) + 24, "line 2: expected 4");
-    expect_bad(HDR "m.000001\t100\t1700000000\tlocal\textra\n", strlen(HDR) + 36, "line 2: expected 4");
-    expect_bad(HDR "m.000001\t1x0\t1700000000\tlocal\n", strlen(HDR) + 30, "line 2: bad size");
-    expect_bad(HDR "m.000001\t\t1700000000\tlocal\n", strlen(HDR) + 27, "bad size");
-    expect_bad(HDR "m.000001\t99999999999999999999999\t1\tlocal\n", strlen(HDR) + 41, "bad size");
-    expect_bad(HDR "m.000001\t1\t-5\tlocal\n", strlen(HDR) + 20, "bad time");
-    expect_bad(HDR "m.000001\t1\t9223372036854775808\tlocal\n", strlen(HDR) + 37, "bad time");
-    expect_bad(HDR "m.000001\t1\t1\tremote\n", strlen(HDR) + 20, "bad location");
-    expect_bad(HDR "../etc/x\t1\t1\tlocal\n", strlen(HDR) + 19, "bad file name");
-    expect_bad(HDR "\t1\t1\tlocal\n", strlen(HDR) + 11, "bad file name");
-    expect_bad(HDR ".binlogd-archive\t1\t1\tlocal\n", strlen(HDR) + 27, "bad file name");
-    expect_bad(HDR "m.000001\t1\t1\tlocal\nm.000001\t1\t1\tlocal\n", strlen(HDR) + 38, "line 3: file listed twice");
-    static const char nul[] = HDR "m.0\0001\t1\t1\tlocal\n";
+#define BAD(text, what) expect_bad(text, strlen(text), what)
+    BAD(HDR "m.000001\t100\t1700000000\n", "line 2: expected 7");
+    BAD(HDR "m.000001\t100\t1700000000\tlocal\n", "line 2: expected 7");
+    BAD(HDR "m.000001\t100\t1700000000\tlocal\tnone\t\t\textra\n", "line 2: expected 7");
+    BAD(HDR "m.000001\t1x0\t1700000000\tlocal\tnone\t\t\n", "line 2: bad size");
+    BAD(HDR "m.000001\t\t1700000000\tlocal\tnone\t\t\n", "bad size");
+    BAD(HDR "m.000001\t99999999999999999999999\t1\tlocal\tnone\t\t\n", "bad size");
+    BAD(HDR "m.000001\t1\t-5\tlocal\tnone\t\t\n", "bad time");
+    BAD(HDR "m.000001\t1\t9223372036854775808\tlocal\tnone\t\t\n", "bad time");
+    BAD(HDR "m.000001\t1\t1\tremote\tnone\t\t\n", "bad location");
+    BAD(HDR "m.000001\t1\t1\tlocal\tpostgres\t\t\n", "bad GTID flavour");
+    BAD(HDR "../etc/x\t1\t1\tlocal\tnone\t\t\n", "bad file name");
+    BAD(HDR "\t1\t1\tlocal\tnone\t\t\n", "bad file name");
+    BAD(HDR ".binlogd-archive\t1\t1\tlocal\tnone\t\t\n", "bad file name");
+    BAD(HDR "m.000001\t1\t1\tlocal\tnone\t\t\nm.000001\t1\t1\tlocal\tnone\t\t\n", "line 3: file listed twice");
+#undef BAD
+    static const char nul[] = HDR "m.0\0001\t1\t1\tlocal\tnone\t\t\n";
     expect_bad(nul, sizeof(nul) - 1, "bad file name");
     char longname[700];
-    int l = snprintf(longname, sizeof(longname), HDR "%0600d\t1\t1\tlocal\n", 7);
+    int l = snprintf(longname, sizeof(longname), HDR "%0600d\t1\t1\tlocal\tnone\t\t\n", 7);
     expect_bad(longname, (size_t)l, "bad file name");
 }
 
@@ -184,7 +202,7 @@ static void test_state_persist(void **state)
     archive_state_attempt(st, "m.000001", 500, 1700000000);
     archive_state_failed(st, "m.000001", "exit status 1");
     archive_state_attempt(st, "m.000001", 500, 1700000001);
-    assert_int_equal(archive_state_done(st, "m.000001", 500, 1700000002, err, sizeof(err)), 0);
+    assert_int_equal(archive_state_done(st, "m.000001", 500, 1700000002, 1, "0-1-5", "0-1-9", err, sizeof(err)), 0);
     assert_int_equal(archive_state_must_keep(st, "m.000001"), 0);
     struct archive_file_status a;
     assert_int_equal(archive_state_get(st, "m.000001", &a), 0);
@@ -204,6 +222,21 @@ static void test_state_persist(void **state)
     assert_int_equal(archive_state_load(st, err, sizeof(err)), 0);
     archive_state_set_enabled(st, 1);
     assert_int_equal(archive_state_is_archived(st, "m.000001"), 1);
+    int flavor;
+    char *gs, *ge;
+    assert_int_equal(archive_state_gtid(st, "m.000001", &flavor, &gs, &ge), 0);
+    assert_int_equal(flavor, 1);
+    assert_string_equal(gs, "0-1-5");
+    assert_string_equal(ge, "0-1-9");
+    free(gs);
+    free(ge);
+    /* a state text the file cannot hold (tab, newline) is recorded as unknown */
+    assert_int_equal(archive_state_done(st, "m.000004", 7, 1, 1, "0-1-1\t", "x\ny", err, sizeof(err)), 0);
+    assert_int_equal(archive_state_gtid(st, "m.000004", &flavor, &gs, &ge), 0);
+    assert_int_equal(flavor, 0);
+    assert_string_equal(ge, "");
+    free(gs);
+    free(ge);
     assert_int_equal(archive_state_must_keep(st, "m.000002"), 1);
     assert_int_equal(archive_state_get(st, "m.000002", &a), -1);
     /* purge notifications: archived stays listed as purged (persisted), others are forgotten */
@@ -234,7 +267,7 @@ static void test_state_persist(void **state)
     /* a failed replace (injected fsync error): done reports it, the file still counts here */
     st = archive_state_new(dfd);
     fsio_set_fault(FSIO_OP_FSYNC, 1, 5 /* EIO */);
-    assert_int_equal(archive_state_done(st, "m.000003", 1, 1, err, sizeof(err)), -1);
+    assert_int_equal(archive_state_done(st, "m.000003", 1, 1, 0, NULL, NULL, err, sizeof(err)), -1);
     fsio_clear_faults();
     assert_non_null(strstr(err, "fsync"));
     assert_int_equal(archive_state_is_archived(st, "m.000003"), 1);

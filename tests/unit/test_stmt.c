@@ -511,12 +511,12 @@ static void test_show_binlog_archive(void **state)
     assert_string_equal(stmt_cell(r, 0, 6), "exit status 3: boom");
     char err[256];
     archive_state_attempt(st, "mariadb-bin.000001", f->end1, 1700000001);
-    assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, err, sizeof(err)), 0);
+    assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, 1, "", "0-1-2", err, sizeof(err)), 0);
     /* an older file archived and purged since: listed first */
-    const char *text = "# binlogd archive state v1\nmariadb-bin.000000\t999\t1600000000\tpurged\n";
+    const char *text = "# binlogd archive state v1\nmariadb-bin.000000\t999\t1600000000\tpurged\tnone\t\t\n";
     assert_int_equal(archive_state_parse(st, text, strlen(text), err, sizeof(err)), 0);
     archive_state_attempt(st, "mariadb-bin.000001", f->end1, 1700000001);
-    assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, err, sizeof(err)), 0);
+    assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, 1, "", "0-1-2", err, sizeof(err)), 0);
     f->ctx.is_admin = 0;
     f->ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
     r = run(f, "show binlog archive");
