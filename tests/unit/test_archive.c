@@ -16,7 +16,11 @@
 
 #include "server/ops/archive.h"
 #include "storage/archive_state.h"
+#include "storage/gtid_index.h"
+#include "protocol/gtid_track.h"
 #include "storage/fsio.h"
+#include "storage/restore_check.h"
+#include "tests/unit/evgen.h"
 #include "tests/unit/tmpdir.h"
 
 #define HDR "# binlogd archive state v1\n"
@@ -276,6 +280,88 @@ static void test_state_persist(void **state)
     tmpdir_remove(dir);
 }
 
+/* Write a closed binlog: magic, FDE, GTID 0-1-1 and 0-1-2 transactions, ROTATE (or not).
+ * Returns its size. */
+static size_t write_binlog(int dfd, const char *name, int closed)
+{
+    static uint8_t buf[8192];
+    struct evgen g;
+    size_t n = 0;
+    evgen_init(&g);
+    memcpy(buf, "\xfe\x62\x69\x6e", 4);
+    n = 4;
+    n += evgen_fde(&g, buf + n, sizeof(buf) - n);
+    for (uint64_t seq = 1; seq <= 2; seq++) n += evgen_trx(&g, buf + n, sizeof(buf) - n, seq, "INSERT INTO t VALUES (1)");
+    if (closed) n += evgen_rotate(&g, buf + n, sizeof(buf) - n, "m.000002", 4);
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    close(fd);
+    return n;
+}
+
+static void flip(int dfd, const char *name, off_t at)
+{
+    int fd = openat(dfd, name, O_RDWR | O_CLOEXEC);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, at), 1);
+    b ^= 0x10;
+    assert_int_equal(pwrite(fd, &b, 1, at), 1);
+    close(fd);
+}
+
+static void test_restore_check(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/binlogd-restore-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char why[512];
+    size_t size = write_binlog(dfd, "copy", 1);
+    /* the states a scan of the original gives: what the archive state recorded */
+    struct gtid_track t;
+    gtid_track_init(&t);
+    uint64_t upto;
+    assert_int_equal(gix_scan_file(dfd, "copy", &t, &upto, why, sizeof(why)), 0);
+    char *gs = gtid_track_start_text(&t), *ge = gtid_track_end_text(&t);
+    assert_int_equal(t.flavor, GTID_TRACK_MARIA);
+    assert_string_equal(ge, "0-1-2");
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size, GTID_TRACK_MARIA, gs, ge, why, sizeof(why)), 0);
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size, GTID_TRACK_NONE, NULL, NULL, why, sizeof(why)), 0);
+    /* wrong size */
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size + 1, GTID_TRACK_MARIA, gs, ge, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "m.000001: the restored copy has"));
+    /* other GTID states than the archived file's */
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size, GTID_TRACK_MARIA, gs, "0-1-3", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "GTID states differ"));
+    /* a flipped byte inside the second transaction: CRC, with the offset */
+    flip(dfd, "copy", (off_t)size - 60);
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size, GTID_TRACK_MARIA, gs, ge, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "m.000001"));
+    /* cut short: the size no longer matches; and checked at its own size it is incomplete */
+    size = write_binlog(dfd, "copy", 1);
+    char p[128];
+    snprintf(p, sizeof(p), "%s/copy", dir);
+    assert_int_equal(truncate(p, (off_t)size - 30), 0);
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size, GTID_TRACK_MARIA, gs, ge, why, sizeof(why)), -1);
+    assert_int_equal(restore_check_file(dfd, "copy", "m.000001", size - 30, GTID_TRACK_NONE, NULL, NULL, why, sizeof(why)), -1);
+    /* not closed (no ROTATE at the end), a missing copy, not a binlog at all */
+    size = write_binlog(dfd, "open", 0);
+    assert_int_equal(restore_check_file(dfd, "open", "m.000001", size, GTID_TRACK_NONE, NULL, NULL, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "not a closed file"));
+    assert_int_equal(restore_check_file(dfd, "missing", "m.000001", size, GTID_TRACK_NONE, NULL, NULL, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "cannot be opened"));
+    int fd = openat(dfd, "junk", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_int_equal(write(fd, "not a binlog at all", 19), 19);
+    close(fd);
+    assert_int_equal(restore_check_file(dfd, "junk", "m.000001", 19, GTID_TRACK_NONE, NULL, NULL, why, sizeof(why)), -1);
+    free(gs);
+    free(ge);
+    gtid_track_free(&t);
+    close(dfd);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_state_malformed),
         cmocka_unit_test(test_state_persist),
+        cmocka_unit_test(test_restore_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
