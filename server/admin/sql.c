@@ -24,6 +24,7 @@
 #include "server/admin/traffic_stmt.h"
 #include "server/admin/uservars.h"
 #include "server/log.h"
+#include "storage/archive_state.h"
 #include "storage/store.h"
 
 #define MAX_ROWS 4096   /* SHOW BINARY LOGS beyond this is cut */
@@ -232,9 +233,18 @@ static int by_name(const void *a, const void *b)
  * (Threads_connected, Uptime, Com_select, ...) mean what they mean there; Binlogd_* are ours. */
 static void do_show_status(const struct stmt_ctx *c, const struct query *q, struct stmt_result *r)
 {
-    struct stmt_counter k[MAX_COUNTERS];
+    struct stmt_counter k[MAX_COUNTERS + 5];
     size_t n = c->counters ? c->counters(c->up, k, MAX_COUNTERS) : 0;
     if (n > MAX_COUNTERS) n = MAX_COUNTERS;
+    if (c->archive) {   /* the archive command's progress, as /metrics has it */
+        struct archive_stats as;
+        archive_state_stats(c->archive, &as);
+        k[n++] = (struct stmt_counter){"Binlogd_archive_archived_files", as.archived_files};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_archived_bytes", as.archived_bytes};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_failures", as.failures};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_pending_files", as.pending_files};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_lag_seconds", as.lag_seconds > 0 ? (uint64_t)as.lag_seconds : 0};
+    }
     qsort(k, n, sizeof(k[0]), by_name);
     if (stmt_columns(r, name_value, 2) == -1) return;
     for (size_t i = 0; i < n; i++) {

@@ -99,6 +99,7 @@ tl_assert_eq "SHOW BINLOG ARCHIVE: 4 attempts, no error left" \
   "$(q "SHOW BINLOG ARCHIVE" | awk -F'\t' -v f="$f5" '$1 == f { print $3, $5, "[" $7 "]" }')" "Yes 4 []"
 tl_assert "cmp-identical to the primary's" cmp "$PD/$f5" "$W/arch/$f5"
 metrics=$(curl -s "http://127.0.0.1:$M/metrics")
+tl_assert_eq "SHOW STATUS counts them" "$(q "SHOW STATUS LIKE 'Binlogd_archive_failures'" | cut -f2)" "3"
 tl_assert "/metrics counts the failures" grep -qx 'binlogd_archive_failures_total 3' <<<"$metrics"
 tl_assert "/metrics counts the archived files" grep -q '^binlogd_archive_archived_files_total [4-9]' <<<"$metrics"
 if command -v promtool >/dev/null; then

@@ -529,6 +529,15 @@ static void test_show_binlog_archive(void **state)
     assert_string_equal(stmt_cell(r, 1, 6), "");
     assert_non_null(stmt_cell(r, 1, 7));
     assert_string_equal(stmt_cell(r, 2, 3), "active");
+    archive_state_set_progress(st, 3, 42, "");
+    r = run(f, "SHOW STATUS LIKE 'Binlogd_archive%'");
+    assert_int_equal(r->nrows, 5);
+    assert_string_equal(stmt_cell(r, 0, 0), "Binlogd_archive_archived_bytes");
+    assert_string_equal(stmt_cell(r, 2, 0), "Binlogd_archive_failures");
+    assert_string_equal(stmt_cell(r, 2, 1), "1");
+    assert_string_equal(stmt_cell(r, 3, 0), "Binlogd_archive_lag_seconds");
+    assert_string_equal(stmt_cell(r, 3, 1), "42");
+    assert_string_equal(stmt_cell(r, 4, 1), "3");
     f->ctx.archive = NULL;
     archive_state_free(st);
 }
