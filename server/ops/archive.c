@@ -4,21 +4,17 @@
 #include "server/ops/archive.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "server/log.h"
+#include "server/ops/child.h"
 #include "server/ops/health.h"
 #include "server/ops/prom.h"
 #include "storage/archive_state.h"
@@ -28,8 +24,6 @@
 #define ARCHIVE_CMD_MAX 8192
 #define TICK_IDLE_MS 1000
 #define TICK_RUNNING_MS 100
-
-extern char **environ;
 
 struct archive {
     struct event_base *base;
@@ -41,14 +35,10 @@ struct archive {
     int dir_ok;                      /* dir is absolute and shell-safe */
     char command[ARCHIVE_CMD_MAX];
     uint32_t timeout_s, retry_max_ms, max_lag_s;
-    char **env;                      /* environ without systemd's per-process variables */
-    struct event *tick, *out_ev;
+    struct event *tick;
 
-    /* the command that runs (pid > 0) */
-    pid_t pid;
-    int out_fd;
-    char out[ARCHIVE_OUTPUT_KEEP + 1];
-    size_t out_len;
+    /* the command that runs (child.pid > 0) */
+    struct ops_child child;
     struct timespec started;
     uint32_t run_timeout_s;
     int timed_out;
@@ -181,7 +171,7 @@ static void update_progress(struct archive *a)
             lag = now > sb.st_mtime ? (int64_t)(now - sb.st_mtime) : 0;
         }
     }
-    archive_state_set_progress(a->st, pending, lag, a->pid > 0 ? a->cur : "");
+    archive_state_set_progress(a->st, pending, lag, a->child.pid > 0 ? a->cur : "");
     if (!a->health) return;
     if (a->command[0] && a->max_lag_s && lag > (int64_t)a->max_lag_s) {
         struct archive_stats s;
@@ -200,114 +190,9 @@ static void update_progress(struct archive *a)
 
 /* ---- the child ---- */
 
-static void close_output(struct archive *a)
-{
-    if (a->out_ev) {
-        event_free(a->out_ev);
-        a->out_ev = NULL;
-    }
-    if (a->out_fd >= 0) {
-        close(a->out_fd);
-        a->out_fd = -1;
-    }
-}
-
-/* Read what the command wrote to stderr; keep the first ARCHIVE_OUTPUT_KEEP bytes. */
-static void drain_output(struct archive *a)
-{
-    char buf[4096];
-    for (;;) {
-        ssize_t r = read(a->out_fd, buf, sizeof(buf));
-        if (r > 0) {
-            size_t room = ARCHIVE_OUTPUT_KEEP - a->out_len, n = (size_t)r < room ? (size_t)r : room;
-            memcpy(a->out + a->out_len, buf, n);
-            a->out_len += n;
-            continue;
-        }
-        if (r == -1 && errno == EINTR) continue;
-        if (r == 0) close_output(a);   /* every writer is gone */
-        return;                        /* EAGAIN: later */
-    }
-}
-
-static void on_output(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd; (void)what;
-    drain_output(arg);
-}
-
-/* The first lines of the command's stderr as one line: newlines become " | ". */
-static void output_summary(const struct archive *a, char *buf, size_t cap)
-{
-    size_t o = 0, lines = 0;
-    const char *p = a->out, *end = a->out + a->out_len;
-    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ')) end--;
-    for (; p < end && o + 4 < cap && lines < 5; p++) {
-        if (*p == '\n') {
-            lines++;
-            if (lines < 5 && o + 4 < cap) { memcpy(buf + o, " | ", 3); o += 3; }
-            continue;
-        }
-        buf[o++] = (*p == '\r' || *p == '\t' || (unsigned char)*p < 0x20) ? ' ' : *p;
-    }
-    buf[o] = '\0';
-}
-
-static int spawn(struct archive *a, const char *cmd)
-{
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) == -1) return -1;
-    /* The child's end must block: a command writing much to stderr waits for us, it does
-     * not fail with EAGAIN. */
-    int fl = fcntl(pfd[1], F_GETFL);
-    if (fl != -1) (void)fcntl(pfd[1], F_SETFL, fl & ~O_NONBLOCK);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-    posix_spawn_file_actions_addchdir_np(&fa, a->dir);
-    /* Sockets, binlog and journal descriptors, the lock file: none of them is the command's
-     * business, whether or not whoever opened them asked for O_CLOEXEC. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    /* Its own process group, so a timeout kills the shell and everything it started; no
-     * blocked signals; SIGPIPE (ignored here) and the signals libevent catches at default. */
-    sigset_t none, def;
-    sigemptyset(&none);
-    sigemptyset(&def);
-    int defsigs[] = {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGQUIT};
-    for (size_t i = 0; i < sizeof(defsigs) / sizeof(defsigs[0]); i++) sigaddset(&def, defsigs[i]);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &def);
-    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, a->env ? a->env : environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    close(pfd[1]);
-    if (rc != 0) {
-        close(pfd[0]);
-        errno = rc;
-        return -1;
-    }
-    a->pid = pid;
-    a->out_fd = pfd[0];
-    a->out_len = 0;
-    a->out_ev = event_new(a->base, a->out_fd, EV_READ | EV_PERSIST, on_output, a);
-    if (a->out_ev) event_add(a->out_ev, NULL);
-    return 0;
-}
-
-/* The command for a->cur ended with wait status `status`. */
+/* The command for a->cur ended with wait status `status` (its output drained). */
 static void finished(struct archive *a, int status)
 {
-    if (a->out_fd >= 0) drain_output(a);
-    close_output(a);
-    a->pid = 0;
     struct timespec now = mono_now();
     int64_t took = ms_between(a->started, now);
     if (!a->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -336,15 +221,9 @@ static void finished(struct archive *a, int status)
     if (a->timed_out)
         snprintf(why, sizeof(why), "timed out after %us (storage.archive_timeout): process group killed",
                  a->run_timeout_s);
-    else if (WIFEXITED(status))
-        snprintf(why, sizeof(why), "exit status %d%s", WEXITSTATUS(status),
-                 WEXITSTATUS(status) == 127 ? " (command not found)" :
-                 WEXITSTATUS(status) == 126 ? " (not executable)" : "");
-    else if (WIFSIGNALED(status))
-        snprintf(why, sizeof(why), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
-        snprintf(why, sizeof(why), "ended with wait status %d", status);
-    output_summary(a, out, sizeof(out));
+        child_status_text(status, why, sizeof(why));
+    child_output_summary(&a->child, out, sizeof(out));
     if (strcmp(a->failing, a->cur)) {
         snprintf(a->failing, sizeof(a->failing), "%s", a->cur);
         a->consecutive = 0;
@@ -362,22 +241,23 @@ static void finished(struct archive *a, int status)
 static void supervise(struct archive *a)
 {
     int status = 0;
-    pid_t r = waitpid(a->pid, &status, WNOHANG);
-    if (r == a->pid) {
+    pid_t pid = a->child.pid;
+    int r = child_poll(&a->child, &status);
+    if (r == 1) {
         finished(a, status);
         return;
     }
-    if (r == -1 && errno != EINTR) {
-        log_error(TAG, "waitpid(%d) for the archive_command of %s: %s", (int)a->pid, a->cur, strerror(errno));
+    if (r == -1) {
+        log_error(TAG, "waitpid(%d) for the archive_command of %s: %s", (int)pid, a->cur, strerror(errno));
         a->timed_out = 0;
         finished(a, 255 << 8);
         return;
     }
     if (a->run_timeout_s && !a->timed_out && ms_between(a->started, mono_now()) >= (int64_t)a->run_timeout_s * 1000) {
         log_warn(TAG, "archive_command for %s still runs after %us (storage.archive_timeout): killing process group %d",
-                 a->cur, a->run_timeout_s, (int)a->pid);
+                 a->cur, a->run_timeout_s, (int)a->child.pid);
         a->timed_out = 1;
-        kill(-a->pid, SIGKILL);
+        child_kill(&a->child);
     }
 }
 
@@ -413,9 +293,8 @@ static void maybe_start(struct archive *a)
     a->run_timeout_s = a->timeout_s;
     a->started = now;
     archive_state_attempt(a->st, f.name, f.size, (int64_t)time(NULL));
-    if (spawn(a, cmd) == -1) {
+    if (child_spawn(&a->child, a->base, a->dir, cmd) == -1) {
         int e = errno;
-        a->pid = 0;
         char msg[256];
         snprintf(msg, sizeof(msg), "could not start /bin/sh: %s", strerror(e));
         if (strcmp(a->failing, f.name)) {
@@ -429,41 +308,21 @@ static void maybe_start(struct archive *a)
         log_error(TAG, "archive_command for %s: %s; retrying in %u ms", f.name, msg, delay);
         return;
     }
-    log_debug(TAG, "archiving %s (%llu bytes): pid %d", f.name, (unsigned long long)f.size, (int)a->pid);
+    log_debug(TAG, "archiving %s (%llu bytes): pid %d", f.name, (unsigned long long)f.size, (int)a->child.pid);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct archive *a = arg;
-    int was_running = a->pid > 0;
-    if (a->pid > 0) supervise(a);
+    if (a->child.pid > 0) supervise(a);
     /* A file just archived: the next one starts in this same turn. */
-    if (a->pid <= 0) maybe_start(a);
+    if (a->child.pid <= 0) maybe_start(a);
     update_progress(a);
-    (void)was_running;
-    arm(a, a->pid > 0 ? TICK_RUNNING_MS : TICK_IDLE_MS);
+    arm(a, a->child.pid > 0 ? TICK_RUNNING_MS : TICK_IDLE_MS);
 }
 
 /* ---- life cycle ---- */
-
-static char **filtered_env(void)
-{
-    static const char *drop[] = {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=", "LISTEN_PID=",
-                                 "LISTEN_FDNAMES="};
-    size_t n = 0;
-    while (environ && environ[n]) n++;
-    char **env = calloc(n + 1, sizeof(*env));
-    if (!env) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int skip = 0;
-        for (size_t d = 0; d < sizeof(drop) / sizeof(drop[0]); d++)
-            if (!strncmp(environ[i], drop[d], strlen(drop[d]))) skip = 1;
-        if (!skip) env[o++] = environ[i];
-    }
-    return env;
-}
 
 void archive_set_options(struct archive *a, const char *command, uint32_t timeout_s, uint32_t retry_max_ms,
                          uint32_t max_lag_s)
@@ -493,7 +352,7 @@ struct archive *archive_new(struct event_base *base, struct store *store, struct
     a->base = base;
     a->store = store;
     a->st = st;
-    a->out_fd = -1;
+    child_init(&a->child);
     if (!realpath(o->data_dir, a->dir)) {
         snprintf(err, errlen, "%s: %s", o->data_dir, strerror(errno));
         free(a);
@@ -506,10 +365,8 @@ struct archive *archive_new(struct event_base *base, struct store *store, struct
         free(a);
         return NULL;
     }
-    a->env = filtered_env();
-    if (!a->env || !(a->tick = event_new(base, -1, 0, on_tick, a))) {
+    if (!(a->tick = event_new(base, -1, 0, on_tick, a))) {
         snprintf(err, errlen, "out of memory");
-        free(a->env);
         free(a);
         return NULL;
     }
@@ -523,15 +380,10 @@ void archive_set_health(struct archive *a, struct health *h) { if (a) a->health 
 void archive_free(struct archive *a)
 {
     if (!a) return;
-    if (a->pid > 0) {
+    if (a->child.pid > 0)
         log_info(TAG, "stopping: archive_command for %s interrupted (killed); it runs again at the next start", a->cur);
-        kill(-a->pid, SIGKILL);
-        while (waitpid(a->pid, NULL, 0) == -1 && errno == EINTR) {}
-        a->pid = 0;
-    }
-    close_output(a);
+    child_kill_wait(&a->child);
     if (a->tick) event_free(a->tick);
-    free(a->env);
     free(a);
 }
 

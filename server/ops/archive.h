@@ -2,11 +2,10 @@
  * archive.h - the archive runner: storage.archive_command run for every closed binlog file,
  * oldest first, one at a time, as PostgreSQL's archiver runs archive_command.
  *
- * The command runs as `/bin/sh -c COMMAND` in its own process group (cwd: the data
- * directory; stdin and stdout /dev/null; stderr into a pipe the loop reads, keeping the first
- * ARCHIVE_OUTPUT_KEEP bytes), started with posix_spawn: every other descriptor of binlogd is
- * closed in the child. The event loop only supervises it: a timer polls waitpid(WNOHANG) and
- * the deadline, so nothing waits, and ingest (its own thread) and serving go on.
+ * The command runs as `/bin/sh -c COMMAND` in its own process group, cwd the data directory
+ * (server/ops/child.h: posix_spawn, stderr captured, every other descriptor closed). The event
+ * loop only supervises it: a timer polls waitpid(WNOHANG) and the deadline, so nothing waits,
+ * and ingest (its own thread) and serving go on.
  *
  * Exit 0 = archived: the fact is made durable in the archive state (storage/archive_state.h)
  * and the next file follows at once. Anything else (exit status, a signal, the
@@ -31,7 +30,6 @@ struct archive_state;
 struct health;
 struct prom;
 
-#define ARCHIVE_OUTPUT_KEEP 2048   /* bytes of a command's stderr kept for the log and SHOW */
 #define ARCHIVE_RETRY_MIN_MS 1000
 
 struct archive_opts {
