@@ -14,7 +14,7 @@
 #include "storage/index.h"
 
 #define HEADER "# binlogd archive state v1"
-#define MAX_STATE_BYTES (64u << 20)
+#define MAX_STATE_BYTES (512u << 20)   /* about a million archived files with their GTID states */
 
 /* One file: what SHOW sees, plus the GTID states it was archived with (owned; "" when the
  * runner did not know them). */

@@ -158,7 +158,19 @@ tl_assert "cmp-identical to the primary's (after the orphaned first run ended to
 n=0; bad=0
 for f in $(closed); do n=$((n + 1)); cmp -s "$PD/$f" "$W/arch/$f" || { bad=1; echo "  $f differs or is missing"; }; done
 tl_assert "in the end all $n closed files are archived and identical" [ $bad = 0 ]
-tl_assert "no file was started twice except $f8" bash -c "[ \$(sort '$W/starts' | uniq -d | grep -v -x -e '$f8' -e '$f5' -e '$f6' | wc -l) = 0 ]"
+# a stop (SIGTERM) while a command runs: it is killed with its group, and runs again at the next start
+echo slow > "$W/mode"
+tl_flush_logs p
+f9=$(tl_binlogs p | tail -2 | head -1)
+tl_assert "the command for $f9 started" tl_wait_until 10 grep -qx "$f9" "$W/starts"
+tl_binlogd_stop b
+tl_assert_eq "SIGTERM while a command runs: exit 0" "$?" "0"
+tl_assert "... the command was killed with its process group" tl_not pgrep -f "[s]leep 4.01"
+tl_assert "... and the log says it runs again" grep -q "archive_command for $f9 interrupted (killed); it runs again at the next start" "$W/b.log"
+echo ok > "$W/mode"
+tl_binlogd_start b "$D" --config="$W/b.conf"
+tl_assert "after the restart $f9 is archived" tl_wait_until 15 bash -c "cmp -s '$PD/$f9' '$W/arch/$f9'"
+tl_assert "no file was started twice except $f8" bash -c "[ \$(sort '$W/starts' | uniq -d | grep -v -x -e '$f8' -e '$f9' -e '$f5' -e '$f6' | wc -l) = 0 ]"
 tl_assert "/healthz is fine" bash -c "curl -sf http://127.0.0.1:$M/healthz"
 
 # ---- 6. S3: the README's object-store example against a local endpoint ----
