@@ -16,8 +16,8 @@ s3_check() {
 
 # Run one Swift server as the swift-*-server scripts do, but reading swift.conf from S3_DIR
 # (set_swift_dir) instead of /etc/swift.
-_s3_run() {  # KIND (account|container|object|proxy)
-  /usr/bin/python3 - "$S3_DIR" "$1" <<'PY'
+_s3_run() {  # KIND (account|container|object|proxy); exec: the background job's pid is the server's
+  exec /usr/bin/python3 - "$S3_DIR" "$1" <<'PY'
 import importlib, sys
 from swift.common import utils
 utils.set_swift_dir(sys.argv[1])
