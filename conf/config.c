@@ -128,6 +128,16 @@ static const struct opt opts[] = {
     {"storage.min_free_bytes", OPT_UINT64, OFF(min_free_bytes), 0, 0, 1ULL << 60,
      "when the filesystem has less free space than this, purge purgeable files early, oldest first (0 = off)",
      RUNTIME, NULL, 0},
+    {"storage.archive_command", OPT_STR, OFF(archive_command), SZ(archive_command), 0, 0,
+     "shell command run for every closed binlog file, oldest first (%p its path, %f its name, %% a percent sign); "
+     "exit 0 = archived; must tolerate a rerun for a file it already archived (empty = off)", RUNTIME, NULL, 0},
+    {"storage.archive_timeout", OPT_UINT32, OFF(archive_timeout), 0, 0, 604800,
+     "seconds an archive command may run before its process group is killed and it is retried (0 = no limit)",
+     RUNTIME, NULL, 0},
+    {"storage.archive_retry_max_ms", OPT_UINT32, OFF(archive_retry_max_ms), 0, 1000, 86400000,
+     "longest wait before retrying a failed archive command (the wait starts at 1 s and doubles)", RUNTIME, NULL, 0},
+    {"storage.archive_max_lag_seconds", OPT_UINT32, OFF(archive_max_lag), 0, 0, 31536000,
+     "/healthz fails when a closed file has waited longer than this to be archived (0 = never)", RUNTIME, NULL, 0},
     {"metrics.listen", OPT_HOSTPORT, OFF(metrics_host), SZ(metrics_host), 0, 0,
      "host:port of the HTTP server: /metrics (Prometheus), /healthz, /readyz, / (status page); empty = off", 0, NULL,
      OFF(metrics_port)},
@@ -197,6 +207,9 @@ void config_defaults(struct config *cfg)
     cfg->group_commit_max_ms = 5;
     cfg->group_commit_max_bytes = 8ULL * 1024 * 1024;
     cfg->min_files = 2;
+    cfg->archive_timeout = 3600;
+    cfg->archive_retry_max_ms = 60000;
+    cfg->archive_max_lag = 3600;
     cfg->metrics_replica_series = 20;
     cfg->metrics_traffic_series = 20;
     cfg->metrics_health_max_lag = 60;
@@ -444,6 +457,15 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
     }
     if (!cfg->up_ssl_cert[0] != !cfg->up_ssl_key[0])
         return fail(err, errlen, "upstream.ssl_cert and upstream.ssl_key go together (one is set, the other empty)");
+    /* The same placeholders as PostgreSQL's archive_command; a typo ('%P', a lone '%') is
+     * refused here rather than archiving every file to a wrong name. */
+    for (const char *p = cfg->archive_command; *p; p++)
+        if (*p == '%') {
+            if (p[1] != 'p' && p[1] != 'f' && p[1] != '%')
+                return fail(err, errlen, "storage.archive_command: %s (only %%p, %%f and %%%% are known)",
+                            p[1] ? "unknown placeholder" : "'%' at the end");
+            p++;
+        }
     /* An empty password is for health checks only: a monitor account cannot dump, kill
      * others or change anything, so logging in without a secret exposes nothing more than
      * SHOW does. */

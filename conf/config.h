@@ -85,6 +85,10 @@ struct config {
     uint64_t max_disk_bytes;         /* 0 = off */
     uint32_t min_files;              /* newest files never purged by retention (>= 1) */
     uint64_t min_free_bytes;         /* 0 = off */
+    char     archive_command[1024];  /* "" = no archiving; %p path, %f name, %% percent */
+    uint32_t archive_timeout;        /* seconds before a command's process group is killed (0 = never) */
+    uint32_t archive_retry_max_ms;   /* cap of the retry backoff (1 s doubling) */
+    uint32_t archive_max_lag;        /* seconds: /healthz fails when archiving lags more (0 = never) */
     /* [metrics] */
     char     metrics_host[256];
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */

@@ -42,6 +42,7 @@ const char *query_kind_name(enum query_kind k)
     case QUERY_SHOW_BINLOG_TOP_TRX: return "SHOW BINLOG TOP TRANSACTIONS";
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "SHOW BINLOG LAG DOCTOR";
     case QUERY_SHOW_BINLOG_WATCH: return "SHOW BINLOG WATCH";
+    case QUERY_SHOW_BINLOG_ARCHIVE: return "SHOW BINLOG ARCHIVE";
     case QUERY_SHOW_PROCESSLIST: return "SHOW PROCESSLIST";
     }
     return "?";
@@ -491,6 +492,10 @@ static int parse_show(struct parser *P)
         }
         if (accept_kw(P, "WATCH")) {
             q->kind = QUERY_SHOW_BINLOG_WATCH;
+            return expect_end(P);
+        }
+        if (accept_kw(P, "ARCHIVE")) {
+            q->kind = QUERY_SHOW_BINLOG_ARCHIVE;
             return expect_end(P);
         }
         if (expect_kw(P, "STATUS") == -1) return -1;

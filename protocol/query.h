@@ -17,6 +17,7 @@
  *   binlogd's own: SHOW BINLOG STATISTICS [BY TABLE | BY SERVER | BY KIND] [LIKE 'pat'],
  *   SHOW BINLOG TOP TRANSACTIONS [LIMIT n], SHOW BINLOG LAG DOCTOR
  *   SHOW BINLOG WATCH (binlogd's own: the split-brain watch)
+ *   SHOW BINLOG ARCHIVE (binlogd's own: the archive command's progress per file)
  *   KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n
  *   START|STOP SLAVE|REPLICA [IO_THREAD|SQL_THREAD, ...], START|STOP ALL SLAVES|REPLICAS
  *   CHANGE MASTER TO k = v, ...   /  CHANGE REPLICATION SOURCE TO k = v, ...
@@ -69,6 +70,7 @@ enum query_kind {
     QUERY_SHOW_BINLOG_TOP_TRX,    /* binlogd's: SHOW BINLOG TOP TRANSACTIONS [LIMIT n] */
     QUERY_SHOW_BINLOG_LAG_DOCTOR, /* binlogd's: SHOW BINLOG LAG DOCTOR */
     QUERY_SHOW_BINLOG_WATCH,      /* SHOW BINLOG WATCH: binlogd's own (the split-brain watch) */
+    QUERY_SHOW_BINLOG_ARCHIVE,    /* SHOW BINLOG ARCHIVE: binlogd's own (the archive command's progress) */
     QUERY_SHOW_PROCESSLIST        /* full: SHOW FULL PROCESSLIST; keep last (QUERY_KIND_COUNT) */
 };
 /* How many kinds there are (arrays indexed by kind, e.g. Com_* counters). */

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-compat zlib1g-dev
       libcmocka-dev libssl-dev openssl mariadb-server mariadb-client mariadb-test-data procps psmisc
-      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev)
+      util-linux diffutils coreutils haproxy socat curl prometheus chromium clang libclang-rt-dev
+      python3-swift s3cmd)
 # libssl-dev + libevent-dev (libevent_openssl): TLS towards replicas and admins (server/replicas/tls.c);
 # the openssl CLI (pulled in with libssl-dev's users; listed for tests/integration/t_tls.sh, which
 # makes its CA and certificates with it and checks them with `openssl s_client -starttls mysql`).
@@ -12,6 +13,9 @@ PKGS=(build-essential pkg-config libevent-dev libmariadb-dev libmariadb-dev-comp
 # front of binlogd and reads its state from the stats socket.
 # curl + prometheus (promtool) + chromium: tests/integration/t_metrics.sh scrapes /metrics,
 # checks it with promtool check metrics and renders the status page headless.
+# python3-swift + s3cmd: tests/integration/t_archive_cmd.sh archives to a local S3 endpoint (Swift's
+# s3api middleware, run from the library alone: no swift system services are installed) with s3cmd,
+# the README's object-store example.
 # clang + libclang-rt-dev (compiler-rt: libFuzzer, ASan, UBSan): `make fuzz` / `make fuzz-short`
 # (part of `make test`) build the tests/fuzz harnesses with clang -fsanitize=fuzzer.
 # openssl (the CLI): tests/integration/t_tls_upstream.sh makes a throwaway CA and server

@@ -23,6 +23,7 @@
 #include "conf/config.h"
 #include "conf/config_doc.h"
 #include "conf/secret.h"
+#include "server/ops/archive.h"
 #include "server/ops/http.h"
 #include "server/ops/reload.h"
 #include "server/ops/sdnotify.h"
@@ -33,6 +34,7 @@
 #include "server/log.h"
 #include "server/replicas/listener.h"
 #include "server/ops/retention.h"
+#include "storage/archive_state.h"
 #include "storage/verify.h"
 #include "storage/fsio.h"
 #include "storage/store.h"
@@ -52,6 +54,8 @@ struct app {
     struct reload *reload;
     struct ops_http *http;           /* metrics.listen: NULL when off */
     struct retention *retention;     /* storage.expire_logs_seconds & co, PURGE BINARY LOGS */
+    struct archive_state *archive_state;   /* which files are archived (.binlogd-archive) */
+    struct archive *archive;         /* the archive_command runner (idle when none is set) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_fatal, *ev_powerloss, *ev_status;
     atomic_int exit_code;
     /* how the configuration was built, to build it again on SIGHUP */
@@ -314,6 +318,30 @@ static void on_watermark(void *arg)
     retention_notify(app->retention, store_write_file(app->store));
 }
 
+/* The purge's question to the archive (purge_keep_fn): a file the archive command has not
+ * archived yet stays, with a reason PURGE BINARY LOGS and the log repeat. */
+static int purge_keep_unarchived(void *arg, const char *name, char *why, size_t whylen)
+{
+    if (!archive_state_must_keep(arg, name)) return 0;
+    snprintf(why, whylen, "it is not archived yet (storage.archive_command)");
+    return 1;
+}
+
+/* After a purge removed a file (purge_done_fn): an archived file stays listed, as purged. */
+static void purge_done_archived(void *arg, const char *name, uint64_t size)
+{
+    (void)size;
+    archive_state_purged(arg, name);
+}
+
+/* Reload hook: a new archive command, timeout, backoff cap or lag bound applies from the
+ * next command started (the one that runs finishes under its own settings). */
+static void archive_reload(void *arg, const struct config *cfg)
+{
+    archive_set_options(arg, cfg->archive_command, cfg->archive_timeout, cfg->archive_retry_max_ms,
+                        cfg->archive_max_lag);
+}
+
 static enum store_sync_mode sync_mode(enum config_sync s)
 {
     return s == CONFIG_SYNC_NONE ? STORE_SYNC_NONE : s == CONFIG_SYNC_INTERVAL ? STORE_SYNC_INTERVAL : STORE_SYNC_TRX;
@@ -426,6 +454,21 @@ int main(int argc, char **argv)
     listener_set_purge(app.server, retention_purge_stmt, app.retention);
     store_set_notify(app.store, on_watermark, &app);
 
+    /* The archive state: which files the archive command has archived. A damaged state file
+     * makes every command run again (they must tolerate a rerun) and purge keep every file
+     * until then: the safe side. */
+    if (!(app.archive_state = archive_state_new(store_dir_fd(app.store)))) {
+        log_error(TAG, "cannot allocate the archive state");
+        return 1;
+    }
+    if (archive_state_load(app.archive_state, err, sizeof(err)) == -1)
+        log_warn(TAG, "archive state %s/%s: ignored, every closed file will be archived again", app.cfg.data_dir, err);
+    listener_set_archive_state(app.server, app.archive_state);
+    /* Never purged before archived: retention (age, size, free space) and PURGE BINARY LOGS
+     * ask the archive state before each file, and tell it what they removed. */
+    retention_set_keep(app.retention, purge_keep_unarchived, app.archive_state);
+    retention_set_done(app.retention, purge_done_archived, app.archive_state);
+
     /* The ingest thread always runs: with no upstream it idles until CHANGE MASTER + START
      * SLAVE. Settings stored by CHANGE MASTER override the configuration file's. */
     struct ingest_opts io = {
@@ -516,6 +559,15 @@ int main(int argc, char **argv)
         log_error(TAG, "cannot register the TLS reload hook");
         return 1;
     }
+    /* The archive runner: the loop only supervises its child processes. */
+    struct archive_opts ao = {.data_dir = app.cfg.data_dir, .command = app.cfg.archive_command,
+                              .timeout_s = app.cfg.archive_timeout, .retry_max_ms = app.cfg.archive_retry_max_ms,
+                              .max_lag_s = app.cfg.archive_max_lag};
+    if (!(app.archive = archive_new(app.base, app.store, app.archive_state, &ao, err, sizeof(err))) ||
+        reload_add_hook(app.reload, archive_reload, app.archive) == -1) {
+        log_error(TAG, "cannot start the archive runner: %s", app.archive ? "reload hooks full" : err);
+        return 1;
+    }
     /* Monitoring reads app.cfg on each request, so the runtime metrics options a reload
      * copies into it apply from the next scrape; metrics.listen needs a restart. */
     if (app.cfg.metrics_port) {
@@ -530,6 +582,9 @@ int main(int argc, char **argv)
             ops_http_add_section(app.http, "retention", "Retention", retention_render, app.retention) == -1)
             log_warn(TAG, "monitoring: no room for the retention's metrics or status section");
         ops_http_set_ready(app.http);   /* recovery is done, the listener accepts, ingest runs */
+        if (ops_http_add_collector(app.http, archive_collect, app.archive) == -1)
+            log_warn(TAG, "no room for the archive metrics in /metrics");
+        archive_set_health(app.archive, ops_http_health(app.http));
     }
     if (sdnotify_enabled(app.sd)) {
         char msg[sizeof(app.last_status) + 32];
@@ -552,11 +607,13 @@ int main(int argc, char **argv)
     ops_http_free(app.http);         /* reads the watch and the statistics */
     watch_free(app.watch);           /* reads the ingest and the store: goes before them */
     if (app.ingest) ingest_free(app.ingest);
+    archive_free(app.archive);       /* kills a command that runs: it runs again at the next start */
     retention_free(app.retention);   /* after the ingest (it notifies it), before the listener it asks */
     listener_free(app.server);
     traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */
     store_watermark_get(app.store, &wm);
     store_free(app.store);
+    archive_state_free(app.archive_state);
     if (app.ev_status) event_free(app.ev_status);
     sdnotify_free(app.sd);
     reload_free(app.reload);

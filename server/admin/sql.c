@@ -15,6 +15,7 @@
 
 #include "protocol/query.h"
 #include "server/admin/binlog_events.h"
+#include "server/admin/binlog_archive.h"
 #include "server/admin/binlog_watch.h"
 #include "server/admin/gtid_pos.h"
 #include "server/admin/privilege.h"
@@ -25,6 +26,7 @@
 #include "server/admin/traffic_stmt.h"
 #include "server/admin/uservars.h"
 #include "server/log.h"
+#include "storage/archive_state.h"
 #include "storage/store.h"
 
 #define MAX_ROWS 4096   /* SHOW BINARY LOGS beyond this is cut */
@@ -233,9 +235,18 @@ static int by_name(const void *a, const void *b)
  * (Threads_connected, Uptime, Com_select, ...) mean what they mean there; Binlogd_* are ours. */
 static void do_show_status(const struct stmt_ctx *c, const struct query *q, struct stmt_result *r)
 {
-    struct stmt_counter k[MAX_COUNTERS];
+    struct stmt_counter k[MAX_COUNTERS + 5];
     size_t n = c->counters ? c->counters(c->up, k, MAX_COUNTERS) : 0;
     if (n > MAX_COUNTERS) n = MAX_COUNTERS;
+    if (c->archive) {   /* the archive command's progress, as /metrics has it */
+        struct archive_stats as;
+        archive_state_stats(c->archive, &as);
+        k[n++] = (struct stmt_counter){"Binlogd_archive_archived_files", as.archived_files};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_archived_bytes", as.archived_bytes};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_failures", as.failures};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_pending_files", as.pending_files};
+        k[n++] = (struct stmt_counter){"Binlogd_archive_lag_seconds", as.lag_seconds > 0 ? (uint64_t)as.lag_seconds : 0};
+    }
     qsort(k, n, sizeof(k[0]), by_name);
     if (stmt_columns(r, name_value, 2) == -1) return;
     /* The session's own TLS, text values mariadbd shows beside the counters (empty in
@@ -278,6 +289,7 @@ const char *sql_com_name(int kind)
     case QUERY_SHOW_BINLOG_TOP_TRX: return "Com_show_binlog_top_transactions";
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: return "Com_show_binlog_lag_doctor";
     case QUERY_SHOW_BINLOG_WATCH: return "Com_show_binlog_watch";   /* binlogd's own statement */
+    case QUERY_SHOW_BINLOG_ARCHIVE: return "Com_show_binlog_archive";   /* binlogd's own statement */
     case QUERY_KILL: return "Com_kill";
     case QUERY_START_SLAVE: return "Com_start_slave";
     case QUERY_STOP_SLAVE: return "Com_stop_slave";
@@ -475,6 +487,7 @@ void sql_execute(const struct stmt_ctx *c, const char *sql, size_t len, struct s
     case QUERY_SHOW_BINLOG_TOP_TRX: traffic_stmt_top(c, q, r); break;
     case QUERY_SHOW_BINLOG_LAG_DOCTOR: traffic_stmt_doctor(c, r); break;
     case QUERY_SHOW_BINLOG_WATCH: binlog_watch_show(c, r); break;
+    case QUERY_SHOW_BINLOG_ARCHIVE: binlog_archive_show(c, r); break;
     case QUERY_EMPTY: stmt_errf(r, 1065, "Query was empty"); break;
     case QUERY_UNKNOWN: {
         struct myerr e;

@@ -24,6 +24,7 @@ struct ingest;
 struct traffic;
 struct uservars;
 struct watch;
+struct archive_state;
 
 /* A result set has at most this many columns (protocol/reply.c's limit). */
 #define STMT_MAX_COLS 64
@@ -121,6 +122,7 @@ struct stmt_ctx {
     struct ingest *ingest;               /* NULL: no upstream session */
     struct traffic *traffic;             /* traffic statistics (server/upstream/traffic.h); NULL: off */
     struct watch *watch;                 /* the split-brain watch (SHOW BINLOG WATCH); NULL: none */
+    struct archive_state *archive;       /* the archiver's state (SHOW BINLOG ARCHIVE); NULL: none */
     /* the client that runs the statement */
     uint32_t conn_id;
     const char *user;

@@ -57,6 +57,7 @@ struct listener {
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
 void listener_set_watch(struct listener *srv, struct watch *w) { srv->ctx.watch = w; }
+void listener_set_archive_state(struct listener *srv, struct archive_state *st) { srv->ctx.archive = st; }
 
 void listener_set_traffic(struct listener *srv, struct traffic *traffic) { srv->ctx.traffic = traffic; }
 

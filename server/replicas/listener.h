@@ -34,6 +34,9 @@ void listener_set_traffic(struct listener *srv, struct traffic *traffic);
 /* Attach the split-brain watch (SHOW BINLOG WATCH reads it); it must outlive the listener's
  * sessions. Loop thread (or before the loop runs). */
 void listener_set_watch(struct listener *srv, struct watch *w);
+/* Attach the archiver's state for SHOW BINLOG ARCHIVE (may be NULL). Loop thread, before serving. */
+struct archive_state;
+void listener_set_archive_state(struct listener *srv, struct archive_state *st);
 
 /* Reload hook (SIGHUP): read tls.cert / tls.key / tls.ca again into a new TLS context for
  * new connections; sessions keep the context they started with. A broken certificate or

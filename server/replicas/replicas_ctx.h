@@ -22,6 +22,7 @@ struct listener;
 struct watch;
 struct tls_server;
 struct auth_throttle;
+struct archive_state;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -59,6 +60,7 @@ struct replicas_ctx {
     struct traffic *traffic;             /* traffic statistics; NULL when stats.enabled is off */
     struct watch *watch;                 /* the split-brain watch; NULL until main attaches it */
     struct tls_server *tls;              /* the listener's TLS context holder (TLS may be off) */
+    struct archive_state *archive;       /* the archiver's state (SHOW BINLOG ARCHIVE); NULL: none */
     struct replicas_counters *counters;  /* the listener's; loop thread only */
     struct listener *lis;                /* registry: closed, zombie dumps, pump queue, KILL */
     struct auth_throttle *throttle;      /* failed logins per host (the listener's); NULL: none */

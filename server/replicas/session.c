@@ -371,7 +371,7 @@ static void on_query(struct session *s, const char *sql, size_t len)
 {
     const struct stmt_ctx c = {
         .cfg = s->ctx->cfg, .store = s->ctx->store, .ingest = s->ctx->ingest, .traffic = s->ctx->traffic,
-        .watch = s->ctx->watch,
+        .watch = s->ctx->watch, .archive = s->ctx->archive,
         .conn_id = s->id, .user = s->user, .peer_host = s->peer_host,
         .is_admin = s->authenticated && s->role == CONFIG_ROLE_ADMIN,
         .is_monitor = s->authenticated && s->role == CONFIG_ROLE_MONITOR, .vars = &s->vars,

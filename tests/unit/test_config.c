@@ -151,6 +151,18 @@ static void test_cli_errors(void **state)
     assert_int_equal(config_set(&c, "upstream.host=h", "arg", err, sizeof(err)), 0);
     assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "upstream.user"));
+    /* storage.archive_command: %p, %f and %% only; a lone or unknown '%' names the key */
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "storage.archive_command=cp %p /a/%f # 100%%", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "storage.archive_command=cp %p /a/%F", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "storage.archive_command: unknown placeholder"));
+    assert_int_equal(config_set(&c, "storage.archive_command=cp %p /a/%", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "at the end"));
+    assert_int_equal(config_set(&c, "storage.archive_retry_max_ms=999", "arg", err, sizeof(err)), -1);
     config_defaults(&c);
     assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
     assert_int_equal(config_set(&c, "user.r.role=replica", "arg", err, sizeof(err)), 0);

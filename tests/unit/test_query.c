@@ -317,6 +317,19 @@ static void test_show_binlog_watch(void **state)
     assert_string_equal(query_kind_name(QUERY_SHOW_BINLOG_WATCH), "SHOW BINLOG WATCH");
 }
 
+static void test_show_binlog_archive(void **state)
+{
+    struct query *q = *state;
+    assert_int_equal(parse(q, "SHOW BINLOG ARCHIVE"), QUERY_SHOW_BINLOG_ARCHIVE);
+    assert_int_equal(parse(q, "show /* c */ binlog archive ;"), QUERY_SHOW_BINLOG_ARCHIVE);
+    assert_int_equal(parse(q, "SHOW BINLOG ARCHIVE x"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW BINLOG ARCHIVES"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW BINLOG ARCHIVE LIKE 'a%'"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW ARCHIVE"), QUERY_UNKNOWN);
+    assert_int_equal(parse(q, "SHOW BINLOG ARCH"), QUERY_UNKNOWN);
+    assert_string_equal(query_kind_name(QUERY_SHOW_BINLOG_ARCHIVE), "SHOW BINLOG ARCHIVE");
+}
+
 static void test_show_processlist(void **state)
 {
     struct query *q = *state;
@@ -710,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_whitespace_and_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_archive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefixes_and_fuzz, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binlog_statistics, setup, teardown),

@@ -26,6 +26,7 @@
 #include "server/upstream/ingest.h"
 #include "server/upstream/upstream_conf.h"
 #include "server/upstream/watch.h"
+#include "storage/archive_state.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
 #include "tests/unit/tmpdir.h"
@@ -618,6 +619,74 @@ static void test_utf8_prefix(void **state)
     assert_int_equal(processlist_utf8_prefix("", 0, 5), 0);
 }
 
+/* SHOW BINLOG ARCHIVE: without an archive state every file is "off"; with one, the states
+ * follow what the runner recorded, and a purged archived file comes first. */
+static void test_show_binlog_archive(void **state)
+{
+    struct fx *f = *state;
+    static const char *const names[] = {"Log_name", "File_size", "Archived", "State", "Attempts",
+                                        "Last_attempt", "Last_error", "Archived_at"};
+    struct stmt_result *r = run(f, "SHOW BINLOG ARCHIVE");
+    assert_columns(r, names, 8);
+    assert_int_equal(r->com, QUERY_SHOW_BINLOG_ARCHIVE);
+    assert_string_equal(sql_com_name(QUERY_SHOW_BINLOG_ARCHIVE), "Com_show_binlog_archive");
+    assert_int_equal(r->nrows, 2);
+    assert_string_equal(stmt_cell(r, 0, 0), "mariadb-bin.000001");
+    assert_string_equal(stmt_cell(r, 0, 2), "No");
+    assert_string_equal(stmt_cell(r, 0, 3), "off");
+    assert_int_equal(r->col_type[1], STMT_COL_LONGLONG);
+
+    struct archive_state *st = archive_state_new(-1);
+    assert_non_null(st);
+    f->ctx.archive = st;
+    archive_state_set_enabled(st, 1);
+    r = run(f, "SHOW BINLOG ARCHIVE");
+    assert_string_equal(stmt_cell(r, 0, 3), "waiting");
+    assert_string_equal(stmt_cell(r, 1, 3), "active");
+    assert_string_equal(stmt_cell(r, 0, 4), "0");
+    assert_null(stmt_cell(r, 0, 5));
+    archive_state_attempt(st, "mariadb-bin.000001", f->end1, 1700000000);
+    r = run(f, "SHOW BINLOG ARCHIVE");
+    assert_string_equal(stmt_cell(r, 0, 3), "archiving");
+    archive_state_failed(st, "mariadb-bin.000001", "exit status 3: boom");
+    r = run(f, "SHOW BINLOG ARCHIVE");
+    assert_string_equal(stmt_cell(r, 0, 3), "failing");
+    assert_string_equal(stmt_cell(r, 0, 4), "1");
+    assert_non_null(stmt_cell(r, 0, 5));
+    assert_string_equal(stmt_cell(r, 0, 6), "exit status 3: boom");
+    char err[256];
+    archive_state_attempt(st, "mariadb-bin.000001", f->end1, 1700000001);
+    assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, 1, "", "0-1-2", err, sizeof(err)), 0);
+    /* an older file archived and purged since: listed first */
+    const char *text = "# binlogd archive state v1\nmariadb-bin.000000\t999\t1600000000\tpurged\tnone\t\t\n";
+    assert_int_equal(archive_state_parse(st, text, strlen(text), err, sizeof(err)), 0);
+    archive_state_attempt(st, "mariadb-bin.000001", f->end1, 1700000001);
+    assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, 1, "", "0-1-2", err, sizeof(err)), 0);
+    f->ctx.is_admin = 0;
+    f->ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
+    r = run(f, "show binlog archive");
+    assert_int_equal(r->nrows, 3);
+    assert_string_equal(stmt_cell(r, 0, 0), "mariadb-bin.000000");
+    assert_string_equal(stmt_cell(r, 0, 1), "999");
+    assert_string_equal(stmt_cell(r, 0, 3), "purged");
+    assert_string_equal(stmt_cell(r, 1, 2), "Yes");
+    assert_string_equal(stmt_cell(r, 1, 3), "archived");
+    assert_string_equal(stmt_cell(r, 1, 6), "");
+    assert_non_null(stmt_cell(r, 1, 7));
+    assert_string_equal(stmt_cell(r, 2, 3), "active");
+    archive_state_set_progress(st, 3, 42, "");
+    r = run(f, "SHOW STATUS LIKE 'Binlogd_archive%'");
+    assert_int_equal(r->nrows, 5);
+    assert_string_equal(stmt_cell(r, 0, 0), "Binlogd_archive_archived_bytes");
+    assert_string_equal(stmt_cell(r, 2, 0), "Binlogd_archive_failures");
+    assert_string_equal(stmt_cell(r, 2, 1), "1");
+    assert_string_equal(stmt_cell(r, 3, 0), "Binlogd_archive_lag_seconds");
+    assert_string_equal(stmt_cell(r, 3, 1), "42");
+    assert_string_equal(stmt_cell(r, 4, 1), "3");
+    f->ctx.archive = NULL;
+    archive_state_free(st);
+}
+
 /* The monitor role reads and may not change anything. */
 /* SHOW BINLOG WATCH: no watch -> the columns and no rows; a running watch whose candidate
  * and upstream refuse connections -> both rows, unreachable, never "ok". */
@@ -740,6 +809,7 @@ static void test_role_matrix(void **state)
         {QUERY_SHOW_BINLOG_TOP_TRX, "SHOW BINLOG TOP TRANSACTIONS", "MA", "SUPER, SLAVE MONITOR"},
         {QUERY_SHOW_BINLOG_LAG_DOCTOR, "SHOW BINLOG LAG DOCTOR", "MA", "SUPER, SLAVE MONITOR"},
         {QUERY_SHOW_BINLOG_WATCH, "SHOW BINLOG WATCH", "MA", "SUPER, SLAVE MONITOR"},
+        {QUERY_SHOW_BINLOG_ARCHIVE, "SHOW BINLOG ARCHIVE", "MA", "SUPER, SLAVE MONITOR"},
         {QUERY_SHOW_PROCESSLIST, "SHOW FULL PROCESSLIST", "RMA", NULL},
     };
     int covered[QUERY_KIND_COUNT] = {0};
@@ -898,6 +968,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_monitor_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_matrix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_archive, setup, teardown),
         cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_result_building),
     };

@@ -1,0 +1,69 @@
+/*
+ * restore.h - history restored on demand: fetch an archived file whose local copy was purged
+ * with storage.restore_command (PostgreSQL's restore_command: %f the name, %p the destination
+ * path, %% a percent sign) into a spool directory in the data directory, check it completely
+ * (storage/restore_check.h: size, magic, every CRC and the log_pos chain, complete and closed,
+ * GTID states equal to the ones recorded when it was archived) and hand its path to every
+ * reader that asked for it.
+ *
+ * One command at a time, supervised like the archive runner (server/ops/child.h): the loop
+ * never waits. Requests for a file already being fetched join that fetch. The spool
+ * (DATA_DIR/.binlogd-restore, emptied at start) is bounded by spool_bytes: after a copy
+ * arrives, the least recently used copies nobody reads are removed until it fits again; a
+ * copy being read (pinned between restore_get's answer and restore_put) is never removed, so
+ * the spool can stay over its bound while readers hold more than it.
+ *
+ * Not wired into the dump yet: a dump that asks for a purged file (by name, or by a GTID state
+ * the archive state places in it) should call restore_get and wait (no loop blocking), then
+ * read the copy at the path it gets; that needs purge (retention) to exist.
+ *
+ * Thread: the loop thread, for every function here.
+ */
+#ifndef BINLOGD_SERVER_OPS_RESTORE_H
+#define BINLOGD_SERVER_OPS_RESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct archive_state;
+
+#define RESTORE_SPOOL_DIR ".binlogd-restore"
+
+struct restore_opts {
+    const char *data_dir;        /* made absolute here */
+    const char *command;         /* "" = restoring off */
+    uint32_t timeout_s;          /* a command running longer is killed (0 = no limit) */
+    uint64_t spool_bytes;        /* bound of the spool */
+};
+
+/* The answer to restore_get: path (absolute, valid until restore_put) of the verified copy,
+ * or why (one line naming the file and the reason) when it could not be restored. */
+typedef void (*restore_done_fn)(void *arg, const char *name, const char *path, const char *why);
+
+struct restore;
+
+/* Create (and empty) the spool; st tells which files are archived, with their sizes and GTID
+ * states. NULL with err. */
+struct restore *restore_new(struct event_base *base, struct archive_state *st, const struct restore_opts *o,
+                            char *err, size_t errlen);
+
+/* Kill a running command, remove the spool's files; waiting requests are dropped silently. */
+void restore_free(struct restore *r);
+
+/* Ask for the copy of `name`. fn(arg, ...) is called once: at once (before this returns) when
+ * the copy is already in the spool, else when the fetch ends. On success the copy is pinned
+ * for this reader until restore_put. -1 (fn not called) when there is no restore command or
+ * name is not recorded as archived. */
+int restore_get(struct restore *r, const char *name, restore_done_fn fn, void *arg);
+
+/* A reader that got `name`'s path is done with it. */
+void restore_put(struct restore *r, const char *name);
+
+/* A waiting reader went away (fn/arg as given to restore_get): it will not be called. */
+void restore_cancel(struct restore *r, restore_done_fn fn, void *arg);
+
+/* Bytes of verified copies in the spool. */
+uint64_t restore_spool_used(const struct restore *r);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * test_restore.c - the restore fetcher (server/ops/restore.c) on a real event loop with a real
+ * shell command: a copy fetched with restore_command, checked and handed to every reader;
+ * a second request served from the spool; the spool bound (least recently used copies nobody
+ * reads are removed, a copy being read never); copies refused for a flipped byte, other GTID
+ * states or a failing command, with the file and the reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "protocol/gtid_track.h"
+#include "server/ops/restore.h"
+#include "storage/archive_state.h"
+#include "storage/gtid_index.h"
+#include "tests/unit/evgen.h"
+#include "tests/unit/tmpdir.h"
+
+struct answer {
+    int done;
+    char path[4096];
+    char why[4096];
+};
+
+static void on_done(void *arg, const char *name, const char *path, const char *why)
+{
+    struct answer *a = arg;
+    (void)name;
+    a->done++;
+    snprintf(a->path, sizeof(a->path), "%s", path ? path : "");
+    snprintf(a->why, sizeof(a->why), "%s", why ? why : "");
+}
+
+static size_t write_binlog(const char *dir, const char *name)
+{
+    static uint8_t buf[8192];
+    struct evgen g;
+    evgen_init(&g);
+    memcpy(buf, "\xfe\x62\x69\x6e", 4);
+    size_t n = 4;
+    n += evgen_fde(&g, buf + n, sizeof(buf) - n);
+    for (uint64_t seq = 1; seq <= 3; seq++) n += evgen_trx(&g, buf + n, sizeof(buf) - n, seq, "INSERT INTO t VALUES (1)");
+    n += evgen_rotate(&g, buf + n, sizeof(buf) - n, "m.000009", 4);
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+    return n;
+}
+
+/* Record name as archived and purged, with the states a scan of dir/name gives (or `end`). */
+static void record(struct archive_state *st, const char *dir, const char *name, size_t size, const char *end)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct gtid_track t;
+    gtid_track_init(&t);
+    uint64_t upto;
+    char err[256];
+    assert_int_equal(gix_scan_file(dfd, name, &t, &upto, err, sizeof(err)), 0);
+    char *s = gtid_track_start_text(&t), *e = gtid_track_end_text(&t);
+    assert_int_equal(archive_state_done(st, name, size, 1700000000, (int)t.flavor, s, end ? end : e, err, sizeof(err)), 0);
+    archive_state_purged(st, name);
+    free(s);
+    free(e);
+    gtid_track_free(&t);
+    close(dfd);
+}
+
+static void wait_answer(struct event_base *base, struct answer *a)
+{
+    for (int i = 0; i < 600 && !a->done; i++) event_base_loop(base, EVLOOP_ONCE);   /* 100 ms ticks: 60 s at most */
+    assert_int_equal(a->done, 1);
+}
+
+static int same_bytes(const char *a, const char *b)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+static void test_restore(void **state)
+{
+    (void)state;
+    char data[] = "/tmp/binlogd-restore-d-XXXXXX", arch[] = "/tmp/binlogd-restore-a-XXXXXX";
+    assert_non_null(mkdtemp(data));
+    assert_non_null(mkdtemp(arch));
+    size_t size = write_binlog(arch, "m.000001");
+    assert_int_equal(write_binlog(arch, "m.000002"), size);
+    assert_int_equal(write_binlog(arch, "m.000003"), size);
+    assert_int_equal(write_binlog(arch, "m.000005"), size);
+    struct archive_state *st = archive_state_new(-1);
+    record(st, arch, "m.000001", size, NULL);
+    record(st, arch, "m.000002", size, NULL);
+    record(st, arch, "m.000003", size, NULL);
+    record(st, arch, "m.000005", size, "0-1-99");   /* archived with other GTID states */
+    char err[256];
+    assert_int_equal(archive_state_done(st, "m.000004", size, 1, 0, NULL, NULL, err, sizeof(err)), 0);  /* not in the archive */
+    /* a flipped byte in the archive's copy of m.000003 */
+    char p[512];
+    snprintf(p, sizeof(p), "%s/m.000003", arch);
+    FILE *f = fopen(p, "r+b");
+    fseek(f, (long)size - 50, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, (long)size - 50, SEEK_SET);
+    fputc(c ^ 0x04, f);
+    fclose(f);
+
+    struct event_base *base = event_base_new();
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "cp %s/%%f %%p", arch);
+    struct restore_opts o = {.data_dir = data, .command = cmd, .timeout_s = 30, .spool_bytes = size + size / 2};
+    struct restore *r = restore_new(base, st, &o, err, sizeof(err));
+    assert_non_null(r);
+
+    /* not archived, or no command: refused at once */
+    struct answer a = {0}, b = {0};
+    assert_int_equal(restore_get(r, "m.000077", on_done, &a), -1);
+    /* two readers ask for m.000001: one fetch, both answered with the checked copy */
+    assert_int_equal(restore_get(r, "m.000001", on_done, &a), 0);
+    assert_int_equal(restore_get(r, "m.000001", on_done, &b), 0);
+    wait_answer(base, &a);
+    assert_int_equal(b.done, 1);
+    assert_string_equal(a.why, "");
+    snprintf(p, sizeof(p), "%s/m.000001", arch);
+    assert_true(same_bytes(a.path, p));
+    assert_non_null(strstr(a.path, "/" RESTORE_SPOOL_DIR "/m.000001"));
+    assert_int_equal(restore_spool_used(r), size);
+    /* a third reader: served from the spool at once */
+    struct answer c3 = {0};
+    assert_int_equal(restore_get(r, "m.000001", on_done, &c3), 0);
+    assert_int_equal(c3.done, 1);
+    assert_string_equal(c3.path, a.path);
+    restore_put(r, "m.000001");
+    restore_put(r, "m.000001");
+    restore_put(r, "m.000001");
+    /* m.000002 arrives: over the bound, the unread m.000001 goes */
+    struct answer d = {0};
+    assert_int_equal(restore_get(r, "m.000002", on_done, &d), 0);
+    wait_answer(base, &d);
+    assert_string_equal(d.why, "");
+    assert_int_equal(restore_spool_used(r), size);
+    assert_int_equal(access(a.path, F_OK), -1);
+    /* m.000002 is being read: fetching m.000001 again keeps it (the spool goes over) */
+    struct answer e = {0};
+    assert_int_equal(restore_get(r, "m.000001", on_done, &e), 0);
+    wait_answer(base, &e);
+    assert_int_equal(restore_spool_used(r), 2 * size);
+    assert_int_equal(access(d.path, F_OK), 0);
+    restore_put(r, "m.000002");   /* now it may go: the least recently used unread copy */
+    assert_int_equal(restore_spool_used(r), size);
+    assert_int_equal(access(d.path, F_OK), -1);
+    assert_int_equal(access(e.path, F_OK), 0);
+    restore_put(r, "m.000001");
+
+    /* refused copies: a flipped byte, other GTID states, a failing command */
+    struct answer g = {0}, h = {0}, k = {0};
+    assert_int_equal(restore_get(r, "m.000003", on_done, &g), 0);
+    wait_answer(base, &g);
+    assert_string_equal(g.path, "");
+    assert_non_null(strstr(g.why, "m.000003"));
+    assert_int_equal(restore_get(r, "m.000005", on_done, &h), 0);
+    wait_answer(base, &h);
+    assert_non_null(strstr(h.why, "m.000005: GTID states differ"));
+    assert_int_equal(restore_get(r, "m.000004", on_done, &k), 0);
+    wait_answer(base, &k);
+    assert_non_null(strstr(k.why, "m.000004: restore_command failed: exit status 1: cp:"));
+    /* nothing of them is left in the spool */
+    char sp[600];
+    snprintf(sp, sizeof(sp), "%s/%s/.m.000003.part", data, RESTORE_SPOOL_DIR);
+    assert_int_equal(access(sp, F_OK), -1);
+    snprintf(sp, sizeof(sp), "%s/%s/m.000003", data, RESTORE_SPOOL_DIR);
+    assert_int_equal(access(sp, F_OK), -1);
+    /* a reader that goes away before the answer is not called */
+    struct answer m = {0};
+    assert_int_equal(restore_get(r, "m.000002", on_done, &m), 0);
+    restore_cancel(r, on_done, &m);
+    for (int i = 0; i < 30; i++) event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(20000);
+    assert_int_equal(m.done, 0);
+
+    restore_free(r);
+    event_base_free(base);
+    archive_state_free(st);
+    tmpdir_remove(data);
+    tmpdir_remove(arch);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_restore),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
