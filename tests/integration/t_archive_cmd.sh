@@ -202,6 +202,26 @@ if [ -x "$TL_REPO/tests/integration/s3_endpoint.sh" ] && "$TL_REPO/tests/integra
 else
   tl_log "skip S3: no local S3 endpoint (swift-proxy / s3cmd missing: scripts/deps.sh)"
 fi
+# ---- 7. never purged before archived: PURGE BINARY LOGS stops at the unarchived file ----
+all_archived_now() { local f; for f in $(closed); do q "SHOW BINLOG ARCHIVE" | awk -F'\t' -v f="$f" '$1 == f && $3 == "Yes" { ok = 1 } END { exit !ok }' || return 1; done; }
+tl_assert "every closed file archived before the archive breaks" tl_wait_until 30 all_archived_now
+tl_binlogd_stop b
+sed -i "s|^archive_command = .*|archive_command = echo archive store down >\&2; exit 1|" "$W/b.conf"
+tl_binlogd_start b "$D" --config="$W/b.conf"
+tl_wait_until 20 tl_port_open "$A"
+tl_wl_small p 5; tl_flush_logs p
+fu=$(tl_binlogs p | tail -2 | head -1)
+act=$(tl_binlogs p | tail -1)
+tl_assert "binlogd has $act" tl_wait_mirror_caught_up p "$D" 30
+tl_assert "the command fails for $fu" tl_wait_until 10 grep -q "archive_command failed for $fu" "$W/b.log"
+before=$(closed | grep -c -v -x "$fu")
+pw=$(q "PURGE BINARY LOGS TO '$act'; SHOW WARNINGS" 2>&1)
+tl_assert "PURGE warns that $fu is not archived (Note 1375)" grep -q "1375.*$fu.*not archived" <<<"$pw"
+tl_assert "... $fu is still on disk" test -f "$D/$fu"
+tl_assert_eq "... and the first file the index lists" "$(sed 's|.*/||' "$D"/*.index | head -1)" "$fu"
+tl_assert "... the $before archived files before it are purged" bash -c "[ $before -ge 1 ] && ! ls '$D' | grep -q -x '$(tl_binlogs p | head -1)'"
+tl_assert_eq "SHOW BINLOG ARCHIVE keeps the purged ones, marked purged" \
+  "$(q "SHOW BINLOG ARCHIVE" | awk -F'\t' '$4 == "purged"' | wc -l)" "$before"
 tl_binlogd_stop b
 tl_assert "binlogd verify passes" "$BINLOGD_BIN" verify "$D"
 tl_done
