@@ -145,6 +145,18 @@ for f in "$rp"/*; do n=$((n + 1)); cmp -s "$f" "$rb/$(basename "$f")" && same=$(
 tl_assert_eq "mariadb-binlog --ssl: every file identical to the primary's" "$same/$n" "$n/$n"
 tl_assert "... and there were files ($n)" test "$n" -gt 0
 
+# ---- 2b. binlogd -> binlogd over verified TLS (the chained binlogd's upstream.ssl) ----
+C=$(tl_free_port)
+tl_binlogd_start c "$W/c" --binlogd.listen=127.0.0.1:"$C" --user.repl.password=replpass \
+    --upstream.host=127.0.0.1 --upstream.port="$A" --upstream.user=repl --upstream.password=replpass \
+    --upstream.ssl=on --upstream.ssl_ca="$K/ca.pem" --upstream.ssl_verify_server_cert=on
+tl_assert "the chained binlogd mirrors binlogd over TLS" tl_wait_mirror_caught_up p "$W/c" 60
+tl_assert "... and its log says the session is verified TLS" tl_log_has c "TLS (TLSv1\.[23].*certificate and name verified)"
+n=0; same=0
+for f in $(tl_binlogs p | head -n -1); do n=$((n + 1)); cmp -s "$(tl_datadir p)/$f" "$W/c/$f" && same=$((same + 1)); done
+tl_assert_eq "... every closed file identical to the primary's" "$same/$n" "$n/$n"
+tl_binlogd_stop c
+
 # ---- 4. SIGHUP: renewed certificate, require off, an account that requires TLS ----
 serial() { echo | timeout 10 openssl s_client -starttls mysql -connect 127.0.0.1:"$A" -CAfile "$K/ca.pem" \
              -verify_return_error 2>/dev/null | openssl x509 -noout -serial 2>/dev/null; }
