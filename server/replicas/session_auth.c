@@ -34,7 +34,9 @@
 
 #define TAG "session"
 
-enum auth_wait { WAIT_NATIVE = 0, WAIT_SHA2_FAST, WAIT_SHA2_FULL };
+/* WAIT_SHA2_THEN_FULL: switched to caching_sha2 for an account stored only as *HEX on a TLS
+ * session; the scramble that comes back is not checkable, full authentication follows. */
+enum auth_wait { WAIT_NATIVE = 0, WAIT_SHA2_FAST, WAIT_SHA2_FULL, WAIT_SHA2_THEN_FULL };
 
 int session_is_secure(const struct session *s)
 {
@@ -151,6 +153,18 @@ static void lookup(struct session *s, struct auth_stored *st, int *known)
     }
 }
 
+/* The caching_sha2 fast path cannot be checked against a native hash: ask for the password
+ * in clear (AuthMoreData 0x04), which only an encrypted connection may carry. */
+static void ask_full(struct session *s)
+{
+    static const uint8_t full = 0x04;
+    log_debug(TAG, "connection %u: caching_sha2 full authentication of '%s' over TLS", s->id, s->user);
+    s->state = SESSION_AUTH_SWITCH;
+    s->auth_wait = WAIT_SHA2_FULL;
+    hs_build_auth_more_data(&s->out, &s->seq, &full, 1);
+    session_flush(s);
+}
+
 static void switch_to(struct session *s, int wait)
 {
     s->state = SESSION_AUTH_SWITCH;
@@ -204,13 +218,14 @@ void session_auth_response(struct session *s, const struct hs_response *r)
          * ask again with ours. */
         switch_to(s, WAIT_SHA2_FAST);
     } else if (sha2 && st.has_native && session_is_secure(s)) {
-        /* The fast path cannot be checked against a native hash: ask for the password in
-         * clear, which only an encrypted connection may carry. */
-        static const uint8_t full = 0x04;
-        s->state = SESSION_AUTH_SWITCH;
-        s->auth_wait = WAIT_SHA2_FULL;
-        hs_build_auth_more_data(&s->out, &s->seq, &full, 1);
-        session_flush(s);
+        if (r->auth_len == AUTH_SHA2_HASH_LEN) {
+            ask_full(s);
+        } else {
+            /* No scramble yet (the greeting named mysql_native_password): switch to
+             * caching_sha2 with ours; its reply then gets the full-authentication request. */
+            switch_to(s, WAIT_SHA2_FAST);
+            s->auth_wait = WAIT_SHA2_THEN_FULL;
+        }
     } else if (st.has_native || st.empty) {
         switch_to(s, WAIT_NATIVE);   /* an account without password: an empty native reply */
     } else {
@@ -224,7 +239,10 @@ void session_auth_more(struct session *s, const uint8_t *p, size_t len)
     struct auth_stored st;
     int known;
     lookup(s, &st, &known);
-    if (s->auth_wait == WAIT_SHA2_FULL && len == 1 && p[0] == 0x02) {
+    if (s->auth_wait == WAIT_SHA2_THEN_FULL) {
+        if (session_is_secure(s)) ask_full(s);
+        else auth_failed(s, 1);   /* cannot happen: only TLS sessions take this way */
+    } else if (s->auth_wait == WAIT_SHA2_FULL && len == 1 && p[0] == 0x02) {
         /* The client asks for the RSA public key: binlogd has none (full authentication
          * happens over TLS only). */
         auth_failed(s, 1);

@@ -95,6 +95,10 @@ tl_assert "the flaky file is archived after three failures" tl_wait_until 20 tes
 tl_assert "each failure is logged with the exit status and stderr" \
   bash -c "[ \$(grep -c 'archive_command failed for $f5 (attempt [123],.*exit status 3; stderr: simulated failure [123] of $f5 | second line' '$W/b.log') -eq 3 ]"
 tl_assert "... and retried after a backoff" grep -q "archive_command failed for $f5 (attempt 2.*retrying in 1000 ms" "$W/b.log"
+# The command copied the file before it exited; binlogd marks it archived once it has reaped
+# the child (polled every 100 ms): wait for that, not for the copy.
+archived_yes() { q "SHOW BINLOG ARCHIVE" | awk -F'\t' -v f="$1" '$1 == f && $3 == "Yes" { ok = 1 } END { exit !ok }'; }
+tl_wait_until 10 archived_yes "$f5"
 tl_assert_eq "SHOW BINLOG ARCHIVE: 4 attempts, no error left" \
   "$(q "SHOW BINLOG ARCHIVE" | awk -F'\t' -v f="$f5" '$1 == f { print $3, $5, "[" $7 "]" }')" "Yes 4 []"
 tl_assert "cmp-identical to the primary's" cmp "$PD/$f5" "$W/arch/$f5"

@@ -157,6 +157,24 @@ for f in $(tl_binlogs p | head -n -1); do n=$((n + 1)); cmp -s "$(tl_datadir p)/
 tl_assert_eq "... every closed file identical to the primary's" "$same/$n" "$n/$n"
 tl_binlogd_stop c
 
+# ---- 2c. caching_sha2 full authentication (the password in clear) inside TLS only ----
+# An account stored only as mysql_native's *HEX: a caching_sha2 client's fast-path scramble
+# cannot be checked against it, so binlogd asks for the password in clear, over TLS only;
+# over plaintext it switches the client to mysql_native_password instead.
+NAT=$(tl_sql p "SELECT PASSWORD('natpass')")
+D2=$(tl_free_port)
+tl_binlogd_start d "$W/d" --binlogd.listen=127.0.0.1:"$D2" --binlogd.log_level=debug \
+    --tls.cert="$K/server.pem" --tls.key="$K/server.key" --user.nat.password="$NAT" --user.nat.role=monitor
+tl_wait_until 20 tl_port_open "$D2"
+sha2() { mariadb -h127.0.0.1 -P"$D2" -unat -pnatpass --default-auth=caching_sha2_password -N -B -e "SELECT 7" "$@" 2>&1; }
+tl_assert_eq "caching_sha2 client, *HEX-only account, over TLS: logs in" "$(sha2 --ssl --ssl-ca="$K/ca.pem" --ssl-verify-server-cert)" 7
+tl_assert "... through full authentication inside TLS" tl_log_has d "caching_sha2 full authentication of 'nat' over TLS"
+n_full=$(grep -c "caching_sha2 full authentication" "$W/d.log")
+tl_assert_eq "the same over plaintext: logs in (switched to mysql_native_password)" "$(sha2 --skip-ssl)" 7
+tl_assert_eq "... and no password was asked for in clear" "$(grep -c "caching_sha2 full authentication" "$W/d.log")" "$n_full"
+tl_assert "no test password in its log" tl_not grep -q natpass "$W/d.log"
+tl_binlogd_stop d
+
 # ---- 4. SIGHUP: renewed certificate, require off, an account that requires TLS ----
 serial() { echo | timeout 10 openssl s_client -starttls mysql -connect 127.0.0.1:"$A" -CAfile "$K/ca.pem" \
              -verify_return_error 2>/dev/null | openssl x509 -noout -serial 2>/dev/null; }
