@@ -5,12 +5,12 @@
 #include "server/upstream/splitbrain.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol/gtid.h"
+#include "protocol/strbuf.h"
 #include "protocol/gtid_track.h"
 
 #define LIST_MAX 8   /* GTIDs named in a reason; the rest are counted */
@@ -28,28 +28,6 @@ const char *splitbrain_verdict_name(enum splitbrain_verdict v)
     case SPLITBRAIN_UNKNOWN: return "unknown";
     }
     return "?";
-}
-
-struct sbuf { char *p; size_t cap, len; };
-
-__attribute__((format(printf, 2, 3)))
-static void add(struct sbuf *b, const char *fmt, ...)
-{
-    if (!b->cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    if (b->len < b->cap) {
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        if (n > 0) b->len += (size_t)n;
-    }
-    va_end(ap);
-    if (b->len >= b->cap) b->len = b->cap - 1;
-}
-
-static void sinit(struct sbuf *b, char *p, size_t cap)
-{
-    *b = (struct sbuf){p, cap, 0};
-    if (cap) p[0] = 0;
 }
 
 /* ---------------------------------------------------------------- MariaDB */
@@ -88,13 +66,13 @@ static void primary_domains(const struct splitbrain_ctx *c, const struct gtid_bl
 }
 
 /* "0-10-101 (binlogd has up to 0-10-100)" for one GTID binlogd lacks. */
-static void add_lacking(struct sbuf *b, const struct gtid_maria *t, const struct gtid_maria *og, unsigned *listed,
+static void add_lacking(struct strbuf *b, const struct gtid_maria *t, const struct gtid_maria *og, unsigned *listed,
                         unsigned *more)
 {
     if (*listed >= LIST_MAX) { (*more)++; return; }
-    add(b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64, *listed ? ", " : "", t->domain, t->server, t->seq);
-    if (og) add(b, " (binlogd has up to %" PRIu32 "-%" PRIu32 "-%" PRIu64 ")", og->domain, og->server, og->seq);
-    else add(b, " (binlogd has nothing from server %" PRIu32 " in domain %" PRIu32 ")", t->server, t->domain);
+    strbuf_addf(b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64, *listed ? ", " : "", t->domain, t->server, t->seq);
+    if (og) strbuf_addf(b, " (binlogd has up to %" PRIu32 "-%" PRIu32 "-%" PRIu64 ")", og->domain, og->server, og->seq);
+    else strbuf_addf(b, " (binlogd has nothing from server %" PRIu32 " in domain %" PRIu32 ")", t->server, t->domain);
     (*listed)++;
 }
 
@@ -109,9 +87,9 @@ static int cmp_pair(const void *a, const void *b)
 enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, const char *theirs, const char *who,
                                                char *reason, size_t cap, char *finding, size_t fcap)
 {
-    struct sbuf r, f;
-    sinit(&r, reason, cap);
-    sinit(&f, finding, fcap);
+    struct strbuf r, f;
+    strbuf_init(&r, reason, cap);
+    strbuf_init(&f, finding, fcap);
     struct gtid_blist o, t, u;
     gtid_blist_init(&o);
     gtid_blist_init(&t);
@@ -121,25 +99,25 @@ enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, c
     struct dset *pd = NULL;
     struct gtid_maria *split = NULL;
     if (gtid_blist_parse(&o, c->ours, strlen(c->ours), &why) == -1) {
-        add(&r, "binlogd's GTID state does not parse: %s", why);
+        strbuf_addf(&r, "binlogd's GTID state does not parse: %s", why);
         goto out;
     }
     if (gtid_blist_parse(&t, theirs, strlen(theirs), &why) == -1) {
-        add(&r, "%s's GTID state '%.200s' does not parse: %s", who, theirs, why);
+        strbuf_addf(&r, "%s's GTID state '%.200s' does not parse: %s", who, theirs, why);
         goto out;
     }
     /* An upstream state that does not parse is only "unknown": it can exempt nothing. */
     if (c->upstream && gtid_blist_parse(&u, c->upstream, strlen(c->upstream), &why) == -1) gtid_blist_init(&u);
     if (!(pd = malloc(sizeof(*pd))) || (t.n && !(split = calloc(t.n, sizeof(*split))))) {
-        add(&r, "out of memory");
+        strbuf_addf(&r, "out of memory");
         goto out;
     }
     primary_domains(c, &o, &u, pd);
     char lag_txt[1024], split_txt[1024], other_txt[1024];
-    struct sbuf lag, spl, oth;
-    sinit(&lag, lag_txt, sizeof(lag_txt));
-    sinit(&spl, split_txt, sizeof(split_txt));
-    sinit(&oth, other_txt, sizeof(other_txt));
+    struct strbuf lag, spl, oth;
+    strbuf_init(&lag, lag_txt, sizeof(lag_txt));
+    strbuf_init(&spl, split_txt, sizeof(split_txt));
+    strbuf_init(&oth, other_txt, sizeof(other_txt));
     unsigned n_lag = 0, n_split = 0, n_other = 0, more_lag = 0, more_split = 0, more_other = 0;
     uint32_t nsplit = 0;
     for (uint32_t i = 0; i < t.n; i++) {
@@ -156,44 +134,44 @@ enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, c
             add_lacking(&oth, tg, og, &n_other, &more_other);                     /* foreign, other domain */
         }
     }
-    if (more_lag) add(&lag, " and %u more", more_lag);
-    if (more_split) add(&spl, " and %u more", more_split);
-    if (more_other) add(&oth, " and %u more", more_other);
+    if (more_lag) strbuf_addf(&lag, " and %u more", more_lag);
+    if (more_split) strbuf_addf(&spl, " and %u more", more_split);
+    if (more_other) strbuf_addf(&oth, " and %u more", more_other);
     if (nsplit) {
         qsort(split, nsplit, sizeof(*split), cmp_pair);
-        for (uint32_t i = 0; i < nsplit; i++) add(&f, "%s%" PRIu32 "-%" PRIu32, i ? "," : "", split[i].domain, split[i].server);
+        for (uint32_t i = 0; i < nsplit; i++) strbuf_addf(&f, "%s%" PRIu32 "-%" PRIu32, i ? "," : "", split[i].domain, split[i].server);
         if (c->upstream_reachable) {
             v = SPLITBRAIN_SPLIT;
-            add(&r, "%s has transactions neither binlogd nor its upstream has, in a domain the upstream writes: %s; "
+            strbuf_addf(&r, "%s has transactions neither binlogd nor its upstream has, in a domain the upstream writes: %s; "
                     "a second server is taking writes (an old primary written to again?)", who, split_txt);
         } else {
             v = SPLITBRAIN_AHEAD;
-            add(&r, "%s has transactions binlogd lacks in a domain its primary writes: %s, but the upstream did not "
+            strbuf_addf(&r, "%s has transactions binlogd lacks in a domain its primary writes: %s, but the upstream did not "
                     "answer (a failover in progress?); judged again once it does", who, split_txt);
         }
-        if (n_other) add(&r, "; in other domains: %s", other_txt);
+        if (n_other) strbuf_addf(&r, "; in other domains: %s", other_txt);
         goto out;
     }
     if (n_other) {
         v = SPLITBRAIN_AHEAD;
-        add(&r, "%s has transactions binlogd lacks only in domains the upstream does not write: %s (another source "
+        strbuf_addf(&r, "%s has transactions binlogd lacks only in domains the upstream does not write: %s (another source "
                 "or local writes; not a split brain)", who, other_txt);
-        if (n_lag) add(&r, "; lag: %s", lag_txt);
+        if (n_lag) strbuf_addf(&r, "; lag: %s", lag_txt);
         goto out;
     }
     if (n_lag) {
         v = SPLITBRAIN_AHEAD;
-        add(&r, "ahead of binlogd by transactions of the upstream (lag): %s", lag_txt);
+        strbuf_addf(&r, "ahead of binlogd by transactions of the upstream (lag): %s", lag_txt);
         goto out;
     }
     struct gtid_maria_state *ts = gtid_maria_state_new(), *os = gtid_maria_state_new();
     if (ts && os && gtid_blist_to_state(&t, ts) == 0 && gtid_blist_to_state(&o, os) == 0 &&
         gtid_maria_state_compare(ts, os) == GTID_CMP_EQUAL) {
         v = SPLITBRAIN_OK;
-        add(&r, "at binlogd's position");
+        strbuf_addf(&r, "at binlogd's position");
     } else {
         v = SPLITBRAIN_BEHIND;
-        add(&r, "everything it has, binlogd has");
+        strbuf_addf(&r, "everything it has, binlogd has");
     }
     gtid_maria_state_free(ts);
     gtid_maria_state_free(os);
@@ -241,19 +219,19 @@ static int set_diff(struct gtid_mysql_set *out, const struct gtid_mysql_set *x, 
     return 0;
 }
 
-static void add_set(struct sbuf *b, const struct gtid_mysql_set *s)
+static void add_set(struct strbuf *b, const struct gtid_mysql_set *s)
 {
     char txt[600];
     size_t n = gtid_mysql_set_format(s, txt, sizeof(txt));
-    add(b, "%s%s", txt, n >= sizeof(txt) ? "..." : "");
+    strbuf_addf(b, "%s%s", txt, n >= sizeof(txt) ? "..." : "");
 }
 
 enum splitbrain_verdict splitbrain_judge_mysql(const struct splitbrain_ctx *c, const char *theirs, const char *who,
                                                char *reason, size_t cap, char *finding, size_t fcap)
 {
-    struct sbuf r, f;
-    sinit(&r, reason, cap);
-    sinit(&f, finding, fcap);
+    struct strbuf r, f;
+    strbuf_init(&r, reason, cap);
+    strbuf_init(&f, finding, fcap);
     enum splitbrain_verdict v = SPLITBRAIN_ERROR;
     const char *why = NULL;
     struct gtid_mysql_set *o = gtid_mysql_set_new(), *t = gtid_mysql_set_new(), *u = gtid_mysql_set_new(),
@@ -261,20 +239,20 @@ enum splitbrain_verdict splitbrain_judge_mysql(const struct splitbrain_ctx *c, c
     uint8_t up_uuid[16];
     int has_up_uuid = c->upstream_uuid && gtid_uuid_parse(c->upstream_uuid, strlen(c->upstream_uuid), up_uuid) == 0;
     if (!o || !t || !u || !lack || !foreign || !split) {
-        add(&r, "out of memory");
+        strbuf_addf(&r, "out of memory");
         goto out;
     }
     if (gtid_mysql_set_parse(o, c->ours, strlen(c->ours), &why) == -1) {
-        add(&r, "binlogd's GTID set does not parse: %s", why);
+        strbuf_addf(&r, "binlogd's GTID set does not parse: %s", why);
         goto out;
     }
     if (gtid_mysql_set_parse(t, theirs, strlen(theirs), &why) == -1) {
-        add(&r, "%s's GTID set '%.200s' does not parse: %s", who, theirs, why);
+        strbuf_addf(&r, "%s's GTID set '%.200s' does not parse: %s", who, theirs, why);
         goto out;
     }
     if (c->upstream && gtid_mysql_set_parse(u, c->upstream, strlen(c->upstream), &why) == -1) gtid_mysql_set_clear(u);
     if (set_diff(lack, t, o) == -1 || set_diff(foreign, lack, u) == -1) {
-        add(&r, "GTID set too large to compare");
+        strbuf_addf(&r, "GTID set too large to compare");
         goto out;
     }
     /* foreign minus the upstream's own UUID (its writes are on their way), split into UUIDs
@@ -289,35 +267,35 @@ enum splitbrain_verdict splitbrain_judge_mysql(const struct splitbrain_ctx *c, c
             if (gtid_mysql_set_add_interval(split, s->uuid, s->iv[k].start, s->iv[k].end) == -1) goto out;
         char us[GTID_UUID_STR_LEN + 1];
         gtid_uuid_format(s->uuid, us);
-        add(&f, "%s%s", f.len ? "," : "", us);
+        strbuf_addf(&f, "%s%s", f.len ? "," : "", us);
     }
     if (split->n) {
         v = c->upstream_reachable ? SPLITBRAIN_SPLIT : SPLITBRAIN_AHEAD;
-        add(&r, "%s has transactions neither binlogd nor its upstream has, from a server this stream knows: ", who);
+        strbuf_addf(&r, "%s has transactions neither binlogd nor its upstream has, from a server this stream knows: ", who);
         add_set(&r, split);
-        add(&r, c->upstream_reachable ? "; a second server is taking writes (an old primary written to again?)"
+        strbuf_addf(&r, c->upstream_reachable ? "; a second server is taking writes (an old primary written to again?)"
                                       : "; but the upstream did not answer (a failover in progress?)");
         goto out;
     }
     if (any_foreign) {
         v = SPLITBRAIN_AHEAD;
-        add(&r, "%s has transactions binlogd lacks from servers new to this stream (errant local writes): ", who);
+        strbuf_addf(&r, "%s has transactions binlogd lacks from servers new to this stream (errant local writes): ", who);
         add_set(&r, foreign);
         goto out;
     }
     if (lack->n) {
         v = SPLITBRAIN_AHEAD;
-        add(&r, "ahead of binlogd by transactions of the upstream (lag): ");
+        strbuf_addf(&r, "ahead of binlogd by transactions of the upstream (lag): ");
         add_set(&r, lack);
         goto out;
     }
     struct gtid_mysql_set *back = lack;   /* reuse: ours minus theirs (empty: the same set) */
     if (set_diff(back, o, t) == 0 && back->n == 0) {
         v = SPLITBRAIN_OK;
-        add(&r, "at binlogd's position");
+        strbuf_addf(&r, "at binlogd's position");
     } else {
         v = SPLITBRAIN_BEHIND;
-        add(&r, "everything it has, binlogd has");
+        strbuf_addf(&r, "everything it has, binlogd has");
     }
 out:
     gtid_mysql_set_free(o);
