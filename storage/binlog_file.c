@@ -19,6 +19,7 @@
 #include "protocol/checksum.h"
 #include "protocol/wire.h"
 #include "storage/index.h"
+#include "storage/zfile.h"
 
 #define SCAN_BUF (1u << 20)
 
@@ -119,6 +120,7 @@ int binlog_file_set_in_use(int fd, int in_use, int do_sync, enum fsio_op *failed
 
 struct rdbuf {
     int fd;
+    struct zfile *z;   /* compressed: read the original bytes through it instead of fd */
     uint8_t *buf;
     size_t cap;
     uint64_t start;   /* file offset of buf[0] */
@@ -148,7 +150,8 @@ static int rd_need(struct rdbuf *r, uint64_t off, size_t need, const uint8_t **p
     if (want < need) want = need;
     size_t got = 0;
     r->len = 0;
-    if (fsio_pread_all(r->fd, r->buf, want, off, &got) == -1) return -1;
+    struct bsrc src = {r->fd, r->z};
+    if (bsrc_pread(&src, r->buf, want, off, &got) == -1) return -1;
     r->start = off;
     r->len = got;
     if (got < need) {
@@ -311,18 +314,20 @@ int binlog_file_find_intact(int fd, const struct binlog_scan *sc, uint64_t *at)
     return found ? 1 : e ? -1 : 0;
 }
 
-static int scan_init(int fd, const char *name, struct binlog_scan *out, struct rdbuf *r, char *err, size_t errlen)
+static int scan_init(const struct bsrc *src, const char *name, struct binlog_scan *out, struct rdbuf *r, char *err,
+                     size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     trx_init(&out->trx);
-    struct stat st;
-    if (fstat(fd, &st) == -1) {
+    uint64_t size = 0;
+    if (bsrc_size(src, &size) == -1) {
         snprintf(err, errlen, "%s: fstat failed: %s", name, strerror(errno));
         return -1;
     }
     memset(r, 0, sizeof(*r));
-    r->fd = fd;
-    r->fsize = (uint64_t)st.st_size;
+    r->fd = src->fd;
+    r->z = src->z;
+    r->fsize = size;
     r->cap = SCAN_BUF;
     r->buf = malloc(r->cap);
     if (!r->buf) {
@@ -337,7 +342,8 @@ int binlog_file_scan_from(int fd, const char *name, uint64_t start, const struct
                           uint32_t fde_len, struct binlog_scan *out, char *err, size_t errlen)
 {
     struct rdbuf r;
-    if (scan_init(fd, name, out, &r, err, errlen) == -1) return -1;
+    struct bsrc src = {fd, NULL};
+    if (scan_init(&src, name, out, &r, err, errlen) == -1) return -1;
     out->fmt = *fmt;
     out->fde_len = fde_len;
     out->safe_end = out->events_end = start;
@@ -354,12 +360,19 @@ int binlog_file_scan(int fd, const char *name, struct binlog_scan *out, char *er
 int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
                         char *err, size_t errlen)
 {
+    struct bsrc src = {fd, NULL};
+    return binlog_file_scan_src(&src, name, cb, cb_arg, out, err, errlen);
+}
+
+int binlog_file_scan_src(const struct bsrc *src, const char *name, binlog_scan_cb cb, void *cb_arg,
+                         struct binlog_scan *out, char *err, size_t errlen)
+{
     struct rdbuf r;
     const uint8_t *p;
     struct ev_header h;
     struct ev_fde fde;
     const char *why = NULL;
-    if (scan_init(fd, name, out, &r, err, errlen) == -1) return -1;
+    if (scan_init(src, name, out, &r, err, errlen) == -1) return -1;
     r.cb = cb;
     r.cb_arg = cb_arg;
     int rc = -1;

@@ -71,6 +71,10 @@ int binlog_file_scan(int fd, const char *name, struct binlog_scan *out, char *er
 typedef void (*binlog_scan_cb)(void *arg, const struct ev_view *ev, uint64_t off, enum trx_verdict v);
 int binlog_file_scan_cb(int fd, const char *name, binlog_scan_cb cb, void *cb_arg, struct binlog_scan *out,
                         char *err, size_t errlen);
+/* binlog_file_scan_cb over a file's original bytes, plain or compressed (storage/zfile.h). */
+struct bsrc;
+int binlog_file_scan_src(const struct bsrc *src, const char *name, binlog_scan_cb cb, void *cb_arg,
+                         struct binlog_scan *out, char *err, size_t errlen);
 
 /* After a scan that stopped at damage (sc->events_end < sc->file_size), look for an intact
  * event further on: one whose header parses, that fits in the file, whose log_pos equals its

@@ -19,6 +19,7 @@
 #include "protocol/checksum.h"
 #include "protocol/wire.h"
 #include "storage/index.h"
+#include "storage/zfile.h"
 
 #define CURSOR_WIN 16384            /* first read-ahead window; freed when the reader goes idle */
 #define CURSOR_WIN_MAX (128 * 1024) /* a reader streaming a backlog grows its window up to this */
@@ -29,7 +30,8 @@
 struct cursor {
     struct store *store;
     char name[EV_MAX_NAME_LEN + 1];
-    int fd;
+    int fd;                /* the plain file, or -1 (not positioned, or compressed: z) */
+    struct zfile *z;       /* the compressed file (storage/zfile.h), shared through the store */
     uint64_t pos;          /* next event starts here */
     uint64_t limit;        /* committed bytes of the current file, as last seen */
     uint8_t *win;          /* read-ahead window [win_off, win_off + win_len) of the file */
@@ -83,10 +85,12 @@ enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *u
     return c->fault;
 }
 
+static int positioned(const struct cursor *c) { return c->fd >= 0 || c->z; }
+
 /* Push our horizon to the store and take a further one if another reader got there first. */
 static void visit_horizon(struct cursor *c)
 {
-    if (c->fd < 0) return;
+    if (!positioned(c)) return;
     uint64_t h = store_file_mark_verified(c->store, c->name, c->verified);
     if (h > c->verified) c->verified = h;
     c->shared = c->verified;
@@ -94,9 +98,10 @@ static void visit_horizon(struct cursor *c)
 
 static void close_file(struct cursor *c)
 {
-    if (c->fd >= 0 && c->verified > c->shared) visit_horizon(c);
-    if (c->fd >= 0) store_reader_fd_put(c->store, c->name);
+    if (positioned(c) && c->verified > c->shared) visit_horizon(c);
+    if (positioned(c)) store_reader_src_put(c->store, c->name);
     c->fd = -1;
+    c->z = NULL;
     c->win_len = 0;
 }
 
@@ -126,6 +131,12 @@ uint64_t cursor_pos(const struct cursor *c) { return c->pos; }
 int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, char *err, size_t errlen)
 {
     size_t done = 0;
+    if (c->z) {   /* compressed: the original bytes, through the shared block cache */
+        if (zfile_pread(c->z, buf, len, offset) == 0) return 0;
+        snprintf(err, errlen, "%s:%llu: read failed: %s", c->name, (unsigned long long)offset,
+                 errno == EIO ? "damaged block in the compressed file" : strerror(errno));
+        return -1;
+    }
     while (done < len) {
         ssize_t n = pread(c->fd, buf + done, len - done, (off_t)(offset + done));
         if (n == -1) {
@@ -197,13 +208,14 @@ static enum cursor_open_error open_file(struct cursor *c, const char *name, char
         snprintf(err, errlen, "Could not find first log file name in binary log index file");
         return CURSOR_OPEN_NO_FILE;
     }
-    int fd = store_reader_fd_get(c->store, name);
-    if (fd == -1) {
+    struct bsrc src;
+    if (store_reader_src_get(c->store, name, &src) == -1) {
         snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
         return CURSOR_OPEN_IO;
     }
     close_file(c);
-    c->fd = fd;
+    c->fd = src.fd;
+    c->z = src.z;
     snprintf(c->name, sizeof(c->name), "%s", name);
     c->limit = fi.size;
     c->pos = BINLOG_MAGIC_LEN;
@@ -324,7 +336,7 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
 
 int cursor_seek(struct cursor *c, uint64_t pos)
 {
-    if (c->fd < 0 || pos < BINLOG_MAGIC_LEN) return -1;
+    if (!positioned(c) || pos < BINLOG_MAGIC_LEN) return -1;
     if (pos > c->limit && (refresh_limit(c) == -1 || pos > c->limit)) return -1;
     c->pos = pos;   /* the horizon stays: verify_event moves it only when contiguous */
     return 0;
@@ -433,7 +445,7 @@ static int verify_event(struct cursor *c, const struct cursor_item *it, char *er
 enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char *err, size_t errlen)
 {
     set_fault(c, CURSOR_FAULT_OTHER, c->pos, c->pos);
-    if (c->fd < 0) {
+    if (!positioned(c)) {
         snprintf(err, errlen, "cursor is not positioned");
         return CURSOR_ERROR;
     }

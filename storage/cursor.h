@@ -14,6 +14,10 @@
  * each byte is checked once per process however many replicas read it, and serving what
  * this process ingested costs nothing extra.
  *
+ * Compressed files (storage/zfile.h) are read the same way, through cursor_pread and the
+ * store's shared block cache: item->fd is then -1 and an event outside the window must be
+ * read with cursor_pread.
+ *
  * Thread: the thread that owns the replica session (the loop thread). Not shared.
  */
 #ifndef BINLOGD_STORAGE_CURSOR_H
@@ -58,7 +62,8 @@ enum cursor_open_error {
 };
 
 struct cursor_item {
-    int      fd;             /* the file's descriptor; owned by the cursor */
+    int      fd;             /* the file's descriptor, owned by the cursor; -1 when the file is
+                                compressed (storage/zfile.h): read it with cursor_pread */
     uint64_t offset;         /* where the event starts in the file */
     uint32_t len;            /* whole event length */
     struct ev_header h;

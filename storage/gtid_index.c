@@ -13,6 +13,7 @@
 
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
+#include "storage/zfile.h"
 #include "storage/index.h"
 
 #define GIX_HEADER "# binlogd gtid index v1\n"
@@ -290,17 +291,14 @@ static void on_event(void *arg, const struct ev_view *ev, uint64_t off, enum trx
 int gix_scan_file(int dirfd, const char *name, struct gtid_track *t, uint64_t *size, char *err, size_t errlen)
 {
     gtid_track_reset(t);
-    int fd = fsio_open(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd == -1) {
-        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
-        return -1;
-    }
+    struct bsrc src;
+    if (bsrc_open(dirfd, name, NULL, &src, err, errlen) == -1) return -1;
     /* The FDE decides the reading context; binlog_file_scan_cb parses it before the first
      * callback, and out.fmt is filled by then, so the callback reads it through the pointer. */
     struct binlog_scan out;
     struct scan_ctx c = {.t = t, .fmt = &out.fmt};
-    int rc = binlog_file_scan_cb(fd, name, on_event, &c, &out, err, errlen);
-    close(fd);
+    int rc = binlog_file_scan_src(&src, name, on_event, &c, &out, err, errlen);
+    bsrc_close(&src);
     if (rc == -1) return -1;
     if (c.failed) {
         snprintf(err, errlen, "%s:%" PRIu64 ": cannot read GTIDs: %s", name, c.bad_off, c.why ? c.why : "?");

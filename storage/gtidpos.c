@@ -17,6 +17,7 @@
 #include "protocol/wire.h"
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
+#include "storage/zfile.h"
 
 #define GPOS_HEADER "# binlogd gtidpos v1 "
 #define GPOS_MAX_FILE ((size_t)1 << 30)
@@ -508,11 +509,8 @@ int gpos_scan_file(int dirfd, const char *name, struct gpos_builder *ext, struct
 {
     if (t) gtid_track_reset(t);
     gpos_file_free(f);
-    int fd = fsio_open(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd == -1) {
-        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
-        return -1;
-    }
+    struct bsrc src;
+    if (bsrc_open(dirfd, name, NULL, &src, err, errlen) == -1) return -1;
     /* The FDE identifies the file; a file whose FDE cannot be read gets no entries (the scan
      * below then says what is wrong with it). */
     uint8_t fde[4096];
@@ -524,9 +522,9 @@ int gpos_scan_file(int dirfd, const char *name, struct gpos_builder *ext, struct
     struct gpos_builder local = {0}, *b = ext ? ext : &local;
     b->f = NULL;
     b->stopped = 0;
-    int have_fde = fsio_pread_all(fd, fde, EV_HEADER_LEN, BINLOG_MAGIC_LEN, &got) == 0 && got == EV_HEADER_LEN &&
+    int have_fde = bsrc_pread(&src, fde, EV_HEADER_LEN, BINLOG_MAGIC_LEN, &got) == 0 && got == EV_HEADER_LEN &&
                    ev_header_parse(fde, EV_HEADER_LEN, &h, &why) == EV_OK && h.type == EV_FORMAT_DESCRIPTION &&
-                   h.event_size <= sizeof(fde) && fsio_pread_all(fd, fde, h.event_size, BINLOG_MAGIC_LEN, &got) == 0 &&
+                   h.event_size <= sizeof(fde) && bsrc_pread(&src, fde, h.event_size, BINLOG_MAGIC_LEN, &got) == 0 &&
                    got == h.event_size && ev_fde_parse(fde, h.event_size, &fp, &why) == EV_OK;
     if (have_fde) {
         ev_fmt_from_fde(&fmt, &fp);
@@ -534,8 +532,8 @@ int gpos_scan_file(int dirfd, const char *name, struct gpos_builder *ext, struct
     }
     struct binlog_scan out;
     struct scan_ctx c = {.b = b, .t = t, .fmt = &out.fmt};
-    int rc = binlog_file_scan_cb(fd, name, on_event, &c, &out, err, errlen);
-    close(fd);
+    int rc = binlog_file_scan_src(&src, name, on_event, &c, &out, err, errlen);
+    bsrc_close(&src);
     if (!ext) gpos_builder_free(&local);
     b->pending = 0;   /* the writer continues from a boundary */
     if (rc == -1) return -1;
@@ -575,6 +573,12 @@ long gpos_search(const struct gpos_file *f, uint64_t from, int (*ok)(void *arg, 
 
 int gpos_entry_check(int fd, uint64_t size, int crc, const struct gpos_entry *e, const char **why)
 {
+    struct bsrc src = {fd, NULL};
+    return gpos_entry_check_src(&src, size, crc, e, why);
+}
+
+int gpos_entry_check_src(const struct bsrc *src, uint64_t size, int crc, const struct gpos_entry *e, const char **why)
+{
     if (e->off > size || e->ev_len < EV_HEADER_LEN || e->off < BINLOG_MAGIC_LEN + (uint64_t)e->ev_len)
         return (*why = "the entry lies beyond the file's committed bytes"), -1;
     if (crc && e->ev_len < EV_HEADER_LEN + EV_CRC_LEN) return (*why = "event too short for its CRC32"), -1;
@@ -584,7 +588,7 @@ int gpos_entry_check(int fd, uint64_t size, int crc, const struct gpos_entry *e,
     int rc = -1;
     struct ev_header h;
     const char *hwhy;
-    if (fsio_pread_all(fd, buf, e->ev_len, e->off - e->ev_len, &got) == -1 || got != e->ev_len) {
+    if (bsrc_pread(src, buf, e->ev_len, e->off - e->ev_len, &got) == -1 || got != e->ev_len) {
         *why = "cannot read the event";
     } else if (ev_header_parse(buf, e->ev_len, &h, &hwhy) != EV_OK || h.event_size != e->ev_len ||
                h.type != e->ev_type || h.timestamp != e->ev_ts || h.server_id != e->ev_server ||

@@ -145,5 +145,8 @@ long gpos_search(const struct gpos_file *f, uint64_t from, int (*ok)(void *arg, 
  * the event ending at e->off has the recorded header and CRC32, and its CRC32 is right.
  * 0 when it holds, -1 with *why. */
 int gpos_entry_check(int fd, uint64_t size, int crc, const struct gpos_entry *e, const char **why);
+/* gpos_entry_check over a file's original bytes, plain or compressed (storage/zfile.h). */
+struct bsrc;
+int gpos_entry_check_src(const struct bsrc *src, uint64_t size, int crc, const struct gpos_entry *e, const char **why);
 
 #endif

@@ -153,6 +153,14 @@ enum store_result store_purge(struct store *s, const char *last, const struct st
          * and a later file of the same name is refused by the sidecar's identity check). */
         char gerr[512];
         if (store_gtidpos_drop_file(s, files[i].name, gerr, sizeof(gerr)) == -1) store_warnf(s, "%s/%s", s->dir, gerr);
+        char zname[EV_MAX_NAME_LEN + 8];
+        if (zfile_name(files[i].name, zname, sizeof(zname)) == 0 && fsio_unlink(s->dirfd, zname) == -1 &&
+            errno != ENOENT) {
+            res->unlink_errors++;
+            store_warnf(s, "%s/%s: purged from the index but cannot be removed: %s (removed at the next start)",
+                        s->dir, zname, strerror(errno));
+            continue;
+        }
         if (fsio_unlink(s->dirfd, files[i].name) == -1 && errno != ENOENT) {
             res->unlink_errors++;
             store_warnf(s, "%s/%s: purged from the index but cannot be removed: %s (removed at the next start)",
@@ -203,6 +211,18 @@ enum store_result store_purge_recover(struct store *s, char *err, size_t errlen)
             continue;
         }
         struct stat st;
+        char zname[EV_MAX_NAME_LEN + 8];
+        if (zfile_name(line, zname, sizeof(zname)) == 0 && fstatat(s->dirfd, zname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            /* its compressed form (the intent's size is the original size: no size check) */
+            if (fsio_unlink(s->dirfd, zname) == -1) {
+                store_seterr(err, errlen, "%s/%s: cannot remove a file an interrupted purge left: %s", s->dir, zname,
+                             strerror(errno));
+                free(text);
+                return STORE_FATAL;
+            }
+            removed++;
+            store_warnf(s, "%s/%s: removed: purged from the index by an interrupted purge", s->dir, zname);
+        }
         if (fstatat(s->dirfd, line, &st, AT_SYMLINK_NOFOLLOW) == -1) continue;   /* unlinked already */
         if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
             store_warnf(s, "%s/%s: an interrupted purge named it (%llu bytes) but the file now has %llu bytes; "
@@ -233,13 +253,13 @@ enum store_result store_purge_recover(struct store *s, char *err, size_t errlen)
 
 /* ---- a file's age ---- */
 
-static int last_time_tail(int fd, uint64_t size, int64_t *t)
+static int last_time_tail(const struct bsrc *fd, uint64_t size, int64_t *t)
 {
     uint8_t buf[TAIL_WINDOW];
     uint64_t from = size > BINLOG_MAGIC_LEN + sizeof(buf) ? size - sizeof(buf) : BINLOG_MAGIC_LEN;
     size_t want = (size_t)(size - from), got = 0;
     if (size < BINLOG_MAGIC_LEN + EV_HEADER_LEN) return 1;
-    if (fsio_pread_all(fd, buf, want, from, &got) == -1) return -1;
+    if (bsrc_pread(fd, buf, want, from, &got) == -1) return -1;
     if (got != want) return 1;
     /* The last event ends exactly at size and says so in log_pos (32 bits on the wire). */
     for (size_t o = want - EV_HEADER_LEN + 1; o-- > 0;) {
@@ -253,7 +273,7 @@ static int last_time_tail(int fd, uint64_t size, int64_t *t)
     return 1;
 }
 
-static int last_time_walk(int fd, uint64_t size, int64_t *t)
+static int last_time_walk(const struct bsrc *fd, uint64_t size, int64_t *t)
 {
     uint64_t pos = BINLOG_MAGIC_LEN;
     int found = 0;
@@ -261,7 +281,7 @@ static int last_time_walk(int fd, uint64_t size, int64_t *t)
         uint8_t h[EV_HEADER_LEN];
         size_t got = 0;
         struct ev_header hd;
-        if (fsio_pread_all(fd, h, sizeof(h), pos, &got) == -1) return -1;
+        if (bsrc_pread(fd, h, sizeof(h), pos, &got) == -1) return -1;
         if (got != sizeof(h) || ev_header_parse(h, got, &hd, NULL) != EV_OK || pos + hd.event_size > size) break;
         *t = hd.timestamp;
         found = 1;
@@ -276,12 +296,13 @@ static int last_time_walk(int fd, uint64_t size, int64_t *t)
 
 int purge_file_last_time(int dirfd, const char *name, uint64_t size, int64_t *t)
 {
-    int fd = fsio_open(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd == -1) return -1;
-    int rc = last_time_tail(fd, size, t);
-    if (rc == 1) rc = last_time_walk(fd, size, t);
+    struct bsrc b;
+    char err[512];
+    if (bsrc_open(dirfd, name, NULL, &b, err, sizeof(err)) == -1) return -1;
+    int rc = last_time_tail(&b, size, t);
+    if (rc == 1) rc = last_time_walk(&b, size, t);
     int e = errno;
-    close(fd);
+    bsrc_close(&b);
     errno = e;
     return rc;
 }

@@ -653,17 +653,40 @@ uint64_t store_file_mark_verified(struct store *s, const char *name, uint64_t up
 
 int store_dir_fd(const struct store *s) { return s->dirfd; }
 
-int store_reader_fd_get(struct store *s, const char *name)
+/* Open name for readers: the plain file, else name.z. Caller holds s->mu. 0, or -1 with errno. */
+static int open_src(struct store *s, const char *name, struct bsrc *out)
+{
+    char zname[EV_MAX_NAME_LEN + 8], zerr[256];
+    out->z = NULL;
+    out->fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (out->fd != -1) return 0;
+    if (errno != ENOENT || zfile_name(name, zname, sizeof(zname)) == -1) return -1;
+    int fd = openat(s->dirfd, zname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd == -1) {
+        /* Compressed between the two opens: the plain file is gone, name.z is there now. */
+        if (errno != ENOENT || (out->fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1)
+            return out->fd != -1 ? 0 : -1;
+        if ((fd = openat(s->dirfd, zname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) return -1;
+    }
+    if (!(out->z = zfile_open(fd, s->zc, zerr, sizeof(zerr)))) {
+        store_warnf(s, "%s/%s: cannot read the compressed file: %s", s->dir, zname, zerr);
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int store_reader_src_get(struct store *s, const char *name, struct bsrc *out)
 {
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->nrfds; i++)
         if (!strcmp(s->rfds[i].name, name)) {
             s->rfds[i].refs++;
-            int fd = s->rfds[i].fd;
+            *out = s->rfds[i].src;
             pthread_mutex_unlock(&s->mu);
-            return fd;
+            return 0;
         }
-    int fd = -1, e = ENOMEM;
+    int rc = -1, e = ENOMEM;
     if (s->nrfds == s->caprfds) {
         size_t cap = s->caprfds ? s->caprfds * 2 : 8;
         struct store_rfd *v = realloc(s->rfds, cap * sizeof(*v));
@@ -671,31 +694,101 @@ int store_reader_fd_get(struct store *s, const char *name)
         s->rfds = v;
         s->caprfds = cap;
     }
-    fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct bsrc src;
+    rc = open_src(s, name, &src);
     e = errno;
-    if (fd == -1) goto out;
+    if (rc == -1) goto out;
     struct store_rfd *r = &s->rfds[s->nrfds++];
     snprintf(r->name, sizeof(r->name), "%s", name);
-    r->fd = fd;
+    r->src = src;
     r->refs = 1;
+    *out = src;
 out:
     pthread_mutex_unlock(&s->mu);
-    if (fd == -1) errno = e;
-    return fd;
+    if (rc == -1) errno = e;
+    return rc;
 }
 
-void store_reader_fd_put(struct store *s, const char *name)
+void store_reader_src_put(struct store *s, const char *name)
 {
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->nrfds; i++) {
         if (strcmp(s->rfds[i].name, name)) continue;
         if (--s->rfds[i].refs == 0) {
-            close(s->rfds[i].fd);
+            bsrc_close(&s->rfds[i].src);
             s->rfds[i] = s->rfds[--s->nrfds];
         }
         break;
     }
     pthread_mutex_unlock(&s->mu);
+}
+
+int store_reader_fd_get(struct store *s, const char *name)
+{
+    struct bsrc b;
+    if (store_reader_src_get(s, name, &b) == -1) return -1;
+    if (b.z) {
+        store_reader_src_put(s, name);
+        errno = EMEDIUMTYPE;
+        return -1;
+    }
+    return b.fd;
+}
+
+void store_reader_fd_put(struct store *s, const char *name) { store_reader_src_put(s, name); }
+
+struct zcache *store_block_cache(struct store *s) { return s->zc; }
+
+void store_block_cache_stats(struct store *s, struct zcache_stats *out)
+{
+    if (s->zc) zcache_get_stats(s->zc, out);
+    else memset(out, 0, sizeof(*out));
+}
+
+void store_block_cache_set(struct store *s, uint64_t bytes)
+{
+    if (s->zc) zcache_set_capacity(s->zc, bytes);
+}
+
+int store_compress_file(struct store *s, const char *name, uint32_t block_size, int level, uint64_t *orig,
+                        uint64_t *stored, char *err, size_t errlen)
+{
+    struct store_file_info fi = {0};
+    int last = 0, found = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nfiles; i++)
+        if (!strcmp(s->files[i].name, name)) {
+            fi = s->files[i];
+            found = 1;
+            last = i + 1 == s->nfiles;
+        }
+    pthread_mutex_unlock(&s->mu);
+    if (!found || last || !fi.sealed) {
+        store_seterr(err, errlen, "%s: %s", name, !found ? "not in the index" : last ? "is the newest file" : "not sealed");
+        return -1;
+    }
+    struct stat st;
+    if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT) return 1;
+    *orig = fi.size;
+    if (zfile_compress_to(s->dirfd, name, fi.size, block_size, level, stored, err, errlen) == -1) return -1;
+    char zname[EV_MAX_NAME_LEN + 8];
+    (void)zfile_name(name, zname, sizeof(zname));
+    pthread_mutex_lock(&s->dirmu);
+    int still = index_find(s->index, name) != -1;
+    int rc = 0;
+    if (!still) {
+        /* A purge took it while it was being compressed: the copy goes too. */
+        (void)fsio_unlink(s->dirfd, zname);
+        store_seterr(err, errlen, "%s: purged while being compressed", name);
+        rc = -1;
+    } else if (fsio_unlink(s->dirfd, name) == -1 || fsio_fsync(s->dirfd) == -1) {
+        /* Both forms stay: the next start keeps the plain file and removes name.z. */
+        store_seterr(err, errlen, "%s: compressed to %s but the plain file cannot be removed: %s", name, zname,
+                     strerror(errno));
+        rc = -1;
+    }
+    pthread_mutex_unlock(&s->dirmu);
+    return rc;
 }
 
 enum store_result store_withdraw_tail(struct store *s, uint64_t to, const char *keep_name, char *err, size_t errlen)

@@ -46,6 +46,8 @@ struct store_opts {
      * when the commit journal cannot be opened. storage/ does no logging itself. */
     void (*warn)(void *arg, const char *msg);
     void *warn_arg;
+    uint64_t block_cache_bytes;  /* bound of the shared cache of decompressed blocks of
+                                  * compressed files (storage/zcache.h); 0: none kept */
 };
 
 struct store_watermark {
@@ -218,6 +220,31 @@ void store_reader_fd_put(struct store *s, const char *name);
  * fdatasync). 0, or -1 when the store does not use the journal (the figures are then 0).
  * Lock-free (atomics): never waits for the writer. Any thread. */
 int store_journal_use(struct store *s, uint64_t *used, uint64_t *size, uint64_t *laps);
+
+/* A stored file's original bytes for readers, plain or compressed (storage/zfile.h), shared
+ * by every reader of that file like the descriptor above; *out is borrowed until the matching
+ * store_reader_src_put. A reader that got the plain file keeps it after the file is
+ * compressed (the unlinked file lives while its descriptor is open). 0, or -1 with errno.
+ * Any thread. store_reader_fd_get is this for callers that need a descriptor of the plain
+ * file: -1 with EMEDIUMTYPE when the file is compressed. */
+struct bsrc;
+int store_reader_src_get(struct store *s, const char *name, struct bsrc *out);
+void store_reader_src_put(struct store *s, const char *name);
+
+/* The shared block cache's figures (storage/zcache.h); and a new bound (reload). Any thread. */
+struct zcache_stats;
+void store_block_cache_stats(struct store *s, struct zcache_stats *out);
+void store_block_cache_set(struct store *s, uint64_t bytes);
+struct zcache *store_block_cache(struct store *s);
+
+/* Compress closed file `name` into name.z and remove the plain file (storage/zfile.h for the
+ * steps and what a crash leaves). Refused for a file not in the index, the newest file, or one
+ * not sealed. Runs the compression without store locks (any thread, e.g. a background one);
+ * the rename and unlink are done under the directory mutex, after checking that no purge took
+ * the file meanwhile. 1 when it was compressed already, 0 done (*orig, *stored: sizes), -1
+ * with err. */
+int store_compress_file(struct store *s, const char *name, uint32_t block_size, int level, uint64_t *orig,
+                        uint64_t *stored, char *err, size_t errlen);
 
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);

@@ -69,18 +69,19 @@ static void shared_take(struct store *s, const char *name, struct gpos_file *f)
 /* The FDE identity of dirfd/name, or 0 when it cannot be read. */
 static uint32_t file_fde_id(int dirfd, const char *name)
 {
-    int fd = fsio_open(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd == -1) return 0;
+    struct bsrc src;
+    char berr[256];
+    if (bsrc_open(dirfd, name, NULL, &src, berr, sizeof(berr)) == -1) return 0;
     uint8_t fde[4096];
     size_t got = 0;
     struct ev_header h;
     const char *why;
     uint32_t id = 0;
-    if (fsio_pread_all(fd, fde, EV_HEADER_LEN, BINLOG_MAGIC_LEN, &got) == 0 && got == EV_HEADER_LEN &&
+    if (bsrc_pread(&src, fde, EV_HEADER_LEN, BINLOG_MAGIC_LEN, &got) == 0 && got == EV_HEADER_LEN &&
         ev_header_parse(fde, EV_HEADER_LEN, &h, &why) == EV_OK && h.event_size <= sizeof(fde) &&
-        fsio_pread_all(fd, fde, h.event_size, BINLOG_MAGIC_LEN, &got) == 0 && got == h.event_size)
+        bsrc_pread(&src, fde, h.event_size, BINLOG_MAGIC_LEN, &got) == 0 && got == h.event_size)
         id = gpos_fde_id(fde, h.event_size);
-    close(fd);
+    bsrc_close(&src);
     return id;
 }
 
@@ -92,10 +93,12 @@ static int sidecar_fits(struct store *s, const struct store_file_info *fi, const
     if (!f->n) return 1;
     const struct gpos_entry *last = &f->v[f->n - 1];
     if (last->off > fi->size) return (*why = "describes bytes beyond the end of the file"), 0;
-    int fd = fsio_open(s->dirfd, fi->name, O_RDONLY | O_NOFOLLOW, 0);
-    int rc = fd != -1 && gpos_entry_check(fd, fi->size, f->crc, last, why) == 0;
-    if (fd == -1) *why = "cannot open the binlog file";
-    if (fd != -1) close(fd);
+    struct bsrc src;
+    char berr[256];
+    int opened = bsrc_open(s->dirfd, fi->name, s->zc, &src, berr, sizeof(berr)) == 0;
+    int rc = opened && gpos_entry_check_src(&src, fi->size, f->crc, last, why) == 0;
+    if (!opened) *why = "cannot open the binlog file";
+    else bsrc_close(&src);
     return rc;
 }
 
@@ -219,13 +222,14 @@ int store_gtidpos_find(struct store *s, const char *name, uint64_t from,
     if (rc) *flavor = g->f.flavor;
     pthread_mutex_unlock(&s->mu);
     if (!rc) return 0;
-    int fd = store_reader_fd_get(s, name);
+    struct bsrc src;
+    int opened = store_reader_src_get(s, name, &src) == 0;
     const char *why = "cannot open the binlog file";
-    if (fd != -1 && gpos_entry_check(fd, fi.size, crc, out, &why) == 0) {
-        store_reader_fd_put(s, name);
+    if (opened && gpos_entry_check_src(&src, fi.size, crc, out, &why) == 0) {
+        store_reader_src_put(s, name);
         return 1;
     }
-    if (fd != -1) store_reader_fd_put(s, name);
+    if (opened) store_reader_src_put(s, name);
     store_warnf(s, "%s/%s/%s: the entry at %" PRIu64 " does not match the binlog file (%s); reading the file from its "
                 "start, rebuilding its GTID positions", s->dir, GTIDPOS_DIR, name, out->off, why);
     gpos_entry_free(out);

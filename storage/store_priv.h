@@ -16,6 +16,8 @@
 #include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/store.h"
+#include "storage/zcache.h"
+#include "storage/zfile.h"
 
 #define STORE_WBUF (1u << 20)   /* user-space write buffer; bigger events bypass it */
 #define INDEX_SUFFIX ".index"
@@ -79,8 +81,10 @@ struct store {
     /* shared with readers, under mu */
     struct store_gpos { char name[EV_MAX_NAME_LEN + 1]; struct gpos_file f; int bad; } *gps;
     size_t ngps, capgps;           /* GTID positions per file, entries up to its committed size */
-    struct store_rfd { char name[EV_MAX_NAME_LEN + 1]; int fd; unsigned refs; } *rfds;
-    size_t nrfds, caprfds;         /* one read-only descriptor per file in use by readers */
+    struct store_rfd { char name[EV_MAX_NAME_LEN + 1]; struct bsrc src; unsigned refs; } *rfds;
+    size_t nrfds, caprfds;         /* one read-only source (plain fd or compressed file) per file in
+                                      use by readers */
+    struct zcache *zc;             /* decompressed blocks of compressed files, shared by readers */
     struct gtid_index *gix;
     pthread_mutex_t mu;
     struct store_file_info *files;

@@ -155,7 +155,24 @@ static enum store_result reconcile_index(struct store *s, char *err, size_t errl
     }
     for (size_t i = 0; i < n; i++) {
         struct stat st;
+        char zname[EV_MAX_NAME_LEN + 8];
         exists[i] = fstatat(s->dirfd, ix->names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        if (zfile_name(ix->names[i], zname, sizeof(zname)) == -1 ||
+            fstatat(s->dirfd, zname, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+            continue;
+        if (exists[i]) {
+            /* A compression was interrupted after name.z was complete and before the plain
+             * file was removed: the plain file stays, the copy goes (it is made again). */
+            if (fsio_unlink(s->dirfd, zname) == -1 && errno != ENOENT) {
+                store_seterr(err, errlen, "%s/%s: cannot remove: %s", s->dir, zname, strerror(errno));
+                free(exists);
+                return STORE_FATAL;
+            }
+            store_warnf(s, "%s/%s: removed: an interrupted compression left it beside %s, which stays", s->dir, zname,
+                        ix->names[i]);
+        } else if (i + 1 < n) {
+            exists[i] = 1;   /* compressed; the newest file never is */
+        }
     }
     while (first < n && !exists[first]) first++;
     enum store_result r = STORE_OK;
@@ -321,6 +338,29 @@ out:
     return r;
 }
 
+/* The original size of an earlier file: the plain file's, or what name.z's trailer says. */
+static int stored_size(struct store *s, const char *name, uint64_t *size, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *size = (uint64_t)st.st_size;
+        return 0;
+    }
+    if (errno != ENOENT) {
+        store_seterr(err, errlen, "%s/%s: %s", s->dir, name, strerror(errno));
+        return -1;
+    }
+    struct bsrc b;
+    char berr[512];
+    if (bsrc_open(s->dirfd, name, NULL, &b, berr, sizeof(berr)) == -1) {
+        store_seterr(err, errlen, "%s/%s", s->dir, berr);
+        return -1;
+    }
+    int rc = bsrc_size(&b, size);
+    bsrc_close(&b);
+    return rc;
+}
+
 static enum store_result recover(struct store *s, char *err, size_t errlen)
 {
     struct strlist tmps = {0}, idx = {0};
@@ -338,15 +378,14 @@ static enum store_result recover(struct store *s, char *err, size_t errlen)
      * archive): their verified horizon starts at 0 and the first reader checks each event's
      * CRC before it is served (cursor.c). `binlogd verify` checks everything offline. */
     for (size_t i = 0; i + 1 < s->index->n; i++) {
-        struct stat st;
         const char *name = s->index->names[i];
-        if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-            store_seterr(err, errlen, "%s/%s: %s", s->dir, name, strerror(errno));
+        uint64_t size = 0;
+        if (stored_size(s, name, &size, err, errlen) == -1) {
             r = STORE_FATAL;
             goto out;
         }
         pthread_mutex_lock(&s->mu);
-        int pushed = store_files_push(s, name, (uint64_t)st.st_size, 1);
+        int pushed = store_files_push(s, name, size, 1);
         pthread_mutex_unlock(&s->mu);
         if (pushed == -1) {
             store_seterr(err, errlen, "%s: out of memory", s->dir);
@@ -369,8 +408,9 @@ static void store_release(struct store *s)
     if (s->lockfd != -1) close(s->lockfd);   /* releases the flock */
     index_free(s->index);
     store_gtid_release(s);
-    for (size_t i = 0; i < s->nrfds; i++) close(s->rfds[i].fd);
+    for (size_t i = 0; i < s->nrfds; i++) bsrc_close(&s->rfds[i].src);
     free(s->rfds);
+    zcache_free(s->zc);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dirmu);
     free(s->files);
@@ -423,9 +463,10 @@ enum store_result store_open(const struct store_opts *opts, struct store **out, 
     s->dir = strdup(opts->dir);
     s->index = index_new();
     s->wbuf = malloc(STORE_WBUF);
+    s->zc = zcache_new(opts->block_cache_bytes);
     trx_init(&s->trx);
     enum store_result r = STORE_FATAL;
-    if (!s->dir || !s->index || !s->wbuf) {
+    if (!s->dir || !s->index || !s->wbuf || !s->zc) {
         store_seterr(err, errlen, "%s: out of memory", opts->dir);
         goto fail;
     }

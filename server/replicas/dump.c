@@ -354,9 +354,11 @@ static int big_step(struct dump *d, char *err, size_t errlen)
 static int send_event(struct dump *d, const struct cursor_item *it, char *err, size_t errlen)
 {
     struct src s = {.mem = it->data, .fd = it->fd, .off = it->offset};
-    if (!s.mem && it->len >= SEGMENT_MIN && d->o.in_memory) {
+    if (!s.mem && ((it->len >= SEGMENT_MIN && d->o.in_memory) || it->fd < 0)) {
         /* No sendfile under TLS: the bytes must pass through OpenSSL. Sent in pieces, so a
-         * large event costs at most a high watermark of memory at a time. */
+         * large event costs at most a high watermark of memory at a time. A compressed file
+         * (fd -1) has no bytes to send from: its events outside the window go this way too,
+         * read through the cursor (inflated). */
         d->big.active = 1;
         d->big.off = it->offset;
         d->big.len = it->len;
