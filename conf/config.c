@@ -138,6 +138,17 @@ static const struct opt opts[] = {
      "longest wait before retrying a failed archive command (the wait starts at 1 s and doubles)", RUNTIME, NULL, 0},
     {"storage.archive_max_lag_seconds", OPT_UINT32, OFF(archive_max_lag), 0, 0, 31536000,
      "/healthz fails when a closed file has waited longer than this to be archived (0 = never)", RUNTIME, NULL, 0},
+    {"storage.compress_after", OPT_UINT64, OFF(compress_after), 0, 0, 1ULL << 40,
+     "seconds after a binlog file was closed (and archived, when storage.archive_command is set) to replace it by "
+     "its seekable zlib-compressed form NAME.z, on a background thread (0 = off); readers get the original bytes",
+     RUNTIME, NULL, 0},
+    {"storage.compress_block_bytes", OPT_UINT32, OFF(compress_block_bytes), 0, 4096, 16777216,
+     "original bytes per independently compressed block (a reader starting mid-file inflates from its block on)",
+     RUNTIME, NULL, 0},
+    {"storage.compress_level", OPT_UINT32, OFF(compress_level), 0, 1, 9, "zlib compression level", RUNTIME, NULL, 0},
+    {"storage.block_cache_bytes", OPT_UINT64, OFF(block_cache_bytes), 0, 0, 1ULL << 40,
+     "inflated blocks of compressed files kept for readers, least recently used evicted (0 = none kept)", RUNTIME,
+     NULL, 0},
     {"metrics.listen", OPT_HOSTPORT, OFF(metrics_host), SZ(metrics_host), 0, 0,
      "host:port of the HTTP server: /metrics (Prometheus), /healthz, /readyz, / (status page); empty = off", 0, NULL,
      OFF(metrics_port)},
@@ -209,6 +220,9 @@ void config_defaults(struct config *cfg)
     cfg->min_files = 2;
     cfg->archive_timeout = 3600;
     cfg->archive_retry_max_ms = 60000;
+    cfg->compress_block_bytes = 65536;
+    cfg->compress_level = 6;
+    cfg->block_cache_bytes = 64ULL << 20;
     cfg->archive_max_lag = 3600;
     cfg->metrics_replica_series = 20;
     cfg->metrics_traffic_series = 20;

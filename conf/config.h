@@ -89,6 +89,11 @@ struct config {
     uint32_t archive_timeout;        /* seconds before a command's process group is killed (0 = never) */
     uint32_t archive_retry_max_ms;   /* cap of the retry backoff (1 s doubling) */
     uint32_t archive_max_lag;        /* seconds: /healthz fails when archiving lags more (0 = never) */
+    /* compressed history (server/ops/compress.c, storage/zfile.h) */
+    uint64_t compress_after;         /* seconds after a file was closed (0 = off) */
+    uint32_t compress_block_bytes;   /* original bytes per block */
+    uint32_t compress_level;         /* zlib level */
+    uint64_t block_cache_bytes;      /* bound of the inflated-block cache */
     /* [metrics] */
     char     metrics_host[256];
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */

@@ -7,6 +7,7 @@
  * (fsync/EIO: restart to re-verify); 2 on a bad configuration or command line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -24,6 +25,7 @@
 #include "conf/config_doc.h"
 #include "conf/secret.h"
 #include "server/ops/archive.h"
+#include "server/ops/compress.h"
 #include "server/ops/http.h"
 #include "server/ops/reload.h"
 #include "server/ops/sdnotify.h"
@@ -37,7 +39,9 @@
 #include "storage/archive_state.h"
 #include "storage/verify.h"
 #include "storage/fsio.h"
+#include "storage/index.h"
 #include "storage/store.h"
+#include "storage/zfile.h"
 
 #define TAG "main"
 #define BINLOGD_VERSION "0.1.0"
@@ -56,6 +60,7 @@ struct app {
     struct retention *retention;     /* storage.expire_logs_seconds & co, PURGE BINARY LOGS */
     struct archive_state *archive_state;   /* which files are archived (.binlogd-archive) */
     struct archive *archive;         /* the archive_command runner (idle when none is set) */
+    struct compressor *compress;     /* storage.compress_after: closed files into NAME.z */
     struct event *ev_term, *ev_int, *ev_hup, *ev_fatal, *ev_powerloss, *ev_status;
     atomic_int exit_code;
     /* how the configuration was built, to build it again on SIGHUP */
@@ -100,6 +105,7 @@ static void usage(FILE *f, int options)
             "       binlogd --print-config [...]   print the effective configuration and exit\n"
             "       binlogd --print-sample-config  print a configuration file documenting every option\n"
             "       binlogd verify DATA_DIR         check every stored file (exit 0 only if all is well)\n"
+            "       binlogd cat DATA_DIR FILE       write FILE's original bytes to stdout (plain or compressed)\n"
             "       binlogd --version | --help\n"
             "Every configuration key can be given on the command line; it overrides the file.\n"
             "Example: binlogd --binlogd.server_id=100 --binlogd.data_dir=/var/lib/binlogd \\\n"
@@ -342,6 +348,65 @@ static void archive_reload(void *arg, const struct config *cfg)
                         cfg->archive_max_lag);
 }
 
+static void compress_opts_from(struct compress_opts *o, const struct config *cfg)
+{
+    o->after_s = cfg->compress_after;
+    o->block_bytes = cfg->compress_block_bytes;
+    o->level = (int)cfg->compress_level;
+}
+
+/* Reload hook: compress_after, the block size and level apply from the next pass; the block
+ * cache's bound at once. */
+static void compress_reload(void *arg, const struct config *cfg)
+{
+    struct app *app = arg;
+    struct compress_opts o;
+    compress_opts_from(&o, cfg);
+    compress_set_opts(app->compress, &o);
+    store_block_cache_set(app->store, cfg->block_cache_bytes);
+}
+
+/* `binlogd cat DATA_DIR FILE`: FILE's original bytes on stdout, plain or compressed. */
+static int cat_file(const char *dir, const char *name)
+{
+    char err[512];
+    const char *why = NULL;
+    if (index_name_check(name, strlen(name), &why) == -1) {
+        fprintf(stderr, "binlogd cat: %s: not a binlog file name (%s)\n", name, why);
+        return 2;
+    }
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct bsrc b;
+    if (dirfd == -1 || bsrc_open(dirfd, name, NULL, &b, err, sizeof(err)) == -1) {
+        fprintf(stderr, "binlogd cat: %s: %s\n", dir, dirfd == -1 ? strerror(errno) : err);
+        if (dirfd != -1) close(dirfd);
+        return 1;
+    }
+    close(dirfd);
+    static uint8_t buf[1 << 20];
+    uint64_t off = 0;
+    int rc = 0;
+    for (;;) {
+        size_t got = 0;
+        if (bsrc_pread(&b, buf, sizeof(buf), off, &got) == -1) {
+            fprintf(stderr, "binlogd cat: %s:%llu: read failed: %s\n", name, (unsigned long long)off,
+                    errno == EIO ? "damaged block in the compressed file (run binlogd verify)" : strerror(errno));
+            rc = 1;
+            break;
+        }
+        if (!got) break;
+        if (fwrite(buf, 1, got, stdout) != got) {
+            fprintf(stderr, "binlogd cat: write failed: %s\n", strerror(errno));
+            rc = 1;
+            break;
+        }
+        off += got;
+    }
+    bsrc_close(&b);
+    if (fflush(stdout) == EOF) rc = 1;
+    return rc;
+}
+
 static enum store_sync_mode sync_mode(enum config_sync s)
 {
     return s == CONFIG_SYNC_NONE ? STORE_SYNC_NONE : s == CONFIG_SYNC_INTERVAL ? STORE_SYNC_INTERVAL : STORE_SYNC_TRX;
@@ -353,6 +418,10 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "verify")) {
         if (argc != 3) { fprintf(stderr, "usage: binlogd verify DATA_DIR\n"); return 2; }
         return verify_data_dir(argv[2], stdout);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "cat")) {
+        if (argc != 4) { fprintf(stderr, "usage: binlogd cat DATA_DIR FILE\n"); return 2; }
+        return cat_file(argv[2], argv[3]);
     }
     int rc = parse_args(argc, argv, &app);
     if (rc) return rc > 0 ? 0 : 2;
@@ -382,7 +451,8 @@ int main(int argc, char **argv)
         return 1;
     }
     struct store_opts so = {.dir = app.cfg.data_dir, .sync = sync_mode(app.cfg.sync), .journal = app.cfg.journal,
-                            .sync_interval_ms = app.cfg.sync_interval_ms, .warn = store_warning};
+                            .sync_interval_ms = app.cfg.sync_interval_ms, .warn = store_warning,
+                            .block_cache_bytes = app.cfg.block_cache_bytes};
     if (store_open(&so, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error(TAG, "cannot open data directory: %s", err);
         return 1;
@@ -568,6 +638,14 @@ int main(int argc, char **argv)
         log_error(TAG, "cannot start the archive runner: %s", app.archive ? "reload hooks full" : err);
         return 1;
     }
+    /* The compressor: its own thread; it waits for the archive when archiving is on. */
+    struct compress_opts co;
+    compress_opts_from(&co, &app.cfg);
+    if (!(app.compress = compress_new(app.store, app.archive_state, &co, err, sizeof(err))) ||
+        reload_add_hook(app.reload, compress_reload, &app) == -1) {
+        log_error(TAG, "cannot start the compressor: %s", app.compress ? "reload hooks full" : err);
+        return 1;
+    }
     /* Monitoring reads app.cfg on each request, so the runtime metrics options a reload
      * copies into it apply from the next scrape; metrics.listen needs a restart. */
     if (app.cfg.metrics_port) {
@@ -582,8 +660,9 @@ int main(int argc, char **argv)
             ops_http_add_section(app.http, "retention", "Retention", retention_render, app.retention) == -1)
             log_warn(TAG, "monitoring: no room for the retention's metrics or status section");
         ops_http_set_ready(app.http);   /* recovery is done, the listener accepts, ingest runs */
-        if (ops_http_add_collector(app.http, archive_collect, app.archive) == -1)
-            log_warn(TAG, "no room for the archive metrics in /metrics");
+        if (ops_http_add_collector(app.http, archive_collect, app.archive) == -1 ||
+            ops_http_add_collector(app.http, compress_collect, app.compress) == -1)
+            log_warn(TAG, "no room for the archive or compression metrics in /metrics");
         archive_set_health(app.archive, ops_http_health(app.http));
     }
     if (sdnotify_enabled(app.sd)) {
@@ -608,6 +687,7 @@ int main(int argc, char **argv)
     watch_free(app.watch);           /* reads the ingest and the store: goes before them */
     if (app.ingest) ingest_free(app.ingest);
     archive_free(app.archive);       /* kills a command that runs: it runs again at the next start */
+    compress_free(app.compress);     /* waits for a compression in progress (it is whole or not there) */
     retention_free(app.retention);   /* after the ingest (it notifies it), before the listener it asks */
     listener_free(app.server);
     traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */

@@ -6,7 +6,9 @@
  * Checks per file: magic, FORMAT_DESCRIPTION, every event's header, length, CRC32 and log_pos
  * continuity, transaction completeness at the end. Across files: the index lists existing
  * files, each ROTATE names the next file in the index, closed files have IN_USE clear, no
- * binlog-looking file in the directory is missing from the index.
+ * binlog-looking file in the directory is missing from the index. A compressed file (NAME.z,
+ * storage/zfile.h) is checked as such first (header, trailer, block index, every block
+ * inflating to its length with its CRC32), then as the binlog its original bytes make.
  */
 #include "storage/verify.h"
 
@@ -25,6 +27,7 @@
 #include "storage/index.h"
 #include "storage/journal.h"
 #include "storage/purge.h"
+#include "storage/zfile.h"
 
 static int find_index(int dirfd, const char *dir, char *name, size_t cap, FILE *out)
 {
@@ -67,6 +70,39 @@ static int in_intent(int dirfd, const char *name)
     return yes;
 }
 
+/* The compressed form of name (name.z): its block index and every block. 0 good, 1 damaged
+ * (reported), -1 none there. */
+static int check_compressed(int dirfd, const char *name, FILE *out)
+{
+    char zname[EV_MAX_NAME_LEN + 8], err[256];
+    if (zfile_name(name, zname, sizeof(zname)) == -1) return -1;
+    int fd = openat(dirfd, zname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd == -1) return -1;
+    struct zfile *z = zfile_open(fd, NULL, err, sizeof(err));
+    if (!z) {
+        fprintf(out, "ERROR %s: damaged compressed file: %s\n", zname, err);
+        return 1;
+    }
+    uint8_t *buf = malloc(zfile_block_size(z));
+    int bad = 0;
+    for (uint32_t i = 0; buf && i < zfile_blocks(z); i++) {
+        const char *why = NULL;
+        if (!zfile_check_block(z, i, buf, &why)) {
+            fprintf(out, "ERROR %s: block %u (original bytes %llu..%llu): %s\n", zname, i,
+                    (unsigned long long)i * zfile_block_size(z), (unsigned long long)(i + 1) * zfile_block_size(z),
+                    why);
+            bad = 1;
+        }
+    }
+    if (!buf) bad = 1;
+    if (!bad)
+        fprintf(out, "OK    %s: %u blocks, %llu bytes for %llu original bytes\n", zname, zfile_blocks(z),
+                (unsigned long long)zfile_stored_size(z), (unsigned long long)zfile_size(z));
+    free(buf);
+    zfile_close(z);
+    return bad;
+}
+
 /* Binlog-looking files in the directory that the index does not list. */
 static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
 {
@@ -107,6 +143,14 @@ static int check_strays(int dirfd, const struct binlog_index *ix, FILE *out)
         if (index_split_name(de->d_name, base, sizeof(base), &num) == 0 && index_find(ix, de->d_name) < 0) {
             fprintf(out, "ERROR %s: looks like a binlog but is not in the index\n", de->d_name);
             bad++;
+        }
+        size_t dl = strlen(de->d_name), sl = strlen(ZB_SUFFIX);
+        if (dl > sl && dl - sl <= EV_MAX_NAME_LEN && !strcmp(de->d_name + dl - sl, ZB_SUFFIX)) {
+            char plain[EV_MAX_NAME_LEN + 1];
+            snprintf(plain, sizeof(plain), "%.*s", (int)(dl - sl), de->d_name);
+            if (index_split_name(plain, base, sizeof(base), &num) == 0 && index_find(ix, plain) < 0)
+                fprintf(out, "WARN  %s: compressed copy of %s, which the index does not list%s\n", de->d_name, plain,
+                        in_intent(dirfd, plain) ? " (purged by an interrupted purge; removed at the next start)" : "");
         }
     }
     closedir(d);
@@ -319,23 +363,35 @@ int verify_data_dir(const char *dir, FILE *out)
     for (size_t i = 0; i < ix->n; i++) {
         const char *name = ix->names[i];
         int last = i + 1 == ix->n;
-        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd == -1) {
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), zbad = -1;
+        struct bsrc src = {fd, NULL};
+        if (fd == -1 && errno == ENOENT) {
+            zbad = check_compressed(dirfd, name, out);
+            if (zbad == 0 && bsrc_open(dirfd, name, NULL, &src, err, sizeof(err)) == -1) zbad = 1;
+            if (zbad == 1) {
+                bad++;
+                continue;
+            }
+        } else if (fd != -1 && check_compressed(dirfd, name, out) == 0) {
+            fprintf(out, "NOTE  %s%s: a compression was interrupted before the plain file was removed; the next "
+                    "start keeps %s and removes the copy\n", name, ZB_SUFFIX, name);
+        }
+        if (fd == -1 && !src.z) {
             fprintf(out, "ERROR %s: listed in %s but cannot be opened: %s\n", name, index_name, strerror(errno));
             bad++;
             continue;
         }
         struct binlog_scan sc;
-        if (binlog_file_scan(fd, name, &sc, err, sizeof(err)) == -1) {
+        if (binlog_file_scan_src(&src, name, NULL, NULL, &sc, err, sizeof(err)) == -1) {
             fprintf(out, "ERROR %s\n", err);
             bad++;
-            close(fd);
+            bsrc_close(&src);
             continue;
         }
         /* Damage with intact events after it is not a torn tail: recovery refuses such a file. */
         uint64_t intact = 0;
-        int mid = sc.problem[0] && binlog_file_find_intact(fd, &sc, &intact) == 1;
-        close(fd);
+        int mid = sc.problem[0] && fd != -1 && binlog_file_find_intact(fd, &sc, &intact) == 1;
+        bsrc_close(&src);
         total_bytes += sc.file_size;
         total_events += sc.events;
         int file_bad = 0;
@@ -368,8 +424,9 @@ int verify_data_dir(const char *dir, FILE *out)
             file_bad = 1;
         }
         if (!file_bad)
-            fprintf(out, "OK    %s size=%llu events=%llu%s\n", name, (unsigned long long)sc.file_size,
-                    (unsigned long long)sc.events, last && !sc.end_type ? " (active)" : "");
+            fprintf(out, "OK    %s size=%llu events=%llu%s%s\n", name, (unsigned long long)sc.file_size,
+                    (unsigned long long)sc.events, last && !sc.end_type ? " (active)" : "",
+                    zbad == 0 ? " (compressed)" : "");
         bad += file_bad;
     }
     bad += check_strays(dirfd, ix, out);
