@@ -15,6 +15,9 @@
 #   gtidstorm  K GTID replicas reconnecting at once into a synthetic history, time to first
 #            event and server CPU with the GTID position index ignored vs used (gtidstorm.sh;
 #            its own knobs BENCH_STORM_*)
+#   compress the corpus compressed by storage.compress_after (zlib, 64 KiB blocks): ratio and
+#            speed, `binlogd cat` inflate speed, then fan-out at BENCH_Z_N readers from a binlogd
+#            serving the compressed copy vs one serving the plain copy, same files, same run
 # Knobs (environment):
 #   BENCH_QUICK=1          development run: BENCH_MB=40, BENCH_HOP_SECS=5, BENCH_IDLE_ROUNDS=3
 #   BENCH_MB=500           corpus size in MB (10^6 bytes)
@@ -32,7 +35,8 @@
 #   BENCH_HOP_RATE=1000 BENCH_HOP_SECS=10  paced writer
 #   BENCH_IDLE_N="1000 10000"      idle connection counts; BENCH_IDLE_MARIADB_MAX=10000 caps
 #                                  MariaDB's (one thread each); BENCH_IDLE_ROUNDS=5 commits
-#   BENCH_ONLY="ingest fanout hop idle gtidstorm"    which benchmarks to run (the corpus is always made)
+#   BENCH_ONLY="ingest fanout hop idle gtidstorm compress"    which benchmarks to run (the corpus is always made)
+#   BENCH_Z_N="1 16"       fan-out reader counts of the compressed vs plain comparison
 #   BENCH_TOOLS=bin        where the bench programs are; BINLOGD_BIN the binlogd binary
 #   BENCH_BINLOGD_ARGS     extra --section.key=value options for the binlogd under test
 #   BENCH_PERF=PREFIX      `perf record -g` of binlogd during its fan-out run at each N of
@@ -61,7 +65,8 @@ CEIL_T=${BENCH_CEILING_THREADS:-$(nproc)}
 HOP_RATE=${BENCH_HOP_RATE:-1000}; HOP_SECS=${BENCH_HOP_SECS:-10}
 IDLE_NS=${BENCH_IDLE_N:-"1000 10000"}; IDLE_M_MAX=${BENCH_IDLE_MARIADB_MAX:-10000}
 IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-5}
-ONLY=${BENCH_ONLY:-"ingest fanout hop idle gtidstorm"}
+ONLY=${BENCH_ONLY:-"ingest fanout hop idle gtidstorm compress"}
+Z_NS=${BENCH_Z_N:-"1 16"}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
 PERF_OUT=${BENCH_PERF:-}; PERF_N=${BENCH_PERF_N:-16}
 STATS_OFF=${BENCH_STATS_OFF:-1}
@@ -447,6 +452,65 @@ if wants gtidstorm; then
   if storm=$(bash "$(dirname "$0")/gtidstorm.sh" 2>&1); then printf '%s\n' "$storm" | grep -v '^gtidstorm: '
   else printf '%s\n' "$storm"; echo "bench: the GTID reconnect storm failed"; TL_FAIL=$((TL_FAIL + 1)); fi
 fi
+if wants compress; then
+  # Two binlogds without upstream on copies of the mirrored corpus: one plain, one with every
+  # closed file compressed by its own compressor (storage.compress_after=1). Same files, same
+  # readers, one after the other in this run.
+  echo; hr
+  if [ -z "${bpid:-}" ] || ! kill -0 "$bpid" 2>/dev/null; then
+    tl_binlogd_start b "$D" "${BARGS[@]}"; bpid=$(tl_binlogd_pid b)
+  fi
+  binlogd_caught_up 900 || { echo "bench: binlogd did not catch up: $(cat "$W/waitpos.out")"; exit 2; }
+  tl_binlogd_stop b
+  rm -rf "$W/zp" "$W/zz"; cp -a "$D" "$W/zp"; cp -a "$D" "$W/zz"
+  LZP=$(tl_free_port); LZZ=$(tl_free_port); MZ=$(tl_free_port)
+  ZARGS=(--user.repl.password=replpass --storage.sync=trx)
+  tl_binlogd_start zz "$W/zz" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZZ" --storage.compress_after=1 \
+    --metrics.listen=127.0.0.1:"$MZ"
+  zzpid=$(tl_binlogd_pid zz)
+  zclosed() { sed 's|.*/||' "$W/zz"/*.index | head -n -1; }
+  zall() { local f; for f in $(zclosed); do [ -f "$W/zz/$f.z" ] && [ ! -e "$W/zz/$f" ] || return 1; done; }
+  tl_wait_until 1800 zall || { echo "bench: the compressor did not finish"; exit 2; }
+  zorig=0; zstored=0; zn=0
+  for f in $(zclosed); do zn=$((zn + 1)); zorig=$((zorig + $(stat -c %s "$W/zp/$f"))); zstored=$((zstored + $(stat -c %s "$W/zz/$f.z"))); done
+  zsecs=$(grep -o 'compressed [0-9]* bytes to [0-9]* ([0-9.]*%) in [0-9.]* s' "$W/zz.log" | awk '{s += $(NF - 1)} END {print s}')
+  tl_binlogd_stop zz
+  t0=$(ns_now); for f in $(zclosed); do "$BINLOGD_BIN" cat "$W/zz" "$f" > /dev/null; done; t1=$(ns_now)
+  t2=$(ns_now); for f in $(zclosed); do cat "$W/zp/$f" > /dev/null; done; t3=$(ns_now)
+  printf 'compressed history: %d closed files of the corpus, zlib level 6, 64 KiB blocks (storage.compress_after)\n' "$zn"
+  awk -v o="$zorig" -v z="$zstored" -v cs="$zsecs" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {
+    printf "ratio: %.1f MB -> %.1f MB = %.3f (%.2fx smaller); compress %.1f MB/s (one thread, incl. fsync and read-back check)\n",
+      o / 1e6, z / 1e6, z / o, o / z, (cs > 0 ? o / 1e6 / cs : 0)
+    printf "binlogd cat (inflate + CRC32 per block, one thread): %.0f MB/s of original bytes; cat of the plain files: %.0f MB/s\n",
+      o / 1e6 / ((b - a) / 1e9), o / 1e6 / ((d - c) / 1e9) }'
+  tl_binlogd_start zp "$W/zp" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZP"; zppid=$(tl_binlogd_pid zp)
+  tl_binlogd_start zz "$W/zz" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZZ" --metrics.listen=127.0.0.1:"$MZ"
+  zzpid=$(tl_binlogd_pid zz)
+  tl_wait_until 30 tl_port_open "$LZP"; tl_wait_until 30 tl_port_open "$LZZ"
+  zmetric() { curl -s "http://127.0.0.1:$MZ/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+  printf 'fan-out from the compressed vs the plain copy: N readers read the whole corpus to EOF (fanout client)\n'
+  printf '%-6s| %8s %6s %6s | %8s %6s %6s | %7s %7s | %s\n' "N" "plain" "cpu s" "RSS" "compr." "cpu s" "RSS" "MB/s" "cpu" \
+    "block cache (decompressions / hits)"
+  for n in $Z_NS; do
+    f0=$(zclosed | head -1)
+    a=$("$BT/fanout" -n "$n" -P "$LZP" -u repl -p replpass -f "$f0" -o 4 -x "$zppid" 2>&1 | tail -1)
+    d0=$(zmetric binlogd_block_cache_decompressions_total); h0=$(zmetric binlogd_block_cache_hits_total)
+    z=$("$BT/fanout" -n "$n" -P "$LZZ" -u repl -p replpass -f "$f0" -o 4 -x "$zzpid" 2>&1 | tail -1)
+    d1=$(zmetric binlogd_block_cache_decompressions_total); h1=$(zmetric binlogd_block_cache_hits_total)
+    awk -v n="$n" -v am="$(kv "$a" mbps)" -v ac="$(kv "$a" srv_cpu_s)" -v ar="$(kv "$a" srv_rss_peak_kib)" \
+        -v zm="$(kv "$z" mbps)" -v zc="$(kv "$z" srv_cpu_s)" -v zr="$(kv "$z" srv_rss_peak_kib)" \
+        -v dd=$((d1 - d0)) -v hh=$((h1 - h0)) 'BEGIN {
+      printf "%-6s| %8.0f %6.2f %6.0f | %8.0f %6.2f %6.0f | %6.2fx %6.2fx | %d / %d\n", n, am, ac, ar / 1024, zm, zc, zr / 1024,
+        (am > 0 ? zm / am : 0), (ac > 0 ? zc / ac : 0), dd, hh }'
+    for x in "$a" "$z"; do [ "$(kv "$x" errors)" = 0 ] || echo "       error: $x"; done
+    [ "$(kv "$a" bytes_max)" = "$(kv "$z" bytes_max)" ] ||
+      echo "       WARNING: a reader got $(kv "$z" bytes_max) bytes from the compressed copy but $(kv "$a" bytes_max) from the plain one"
+  done
+  printf 'MB/s and cpu: compressed / plain, same run (storage.block_cache_bytes default 64 MiB)\n'
+  tl_binlogd_stop zp; tl_binlogd_stop zz
+  rm -rf "$W/zp" "$W/zz"
+  TL_PASS=$((TL_PASS + 1))
+fi
 echo
-tl_binlogd_stop b
+[ -n "${TL_BPID[b]:-}" ] && tl_binlogd_stop b
 tl_done
