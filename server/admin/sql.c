@@ -28,6 +28,7 @@
 #include "server/log.h"
 #include "storage/archive_state.h"
 #include "storage/store.h"
+#include "storage/zcache.h"
 
 #define MAX_ROWS 4096   /* SHOW BINARY LOGS beyond this is cut */
 
@@ -235,7 +236,7 @@ static int by_name(const void *a, const void *b)
  * (Threads_connected, Uptime, Com_select, ...) mean what they mean there; Binlogd_* are ours. */
 static void do_show_status(const struct stmt_ctx *c, const struct query *q, struct stmt_result *r)
 {
-    struct stmt_counter k[MAX_COUNTERS + 5];
+    struct stmt_counter k[MAX_COUNTERS + 7];
     size_t n = c->counters ? c->counters(c->up, k, MAX_COUNTERS) : 0;
     if (n > MAX_COUNTERS) n = MAX_COUNTERS;
     if (c->archive) {   /* the archive command's progress, as /metrics has it */
@@ -246,6 +247,12 @@ static void do_show_status(const struct stmt_ctx *c, const struct query *q, stru
         k[n++] = (struct stmt_counter){"Binlogd_archive_failures", as.failures};
         k[n++] = (struct stmt_counter){"Binlogd_archive_pending_files", as.pending_files};
         k[n++] = (struct stmt_counter){"Binlogd_archive_lag_seconds", as.lag_seconds > 0 ? (uint64_t)as.lag_seconds : 0};
+    }
+    if (c->store) {   /* the shared cache of inflated blocks of compressed files */
+        struct zcache_stats zs;
+        store_block_cache_stats(c->store, &zs);
+        k[n++] = (struct stmt_counter){"Binlogd_block_cache_decompressions", zs.decompressions};
+        k[n++] = (struct stmt_counter){"Binlogd_block_cache_hits", zs.hits};
     }
     qsort(k, n, sizeof(k[0]), by_name);
     if (stmt_columns(r, name_value, 2) == -1) return;

@@ -10,6 +10,9 @@
  *   3  one file name: index_name_check, index_split_name, cmd_binlog_name_check
  *   4  a GTID position sidecar (<file>.gtidpos): gpos_parse; what parses has increasing
  *      offsets, formats and parses back to the same text, and can be searched and cut
+ *   5  a compressed binlog file (NAME.z, protocol/zblocks.h): header, trailer and block index
+ *      parsed as storage/zfile.c does; what parses serialises back to the same bytes and its
+ *      blocks lie inside the file
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,10 +20,39 @@
 #include <string.h>
 
 #include "protocol/command.h"
+#include "protocol/zblocks.h"
 #include "storage/gtid_index.h"
 #include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/journal.h"
+
+static void zblocks(const uint8_t *p, size_t n)
+{
+    struct zb_header h;
+    struct zb_trailer t;
+    const char *why = NULL;
+    uint8_t b[ZB_TRAILER_LEN];
+    if (zb_header_parse(p, n, &h, &why) == -1) return;
+    zb_header_put(b, &h);
+    if (memcmp(b, p, ZB_HEADER_LEN)) abort();
+    if (n < ZB_TRAILER_LEN || zb_trailer_parse(p + n - ZB_TRAILER_LEN, ZB_TRAILER_LEN, n, &h, &t, &why) == -1) return;
+    zb_trailer_put(b, &t);
+    if (memcmp(b, p + n - ZB_TRAILER_LEN, ZB_TRAILER_LEN)) abort();
+    size_t ilen = (size_t)t.nblocks * ZB_ENTRY_LEN;
+    struct zb_block *v = malloc(t.nblocks ? t.nblocks * sizeof(*v) : 1);
+    if (!v) return;
+    if (zb_index_parse(p + t.index_off, ilen, &h, &t, v, &why) == 0) {
+        uint64_t orig = 0;
+        for (uint32_t i = 0; i < t.nblocks; i++) {
+            if (v[i].off < ZB_HEADER_LEN || v[i].off + v[i].clen > t.index_off) abort();
+            zb_entry_put(b, &v[i]);
+            if (memcmp(b, p + t.index_off + (size_t)i * ZB_ENTRY_LEN, ZB_ENTRY_LEN)) abort();
+            orig += zb_block_len(&h, &t, i);
+        }
+        if (orig != t.orig_size) abort();
+    }
+    free(v);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -137,6 +169,34 @@ out:
     gpos_file_free(&f2);
 }
 
+static void zblocks(const uint8_t *p, size_t n)
+{
+    struct zb_header h;
+    struct zb_trailer t;
+    const char *why = NULL;
+    uint8_t b[ZB_TRAILER_LEN];
+    if (zb_header_parse(p, n, &h, &why) == -1) return;
+    zb_header_put(b, &h);
+    if (memcmp(b, p, ZB_HEADER_LEN)) abort();
+    if (n < ZB_TRAILER_LEN || zb_trailer_parse(p + n - ZB_TRAILER_LEN, ZB_TRAILER_LEN, n, &h, &t, &why) == -1) return;
+    zb_trailer_put(b, &t);
+    if (memcmp(b, p + n - ZB_TRAILER_LEN, ZB_TRAILER_LEN)) abort();
+    size_t ilen = (size_t)t.nblocks * ZB_ENTRY_LEN;
+    struct zb_block *v = malloc(t.nblocks ? t.nblocks * sizeof(*v) : 1);
+    if (!v) return;
+    if (zb_index_parse(p + t.index_off, ilen, &h, &t, v, &why) == 0) {
+        uint64_t orig = 0;
+        for (uint32_t i = 0; i < t.nblocks; i++) {
+            if (v[i].off < ZB_HEADER_LEN || v[i].off + v[i].clen > t.index_off) abort();
+            zb_entry_put(b, &v[i]);
+            if (memcmp(b, p + t.index_off + (size_t)i * ZB_ENTRY_LEN, ZB_ENTRY_LEN)) abort();
+            orig += zb_block_len(&h, &t, i);
+        }
+        if (orig != t.orig_size) abort();
+    }
+    free(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
@@ -144,12 +204,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *p = malloc(n ? n : 1);   /* exact size: a read past the end is caught */
     if (!p) return 0;
     memcpy(p, data + 1, n);
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: journal(p, n); break;
     case 1: gtid_index(p, n); break;
     case 2: binlog_index(p, n); break;
     case 3: name(p, n); break;
     case 4: gtidpos(p, n); break;
+    case 5: zblocks(p, n); break;
     }
     free(p);
     return 0;

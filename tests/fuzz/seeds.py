@@ -177,6 +177,20 @@ def seed_storage():
                  b'131911\t331\t16\t31\t1700000000\t1\t3e1f45bb\t0-1-13012,1-1-13012,2-5-9\t2-5-11'):
         gp += line + b'\t%08x\n' % (zlib.crc32(line) & 0xffffffff)
     put('fuzz_storage', 'gtidpos', b'\x04' + gp)
+    put('fuzz_storage', 'zblocks', b'\x05' + zblocks(bytes(range(256)) * 20 + b'binlog' * 300, 4096))
+
+def zblocks(orig, bs):
+    """A compressed binlog file (protocol/zblocks.h) of orig in blocks of bs bytes."""
+    out, idx, at = bytearray(b'BINLOGDZ' + struct.pack('<II', 1, bs)), bytearray(), 16
+    for i in range(0, len(orig), bs):
+        blk = orig[i:i + bs]
+        c = zlib.compress(blk, 6)
+        idx += struct.pack('<QII', at, len(c), zlib.crc32(blk))
+        out += c
+        at += len(c)
+    n = len(idx) // 16
+    out += idx + struct.pack('<QQII', at, len(orig), n, zlib.crc32(bytes(idx))) + b'BLDZ-END'
+    return bytes(out)
 
 if __name__ == '__main__':
     seed_events(); seed_upstream(); seed_client(); seed_config(); seed_storage()

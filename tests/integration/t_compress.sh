@@ -115,6 +115,7 @@ d1=$(metric binlogd_block_cache_decompressions_total); h1=$(metric binlogd_block
 tl_log "block cache: $blocks blocks in the compressed files; decompressions $d0 -> $d1, hits $h0 -> $h1"
 tl_assert_eq "the block cache inflated each of the $blocks blocks once for 50 readers" "$((d1 - d0))" "$blocks"
 tl_assert "... and served the other reads from the cache ($((h1 - h0)) hits)" [ $((h1 - h0)) -ge $((49 * blocks)) ]
+tl_assert_eq "SHOW STATUS has the same counter" "$(q "SHOW STATUS LIKE 'Binlogd_block_cache_decompressions'" | cut -f2)" "$d1"
 tl_assert "/metrics: the compressed bytes are counted" [ "$(metric binlogd_compress_stored_bytes_total)" -ge 0 ]
 
 # ---- 5. a flipped byte in a compressed file ----
