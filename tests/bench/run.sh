@@ -483,15 +483,42 @@ if wants compress; then
       o / 1e6, z / 1e6, z / o, o / z, (cs > 0 ? o / 1e6 / cs : 0)
     printf "binlogd cat (inflate + CRC32 per block, one thread): %.0f MB/s of original bytes; cat of the plain files: %.0f MB/s\n",
       o / 1e6 / ((b - a) / 1e9), o / 1e6 / ((d - c) / 1e9) }'
-  tl_binlogd_start zp "$W/zp" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZP"; zppid=$(tl_binlogd_pid zp)
-  tl_binlogd_start zz "$W/zz" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZZ" --metrics.listen=127.0.0.1:"$MZ"
-  zzpid=$(tl_binlogd_pid zz)
-  tl_wait_until 30 tl_port_open "$LZP"; tl_wait_until 30 tl_port_open "$LZZ"
+  # The codec alone, in memory, on the same bytes cut into the same 64 KiB blocks: zlib level 6
+  # (python3's zlib module, the same library) and, when the zstd tool is there, zstd level 3
+  # (`zstd -b`): what a second codec would have to earn its place with.
+  for f in $(zclosed); do cat "$W/zp/$f"; done > "$W/zcorpus"
+  python3 - "$W/zcorpus" <<'PY'
+import sys, time, zlib
+b = open(sys.argv[1], 'rb').read()
+blocks = [b[i:i + 65536] for i in range(0, len(b), 65536)]
+t0 = time.perf_counter(); c = [zlib.compress(x, 6) for x in blocks]; t1 = time.perf_counter()
+for _ in range(3):
+    for x in c: zlib.decompress(x)
+t2 = time.perf_counter()
+n = sum(len(x) for x in c)
+print("codec in memory, 64 KiB blocks: zlib-6 x%.3f, compress %.0f MB/s, decompress %.0f MB/s" %
+      (len(b) / n, len(b) / 1e6 / (t1 - t0), 3 * len(b) / 1e6 / (t2 - t1)))
+PY
+  if command -v zstd > /dev/null; then
+    zstd -b3 -B64KB -i2 "$W/zcorpus" 2>&1 | tr '\r' '\n' | grep 'MB/s.*MB/s' | tail -1 |
+      awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\(x/) r = $i; sub(/^\(x/, "", r); sub(/\),?$/, "", r)
+             n = split($0, a, ","); printf "codec in memory, 64 KiB blocks: zstd-3 x%s, compress%s, decompress%s (zstd -b)\n", r, a[n - 1], a[n] }'
+  else
+    echo "codec in memory: zstd not installed, no zstd figures"
+  fi
+  rm -f "$W/zcorpus"
+  zstart() {   # both servers, the compressed one with an empty block cache
+    tl_binlogd_start zp "$W/zp" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZP"; zppid=$(tl_binlogd_pid zp)
+    tl_binlogd_start zz "$W/zz" "${ZARGS[@]}" --binlogd.listen=127.0.0.1:"$LZZ" --metrics.listen=127.0.0.1:"$MZ"
+    zzpid=$(tl_binlogd_pid zz)
+    tl_wait_until 30 tl_port_open "$LZP"; tl_wait_until 30 tl_port_open "$LZZ"
+  }
   zmetric() { curl -s "http://127.0.0.1:$MZ/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
   printf 'fan-out from the compressed vs the plain copy: N readers read the whole corpus to EOF (fanout client)\n'
   printf '%-6s| %8s %6s %6s | %8s %6s %6s | %7s %7s | %s\n' "N" "plain" "cpu s" "RSS" "compr." "cpu s" "RSS" "MB/s" "cpu" \
     "block cache (decompressions / hits)"
   for n in $Z_NS; do
+    zstart
     f0=$(zclosed | head -1)
     a=$("$BT/fanout" -n "$n" -P "$LZP" -u repl -p replpass -f "$f0" -o 4 -x "$zppid" 2>&1 | tail -1)
     d0=$(zmetric binlogd_block_cache_decompressions_total); h0=$(zmetric binlogd_block_cache_hits_total)
@@ -505,9 +532,9 @@ if wants compress; then
     for x in "$a" "$z"; do [ "$(kv "$x" errors)" = 0 ] || echo "       error: $x"; done
     [ "$(kv "$a" bytes_max)" = "$(kv "$z" bytes_max)" ] ||
       echo "       WARNING: a reader got $(kv "$z" bytes_max) bytes from the compressed copy but $(kv "$a" bytes_max) from the plain one"
+    tl_binlogd_stop zp; tl_binlogd_stop zz
   done
-  printf 'MB/s and cpu: compressed / plain, same run (storage.block_cache_bytes default 64 MiB)\n'
-  tl_binlogd_stop zp; tl_binlogd_stop zz
+  printf 'MB/s and cpu: compressed / plain, same run; each N starts with an empty block cache (storage.block_cache_bytes 64 MiB)\n'
   rm -rf "$W/zp" "$W/zz"
   TL_PASS=$((TL_PASS + 1))
 fi
