@@ -82,6 +82,9 @@ int zb_index_parse(const uint8_t *p, size_t len, const struct zb_header *h, cons
         out[i].off = wire_u64(e);
         out[i].clen = wire_u32(e + 8);
         out[i].crc = wire_u32(e + 12);
+        out[i].first_event = wire_u32(e + 16);
+        if (out[i].first_event != ZB_NO_EVENT && out[i].first_event >= zb_block_len(h, t, i))
+            return (*why = "first event offset outside its block"), -1;
         if (out[i].off != at) return (*why = "block offsets are not back to back"), -1;
         if (out[i].clen == 0 || out[i].clen > zb_bound(zb_block_len(h, t, i)))
             return (*why = "block larger than zlib's bound (or empty)"), -1;
@@ -97,4 +100,18 @@ void zb_entry_put(uint8_t p[ZB_ENTRY_LEN], const struct zb_block *b)
     wire_put_u64(p, b->off);
     wire_put_u32(p + 8, b->clen);
     wire_put_u32(p + 12, b->crc);
+    wire_put_u32(p + 16, b->first_event);
+}
+
+uint64_t zb_walk_start(const struct zb_header *h, const struct zb_trailer *t, const struct zb_block *v, uint64_t pos)
+{
+    if (!t->nblocks) return 4;
+    uint64_t i = pos / h->block_size;
+    if (i >= t->nblocks) i = t->nblocks - 1;
+    for (;;) {
+        uint64_t at = i * h->block_size + v[i].first_event;
+        if (v[i].first_event != ZB_NO_EVENT && at <= pos && at >= 4) return at;
+        if (i == 0) return 4;
+        i--;
+    }
 }

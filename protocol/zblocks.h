@@ -7,8 +7,11 @@
  *
  *   header  (16)  "BINLOGDZ" | u32 version (1) | u32 block_size
  *   blocks        block 0 .. n-1, each a zlib stream (compress2 format), back to back
- *   index (16*n)  per block: u64 offset in this file | u32 compressed length | u32 CRC32 of
- *                 the block's original bytes
+ *   index (20*n)  per block: u64 offset in this file | u32 compressed length | u32 CRC32 of
+ *                 the block's original bytes | u32 where the first binlog event that starts
+ *                 in the block starts, from the block's start (0xFFFFFFFF: none starts in
+ *                 it), so that a reader starting mid-file checks that its position is an
+ *                 event boundary by walking event headers from its own block on
  *   trailer (32)  u64 index offset | u64 original size | u32 n | u32 CRC32 of the index |
  *                 "BLDZ-END"
  * Integers little-endian. The header's magic is not a binlog's (0xFE "bin"), so a compressed
@@ -29,7 +32,8 @@
 #define ZB_END_MAGIC "BLDZ-END"
 #define ZB_VERSION 1
 #define ZB_HEADER_LEN 16
-#define ZB_ENTRY_LEN 16
+#define ZB_ENTRY_LEN 20
+#define ZB_NO_EVENT 0xFFFFFFFFu
 #define ZB_TRAILER_LEN 32
 #define ZB_BLOCK_MIN 4096u
 #define ZB_BLOCK_MAX (16u << 20)
@@ -52,6 +56,8 @@ struct zb_block {
     uint64_t off;          /* where its zlib stream starts in the compressed file */
     uint32_t clen;         /* compressed length */
     uint32_t crc;          /* CRC32 of its original bytes */
+    uint32_t first_event;  /* offset in the block of the first event starting in it, or
+                              ZB_NO_EVENT */
 };
 
 /* The most bytes zlib's compress2 may produce for n input bytes (zlib's compressBound). */
@@ -73,10 +79,15 @@ void zb_trailer_put(uint8_t p[ZB_TRAILER_LEN], const struct zb_trailer *t);
 
 /* Parse the index bytes p/len (nblocks entries) into out[nblocks]: CRC, blocks back to back
  * from ZB_HEADER_LEN to index_off, no block empty or over zb_bound(its length). 0, or -1
- * with *why. */
+ * with *why. A first_event must lie inside its block (or be ZB_NO_EVENT). */
 int zb_index_parse(const uint8_t *p, size_t len, const struct zb_header *h, const struct zb_trailer *t,
                    struct zb_block *out, const char **why);
 void zb_entry_put(uint8_t p[ZB_ENTRY_LEN], const struct zb_block *b);
+
+/* The event boundary a header walk towards pos may start from: the largest recorded first
+ * event offset (absolute) that is <= pos, looking back from pos's block; 4 (after the magic)
+ * when none is recorded. */
+uint64_t zb_walk_start(const struct zb_header *h, const struct zb_trailer *t, const struct zb_block *v, uint64_t pos);
 
 /* CRC32 of index bytes (what the trailer's index_crc holds). */
 uint32_t zb_index_crc(const uint8_t *p, size_t len);

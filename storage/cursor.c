@@ -316,7 +316,10 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
         close_file(c);
         return CURSOR_OPEN_POS_HIGH;
     }
-    /* Walk headers to pos: a position inside an event would make us send garbage. */
+    /* Walk headers to pos: a position inside an event would make us send garbage. In a
+     * compressed file, from the last event boundary its block index records before pos, so
+     * that only the block holding pos is inflated, not everything before it. */
+    if (c->z) c->pos = zfile_walk_start(c->z, pos);
     while (c->pos < pos) {
         struct ev_header h;
         if (check_event(c, &h, err, errlen) == -1) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "protocol/wire.h"
 #include "storage/fsio.h"
 
 struct zfile {
@@ -107,6 +108,7 @@ uint64_t zfile_size(const struct zfile *z) { return z->t.orig_size; }
 uint32_t zfile_blocks(const struct zfile *z) { return z->t.nblocks; }
 uint64_t zfile_stored_size(const struct zfile *z) { return z->stored; }
 uint32_t zfile_block_size(const struct zfile *z) { return z->h.block_size; }
+uint64_t zfile_walk_start(const struct zfile *z, uint64_t pos) { return zb_walk_start(&z->h, &z->t, z->blocks, pos); }
 
 /* Inflate block i into buf (blen bytes) and check length and CRC. 0, or -1 with *why. */
 static int inflate_block(struct zfile *z, uint32_t i, uint8_t *buf, uint32_t blen, const char **why)
@@ -244,7 +246,7 @@ int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block
     }
     uint8_t hb[ZB_HEADER_LEN], tb[ZB_TRAILER_LEN];
     zb_header_put(hb, &h);
-    uint64_t at = 0;
+    uint64_t at = 0, next = 4;   /* the first event starts after the magic */
     if (fsio_pwrite_all(out, hb, sizeof(hb), at) == -1) goto werr;
     at = ZB_HEADER_LEN;
     for (uint32_t i = 0; i < t.nblocks; i++) {
@@ -260,7 +262,22 @@ int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block
             snprintf(err, errlen, "%s: zlib compress2 failed", name);
             goto out;
         }
-        struct zb_block b = {at, (uint32_t)cl, (uint32_t)crc32(0L, ib, blen)};
+        /* Event boundaries, by the headers' sizes from the plain file (a file that does not
+         * parse as events just records none from there on: readers then walk from further
+         * back, as with a plain file). */
+        uint64_t bs = (uint64_t)i * block_size, be = bs + blen;
+        uint32_t first = next >= bs && next < be ? (uint32_t)(next - bs) : ZB_NO_EVENT;
+        while (next < be) {
+            uint8_t sz[4];
+            size_t g = 0;
+            if (fsio_pread_all(in, sz, 4, next + 9, &g) == -1 || g != 4 || wire_u32(sz) < 19 ||
+                next + wire_u32(sz) > size) {
+                next = UINT64_MAX;
+                break;
+            }
+            next += wire_u32(sz);
+        }
+        struct zb_block b = {at, (uint32_t)cl, (uint32_t)crc32(0L, ib, blen), first};
         zb_entry_put(idx + (size_t)i * ZB_ENTRY_LEN, &b);
         if (fsio_pwrite_all(out, cb, cl, at) == -1) goto werr;
         at += cl;

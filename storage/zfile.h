@@ -37,6 +37,9 @@ uint64_t zfile_size(const struct zfile *z);        /* original size */
 uint32_t zfile_blocks(const struct zfile *z);
 uint64_t zfile_stored_size(const struct zfile *z); /* bytes on disk */
 uint32_t zfile_block_size(const struct zfile *z);
+/* An event boundary <= pos recorded in the block index, from which a header walk to pos
+ * touches only pos's block and the ones before it back to that boundary (4 when none). */
+uint64_t zfile_walk_start(const struct zfile *z, uint64_t pos);
 
 /* Read original bytes [off, off + len). 0, or -1 with errno (EIO for a block that does not
  * inflate or whose CRC32 does not match; ESPIPE beyond the original size). */

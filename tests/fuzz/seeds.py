@@ -185,10 +185,10 @@ def zblocks(orig, bs):
     for i in range(0, len(orig), bs):
         blk = orig[i:i + bs]
         c = zlib.compress(blk, 6)
-        idx += struct.pack('<QII', at, len(c), zlib.crc32(blk))
+        idx += struct.pack('<QIII', at, len(c), zlib.crc32(blk), 4 if i == 0 else 0xFFFFFFFF)
         out += c
         at += len(c)
-    n = len(idx) // 16
+    n = len(idx) // 20
     out += idx + struct.pack('<QQII', at, len(orig), n, zlib.crc32(bytes(idx))) + b'BLDZ-END'
     return bytes(out)
 

@@ -53,6 +53,7 @@ static void fmt_make(struct fmt *f, uint32_t nb, uint32_t last)
         f->b[i].off = at;
         f->b[i].clen = 100 + i;
         f->b[i].crc = 0x1000 + i;
+        f->b[i].first_event = i == 1 ? ZB_NO_EVENT : 7 * i + 4;
         zb_entry_put(f->ib + i * ZB_ENTRY_LEN, &f->b[i]);
         at += f->b[i].clen;
     }
@@ -84,6 +85,16 @@ static void test_format_roundtrip(void **state)
     assert_int_equal(zb_block_len(&h, &t, 2), 200);
     assert_int_equal(zb_block_len(&h, &t, 3), 0);
     assert_true(zb_bound(65536) >= 65536 + 13);
+    /* where a header walk to pos starts: the last recorded boundary at or before pos */
+    assert_int_equal(b[0].first_event, 4);
+    assert_int_equal(b[1].first_event, ZB_NO_EVENT);
+    assert_int_equal(zb_walk_start(&h, &t, b, 4), 4);
+    assert_int_equal(zb_walk_start(&h, &t, b, 3000), 4);
+    assert_int_equal(zb_walk_start(&h, &t, b, 5000), 4);            /* block 1 records none */
+    assert_int_equal(zb_walk_start(&h, &t, b, 8192 + 17), 4);   /* before block 2's first: back to 0's */
+    assert_int_equal(zb_walk_start(&h, &t, b, 8192 + 18), 8192 + 18);
+    assert_int_equal(zb_walk_start(&h, &t, b, 8192 + 150), 8192 + 18);
+    assert_int_equal(zb_walk_start(&h, &t, b, 1u << 30), 8192 + 18);
 }
 
 static void test_format_malformed(void **state)
@@ -152,12 +163,14 @@ static void test_format_malformed(void **state)
         {0, ZB_HEADER_LEN, 5000, "bound"},                   /* larger than zlib can make of 4096 bytes */
         {2, ZB_HEADER_LEN + 100 + 101, 103, "runs into the index"},   /* blocks run past the index */
         {2, ZB_HEADER_LEN + 100 + 101, 50, "end where the index"},    /* a gap before the index */
+        {2, ZB_HEADER_LEN + 100 + 101, 102, "first event"},           /* see below: outside its block */
     };
     for (size_t k = 0; k < sizeof(lies) / sizeof(lies[0]); k++) {
         memcpy(ib, f.ib, sizeof(ib));
         struct zb_block e = f.b[lies[k].i];
         e.off = lies[k].off;
         e.clen = lies[k].clen;
+        if (strstr(lies[k].want, "first event")) e.first_event = 200;   /* the last block has 200 bytes */
         zb_entry_put(ib + lies[k].i * ZB_ENTRY_LEN, &e);
         t2.index_crc = zb_index_crc(ib, 3 * ZB_ENTRY_LEN);
         why = NULL;
@@ -553,8 +566,16 @@ static void test_store_compressed(void **state)
     struct store_file_info fi;
     assert_int_equal(store_file_lookup(f->s, "m.000001", &fi), 0);
     assert_int_equal(fi.size, orig);
+    /* a cold start mid-file inflates the blocks from mid's on, and block 0 for the file's
+     * FORMAT_DESCRIPTION (the CRC setting): nothing before mid's block */
+    struct zcache_stats z0;
+    store_block_cache_stats(f->s, &z0);
     assert_int_equal(read_all(f->s, "m.000001", mid, cmid, cap), pm);
     assert_memory_equal(cmid, pmid, pm);
+    store_block_cache_stats(f->s, &zs);
+    uint64_t nblocks = (orig + 4095) / 4096;
+    assert_true(mid / 4096 > 2);
+    assert_int_equal(zs.decompressions - z0.decompressions, nblocks - mid / 4096 + 1);
     store_free(f->s);
     tmpdir_remove(f->path);
     free(plain);
