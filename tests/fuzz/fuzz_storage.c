@@ -26,34 +26,6 @@
 #include "storage/index.h"
 #include "storage/journal.h"
 
-static void zblocks(const uint8_t *p, size_t n)
-{
-    struct zb_header h;
-    struct zb_trailer t;
-    const char *why = NULL;
-    uint8_t b[ZB_TRAILER_LEN];
-    if (zb_header_parse(p, n, &h, &why) == -1) return;
-    zb_header_put(b, &h);
-    if (memcmp(b, p, ZB_HEADER_LEN)) abort();
-    if (n < ZB_TRAILER_LEN || zb_trailer_parse(p + n - ZB_TRAILER_LEN, ZB_TRAILER_LEN, n, &h, &t, &why) == -1) return;
-    zb_trailer_put(b, &t);
-    if (memcmp(b, p + n - ZB_TRAILER_LEN, ZB_TRAILER_LEN)) abort();
-    size_t ilen = (size_t)t.nblocks * ZB_ENTRY_LEN;
-    struct zb_block *v = malloc(t.nblocks ? t.nblocks * sizeof(*v) : 1);
-    if (!v) return;
-    if (zb_index_parse(p + t.index_off, ilen, &h, &t, v, &why) == 0) {
-        uint64_t orig = 0;
-        for (uint32_t i = 0; i < t.nblocks; i++) {
-            if (v[i].off < ZB_HEADER_LEN || v[i].off + v[i].clen > t.index_off) abort();
-            zb_entry_put(b, &v[i]);
-            if (memcmp(b, p + t.index_off + (size_t)i * ZB_ENTRY_LEN, ZB_ENTRY_LEN)) abort();
-            orig += zb_block_len(&h, &t, i);
-        }
-        if (orig != t.orig_size) abort();
-    }
-    free(v);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int on_rec(void *arg, const struct journal_rec *r)
