@@ -24,6 +24,7 @@
 #include "protocol/wire.h"
 #include "protocol/zblocks.h"
 #include "storage/cursor.h"
+#include "storage/fsio.h"
 #include "storage/store.h"
 #include "storage/zcache.h"
 #include "storage/zfile.h"
@@ -585,6 +586,64 @@ static void test_store_compressed(void **state)
     free(f);
 }
 
+static int exists(const char *dir, const char *name)
+{
+    char p[256];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return stat(p, &st) == 0;
+}
+
+/* A failure at each step of the replacement leaves a state that serves the same bytes and
+ * that the next start turns into one form: the plain file. */
+static void test_compress_faults(void **state)
+{
+    (void)state;
+    struct sfx *f = calloc(1, sizeof(*f));
+    snprintf(f->path, sizeof(f->path), "/tmp/binlogd-zfault-XXXXXX");
+    assert_non_null(mkdtemp(f->path));
+    assert_int_equal(sopen(f), 0);
+    write_file(f, "m.000001", 100, "m.000002");
+    write_file(f, "m.000002", 2, NULL);
+    size_t cap = 1 << 19;
+    uint8_t *want = malloc(cap), *got = malloc(cap);
+    size_t wn = read_all(f->s, "m.000001", 4, want, cap);
+    uint64_t orig = 0, stored = 0;
+    struct { enum fsio_op op; unsigned long nth; int plain, z; } steps[] = {
+        {FSIO_OP_FSYNC, 1, 1, 0},    /* the temporary file's fsync */
+        {FSIO_OP_RENAME, 1, 1, 0},   /* its rename to m.000001.z */
+        {FSIO_OP_FSYNC, 2, 1, 1},    /* the directory's fsync after the rename: NAME.z may not be
+                                        durable, the plain file stays */
+        {FSIO_OP_UNLINK, 1, 1, 1},   /* the plain file's removal */
+    };
+    for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        fsio_clear_faults();
+        fsio_set_fault(steps[k].op, steps[k].nth, EIO);
+        assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), -1);
+        fsio_clear_faults();
+        assert_int_equal(exists(f->path, "m.000001"), steps[k].plain);
+        assert_int_equal(exists(f->path, "m.000001.z"), steps[k].z);
+        assert_false(exists(f->path, FSIO_TMP_PREFIX "m.000001.z"));
+        assert_int_equal(read_all(f->s, "m.000001", 4, got, cap), wn);
+        assert_memory_equal(got, want, wn);
+        /* the next start keeps the plain file and removes the copy */
+        store_free(f->s);
+        assert_int_equal(sopen(f), 0);
+        assert_true(exists(f->path, "m.000001"));
+        assert_false(exists(f->path, "m.000001.z"));
+    }
+    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), 0);
+    assert_false(exists(f->path, "m.000001"));
+    assert_true(exists(f->path, "m.000001.z"));
+    assert_int_equal(read_all(f->s, "m.000001", 4, got, cap), wn);
+    assert_memory_equal(got, want, wn);
+    store_free(f->s);
+    tmpdir_remove(f->path);
+    free(want);
+    free(got);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_store_compressed),
+        cmocka_unit_test(test_compress_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
