@@ -9,7 +9,8 @@
 #  4. after a restart (empty block cache), 50 concurrent mariadb-binlog --raw readers of one
 #     compressed file get cmp-identical copies and the block cache inflates each block once;
 #  5. verify catches a flipped byte in a compressed file;
-#  6. a compression interrupted after NAME.z was complete: the start keeps NAME, removes NAME.z.
+#  6. a compression interrupted after NAME.z was complete: the start keeps NAME, removes NAME.z;
+#     lost GTID caches are rebuilt from the compressed files.
 source "$(dirname "$0")/harness.sh"
 tl_init compress
 
@@ -132,12 +133,20 @@ tl_assert "binlogd cat refuses the damaged file" tl_not "$BINLOGD_BIN" cat "$W/f
 f3=$(closed | sed -n 3p)
 "$BINLOGD_BIN" cat "$D" "$f3" > "$W/$f3.plain" && mv "$W/$f3.plain" "$D/$f3"
 tl_assert "verify notes the interrupted compression" bash -c "'$BINLOGD_BIN' verify '$D' | grep -q '^NOTE  $f3.z: a compression was interrupted'"
+# ... and the GTID caches lost: the start rebuilds them from the compressed files' bytes
+rm -f "$D"/*.gtid_index "$D/.binlogd-gtidpos/$f1" "$D/.binlogd-gtidpos/$f2"
 tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass --user.ops.password=opspass \
     --user.ops.role=admin
 tl_wait_until 20 tl_port_open "$A"
 tl_assert "the start keeps the plain file and removes the copy" tl_log_has b "$f3.z: removed: an interrupted compression"
+tl_assert "the GTID position sidecars of compressed $f1 and $f2 are rebuilt" \
+  test -s "$D/.binlogd-gtidpos/$f1" -a -s "$D/.binlogd-gtidpos/$f2"
+tl_assert_eq "BINLOG_GTID_POS('$f2', $pos) still as the primary's" \
+  "$(q "SELECT BINLOG_GTID_POS('$f2', $pos)")" "$(tl_sql p "SELECT BINLOG_GTID_POS('$f2', $pos)")"
 tl_assert "... so $f3 is plain again and identical to the primary's" cmp "$D/$f3" "$PD/$f3"
 tl_assert "... $f3.z is gone" [ ! -e "$D/$f3.z" ]
 tl_binlogd_stop b
-tl_assert "verify passes" "$BINLOGD_BIN" verify "$D"
+tl_assert "verify passes (the rebuilt GTID index and positions agree with the compressed files)" \
+  bash -c "'$BINLOGD_BIN' verify '$D' > '$W/verify3.out'"
+tl_assert "... it checked the GTID index" grep -q "^OK    .*gtid_index: [0-9]* entries agree" "$W/verify3.out"
 tl_done
