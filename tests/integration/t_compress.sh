@@ -8,6 +8,7 @@
 #  3. SHOW BINLOG EVENTS and BINLOG_GTID_POS on a compressed file answer as the primary does;
 #  4. after a restart (empty block cache), 50 concurrent mariadb-binlog --raw readers of one
 #     compressed file get cmp-identical copies and the block cache inflates each block once;
+#     and a binlogd chained behind it copies every compressed file byte for byte;
 #  5. verify catches a flipped byte in a compressed file;
 #  6. a compression interrupted after NAME.z was complete: the start keeps NAME, removes NAME.z;
 #     lost GTID caches are rebuilt from the compressed files.
@@ -118,6 +119,14 @@ tl_assert_eq "the block cache inflated each of the $blocks blocks once for 50 re
 tl_assert "... and served the other reads from the cache ($((h1 - h0)) hits)" [ $((h1 - h0)) -ge $((49 * blocks)) ]
 tl_assert_eq "SHOW STATUS has the same counter" "$(q "SHOW STATUS LIKE 'Binlogd_block_cache_decompressions'" | cut -f2)" "$d1"
 tl_assert "/metrics: the compressed bytes are counted" [ "$(metric binlogd_compress_stored_bytes_total)" -ge 0 ]
+
+# ---- 4b. a binlogd chained behind this one copies the compressed files byte for byte ----
+C=$(tl_free_port)
+tl_binlogd_start c "$W/c" --binlogd.listen=127.0.0.1:"$C" --upstream.host=127.0.0.1 --upstream.port="$A" \
+    --upstream.user=repl --upstream.password=replpass --upstream.retry_min_ms=100 --upstream.start_file="$f1"
+chain_has_all() { local f; for f in $(closed); do cmp -s "$W/c/$f" "$PD/$f" || return 1; done; }
+tl_assert "a chained binlogd gets every compressed file cmp-identical to the primary's" tl_wait_until 60 chain_has_all
+tl_binlogd_stop c
 
 # ---- 5. a flipped byte in a compressed file ----
 tl_binlogd_stop b
