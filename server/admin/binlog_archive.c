@@ -3,14 +3,17 @@
  */
 #include "server/admin/binlog_archive.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "storage/archive_state.h"
 #include "storage/store.h"
+#include "storage/zfile.h"
 
 static const char *when(int64_t t, char *buf, size_t cap)
 {
@@ -21,26 +24,53 @@ static const char *when(int64_t t, char *buf, size_t cap)
     return buf;
 }
 
-static int add_row(struct stmt_result *r, const char *name, uint64_t size, const struct archive_file_status *a,
-                   const char *state)
+/* The local copy: compressed (name.z) or plain, and its bytes on disk. 0, or -1 when neither
+ * is there (purged). */
+static int local_copy(const struct stmt_ctx *ctx, const char *name, int *compressed, uint64_t *bytes)
 {
-    char sz[24], att[16], last[32], at[32];
+    char zname[EV_MAX_NAME_LEN + 8];
+    struct stat st;
+    int dfd = ctx->store ? store_dir_fd(ctx->store) : -1;
+    if (dfd < 0) return -1;
+    *compressed = 0;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *bytes = (uint64_t)st.st_size;
+        return 0;
+    }
+    if (zfile_name(name, zname, sizeof(zname)) == 0 && fstatat(dfd, zname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *compressed = 1;
+        *bytes = (uint64_t)st.st_size;
+        return 0;
+    }
+    return -1;
+}
+
+static int add_row(const struct stmt_ctx *ctx, struct stmt_result *r, const char *name, uint64_t size,
+                   const struct archive_file_status *a, const char *state)
+{
+    char sz[24], att[16], last[32], at[32], stored[24];
+    int compressed = 0;
+    uint64_t bytes = 0;
+    int local = strcmp(state, "purged") && local_copy(ctx, name, &compressed, &bytes) == 0;
+    snprintf(stored, sizeof(stored), "%" PRIu64, bytes);
     snprintf(sz, sizeof(sz), "%" PRIu64, size);
     snprintf(att, sizeof(att), "%" PRIu32, a ? a->attempts : 0);
     const char *cells[] = {name, sz, a && a->archived ? "Yes" : "No", state, att,
                            a ? when(a->last_attempt, last, sizeof(last)) : NULL,
                            a && a->last_error[0] ? a->last_error : "",
-                           a && a->archived ? when(a->archived_at, at, sizeof(at)) : NULL};
+                           a && a->archived ? when(a->archived_at, at, sizeof(at)) : NULL,
+                           local ? (compressed ? "Yes" : "No") : NULL, local ? stored : NULL};
     return stmt_row(r, cells);
 }
 
 void binlog_archive_show(const struct stmt_ctx *ctx, struct stmt_result *r)
 {
     static const char *const names[] = {"Log_name", "File_size", "Archived", "State", "Attempts",
-                                        "Last_attempt", "Last_error", "Archived_at"};
-    if (stmt_columns(r, names, 8) == -1) return;
+                                        "Last_attempt", "Last_error", "Archived_at", "Compressed", "Stored_size"};
+    if (stmt_columns(r, names, 10) == -1) return;
     stmt_column_type(r, 1, STMT_COL_LONGLONG);
     stmt_column_type(r, 4, STMT_COL_LONG);
+    stmt_column_type(r, 9, STMT_COL_LONGLONG);
     struct archive_stats s = {0};
     struct archive_file_status *known = NULL;
     size_t nknown = 0;
@@ -52,7 +82,7 @@ void binlog_archive_show(const struct stmt_ctx *ctx, struct stmt_result *r)
         if (nknown > n) nknown = n;
         /* Files whose local copy is gone: only the archive has them. */
         for (size_t i = 0; i < nknown; i++)
-            if (known[i].purged && add_row(r, known[i].name, known[i].size, &known[i], "purged") == -1) goto out;
+            if (known[i].purged && add_row(ctx, r, known[i].name, known[i].size, &known[i], "purged") == -1) goto out;
     }
     size_t nf = ctx->store ? store_files(ctx->store, NULL, 0) : 0;
     struct store_file_info *files = nf ? calloc(nf, sizeof(*files)) : NULL;
@@ -72,7 +102,7 @@ void binlog_archive_show(const struct stmt_ctx *ctx, struct stmt_result *r)
         else if (s.running && !strcmp(s.current, files[i].name)) state = "archiving";
         else if (a && a->last_error[0]) state = "failing";
         else state = "waiting";
-        if (add_row(r, files[i].name, a && a->archived ? a->size : files[i].size, a, state) == -1) break;
+        if (add_row(ctx, r, files[i].name, a && a->archived ? a->size : files[i].size, a, state) == -1) break;
     }
     free(files);
 out:

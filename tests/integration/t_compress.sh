@@ -40,6 +40,12 @@ active=$(sed 's|.*/||' "$D"/*.index | tail -1)
 tl_assert "the active file is not compressed" [ -f "$D/$active" -a ! -e "$D/$active.z" ]
 tl_assert_eq "SHOW BINARY LOGS lists the original names and sizes" \
   "$(q 'SHOW BINARY LOGS' | cut -f1,2 | head -n -1)" "$(tl_sql p 'SHOW BINARY LOGS' | cut -f1,2 | head -n "$(closed | wc -l)")"
+fz=$(closed | head -1)
+tl_assert_eq "SHOW BINLOG ARCHIVE: $fz compressed, its stored size that of $fz.z" \
+  "$(q 'SHOW BINLOG ARCHIVE' | awk -F'\t' -v f="$fz" '$1 == f { print $2, $9, $10 }')" \
+  "$(stat -c %s "$PD/$fz") Yes $(stat -c %s "$D/$fz.z")"
+tl_assert_eq "SHOW BINLOG ARCHIVE: the active file is plain" \
+  "$(q 'SHOW BINLOG ARCHIVE' | tail -1 | cut -f9)" "No"
 bad=0; n=0; orig=0; stored=0
 for f in $(closed); do
   n=$((n + 1)); orig=$((orig + $(stat -c %s "$PD/$f"))); stored=$((stored + $(stat -c %s "$D/$f.z")))

@@ -628,9 +628,9 @@ static void test_show_binlog_archive(void **state)
 {
     struct fx *f = *state;
     static const char *const names[] = {"Log_name", "File_size", "Archived", "State", "Attempts",
-                                        "Last_attempt", "Last_error", "Archived_at"};
+                                        "Last_attempt", "Last_error", "Archived_at", "Compressed", "Stored_size"};
     struct stmt_result *r = run(f, "SHOW BINLOG ARCHIVE");
-    assert_columns(r, names, 8);
+    assert_columns(r, names, 10);
     assert_int_equal(r->com, QUERY_SHOW_BINLOG_ARCHIVE);
     assert_string_equal(sql_com_name(QUERY_SHOW_BINLOG_ARCHIVE), "Com_show_binlog_archive");
     assert_int_equal(r->nrows, 2);
@@ -638,6 +638,10 @@ static void test_show_binlog_archive(void **state)
     assert_string_equal(stmt_cell(r, 0, 2), "No");
     assert_string_equal(stmt_cell(r, 0, 3), "off");
     assert_int_equal(r->col_type[1], STMT_COL_LONGLONG);
+    assert_string_equal(stmt_cell(r, 0, 8), "No");   /* the local copy: plain, its bytes on disk */
+    char sz[24];
+    snprintf(sz, sizeof(sz), "%llu", (unsigned long long)f->end1);
+    assert_string_equal(stmt_cell(r, 0, 9), sz);
 
     struct archive_state *st = archive_state_new(-1);
     assert_non_null(st);
@@ -672,6 +676,8 @@ static void test_show_binlog_archive(void **state)
     assert_string_equal(stmt_cell(r, 0, 0), "mariadb-bin.000000");
     assert_string_equal(stmt_cell(r, 0, 1), "999");
     assert_string_equal(stmt_cell(r, 0, 3), "purged");
+    assert_null(stmt_cell(r, 0, 8));   /* no local copy */
+    assert_null(stmt_cell(r, 0, 9));
     assert_string_equal(stmt_cell(r, 1, 2), "Yes");
     assert_string_equal(stmt_cell(r, 1, 3), "archived");
     assert_string_equal(stmt_cell(r, 1, 6), "");
