@@ -334,6 +334,12 @@ void ingest_history_get(struct ingest *in, struct upstream_history *out)
     pthread_mutex_unlock(&in->mu);
 }
 
+void ingest_set_on_nospace(struct ingest *in, void (*fn)(void *arg), void *arg)
+{
+    in->on_nospace = fn;
+    in->nospace_arg = arg;
+}
+
 void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms)
 {
     atomic_store(&in->heartbeat_ms, ms);

@@ -28,6 +28,8 @@ struct ingest {
     struct store *store;
     void (*on_fatal)(void *);
     void *fatal_arg;
+    void (*on_nospace)(void *);      /* ingest_set_on_nospace; set before ingest_start */
+    void *nospace_arg;
 
     pthread_t thread;
     int started;
