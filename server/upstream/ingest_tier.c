@@ -159,7 +159,8 @@ int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c
     snprintf(who, sizeof(who), "%.255s:%u", c->host, c->port);
     struct store_watermark wm;
     store_watermark_get(in->store, &wm);
-    struct tier_answers a = {.who = who, .file = wm.file, .pos = wm.offset, .state = ours};
+    struct tier_answers a = {.who = who, .file = wm.file, .pos = wm.offset, .state = ours, .our_server_id = in->o.server_id};
+    int has_row = 0;
     uint8_t *mine = NULL, *sib = NULL;
     int flavor;
     perr[0] = derr[0] = 0;
@@ -167,6 +168,12 @@ int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c
         snprintf(perr, sizeof(perr), "binlogd holds nothing yet");
     } else if (store_gtid_state(in->store, 0, &flavor, ours, sizeof(ours), NULL, 0) == -1 || flavor != GTID_TRACK_MARIA) {
         snprintf(perr, sizeof(perr), "binlogd's copy carries no MariaDB GTID state, so the position cannot be checked");
+    } else if (ingest_query_value(m, "SELECT @@binlogd_upstream_server_id", theirs, sizeof(theirs), &has_row) || !has_row) {
+        snprintf(perr, sizeof(perr), "SELECT @@binlogd_upstream_server_id failed (a binlogd too old to be a failover "
+                 "sibling?): %s", mysql_error(m));
+    } else if ((a.upstream_asked = 1, a.sibling_upstream_id = (uint32_t)strtoul(theirs, NULL, 10)) == 0 ||
+               a.sibling_upstream_id == in->o.server_id) {
+        /* judged below: nothing more to ask */
     } else if (listed(m, wm.file, &a.listed, &a.listed_size) == -1) {
         snprintf(perr, sizeof(perr), "SHOW BINARY LOGS failed: %s", mysql_error(m));
     }
@@ -175,7 +182,6 @@ int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c
         char esc[2 * EV_MAX_NAME_LEN + 1], sql[2 * EV_MAX_NAME_LEN + 80];
         mysql_real_escape_string(m, esc, wm.file, (unsigned long)strlen(wm.file));
         snprintf(sql, sizeof(sql), "SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")", esc, wm.offset);
-        int has_row = 0;
         MYSQL_RES *res = NULL;
         if (mysql_real_query(m, sql, strlen(sql)) || !(res = mysql_store_result(m))) {
             snprintf(perr, sizeof(perr), "%s failed: %s", sql, mysql_error(m));

@@ -20,6 +20,8 @@ const char *tier_verdict_name(enum tier_verdict v)
     case TIER_NOT_POSITION: return "not a position";
     case TIER_STATE_DIFFERS: return "GTID state differs";
     case TIER_BYTES_DIFFER: return "bytes differ";
+    case TIER_NOT_STREAMING: return "not streaming";
+    case TIER_FOLLOWS_US: return "follows binlogd";
     case TIER_PROBE_FAILED: return "probe failed";
     }
     return "?";
@@ -40,6 +42,20 @@ enum tier_verdict tier_qualify(const struct tier_answers *a, char *msg, size_t c
     if (a->probe_error) {
         strbuf_addf(&b, "sibling binlogd %s could not be checked: %.300s", who, a->probe_error);
         return TIER_PROBE_FAILED;
+    }
+    if (!a->upstream_asked) {
+        strbuf_addf(&b, "sibling binlogd %s: whether it streams from an upstream was not asked", who);
+        return TIER_PROBE_FAILED;
+    }
+    if (!a->sibling_upstream_id) {
+        strbuf_addf(&b, "sibling binlogd %s streams from no upstream itself (its upstream is down too, or it is "
+                "stopped): it would hold binlogd's stream still; asked again at the next try", who);
+        return TIER_NOT_STREAMING;
+    }
+    if (a->our_server_id && a->sibling_upstream_id == a->our_server_id) {
+        strbuf_addf(&b, "sibling binlogd %s streams from binlogd itself (server_id %" PRIu32 "): following it would "
+                "close a loop with no primary in it", who, a->our_server_id);
+        return TIER_FOLLOWS_US;
     }
     if (!a->listed) {
         strbuf_addf(&b, "sibling binlogd %s does not hold %s (binlogd's copy ends at %s:%" PRIu64 "): it mirrors another "

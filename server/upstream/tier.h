@@ -3,6 +3,9 @@
  * another binlogd (a sibling mirroring the same primary) at the very file and position where
  * its own copy ends? Only when the sibling provably holds the same bytes up to there:
  *
+ *   0. it streams from an upstream of its own, and that upstream is not binlogd itself
+ *      (@@binlogd_upstream_server_id, binlogd's own variable: non-zero and not our server_id),
+ *      so two followers never settle on each other when their common upstream dies;
  *   1. it lists binlogd's file (SHOW BINARY LOGS) with at least binlogd's committed bytes
  *      (else it is behind: asked again at the next try, it may catch up);
  *   2. BINLOG_GTID_POS(file, pos) on it is binlogd's GTID state: pos is an event start in
@@ -28,6 +31,8 @@ enum tier_verdict {
     TIER_NOT_POSITION,    /* BINLOG_GTID_POS(file, pos) is NULL there: pos is no event start in its copy */
     TIER_STATE_DIFFERS,   /* another GTID state at pos: another history */
     TIER_BYTES_DIFFER,    /* the last event before pos differs (or the sibling refused to send it) */
+    TIER_NOT_STREAMING,   /* its own upstream session streams from nothing (its upstream is down too) */
+    TIER_FOLLOWS_US,      /* it streams from binlogd itself: following it would close a loop */
     TIER_PROBE_FAILED     /* a question failed (connection, privilege): nothing known */
 };
 
@@ -42,6 +47,9 @@ struct tier_answers {
     uint64_t pos;                  /* ... and the bytes committed in it (a transaction boundary) */
     const char *state;             /* binlogd's GTID state there (MariaDB "d-s-n,...") */
     const char *probe_error;       /* a question failed: its text (then nothing else is judged) */
+    int upstream_asked;
+    uint32_t sibling_upstream_id;  /* its @@binlogd_upstream_server_id: 0 = streams from nothing */
+    uint32_t our_server_id;
     int listed;                    /* SHOW BINARY LOGS names file */
     uint64_t listed_size;          /* its size there */
     int state_asked;

@@ -2,9 +2,10 @@
 # Issue #15 acceptance 3: tiers of binlogd that fail over on their own.
 #  - P primary, P2 its replica (log_slave_updates: the failover target at the root);
 #  - binlogd A1 and A2 mirror P (candidate P2); binlogd B follows A1 with the candidates
-#    X (a binlogd mirroring P2: another primary's files), A3 (a binlogd on P stopped early:
-#    behind) and A2; D1 (file/position) and D2 (GTID) replicate from B;
-#  - under load, kill -9 A1: B refuses X and A3 with their reasons and continues on A2 at
+#    X (a binlogd mirroring P2: another primary's files), Z (a binlogd on P stopped early:
+#    streams from nothing), A3 (a binlogd streaming from Z: behind) and A2; D1
+#    (file/position) and D2 (GTID) replicate from B;
+#  - under load, kill -9 A1: B refuses X, Z and A3 with their reasons and continues on A2 at
 #    the same file and position; the time from A1's death to the first new transaction at
 #    D2 is printed; the replicas end with P's checksums, B's files are P's bytes;
 #  - then P dies and P2 is promoted: A1 (restarted) and A2 follow P2 by the continuity rule,
@@ -23,17 +24,18 @@ tl_sql p2 "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER
   MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE"
 tl_sql p "CREATE DATABASE w; CREATE TABLE w.k (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(200)) ENGINE=InnoDB"
 W=$(tl_workdir)
-A1=$(tl_free_port); A2=$(tl_free_port); A3=$(tl_free_port); X=$(tl_free_port); B=$(tl_free_port)
+A1=$(tl_free_port); A2=$(tl_free_port); A3=$(tl_free_port); X=$(tl_free_port); Z=$(tl_free_port); B=$(tl_free_port)
 COMMON=(--upstream.user=repl --upstream.password=replpass --upstream.retry_min_ms=100 --upstream.retry_max_ms=500
         --upstream.connect_timeout=2 "${ADMIN[@]}")
 ON_P=(--upstream.host=127.0.0.1 --upstream.port="$P" "${COMMON[@]}")
 ROOT_FO=(--upstream.candidates="127.0.0.1:$P2" --upstream.failover_after=$FO_S)
 tl_binlogd_start a1 "$W/a1" "${ON_P[@]}" "${ROOT_FO[@]}" --binlogd.listen=127.0.0.1:"$A1"
 tl_binlogd_start a2 "$W/a2" "${ON_P[@]}" "${ROOT_FO[@]}" --binlogd.listen=127.0.0.1:"$A2"
-tl_binlogd_start a3 "$W/a3" "${ON_P[@]}" --binlogd.listen=127.0.0.1:"$A3"
+tl_binlogd_start z "$W/z" "${ON_P[@]}" --binlogd.listen=127.0.0.1:"$Z"
+tl_binlogd_start a3 "$W/a3" --upstream.host=127.0.0.1 --upstream.port="$Z" "${COMMON[@]}" --binlogd.listen=127.0.0.1:"$A3"
 tl_binlogd_start x "$W/x" --upstream.host=127.0.0.1 --upstream.port="$P2" "${COMMON[@]}" --binlogd.listen=127.0.0.1:"$X"
 tl_binlogd_start b "$W/b" --upstream.host=127.0.0.1 --upstream.port="$A1" --upstream.use_gtid=on "${COMMON[@]}" \
-  --upstream.candidates="127.0.0.1:$X,127.0.0.1:$A3,127.0.0.1:$A2" --upstream.failover_after=$FO_S \
+  --upstream.candidates="127.0.0.1:$X,127.0.0.1:$Z,127.0.0.1:$A3,127.0.0.1:$A2" --upstream.failover_after=$FO_S \
   --watch.interval_ms=500 --binlogd.listen=127.0.0.1:"$B"
 
 bq() { mariadb -h127.0.0.1 -P"$1" -uops -popspass -N -B -e "$2"; }
@@ -77,8 +79,9 @@ checksums_equal() {  # REPLICA SOURCE
 }
 
 tl_sql p "INSERT INTO w.k (v) VALUES ('first'); FLUSH BINARY LOGS; INSERT INTO w.k (v) VALUES ('second')"
-tl_wait_mirror_caught_up p "$W/a3" 30
-tl_assert "A3 stops (a sibling left behind)" bq "$A3" "STOP SLAVE"
+tl_wait_mirror_caught_up p "$W/z" 30
+tl_assert "Z stops (a sibling streaming from nothing)" bq "$Z" "STOP SLAVE"
+tl_wait_mirror_caught_up p "$W/a3" 30   # A3 streams from Z: behind from now on
 tl_wl_small p 30
 tl_wait_mirror_caught_up p "$W/b" 30
 first=$(tl_binlogs p | head -1)
@@ -106,6 +109,8 @@ echo "tier_failover_ms $((t1 - t0))" >> "$W/.figures"
 tl_assert "within upstream.failover_after + 3 s" [ $((t1 - t0)) -le $(( (FO_S + 3) * 1000 )) ]
 tl_assert "B refuses X (another primary's files) with the reason" \
   tl_log_has b "refusing failover candidate 127.0.0.1:$X (no such file): sibling binlogd 127.0.0.1:$X does not hold p-bin"
+tl_assert "B refuses Z (its own upstream stopped) with the reason" \
+  tl_log_has b "refusing failover candidate 127.0.0.1:$Z (not streaming): sibling binlogd 127.0.0.1:$Z streams from no upstream"
 tl_assert "B refuses A3 (behind) with the reason" \
   tl_log_has b "refusing failover candidate 127.0.0.1:$A3 (behind): sibling binlogd 127.0.0.1:$A3 is behind"
 tl_assert "B continues on A2 at the same file and position" tl_log_has b "switching to sibling binlogd 127.0.0.1:$A2 at p-bin"

@@ -1,6 +1,6 @@
 /* test_tier.c - the sibling rule (server/upstream/tier.c): when may binlogd continue on a
  * sibling binlogd at its own file and position? Every verdict from the answers a sibling
- * gives: not listed, behind, NULL position, another GTID state (behind, ahead, diverged),
+ * gives: streaming from nothing or from binlogd itself, not listed, behind, NULL position, another GTID state (behind, ahead, diverged),
  * another last event (bytes, length, refused dump), a failed probe, unasked stages, and
  * bounded messages. */
 #include <stdarg.h>
@@ -22,7 +22,7 @@ static const uint8_t ev_a[23] = {1, 2, 3, 4, 16, 10, 0, 0, 0, 23, 0, 0, 0, 100, 
 static struct tier_answers good(void)
 {
     return (struct tier_answers){.who = "a2:3307", .file = "p-bin.000002", .pos = 9854, .state = "0-10-40",
-                                 .listed = 1, .listed_size = 21942, .state_asked = 1, .state_at = "0-10-40",
+                                 .upstream_asked = 1, .sibling_upstream_id = 10, .our_server_id = 1014, .listed = 1, .listed_size = 21942, .state_asked = 1, .state_at = "0-10-40",
                                  .event_asked = 1, .event_at = 9831, .ours = ev_a, .ours_len = sizeof(ev_a),
                                  .theirs = ev_a, .theirs_len = sizeof(ev_a)};
 }
@@ -40,6 +40,32 @@ static void test_qualifies(void **state)
     /* the same state written in another order of domains */
     a.state = "0-10-40,1-12-7";
     a.state_at = "1-12-7,0-10-40";
+    assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_OK);
+}
+
+static void test_sibling_upstream(void **state)
+{
+    (void)state;
+    struct tier_answers a = good();
+    a.sibling_upstream_id = 0;   /* its upstream is down too: it holds our stream still */
+    assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_NOT_STREAMING);
+    assert_non_null(strstr(msg, "streams from no upstream"));
+    a.sibling_upstream_id = 1014;   /* it follows us: a loop with no primary in it */
+    assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_FOLLOWS_US);
+    assert_non_null(strstr(msg, "server_id 1014"));
+    /* judged before the file (a looping sibling holds our file too) */
+    a.listed = 0;
+    assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_FOLLOWS_US);
+    /* it follows another binlogd of our tier, or the primary: fine */
+    a = good();
+    a.sibling_upstream_id = 1013;
+    assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_OK);
+    /* not asked: never OK */
+    a.upstream_asked = 0;
+    assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_PROBE_FAILED);
+    /* our server_id unknown (0): only the streaming check applies */
+    a = good();
+    a.our_server_id = 0;
     assert_int_equal(tier_qualify(&a, msg, sizeof(msg)), TIER_OK);
 }
 
@@ -143,6 +169,9 @@ static void test_probe_failed_and_unasked(void **state)
     /* NULL texts do not crash */
     struct tier_answers z;
     memset(&z, 0, sizeof(z));
+    assert_int_equal(tier_qualify(&z, msg, sizeof(msg)), TIER_PROBE_FAILED);
+    z.upstream_asked = 1;
+    z.sibling_upstream_id = 10;
     assert_int_equal(tier_qualify(&z, msg, sizeof(msg)), TIER_NO_FILE);
     z.listed = 1;
     z.state_asked = 1;
@@ -174,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qualifies),
+        cmocka_unit_test(test_sibling_upstream),
         cmocka_unit_test(test_not_listed_or_behind),
         cmocka_unit_test(test_position_and_state),
         cmocka_unit_test(test_bytes),
