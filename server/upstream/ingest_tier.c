@@ -155,69 +155,72 @@ static int listed(MYSQL *m, const char *file, int *found, uint64_t *size)
 
 int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c, char *where, size_t wcap)
 {
-    char who[300], ours[STATE_CAP], theirs[STATE_CAP], perr[512], derr[512], msg[3072];
+    char who[300], ours[STATE_CAP], theirs[STATE_CAP], perr[512], msg[3072], cmsg[2048];
+    char esc[2 * EV_MAX_NAME_LEN + 1], sql[2 * EV_MAX_NAME_LEN + 80];
     snprintf(who, sizeof(who), "%.255s:%u", c->host, c->port);
     struct store_watermark wm;
     store_watermark_get(in->store, &wm);
     struct tier_answers a = {.who = who, .file = wm.file, .pos = wm.offset, .state = ours, .our_server_id = in->o.server_id};
-    int has_row = 0;
     uint8_t *mine = NULL, *sib = NULL;
-    int flavor;
-    perr[0] = derr[0] = 0;
+    int flavor, has_row = 0, r;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    perr[0] = 0;
+    /* The questions in the rule's order; the first answer that decides ends them (the
+     * verdict and its sentence are tier_qualify's). */
     if (!wm.file[0]) {
         snprintf(perr, sizeof(perr), "binlogd holds nothing yet");
-    } else if (store_gtid_state(in->store, 0, &flavor, ours, sizeof(ours), NULL, 0) == -1 || flavor != GTID_TRACK_MARIA) {
+        goto judge;
+    }
+    if (store_gtid_state(in->store, 0, &flavor, ours, sizeof(ours), NULL, 0) == -1 || flavor != GTID_TRACK_MARIA) {
         snprintf(perr, sizeof(perr), "binlogd's copy carries no MariaDB GTID state, so the position cannot be checked");
-    } else if (ingest_query_value(m, "SELECT @@binlogd_upstream_server_id", theirs, sizeof(theirs), &has_row) || !has_row) {
+        goto judge;
+    }
+    if (ingest_query_value(m, "SELECT @@binlogd_upstream_server_id", theirs, sizeof(theirs), &has_row) || !has_row) {
         snprintf(perr, sizeof(perr), "SELECT @@binlogd_upstream_server_id failed (a binlogd too old to be a failover "
                  "sibling?): %s", mysql_error(m));
-    } else if ((a.upstream_asked = 1, a.sibling_upstream_id = (uint32_t)strtoul(theirs, NULL, 10)) == 0 ||
-               a.sibling_upstream_id == in->o.server_id) {
-        /* judged below: nothing more to ask */
-    } else if (listed(m, wm.file, &a.listed, &a.listed_size) == -1) {
+        goto judge;
+    }
+    a.upstream_asked = 1;
+    a.sibling_upstream_id = (uint32_t)strtoul(theirs, NULL, 10);
+    if (!a.sibling_upstream_id || a.sibling_upstream_id == in->o.server_id) goto judge;
+    if (listed(m, wm.file, &a.listed, &a.listed_size) == -1) {
         snprintf(perr, sizeof(perr), "SHOW BINARY LOGS failed: %s", mysql_error(m));
+        goto judge;
     }
+    if (!a.listed || a.listed_size < wm.offset) goto judge;
+    mysql_real_escape_string(m, esc, wm.file, (unsigned long)strlen(wm.file));
+    snprintf(sql, sizeof(sql), "SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")", esc, wm.offset);
+    if (mysql_real_query(m, sql, strlen(sql)) || !(res = mysql_store_result(m))) {
+        snprintf(perr, sizeof(perr), "%s failed: %s", sql, mysql_error(m));
+        goto judge;
+    }
+    if (!(row = mysql_fetch_row(res))) {
+        snprintf(perr, sizeof(perr), "%s returned no row", sql);
+        goto judge;
+    }
+    a.state_asked = 1;
+    if (row[0]) {
+        snprintf(theirs, sizeof(theirs), "%s", row[0]);
+        a.state_at = theirs;
+    }
+    mysql_free_result(res);
+    res = NULL;
+    if (!a.state_at || continuity_compare(ours, theirs, who, cmsg, sizeof(cmsg)) != CONT_OK) goto judge;
+    /* Last, because it spends the connection: the event before our position, both copies. */
+    if (last_event(in->store, wm.file, wm.offset, &a.event_at, &mine, &a.ours_len, perr, sizeof(perr)) == -1) goto judge;
+    a.ours = mine;
+    r = sibling_event(m, wm.file, a.event_at, &sib, &a.theirs_len, cmsg, sizeof(cmsg));
+    if (r == -1) {
+        snprintf(perr, sizeof(perr), "%.500s", cmsg);
+        goto judge;
+    }
+    a.event_asked = 1;
+    a.theirs = sib;
+    if (r == 1) a.dump_error = cmsg;
+judge:
+    if (res) mysql_free_result(res);
     if (perr[0]) a.probe_error = perr;
-    if (!a.probe_error && a.listed && a.listed_size >= wm.offset) {
-        char esc[2 * EV_MAX_NAME_LEN + 1], sql[2 * EV_MAX_NAME_LEN + 80];
-        mysql_real_escape_string(m, esc, wm.file, (unsigned long)strlen(wm.file));
-        snprintf(sql, sizeof(sql), "SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")", esc, wm.offset);
-        MYSQL_RES *res = NULL;
-        if (mysql_real_query(m, sql, strlen(sql)) || !(res = mysql_store_result(m))) {
-            snprintf(perr, sizeof(perr), "%s failed: %s", sql, mysql_error(m));
-            a.probe_error = perr;
-        } else {
-            MYSQL_ROW row = mysql_fetch_row(res);
-            has_row = row != NULL;
-            if (row && row[0]) {
-                snprintf(theirs, sizeof(theirs), "%s", row[0]);
-                a.state_at = theirs;
-            }
-            mysql_free_result(res);
-            a.state_asked = has_row;
-            if (!has_row) {
-                snprintf(perr, sizeof(perr), "%s returned no row", sql);
-                a.probe_error = perr;
-            }
-        }
-    }
-    /* Read the event only when everything before passed: it spends the connection. */
-    char cmsg[2048];
-    if (!a.probe_error && a.state_asked && a.state_at && continuity_compare(ours, theirs, who, cmsg, sizeof(cmsg)) == CONT_OK) {
-        if (last_event(in->store, wm.file, wm.offset, &a.event_at, &mine, &a.ours_len, perr, sizeof(perr)) == -1) {
-            a.probe_error = perr;
-        } else {
-            a.ours = mine;
-            int r = sibling_event(m, wm.file, a.event_at, &sib, &a.theirs_len, derr, sizeof(derr));
-            if (r == -1) {
-                a.probe_error = derr;
-            } else {
-                a.event_asked = 1;
-                if (r == 1) a.dump_error = derr;
-                a.theirs = sib;
-            }
-        }
-    }
     enum tier_verdict v = tier_qualify(&a, msg, sizeof(msg));
     free(mine);
     free(sib);
@@ -231,7 +234,7 @@ int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c
         snprintf(in->st.last_error, sizeof(in->st.last_error), "%.*s", (int)sizeof(in->st.last_error) - 1, line);
         in->st.last_errno = 0;
         pthread_mutex_unlock(&in->mu);
-        log_msg(v == TIER_BEHIND || v == TIER_PROBE_FAILED ? LOG_WARN : LOG_ERROR, TAG, "%s", line);
+        log_msg(v == TIER_BEHIND || v == TIER_NOT_STREAMING || v == TIER_PROBE_FAILED ? LOG_WARN : LOG_ERROR, TAG, "%s", line);
         return -1;
     }
     log_info(TAG, "failover candidate %s qualifies: %s", who, msg);
