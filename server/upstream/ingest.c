@@ -197,10 +197,14 @@ static void *ingest_main(void *arg)
         if (paused) { delay = in->o.retry_min_ms; continue; }
         if (streamed) delay = in->o.retry_min_ms;
         uint64_t fo_ms = (uint64_t)in->o.failover_after_s * 1000u;
-        if (in->candidates && down_ms >= fo_ms && ingest_try_candidates(in)) {
+        int soon = 0;
+        if (in->candidates && down_ms >= fo_ms && ingest_try_candidates(in, &soon)) {
             delay = in->o.retry_min_ms;
             continue;   /* connect to the new primary at once */
         }
+        /* A sibling binlogd that merely lags binlogd catches up within moments: look again
+         * after the shortest backoff rather than the doubled one. */
+        if (soon) delay = in->o.retry_min_ms;
         /* The doubling backoff must not carry the first look at the candidates far past
          * upstream.failover_after: wake at that moment instead. */
         uint32_t wait_ms = delay;

@@ -252,8 +252,9 @@ static int is_primary(MYSQL *m, char *why, size_t cap)
     return 0;
 }
 
-int ingest_try_candidates(struct ingest *in)
+int ingest_try_candidates(struct ingest *in, int *soon)
 {
+    *soon = 0;
     struct upstream_conf cur;
     pthread_mutex_lock(&in->mu);
     cur = in->up;
@@ -285,7 +286,9 @@ int ingest_try_candidates(struct ingest *in)
         char where[EV_MAX_NAME_LEN + 32];
         if (sibling) {
             c.switch_pending = 0;
-            ok = ingest_tier_check(in, m, &c, where, sizeof(where)) == 0;
+            int behind = 0;
+            ok = ingest_tier_check(in, m, &c, where, sizeof(where), &behind) == 0;
+            if (behind) *soon = 1;
         } else {
             ok = is_primary(m, why, sizeof(why)) == 0;
             if (!ok) log_warn(TAG, "failover candidate %s:%lu is not usable: %s", tok, port, why);

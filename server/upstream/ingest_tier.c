@@ -153,7 +153,7 @@ static int listed(MYSQL *m, const char *file, int *found, uint64_t *size)
     return 0;
 }
 
-int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c, char *where, size_t wcap)
+int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c, char *where, size_t wcap, int *behind)
 {
     char who[300], ours[STATE_CAP], theirs[STATE_CAP], perr[512], msg[3072], cmsg[2048];
     char esc[2 * EV_MAX_NAME_LEN + 1], sql[2 * EV_MAX_NAME_LEN + 80];
@@ -222,6 +222,7 @@ judge:
     if (res) mysql_free_result(res);
     if (perr[0]) a.probe_error = perr;
     enum tier_verdict v = tier_qualify(&a, msg, sizeof(msg));
+    *behind = v == TIER_BEHIND;
     free(mine);
     free(sib);
     if (v != TIER_OK) {
