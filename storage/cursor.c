@@ -18,6 +18,7 @@
 
 #include "protocol/checksum.h"
 #include "protocol/wire.h"
+#include "storage/gtidpos.h"
 #include "storage/index.h"
 #include "storage/zfile.h"
 
@@ -291,6 +292,8 @@ static inline __attribute__((always_inline)) int check_event(struct cursor *c, s
     return 0;
 }
 
+static int entry_at_or_before(void *arg, const struct gpos_entry *e) { return e->off <= *(const uint64_t *)arg; }
+
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
 {
     struct store_file_info first;
@@ -317,9 +320,22 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
         return CURSOR_OPEN_POS_HIGH;
     }
     /* Walk headers to pos: a position inside an event would make us send garbage. In a
-     * compressed file, from the last event boundary its block index records before pos, so
-     * that only the block holding pos is inflated, not everything before it. */
+     * compressed file, start from the last event boundary its block index records before pos,
+     * so that only the block holding pos is inflated, not everything before it. In a plain
+     * file, start at the GTID position index's last boundary at or before pos
+     * (store_gtidpos_find checks the entry's event against the file's bytes), so a start deep
+     * in a 1 GiB file reads at most one index interval of headers, not every header from the
+     * file's start: a reconnect storm of file/position replicas costs what one of GTID
+     * replicas does. */
     if (c->z) c->pos = zfile_walk_start(c->z, pos);
+    else if (pos > c->pos) {
+        struct gpos_entry ge;
+        int flavor;
+        if (store_gtidpos_find(c->store, name, 0, entry_at_or_before, &pos, &flavor, &ge) == 1) {
+            if (ge.off > c->pos && ge.off <= pos) c->pos = ge.off;
+            gpos_entry_free(&ge);
+        }
+    }
     while (c->pos < pos) {
         struct ev_header h;
         if (check_event(c, &h, err, errlen) == -1) {
