@@ -9,7 +9,7 @@
 #  4. after a restart (empty block cache), 50 concurrent mariadb-binlog --raw readers of one
 #     compressed file get cmp-identical copies and the block cache inflates each block once;
 #     and a binlogd chained behind it copies every compressed file byte for byte;
-#  5. verify catches a flipped byte in a compressed file;
+#  5. verify catches a flipped byte in a compressed file; a reader gets an error, never the bytes;
 #  6. a compression interrupted after NAME.z was complete: the start keeps NAME, removes NAME.z;
 #     lost GTID caches are rebuilt from the compressed files.
 source "$(dirname "$0")/harness.sh"
@@ -143,6 +143,17 @@ printf '\x55' | dd of="$W/flip/$f2.z" bs=1 seek=200 conv=notrunc 2>/dev/null
 tl_assert_eq "verify fails on a flipped byte in $f2.z" "$rc" 1
 tl_assert "... and names the damaged block" grep -q "^ERROR $f2.z: block [0-9]* " "$W/verify2.out"
 tl_assert "binlogd cat refuses the damaged file" tl_not "$BINLOGD_BIN" cat "$W/flip" "$f2" > /dev/null
+FP=$(tl_free_port)
+tl_binlogd_start flip "$W/flip" --binlogd.listen=127.0.0.1:"$FP" --user.repl.password=replpass
+tl_wait_until 20 tl_port_open "$FP"
+mkdir -p "$W/flipread"
+(cd "$W/flipread" && timeout 60 mariadb-binlog --read-from-remote-server --raw --host=127.0.0.1 --port="$FP" \
+   --user=repl --password=replpass --to-last-log "$f1") > "$W/flipread.log" 2>&1; rc=$?
+tl_assert "a reader of the damaged file gets an error, not the bytes (exit $rc)" [ $rc -ne 0 ]
+tl_assert "... a primary's read error (ERR 1236: I/O error reading log event) naming the file" grep -q "I/O error reading log event.*$f2" "$W/flipread.log"
+tl_assert "... the file before it arrived whole" cmp "$W/flipread/$f1" "$PD/$f1"
+tl_assert "... and binlogd logged the damaged block" tl_log_has flip "damaged block"
+tl_binlogd_stop flip
 
 # ---- 6. a compression interrupted before the plain file was removed: both forms there ----
 f3=$(closed | sed -n 3p)
