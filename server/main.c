@@ -688,7 +688,7 @@ int main(int argc, char **argv)
     watch_free(app.watch);           /* reads the ingest and the store: goes before them */
     if (app.ingest) ingest_free(app.ingest);
     archive_free(app.archive);       /* kills a command that runs: it runs again at the next start */
-    compress_free(app.compress);     /* waits for a compression in progress (it is whole or not there) */
+    compress_free(app.compress);     /* abandons a compression in progress at its next block (the file stays plain) */
     retention_free(app.retention);   /* after the ingest (it notifies it), before the listener it asks */
     listener_free(app.server);
     traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */

@@ -750,8 +750,8 @@ void store_block_cache_set(struct store *s, uint64_t bytes)
     if (s->zc) zcache_set_capacity(s->zc, bytes);
 }
 
-int store_compress_file(struct store *s, const char *name, uint32_t block_size, int level, uint64_t *orig,
-                        uint64_t *stored, char *err, size_t errlen)
+int store_compress_file(struct store *s, const char *name, uint32_t block_size, int level, int (*stop)(void *arg),
+                        void *stop_arg, uint64_t *orig, uint64_t *stored, char *err, size_t errlen)
 {
     struct store_file_info fi = {0};
     int last = 0, found = 0;
@@ -770,7 +770,8 @@ int store_compress_file(struct store *s, const char *name, uint32_t block_size, 
     struct stat st;
     if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT) return 1;
     *orig = fi.size;
-    if (zfile_compress_to(s->dirfd, name, fi.size, block_size, level, stored, err, errlen) == -1) return -1;
+    if (zfile_compress_to(s->dirfd, name, fi.size, block_size, level, stop, stop_arg, stored, err, errlen) == -1)
+        return -1;
     char zname[EV_MAX_NAME_LEN + 8];
     (void)zfile_name(name, zname, sizeof(zname));
     pthread_mutex_lock(&s->dirmu);

@@ -241,10 +241,10 @@ struct zcache *store_block_cache(struct store *s);
  * steps and what a crash leaves). Refused for a file not in the index, the newest file, or one
  * not sealed. Runs the compression without store locks (any thread, e.g. a background one);
  * the rename and unlink are done under the directory mutex, after checking that no purge took
- * the file meanwhile. 1 when it was compressed already, 0 done (*orig, *stored: sizes), -1
- * with err. */
-int store_compress_file(struct store *s, const char *name, uint32_t block_size, int level, uint64_t *orig,
-                        uint64_t *stored, char *err, size_t errlen);
+ * the file meanwhile. stop: as zfile_compress_to's. 1 when it was compressed already, 0 done
+ * (*orig, *stored: sizes), -1 with err. */
+int store_compress_file(struct store *s, const char *name, uint32_t block_size, int level, int (*stop)(void *arg),
+                        void *stop_arg, uint64_t *orig, uint64_t *stored, char *err, size_t errlen);
 
 /* Directory fd of the data dir, for openat() by readers (valid until store_free). */
 int store_dir_fd(const struct store *s);

@@ -208,7 +208,7 @@ uint32_t zfile_check_block(struct zfile *z, uint32_t i, uint8_t *buf, const char
 }
 
 int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block_size, int level,
-                      uint64_t *stored, char *err, size_t errlen)
+                      int (*stop)(void *arg), void *stop_arg, uint64_t *stored, char *err, size_t errlen)
 {
     char zname[NAME_MAX + 1], tmp[PATH_MAX];
     int in = -1, out = -1, rc = -1;
@@ -252,6 +252,10 @@ int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block
     for (uint32_t i = 0; i < t.nblocks; i++) {
         uint32_t blen = zb_block_len(&h, &t, i);
         size_t got = 0;
+        if (stop && stop(stop_arg)) {
+            snprintf(err, errlen, "%s: stopped (binlogd is shutting down)", name);
+            goto out;
+        }
         if (fsio_pread_all(in, ib, blen, (uint64_t)i * block_size, &got) == -1 || got != blen) {
             snprintf(err, errlen, "%s:%llu: read failed: %s", name, (unsigned long long)i * block_size,
                      got != blen ? "unexpected end of file" : strerror(errno));

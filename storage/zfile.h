@@ -52,9 +52,11 @@ uint32_t zfile_check_block(struct zfile *z, uint32_t i, uint8_t *buf, const char
 /* Write dirfd/name's first size bytes, compressed (block_size input bytes per block, zlib
  * level), into a temporary file, fsync it, inflate it back and compare, rename it to
  * dirfd/name.z (replacing one left by an interrupted run), fsync the directory. The plain
- * file is left for the caller to unlink. *stored gets the compressed size. 0, or -1 with err. */
+ * file is left for the caller to unlink. stop (may be NULL) is asked between blocks: when it
+ * returns non-zero the work is abandoned (the temporary file removed; a shutdown does not wait
+ * for a whole file). *stored gets the compressed size. 0, or -1 with err. */
 int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block_size, int level,
-                      uint64_t *stored, char *err, size_t errlen);
+                      int (*stop)(void *arg), void *stop_arg, uint64_t *stored, char *err, size_t errlen);
 
 /* "name.z" into out. -1 when it does not fit. */
 int zfile_name(const char *name, char *out, size_t cap);

@@ -32,6 +32,16 @@ struct compressor {
     struct compress_stats stats;
 };
 
+/* Asked by the compression between blocks: a shutdown abandons the file (it stays plain). */
+static int stopping(void *arg)
+{
+    struct compressor *c = arg;
+    pthread_mutex_lock(&c->mu);
+    int stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    return stop;
+}
+
 /* One pass: every candidate, oldest first. Returns how many were compressed. */
 static int pass(struct compressor *c, const struct compress_opts *o)
 {
@@ -55,7 +65,8 @@ static int pass(struct compressor *c, const struct compress_opts *o)
         uint64_t orig = 0, stored = 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int rc = store_compress_file(c->store, v[i].name, o->block_bytes, o->level, &orig, &stored, err, sizeof(err));
+        int rc = store_compress_file(c->store, v[i].name, o->block_bytes, o->level, stopping, c, &orig, &stored, err,
+                                     sizeof(err));
         clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&c->mu);
         if (rc == 0) {
@@ -73,6 +84,9 @@ static int pass(struct compressor *c, const struct compress_opts *o)
             log_info(TAG, "%s: compressed %llu bytes to %llu (%.1f%%) in %.2f s", v[i].name, (unsigned long long)orig,
                      (unsigned long long)stored, orig ? 100.0 * (double)stored / (double)orig : 0.0,
                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        } else if (rc == -1 && stopping(c)) {
+            log_info(TAG, "%s: compression abandoned for the shutdown (the file stays plain)", v[i].name);
+            break;
         } else if (rc == -1) {
             log_warn(TAG, "%s: not compressed (retried at the next pass): %s", v[i].name, err);
         }

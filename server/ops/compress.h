@@ -42,7 +42,8 @@ struct compressor;
  * archive). NULL with err on failure. */
 struct compressor *compress_new(struct store *s, struct archive_state *st, const struct compress_opts *o, char *err,
                                 size_t errlen);
-/* Stop the thread (a compression in progress finishes first) and free. */
+/* Stop the thread (a compression in progress is abandoned at its next block: the file stays
+ * plain) and free. */
 void compress_free(struct compressor *c);
 /* New options (reload): apply from the next pass. */
 void compress_set_opts(struct compressor *c, const struct compress_opts *o);

@@ -221,6 +221,12 @@ static uint8_t *write_plain(int dfd, const char *name, size_t len)
     return p;
 }
 
+static int stop_after_two(void *arg)
+{
+    int *n = arg;
+    return ++*n > 2;
+}
+
 static void test_reader(void **state)
 {
     (void)state;
@@ -230,15 +236,20 @@ static void test_reader(void **state)
     uint8_t *orig = write_plain(d.dfd, "f.000001", len), *buf = malloc(len);
     char err[512];
     uint64_t stored = 0;
-    assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len, 4096, 6, &stored, err, sizeof(err)), 0);
+    assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len, 4096, 6, NULL, NULL, &stored, err, sizeof(err)), 0);
     struct stat st;
     assert_int_equal(fstatat(d.dfd, "f.000001.z", &st, 0), 0);
     assert_int_equal((uint64_t)st.st_size, stored);
     assert_true(stored < len);
     /* the index must say what the plain file has, or nothing is compressed */
-    assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len + 1, 4096, 6, &stored, err, sizeof(err)), -1);
+    assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len + 1, 4096, 6, NULL, NULL, &stored, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "on disk"));
     assert_int_equal(fstatat(d.dfd, "f.000001.z", &st, 0), 0);   /* the earlier one stays */
+    /* a shutdown abandons the work between blocks: nothing new, no temporary file */
+    assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len, 4096, 6, stop_after_two, &(int){0}, &stored, err,
+                                       sizeof(err)), -1);
+    assert_non_null(strstr(err, "stopped"));
+    assert_int_equal(fstatat(d.dfd, FSIO_TMP_PREFIX "f.000001.z", &st, 0), -1);
 
     struct zcache *zc = zcache_new(1 << 20);
     for (int cached = 0; cached < 2; cached++) {
@@ -523,13 +534,13 @@ static void test_store_compressed(void **state)
     assert_true(pn > 100000);
     uint64_t orig = 0, stored = 0;
     /* the newest file is never compressed; an unknown one neither */
-    assert_int_equal(store_compress_file(f->s, "m.000002", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), -1);
-    assert_int_equal(store_compress_file(f->s, "m.000009", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), -1);
+    assert_int_equal(store_compress_file(f->s, "m.000002", 4096, 6, NULL, NULL, &orig, &stored, f->err, sizeof(f->err)), -1);
+    assert_int_equal(store_compress_file(f->s, "m.000009", 4096, 6, NULL, NULL, &orig, &stored, f->err, sizeof(f->err)), -1);
     /* a reader holding the plain file keeps it across the compression */
     struct cursor *held = cursor_new(f->s);
     assert_int_equal(cursor_open(held, "m.000001", mid, f->err, sizeof(f->err)), CURSOR_OPEN_OK);
-    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), 0);
-    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), 1);
+    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, NULL, NULL, &orig, &stored, f->err, sizeof(f->err)), 0);
+    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, NULL, NULL, &orig, &stored, f->err, sizeof(f->err)), 1);
     struct stat st;
     char p[128];
     snprintf(p, sizeof(p), "%s/m.000001", f->path);
@@ -619,7 +630,7 @@ static void test_compress_faults(void **state)
     for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
         fsio_clear_faults();
         fsio_set_fault(steps[k].op, steps[k].nth, EIO);
-        assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), -1);
+        assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, NULL, NULL, &orig, &stored, f->err, sizeof(f->err)), -1);
         fsio_clear_faults();
         assert_int_equal(exists(f->path, "m.000001"), steps[k].plain);
         assert_int_equal(exists(f->path, "m.000001.z"), steps[k].z);
@@ -632,7 +643,7 @@ static void test_compress_faults(void **state)
         assert_true(exists(f->path, "m.000001"));
         assert_false(exists(f->path, "m.000001.z"));
     }
-    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, &orig, &stored, f->err, sizeof(f->err)), 0);
+    assert_int_equal(store_compress_file(f->s, "m.000001", 4096, 6, NULL, NULL, &orig, &stored, f->err, sizeof(f->err)), 0);
     assert_false(exists(f->path, "m.000001"));
     assert_true(exists(f->path, "m.000001.z"));
     assert_int_equal(read_all(f->s, "m.000001", 4, got, cap), wn);
