@@ -35,6 +35,7 @@ struct cursor {
     uint64_t limit;        /* committed bytes of the current file, as last seen */
     uint8_t *win;          /* read-ahead window [win_off, win_off + win_len) of the file */
     size_t win_cap;        /* its allocated size: doubles while full windows are read */
+    const uint32_t *win_max;   /* cursor_set_window_max: the live bound, or NULL (CURSOR_WIN_MAX) */
     uint64_t win_off;
     size_t win_len;
     uint64_t verified;     /* [0, verified) of the current file is known good */
@@ -143,6 +144,14 @@ int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, ch
     return 0;
 }
 
+static size_t win_limit(const struct cursor *c)
+{
+    size_t m = c->win_max && *c->win_max ? *c->win_max : CURSOR_WIN_MAX;
+    return m < CURSOR_WIN ? CURSOR_WIN : m > CURSOR_WIN_MAX ? CURSOR_WIN_MAX : m;
+}
+
+void cursor_set_window_max(struct cursor *c, const uint32_t *max) { c->win_max = max; }
+
 /* Copy the 19-byte header at off into hdr, through the window. */
 static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, size_t errlen)
 {
@@ -153,13 +162,21 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
     if (!c->win) {
         if (!(c->win = malloc(CURSOR_WIN))) return cursor_pread(c, hdr, EV_HEADER_LEN, off, err, errlen);
         c->win_cap = CURSOR_WIN;
-    } else if (c->win_len == c->win_cap && c->win_cap < CURSOR_WIN_MAX) {
-        /* The last window was read full: a backlog is streaming. Fewer, larger reads cost less
-         * per byte; the window goes back to nothing when the reader catches up (cursor_idle). */
-        uint8_t *w = realloc(c->win, c->win_cap * 2);
+    } else if (c->win_cap > win_limit(c)) {
+        /* More readers share the budget now: give back what this one holds above it. */
+        uint8_t *w = realloc(c->win, win_limit(c));
         if (w) {
             c->win = w;
-            c->win_cap *= 2;
+            c->win_cap = win_limit(c);
+        }
+    } else if (c->win_len == c->win_cap && c->win_cap < win_limit(c)) {
+        /* The last window was read full: a backlog is streaming. Fewer, larger reads cost less
+         * per byte; the window goes back to nothing when the reader catches up (cursor_idle). */
+        size_t cap = c->win_cap * 2 < win_limit(c) ? c->win_cap * 2 : win_limit(c);
+        uint8_t *w = realloc(c->win, cap);
+        if (w) {
+            c->win = w;
+            c->win_cap = cap;
         }
     }
     /* Fill the window with what is committed from off on (never beyond the limit). */

@@ -104,6 +104,11 @@ int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, ch
  * event starts (*at) and how far it was read (*upto). CURSOR_FAULT_NONE after a success. */
 enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *upto);
 
+/* Bound the read-ahead window by *max bytes (read at every refill, so the owner may change it
+ * at any time: the listener shares a budget among its streaming readers; clamped to
+ * [16 KiB, 128 KiB]). max must outlive the cursor; NULL = 128 KiB. */
+void cursor_set_window_max(struct cursor *c, const uint32_t *max);
+
 /* Drop the read-ahead window (call when the replica waits at the end of the log). */
 void cursor_idle(struct cursor *c);
 

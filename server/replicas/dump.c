@@ -259,6 +259,7 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
         dump_free(d);
         return NULL;
     }
+    cursor_set_window_max(d->cur, opts->live_window);
     d->gs = gs;
     d->store = store;
     d->bev = bev;
@@ -292,6 +293,11 @@ fail:
  * high watermark allows. */
 #define BIG_PIECE (128 * 1024)
 
+static uint32_t high_mark(const struct dump *d)
+{
+    return d->o.live_high && *d->o.live_high ? *d->o.live_high : d->o.high_watermark;
+}
+
 /* Account a stored event as sent. */
 static void event_sent(struct dump *d, uint64_t offset, uint32_t len)
 {
@@ -311,7 +317,7 @@ static int big_step(struct dump *d, char *err, size_t errlen)
     stage_commit(d);
     while (d->big.done < d->big.total) {
         size_t queued = evbuffer_get_length(out) + evbuffer_get_length(d->stage);
-        if (queued >= d->o.high_watermark) return 0;
+        if (queued >= high_mark(d)) return 0;
         if (d->big.done == d->big.chunk_end) {   /* a packet starts here */
             uint64_t chunk = d->big.total - d->big.done > MAX_PAYLOAD ? MAX_PAYLOAD : d->big.total - d->big.done;
             put_header(d->stage, (uint32_t)chunk, (*d->seq)++);
@@ -488,7 +494,7 @@ static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
     char err[512];
-    size_t limit = d->st.events ? d->o.high_watermark : DUMP_FIRST_FILL;
+    size_t limit = d->st.events ? high_mark(d) : DUMP_FIRST_FILL;
     while (evbuffer_get_length(out) + stage_len(d) < limit) {
         if (d->big.active) {   /* finish the large event in flight before reading on */
             int br = big_step(d, err, sizeof(err));

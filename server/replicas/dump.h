@@ -43,6 +43,10 @@ struct dump_opts {
     int      semi_sync;            /* replica set @rpl_semi_sync_slave: 0xEF header on every packet */
     enum ev_checksum_alg alg;      /* checksum the replica negotiated (for the first fake ROTATE) */
     uint32_t high_watermark;       /* stop refilling above this many queued bytes */
+    const uint32_t *live_high;     /* when set, read instead of high_watermark at every pump
+                                      (the listener's share of its buffer budget; must outlive
+                                      the dump) */
+    const uint32_t *live_window;   /* the cursor's read-ahead bound (cursor_set_window_max) */
     int      in_memory;            /* TLS: every byte through memory and the bufferevent (no
                                       file segments / sendfile, no direct socket writes); an
                                       event larger than SEGMENT_MIN is read through the cursor

@@ -26,6 +26,10 @@ struct archive_state;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
+    /* Buffer budget shared by the dumps (session_dump.c: dumps_live changes it): each dump's
+     * output high watermark and cursor read-ahead bound, read live at every pump/refill. */
+    uint64_t dumps_live;
+    uint32_t dump_high, dump_window;
     uint64_t events_sent, bytes_sent, semi_sync_acks;
     uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
     uint64_t wakeups_parallel;   /* of those, rounds shared with the wake helper threads */

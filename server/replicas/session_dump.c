@@ -45,6 +45,7 @@ static void dump_after_pump(struct session *s, enum dump_state st)
     if (st == DUMP_FINISHED) {
         dump_free(s->dump);
         s->dump = NULL;
+        session_dumps_changed(s, -1);
         if (s->hb) event_del(s->hb);
         s->state = SESSION_COMMAND;
         session_mark(s);
@@ -97,6 +98,8 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         .alg = uservars_exists(&s->vars, "master_binlog_checksum") || uservars_exists(&s->vars, "source_binlog_checksum")
                    ? EV_CHECKSUM_CRC32 : EV_CHECKSUM_OFF,
         .high_watermark = OUT_HIGH_WATERMARK,
+        .live_high = &s->ctx->counters->dump_high,
+        .live_window = &s->ctx->counters->dump_window,
         .in_memory = s->tls,
     };
     const char *mc = uservars_get(&s->vars, "master_binlog_checksum");
@@ -124,6 +127,7 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
     enum cursor_open_error oe;
     char err[512];
     s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, gs, &oe, err, sizeof(err));
+    if (s->dump) session_dumps_changed(s, +1);
     if (!s->dump) {
         if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH)
             myerr_binlog_impossible_position(&e, file, d.pos);
@@ -224,6 +228,17 @@ void session_wake_finish(struct session *s)
     dump_after_pump(s, s->wake_result);
 }
 
+void session_dumps_changed(struct session *s, int delta)
+{
+    struct replicas_counters *c = s->ctx->counters;
+    if (delta < 0 && c->dumps_live) c->dumps_live--;
+    else if (delta > 0) c->dumps_live++;
+    uint64_t n = c->dumps_live ? c->dumps_live : 1;
+    uint64_t high = DUMPS_OUT_BUDGET / n, win = DUMPS_WINDOW_BUDGET / n;
+    c->dump_high = (uint32_t)(high > OUT_HIGH_WATERMARK ? OUT_HIGH_WATERMARK : high < OUT_HIGH_FLOOR ? OUT_HIGH_FLOOR : high);
+    c->dump_window = (uint32_t)(win > UINT32_MAX ? UINT32_MAX : win);   /* the cursor clamps it */
+}
+
 /* Writes per streaming pump before the dump yields to the others, when the kernel keeps
  * taking everything: bounded bursts, as in the bufferevent path (one high watermark each). */
 #define STREAM_ROUNDS 4
@@ -276,7 +291,7 @@ int session_dump_info(const struct session *s, uint64_t now_ms, struct dump_info
     out->semi_sync = s->dump_semi;
     enum dump_state st = dump_get_state(s->dump);
     out->activity = st == DUMP_WAITING ? DUMP_ACT_WAITING
-                    : evbuffer_get_length(bufferevent_get_output(s->bev)) >= OUT_HIGH_WATERMARK ? DUMP_ACT_BLOCKED
+                    : evbuffer_get_length(bufferevent_get_output(s->bev)) >= s->ctx->counters->dump_high ? DUMP_ACT_BLOCKED
                                                                                                : DUMP_ACT_STREAMING;
     out->events_sent = ds.events;
     out->bytes_sent = ds.bytes;
