@@ -85,10 +85,11 @@ static void drop(struct restore *r, struct copy *c)
 
 static void part_name(const struct copy *c, char *buf, size_t cap) { snprintf(buf, cap, ".%s.part", c->name); }
 
-/* Remove unpinned verified copies, least recently used first, until the spool fits. */
-static void evict(struct restore *r)
+/* Remove unpinned verified copies, least recently used first, until the spool fits with
+ * room bytes more (a copy about to be fetched). */
+static void evict(struct restore *r, uint64_t room)
 {
-    while (r->used > r->spool_bytes) {
+    while (r->used + room > r->spool_bytes) {
         struct copy *lru = NULL;
         for (struct copy *c = r->copies; c; c = c->next)
             if (c->state == COPY_READY && !c->pins && (!lru || c->last_used < lru->last_used)) lru = c;
@@ -176,7 +177,7 @@ static void fetched(struct restore *r, int status)
     log_info(TAG, "restored %s from the archive (%llu bytes, checked) in %lld ms", c->name,
              (unsigned long long)c->size, (long long)ms_since(r->started));
     answer(r, c, NULL);
-    evict(r);
+    evict(r, 0);
 }
 
 static void start_next(struct restore *r)
@@ -189,6 +190,7 @@ static void start_next(struct restore *r)
     part_name(c, part, sizeof(part));
     snprintf(path, sizeof(path), "%s/%s", r->spool, part);
     (void)unlinkat(r->spool_fd, part, 0);
+    evict(r, c->size);   /* make room first: the spool stays within its bound while fetching */
     const char *why;
     if (archive_expand(r->command, path, c->name, cmd, sizeof(cmd), &why) == -1) {
         char msg[1024];
@@ -270,7 +272,7 @@ void restore_put(struct restore *r, const char *name)
 {
     struct copy *c = find(r, name);
     if (c && c->pins) c->pins--;
-    evict(r);
+    evict(r, 0);
 }
 
 void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
