@@ -750,6 +750,12 @@ enum dump_state dump_restore_step(struct dump *d)
         flush_stage(d);
         return d->state;
     }
+    /* The copy read to its end is not needed any more (the cursor's descriptor outlives its
+     * removal): let the spool evict it for the next one. */
+    if (d->pinned[0]) {
+        d->o.restore->put(d->o.restore->arg, d->pinned);
+        d->pinned[0] = '\0';
+    }
     d->fetching = d->in_get = 1;
     int rc = d->o.restore->get(d->o.restore->arg, d->want, restored, d);
     d->in_get = 0;
