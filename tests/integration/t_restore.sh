@@ -7,7 +7,8 @@
 #     CHECKSUM TABLE (and a raw dump of the purged files is cmp-identical to the primary's);
 #  b. a GTID replica whose state lies in a purged file does too;
 #  c. a corrupted archive copy is refused: ERR 1236 naming the file and the reason, and a log line;
-#  d. the spool stays under storage.restore_spool_bytes while the replicas read (du, sampled).
+#  d. the spool stays under storage.restore_spool_bytes while the replicas read (du, sampled);
+#  and a reader stalled in a restored copy keeps every local file from PURGE BINARY LOGS.
 source "$(dirname "$0")/harness.sh"
 tl_init restore
 
@@ -70,6 +71,17 @@ tl_assert "a dump from the purged first file ends at EOF ($out)" grep -q "end=eo
 bad=0; for f in "${FILES[@]:0:5}"; do cmp -s "$PD/$f" "$W/raw/$f" || { bad=1; echo "  $f differs"; }; done
 tl_assert "... the four restored files and the local closed one are cmp-identical to the primary's" [ $bad = 0 ]
 tl_assert "... fetched with restore_command and checked" grep -q "restored $first from the archive (.* bytes, checked)" "$W/b.log"
+
+# a replica reading a restored copy protects every local file (all are ahead of it)
+"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -s 901 -S 3 -F 0 > "$W/stall.out" 2>&1 &
+R1=$!; tl_track_pid "$R1"
+tl_assert "a reader stalls in the restored $first" tl_wait_until 10 grep -q stalled "$W/stall.out"
+act=$(tl_binlogs p | tail -1)
+out=$(q "PURGE BINARY LOGS TO '$act'; SHOW WARNINGS" 2>&1)
+tl_assert "PURGE keeps $keep for it: Note 1375 in use" \
+  grep -q "^Note	1375	Binary log '$keep' is not purged because it is in use by a connected replica" <<<"$out"
+tl_assert "... $keep is still here" test -f "$D/$keep"
+kill "$R1"; wait "$R1" 2>/dev/null
 
 # a. + b. two MariaDB replicas at once: file/position from the first file, GTID from $mid
 tl_mariadb_start r --skip-log-bin
