@@ -72,6 +72,7 @@ struct dump {
     int fetching;                           /* a restore get is outstanding (cancelled on free) */
     int in_get;                             /* inside that get: its answer must not resume */
     char pinned[EV_MAX_NAME_LEN + 1];       /* the restored copy the cursor reads ("": none) */
+    int begun;                              /* a fake ROTATE was sent (heartbeats may name it) */
 };
 
 const char *dump_state_name(enum dump_state s)
@@ -249,6 +250,7 @@ static int queue_file_start(struct dump *d, uint64_t pos, char *err, size_t errl
     }
     if (queue_mem_event(d, fde, fl) == -1) return -1;
     d->alg = f.has_checksum_alg ? f.checksum : EV_CHECKSUM_OFF;
+    d->begun = 1;
     snprintf(d->st.file, sizeof(d->st.file), "%s", name);
     d->st.pos = pos > BINLOG_MAGIC_LEN ? pos : BINLOG_MAGIC_LEN + fl;
     return 0;
@@ -304,6 +306,9 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
         snprintf(d->want, sizeof(d->want), "%s", file);
         snprintf(d->start_file, sizeof(d->start_file), "%s", file);
         d->want_pos = d->start_pos = pos;
+        /* Where it stands for PROCESSLIST and retention: a file older than every local one. */
+        snprintf(d->st.file, sizeof(d->st.file), "%s", file);
+        d->st.pos = pos;
         d->state = DUMP_RESTORING;
         return d;
     }
@@ -788,7 +793,7 @@ void dump_heartbeat(struct dump *d)
 {
     /* RESTORING between two files is at a transaction boundary too; before the first fake
      * ROTATE (a dump that starts in a purged file) there is nothing to name. */
-    if (d->state != DUMP_WAITING && !(d->state == DUMP_RESTORING && d->st.file[0])) return;
+    if (d->state != DUMP_WAITING && !(d->state == DUMP_RESTORING && d->begun)) return;
     uint8_t hb[64 + EV_MAX_NAME_LEN];
     size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, (uint32_t)d->st.pos, d->st.file,
                                   strlen(d->st.file), d->alg);

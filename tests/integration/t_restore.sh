@@ -72,16 +72,24 @@ bad=0; for f in "${FILES[@]:0:5}"; do cmp -s "$PD/$f" "$W/raw/$f" || { bad=1; ec
 tl_assert "... the four restored files and the local closed one are cmp-identical to the primary's" [ $bad = 0 ]
 tl_assert "... fetched with restore_command and checked" grep -q "restored $first from the archive (.* bytes, checked)" "$W/b.log"
 
-# a replica reading a restored copy protects every local file (all are ahead of it)
-"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -s 901 -S 3 -F 0 > "$W/stall.out" 2>&1 &
+# A replica waiting for a copy, or reading one, protects every local file (all are ahead of
+# it). The archive's copy of the (evicted) first file is made a FIFO, so that the command's cp
+# waits until the test writes the file into it: a slow archive, deterministically.
+tl_assert "$first was evicted from the spool" test ! -e "$SP/$first"
+mv "$W/arch/$first" "$W/first.real"; mkfifo "$W/arch/$first"
+"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -s 901 -F 0 > "$W/wait.out" 2>&1 &
 R1=$!; tl_track_pid "$R1"
-tl_assert "a reader stalls in the restored $first" tl_wait_until 10 grep -q stalled "$W/stall.out"
+tl_assert "a replica waits for $first from the archive" tl_wait_until 10 grep -q "fetching $first from the archive" "$W/b.log"
 act=$(tl_binlogs p | tail -1)
 out=$(q "PURGE BINARY LOGS TO '$act'; SHOW WARNINGS" 2>&1)
 tl_assert "PURGE keeps $keep for it: Note 1375 in use" \
   grep -q "^Note	1375	Binary log '$keep' is not purged because it is in use by a connected replica" <<<"$out"
 tl_assert "... $keep is still here" test -f "$D/$keep"
+tl_assert "the archive's copy arrives" timeout 10 sh -c "cat '$W/first.real' > '$W/arch/$first'"
+restored_again() { [ "$(grep -c "restored $first from the archive" "$W/b.log")" -ge 2 ]; }
+tl_assert "... checked and served" tl_wait_until 10 restored_again
 kill "$R1"; wait "$R1" 2>/dev/null
+rm -f "$W/arch/$first"; mv "$W/first.real" "$W/arch/$first"
 
 # a. + b. two MariaDB replicas at once: file/position from the first file, GTID from $mid
 tl_mariadb_start r --skip-log-bin
