@@ -726,7 +726,17 @@ static void restored(void *arg, const char *name, const char *path, const char *
         restore_failed(d, why);
     } else {
         char err[512];
-        if (cursor_open_path(d->cur, d->want, path, d->want_pos, err, sizeof(err)) != CURSOR_OPEN_OK) {
+        enum cursor_open_error oe = cursor_open_path(d->cur, d->want, path, d->want_pos, err, sizeof(err));
+        if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH || oe == CURSOR_OPEN_POS_MIDEVENT) {
+            /* the copy is fine, the position is not: the primary's words, as for a local file */
+            struct myerr e;
+            d->o.restore->put(d->o.restore->arg, name);
+            log_info(TAG, "dump to replica server_id %u refused: %s", d->o.replica_server_id, err);
+            if (oe == CURSOR_OPEN_POS_MIDEVENT) myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "%s", err);
+            else myerr_binlog_impossible_position(&e, d->want, d->want_pos);
+            queue_reply(d, 0, e.code, e.msg);
+            d->state = DUMP_FAILED;
+        } else if (oe != CURSOR_OPEN_OK) {
             d->o.restore->put(d->o.restore->arg, name);
             restore_failed(d, err);
         } else {
