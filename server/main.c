@@ -613,6 +613,8 @@ int main(int argc, char **argv)
         if (ops_http_add_collector(app.http, archive_collect, app.archive) == -1)
             log_warn(TAG, "no room for the archive metrics in /metrics");
         archive_set_health(app.archive, ops_http_health(app.http));
+        if (app.restore && ops_http_add_collector(app.http, restore_collect, app.restore) == -1)
+            log_warn(TAG, "no room for the restore metrics in /metrics");
     }
     if (sdnotify_enabled(app.sd)) {
         char msg[sizeof(app.last_status) + 32];

@@ -68,4 +68,16 @@ void restore_cancel(struct restore *r, restore_done_fn fn, void *arg);
 /* Bytes of verified copies in the spool. */
 uint64_t restore_spool_used(const struct restore *r);
 
+/* Counters since start, for /metrics. */
+struct restore_stats {
+    uint64_t restored_files, restored_bytes;   /* copies fetched and checked */
+    uint64_t refused;                          /* fetches that failed: command or check */
+    uint64_t evicted;                          /* copies removed to keep the spool bound */
+};
+void restore_get_stats(const struct restore *r, struct restore_stats *out);
+
+/* /metrics collector (ops_http_add_collector): binlogd_restore_*. arg = the restore. */
+struct prom;
+void restore_collect(void *arg, struct prom *p);
+
 #endif

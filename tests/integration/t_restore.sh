@@ -13,7 +13,7 @@ source "$(dirname "$0")/harness.sh"
 tl_init restore
 
 tl_mariadb_start p
-P=$(tl_port p); A=$(tl_free_port); W=$(tl_workdir); D=$W/b; PD=$(tl_datadir p); SP=$D/.binlogd-restore
+P=$(tl_port p); A=$(tl_free_port); M=$(tl_free_port); W=$(tl_workdir); D=$W/b; PD=$(tl_datadir p); SP=$D/.binlogd-restore
 mkdir -p "$W/arch"
 # Five closed files of about the same size before binlogd starts (it mirrors them all); the
 # GTID replica's old state lies in the middle of the second one.
@@ -44,6 +44,8 @@ archive_command = test ! -f $W/arch/%f && cp %p $W/arch/%f
 restore_command = cp $W/arch/%f %p
 restore_timeout = 20
 restore_spool_bytes = $BOUND
+[metrics]
+listen = 127.0.0.1:$M
 [user.repl]
 password = replpass
 [user.ops]
@@ -134,6 +136,15 @@ tl_assert "the replica gets ERR 1236 ($out)" grep -q "errno=1236" <<<"$out"
 tl_assert "... naming the file and the reason" grep -q "Binary log '$first' was purged here and could not be restored from the archive: $first:[0-9]*: " <<<"$out"
 tl_assert "... and the log says what was wrong" grep -q "restore of $first refused: $first:[0-9]*: " "$W/b.log"
 tl_assert "binlogd keeps serving" tl_port_open "$A"
+metrics=$(curl -s "http://127.0.0.1:$M/metrics")
+tl_assert "/metrics counts the refused copy" grep -qx 'binlogd_restore_refused_total 1' <<<"$metrics"
+tl_assert "... the restored files" grep -q '^binlogd_restore_files_total \([5-9]\|[1-9][0-9]\)$' <<<"$metrics"
+tl_assert "... the evictions" grep -q '^binlogd_restore_evicted_total [1-9]' <<<"$metrics"
+spool=$(awk '$1 == "binlogd_restore_spool_bytes" { print $2 }' <<<"$metrics")
+tl_assert "... and the spool's bytes, within the bound ($spool)" [ -n "$spool" -a "${spool:-0}" -le "$BOUND" ]
+if command -v promtool >/dev/null; then
+  tl_assert "promtool accepts /metrics" bash -c "curl -s http://127.0.0.1:$M/metrics | promtool check metrics"
+fi
 tl_binlogd_stop b
 tl_assert_eq "binlogd stops cleanly" "$?" "0"
 tl_assert "binlogd verify passes (the spool is not a binlog file)" "$BINLOGD_BIN" verify "$D"
