@@ -636,13 +636,17 @@ static struct gtid_start *resolve(struct store *store, struct archive_state *arc
     }
     gtid_start_init(gs);
     /* Purged but archived files come first (oldest first), with the GTID states recorded
-     * when they were archived; a name the index still lists is the local file's. */
-    for (size_t i = 0; i < np; i++) {
+     * when they were archived; a name the index still lists is the local file's. Only the
+     * newest run of them whose states are known: an older state then gets the primary's
+     * "too old" refusal, not an unreadable-list one. */
+    size_t from = np;
+    while (from > 0 && pv[from - 1].flavor != GTID_TRACK_NONE) from--;
+    for (size_t i = from; i < np; i++) {
         int local = 0;
         for (size_t k = 0; k < n && !local; k++) local = !strcmp(v[k].name, pv[i].name);
         if (local) continue;
         files[na].name = pv[i].name;
-        files[na].known = pv[i].flavor != GTID_TRACK_NONE;
+        files[na].known = 1;
         files[na].flavor = (enum gtid_track_flavor)pv[i].flavor;
         files[na].start = pv[i].start;
         na++;

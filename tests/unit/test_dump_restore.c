@@ -21,6 +21,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "protocol/gtid_track.h"
 #include "protocol/wire.h"
 #include "server/replicas/dump.h"
 #include "storage/archive_state.h"
@@ -316,6 +317,71 @@ static void test_not_restorable(void **state)
     assert_int_equal(f->fk.n_put, 1);   /* the copy it got is released */
 }
 
+/* GTID starts over purged history: the archive state's GTID lists count as files before the
+ * oldest local one (only the newest run of them with known states). */
+static void test_gtid_resolve(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/binlogd-dumprg-XXXXXX", err[512];
+    assert_non_null(mkdtemp(dir));
+    struct store *s;
+    struct store_opts so = {.dir = dir, .sync = STORE_SYNC_TRX};
+    assert_int_equal(store_open(&so, &s, err, sizeof(err)), STORE_OK);
+    uint8_t ev[4096], body[20];
+    struct evgen g;
+    evgen_init(&g);
+    size_t l = evgen_fde(&g, ev, sizeof(ev));
+    assert_int_equal(store_file_begin(s, "g.000003", ev, l, err, sizeof(err)), STORE_OK);
+    wire_put_u32(body, 1);   /* GTID_LIST [0-1-5] */
+    wire_put_u32(body + 4, 0);
+    wire_put_u32(body + 8, 1);
+    wire_put_u64(body + 12, 5);
+    l = evgen_event(&g, ev, sizeof(ev), EV_GTID_LIST, 0, body, sizeof(body));
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    l = evgen_gtid(&g, ev, sizeof(ev), 0, 6, EV_MGTID_TRANSACTIONAL);
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    l = evgen_query(&g, ev, sizeof(ev), "d", "INSERT INTO t VALUES (1)");
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    l = evgen_xid(&g, ev, sizeof(ev), 6);
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    struct archive_state *st = archive_state_new(-1);
+    assert_int_equal(archive_state_done(st, "g.000001", 100, 1, GTID_TRACK_MARIA, "", "0-1-2", err, sizeof(err)), 0);
+    assert_int_equal(archive_state_done(st, "g.000002", 100, 2, GTID_TRACK_MARIA, "0-1-2", "0-1-5", err, sizeof(err)), 0);
+    archive_state_purged(st, "g.000001");
+    archive_state_purged(st, "g.000002");
+    char file[64];
+    struct myerr e;
+    struct gtid_start *gs;
+    struct { const char *req; const char *file; } ok[] = {
+        {"0-1-3", "g.000002"}, {"0-1-1", "g.000001"}, {"0-1-2", "g.000002"}, {"0-1-5", "g.000003"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        gs = dump_gtid_resolve(s, st, ok[i].req, 0, 0, file, sizeof(file), &e);
+        assert_non_null(gs);
+        assert_string_equal(file, ok[i].file);
+        gtid_start_free(gs);
+        free(gs);
+    }
+    /* without the archive: the primary's refusal */
+    assert_null(dump_gtid_resolve(s, NULL, "0-1-3", 0, 0, file, sizeof(file), &e));
+    assert_int_equal(e.code, 1236);
+    assert_non_null(strstr(e.msg, "the slave state is too old"));
+    /* an archived file whose states are unknown ends the run: older states are too old */
+    assert_int_equal(archive_state_done(st, "g.000001", 100, 1, GTID_TRACK_NONE, NULL, NULL, err, sizeof(err)), 0);
+    archive_state_purged(st, "g.000001");
+    assert_int_equal(archive_state_is_purged(st, "g.000001"), 1);
+    assert_null(dump_gtid_resolve(s, st, "0-1-1", 0, 0, file, sizeof(file), &e));
+    assert_non_null(strstr(e.msg, "the slave state is too old"));
+    gs = dump_gtid_resolve(s, st, "0-1-3", 0, 0, file, sizeof(file), &e);
+    assert_non_null(gs);
+    assert_string_equal(file, "g.000002");
+    gtid_start_free(gs);
+    free(gs);
+    archive_state_free(st);
+    store_free(s);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freed_while_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_restorable, setup, teardown),
+        cmocka_unit_test(test_gtid_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
