@@ -711,13 +711,24 @@ static enum dump_state restore_failed(struct dump *d, const char *why)
     return d->state = DUMP_FAILED;
 }
 
-/* The cursor moved to d->want: stop pinning the copy it left, queue the new file's start. */
+/* A local file after restored ones cannot be read: the cursor's words, as in a pump. */
+static enum dump_state local_failed(struct dump *d, const char *err)
+{
+    struct myerr e;
+    log_error(TAG, "dump to replica server_id %u stopped: %s", d->o.replica_server_id, err);
+    myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
+    queue_reply(d, 0, e.code, e.msg);
+    return d->state = DUMP_FAILED;
+}
+
+/* The cursor moved to d->want (a restored copy: pinned names it; a local file: NULL): stop
+ * pinning the copy it left, queue the new file's start. */
 static enum dump_state entered(struct dump *d, const char *pinned)
 {
     char err[512];
     if (d->pinned[0] && strcmp(d->pinned, pinned ? pinned : "")) d->o.restore->put(d->o.restore->arg, d->pinned);
     snprintf(d->pinned, sizeof(d->pinned), "%s", pinned ? pinned : "");
-    if (begin_file(d, d->want_pos, err, sizeof(err)) == -1) return restore_failed(d, err);
+    if (begin_file(d, d->want_pos, err, sizeof(err)) == -1) return pinned ? restore_failed(d, err) : local_failed(d, err);
     return d->state = DUMP_STREAMING;
 }
 
@@ -759,7 +770,7 @@ enum dump_state dump_restore_step(struct dump *d)
     struct store_file_info fi;
     char err[512];
     if (store_file_lookup(d->store, d->want, &fi) == 0) {   /* the history goes on locally */
-        if (cursor_open(d->cur, d->want, d->want_pos, err, sizeof(err)) != CURSOR_OPEN_OK) restore_failed(d, err);
+        if (cursor_open(d->cur, d->want, d->want_pos, err, sizeof(err)) != CURSOR_OPEN_OK) local_failed(d, err);
         else entered(d, NULL);
         flush_stage(d);
         return d->state;
