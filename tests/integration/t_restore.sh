@@ -30,6 +30,9 @@ max=0; for f in "${FILES[@]:0:4}"; do s=$(stat -c %s "$PD/$f"); [ "$s" -gt "$max
 # Three copies fit, a fourth does not: two replicas reading two copies (pinned, never removed)
 # and a third being fetched stay within it, and the four purged files make it evict.
 BOUND=$((max * 3 + max / 2))
+RESTORE_CMD='cp ARCH/%f %p'
+tl_assert "the local-directory restore command is the README's" \
+  grep -qF "restore_command = ${RESTORE_CMD//ARCH//mnt/archive}" "$TL_REPO/README.md"
 cat > "$W/b.conf" <<EOF
 [binlogd]
 listen = 127.0.0.1:$A
@@ -41,7 +44,7 @@ password = replpass
 retry_min_ms = 100
 [storage]
 archive_command = test ! -f $W/arch/%f && cp %p $W/arch/%f
-restore_command = cp $W/arch/%f %p
+restore_command = ${RESTORE_CMD//ARCH/$W/arch}
 restore_timeout = 20
 restore_spool_bytes = $BOUND
 [metrics]
