@@ -89,7 +89,8 @@ static const struct opt opts[] = {
     {"upstream.use_gtid", OPT_BOOL, OFF(up_use_gtid), 0, 0, 1,
      "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)", 0, NULL, 0},
     {"upstream.candidates", OPT_STR, OFF(up_candidates), SZ(up_candidates), 0, 0,
-     "host:port,... that may become the primary: automatic failover (empty = off)", 0, NULL, 0},
+     "host:port,... to fail over to: primaries that may be promoted, or sibling binlogds mirroring the same primary "
+     "(empty = off)", 0, NULL, 0},
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
      "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL, 0},
     {"upstream.ssl", OPT_BOOL, OFF(up_ssl), 0, 0, 1,

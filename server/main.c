@@ -531,6 +531,7 @@ int main(int argc, char **argv)
         listener_set_traffic(app.server, app.traffic);
     }
     app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
+    if (app.ingest) ingest_set_on_nospace(app.ingest, retention_disk_full, app.retention);
     listener_set_ingest(app.server, app.ingest);
     if (!app.ingest || ingest_start(app.ingest) == -1) {
         log_error(TAG, "cannot start the ingest thread");

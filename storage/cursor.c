@@ -19,6 +19,7 @@
 
 #include "protocol/checksum.h"
 #include "protocol/wire.h"
+#include "storage/gtidpos.h"
 #include "storage/index.h"
 
 #define CURSOR_WIN 16384            /* first read-ahead window; freed when the reader goes idle */
@@ -284,6 +285,8 @@ static inline __attribute__((always_inline)) int check_event(struct cursor *c, s
     return 0;
 }
 
+static int entry_at_or_before(void *arg, const struct gpos_entry *e) { return e->off <= *(const uint64_t *)arg; }
+
 static enum cursor_open_error walk_to(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen);
 
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
@@ -317,6 +320,19 @@ static enum cursor_open_error walk_to(struct cursor *c, const char *name, uint64
         snprintf(err, errlen, "Client requested master to start replication from position > file size");
         close_file(c);
         return CURSOR_OPEN_POS_HIGH;
+    }
+    /* Start at the GTID position index's last boundary at or before pos (store_gtidpos_find
+     * checks the entry's event against the file's bytes), so a start deep in a 1 GiB file
+     * reads at most one index interval of headers, not every header from the file's start: a
+     * reconnect storm of file/position replicas costs what one of GTID replicas does. A
+     * restored copy (outside the store) has no index: its headers are walked. */
+    if (pos > c->pos && !c->outside) {
+        struct gpos_entry ge;
+        int flavor;
+        if (store_gtidpos_find(c->store, name, 0, entry_at_or_before, &pos, &flavor, &ge) == 1) {
+            if (ge.off > c->pos && ge.off <= pos) c->pos = ge.off;
+            gpos_entry_free(&ge);
+        }
     }
     while (c->pos < pos) {
         struct ev_header h;
