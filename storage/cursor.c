@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "protocol/checksum.h"
@@ -45,6 +46,7 @@ struct cursor {
     uint8_t *chunk;        /* scratch for CRCs of events outside the window */
     enum cursor_fault fault;
     uint64_t fault_at, fault_upto;
+    int outside;           /* the current file is not the store's (cursor_open_path) */
 };
 
 const char *cursor_open_error_name(enum cursor_open_error e)
@@ -88,7 +90,7 @@ enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *u
 /* Push our horizon to the store and take a further one if another reader got there first. */
 static void visit_horizon(struct cursor *c)
 {
-    if (c->fd < 0) return;
+    if (c->fd < 0 || c->outside) return;
     uint64_t h = store_file_mark_verified(c->store, c->name, c->verified);
     if (h > c->verified) c->verified = h;
     c->shared = c->verified;
@@ -97,8 +99,10 @@ static void visit_horizon(struct cursor *c)
 static void close_file(struct cursor *c)
 {
     if (c->fd >= 0 && c->verified > c->shared) visit_horizon(c);
-    if (c->fd >= 0) store_reader_fd_put(c->store, c->name);
+    if (c->fd >= 0 && c->outside) close(c->fd);
+    else if (c->fd >= 0) store_reader_fd_put(c->store, c->name);
     c->fd = -1;
+    c->outside = 0;
     c->win_len = 0;
 }
 
@@ -195,6 +199,7 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
 
 static int refresh_limit(struct cursor *c)
 {
+    if (c->outside) return 0;   /* a complete copy: its size is its end */
     struct store_file_info fi;
     if (store_file_lookup(c->store, c->name, &fi) == -1) return -1;
     if (fi.size < c->limit) {
@@ -299,6 +304,8 @@ static inline __attribute__((always_inline)) int check_event(struct cursor *c, s
 
 static int entry_at_or_before(void *arg, const struct gpos_entry *e) { return e->off <= *(const uint64_t *)arg; }
 
+static enum cursor_open_error walk_to(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen);
+
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
 {
     struct store_file_info first;
@@ -319,17 +326,24 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
     }
     enum cursor_open_error e = open_file(c, name, err, errlen);
     if (e != CURSOR_OPEN_OK) return e;
+    return walk_to(c, name, pos, err, errlen);
+}
+
+/* The file is open at 4: walk headers to pos (refusing a position past the end or inside an
+ * event: we would send garbage); on a refusal the file is closed again. */
+static enum cursor_open_error walk_to(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
+{
     if (pos > c->limit) {
         snprintf(err, errlen, "Client requested master to start replication from position > file size");
         close_file(c);
         return CURSOR_OPEN_POS_HIGH;
     }
-    /* Walk headers to pos: a position inside an event would make us send garbage. Start at
-     * the GTID position index's last boundary at or before pos (store_gtidpos_find checks
-     * the entry's event against the file's bytes), so a start deep in a 1 GiB file reads at
-     * most one index interval of headers, not every header from the file's start: a
-     * reconnect storm of file/position replicas costs what one of GTID replicas does. */
-    if (pos > c->pos) {
+    /* Start at the GTID position index's last boundary at or before pos (store_gtidpos_find
+     * checks the entry's event against the file's bytes), so a start deep in a 1 GiB file
+     * reads at most one index interval of headers, not every header from the file's start: a
+     * reconnect storm of file/position replicas costs what one of GTID replicas does. A
+     * restored copy (outside the store) has no index: its headers are walked. */
+    if (pos > c->pos && !c->outside) {
         struct gpos_entry ge;
         int flavor;
         if (store_gtidpos_find(c->store, name, 0, entry_at_or_before, &pos, &flavor, &ge) == 1) {
@@ -352,6 +366,37 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
         return CURSOR_OPEN_POS_MIDEVENT;
     }
     return CURSOR_OPEN_OK;
+}
+
+enum cursor_open_error cursor_open_path(struct cursor *c, const char *name, const char *path, uint64_t pos, char *err,
+                                        size_t errlen)
+{
+    const char *why = NULL;
+    if (index_name_check(name, strlen(name), &why) == -1) {
+        snprintf(err, errlen, "Could not find first log file name in binary log index file");
+        return CURSOR_OPEN_BAD_NAME;
+    }
+    if (pos < BINLOG_MAGIC_LEN) {
+        snprintf(err, errlen, "Client requested master to start replication from position < 4");
+        return CURSOR_OPEN_POS_LOW;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd == -1 || fstat(fd, &sb) == -1) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", name, path, strerror(errno));
+        if (fd != -1) close(fd);
+        return CURSOR_OPEN_IO;
+    }
+    close_file(c);
+    c->fd = fd;
+    c->outside = 1;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->limit = (uint64_t)sb.st_size;
+    c->pos = BINLOG_MAGIC_LEN;
+    c->verified = c->shared = c->limit;   /* checked whole before it was handed to us */
+    c->next_visit = 0;
+    c->crc = -1;
+    return walk_to(c, name, pos, err, errlen);
 }
 
 int cursor_seek(struct cursor *c, uint64_t pos)
@@ -469,6 +514,7 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
         snprintf(err, errlen, "cursor is not positioned");
         return CURSOR_ERROR;
     }
+    if (c->pos >= c->limit && c->outside) return CURSOR_FILE_END;
     if (c->pos >= c->limit) {
         if (refresh_limit(c) == -1) {
             snprintf(err, errlen, "%s: no longer in the index (purged)", c->name);

@@ -23,6 +23,7 @@ struct watch;
 struct tls_server;
 struct auth_throttle;
 struct archive_state;
+struct dump_restore;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
@@ -71,12 +72,10 @@ struct replicas_ctx {
     /* PURGE BINARY LOGS (struct stmt_ctx's purge), from the retention above; NULL: none */
     void (*purge)(void *purge_arg, enum stmt_purge_kind kind, const char *to, int64_t before, struct stmt_result *r);
     void *purge_arg;
-    /* The archive's restore (storage.restore_command) may serve history purged here. Asked
-     * before a dump is refused because its file (file != NULL) or its GTID state (gtid !=
-     * NULL) is older than the oldest local file: 1 = it will, 0 = refuse as a primary would.
-     * NULL: no archive (the answer is no). */
-    int (*archive_can_serve)(void *archive_arg, const char *file, const char *gtid);
-    void *archive_arg;
+    /* History purged here but archived, restored on demand (storage.restore_command; see
+     * dump.h): dumps start in or reach such files through it. NULL: off (the replica gets the
+     * primary's ERR 1236). */
+    const struct dump_restore *restore;
 };
 
 #endif

@@ -112,6 +112,7 @@ static const char *dump_state_text(const struct session *s)
         return evbuffer_get_length(bufferevent_get_output(s->bev)) >= s->ctx->counters->dump_high
                    ? "Writing to net" : "Sending binlog event to slave";
     case DUMP_FINISHED: case DUMP_FAILED: return "Waiting to finalize termination";
+    case DUMP_RESTORING: return "Waiting for a purged binlog file to be restored from the archive";
     }
     return NULL;
 }

@@ -33,6 +33,8 @@ static void hb_fire(evutil_socket_t fd, short what, void *arg)
 }
 
 /* React to the state a pump left the dump in (loop thread). */
+static void session_dump_resume(void *arg);
+
 static void dump_after_pump(struct session *s, enum dump_state st)
 {
     struct dump_stats ds;
@@ -42,6 +44,13 @@ static void dump_after_pump(struct session *s, enum dump_state st)
     s->counted_events = ds.events;
     s->counted_bytes = ds.bytes;
     if (st == DUMP_WAITING) s->caught_up_ms = session_now_ms();
+    if (st == DUMP_RESTORING) {   /* here, on the loop thread: the restore is not thread-safe */
+        st = dump_restore_step(s->dump);
+        if (st == DUMP_STREAMING) {   /* the copy was in the spool already, or the file is local */
+            session_dump_resume(s);
+            return;
+        }
+    }
     if (st == DUMP_FINISHED) {
         dump_free(s->dump);
         s->dump = NULL;
@@ -60,13 +69,13 @@ void session_dump_step(struct session *s)
     dump_after_pump(s, dump_pump(s->dump));
 }
 
-/* Purged history: may the archive's restore serve it instead of the refusal? The hook for
- * storage.restore_command; with no archive attached the answer is no, and the replica gets
- * the primary's ERR 1236. TODO(restore): on yes, park the dump until the file is restored. */
-static int archive_can_serve(const struct session *s, const char *file, const char *gtid)
+/* A dump left DUMP_RESTORING (dump_opts.resume): pump it again, through the streaming queue
+ * when there is one (the write callback's way), else at once. Loop thread. */
+static void session_dump_resume(void *arg)
 {
-    const struct replicas_ctx *x = s->ctx;
-    return x->archive_can_serve && x->archive_can_serve(x->archive_arg, file, gtid);
+    struct session *s = arg;
+    if (s->state != SESSION_DUMP || !s->dump) return;
+    if (dump_get_state(s->dump) != DUMP_STREAMING || listener_queue_pump(s->ctx->lis, s) == -1) session_dump_step(s);
 }
 
 /* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on). */
@@ -101,6 +110,9 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         .live_high = &s->ctx->counters->dump_high,
         .live_window = &s->ctx->counters->dump_window,
         .in_memory = s->tls,
+        .restore = s->ctx->restore,
+        .resume = session_dump_resume,
+        .resume_arg = s,
     };
     const char *mc = uservars_get(&s->vars, "master_binlog_checksum");
     if (!mc) mc = uservars_get(&s->vars, "source_binlog_checksum");
@@ -115,9 +127,9 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
     const char *scs = mysql_gs ? NULL : uservars_get(&s->vars, "slave_connect_state");
     if (scs) {
         const char *sm = uservars_get(&s->vars, "slave_gtid_strict_mode"), *ig = uservars_get(&s->vars, "slave_gtid_ignore_duplicates");
-        gs = dump_gtid_resolve(st, scs, sm && atoi(sm) != 0, ig && atoi(ig) != 0, file, sizeof(file), &e);
+        gs = dump_gtid_resolve(st, s->ctx->restore ? s->ctx->restore->archive : NULL, scs, sm && atoi(sm) != 0,
+                               ig && atoi(ig) != 0, file, sizeof(file), &e);
         if (!gs) {
-            (void)archive_can_serve(s, NULL, scs);
             log_info(TAG, "connection %u: GTID dump from '%.200s' refused: %s", s->id, scs, e.msg);
             session_send_myerr(s, &e);
             return;
@@ -132,7 +144,6 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH)
             myerr_binlog_impossible_position(&e, file, d.pos);
         else if (oe == CURSOR_OPEN_NO_FILE || oe == CURSOR_OPEN_BAD_NAME) {
-            if (oe == CURSOR_OPEN_NO_FILE) (void)archive_can_serve(s, file, NULL);
             myerr_binlog_first_file_missing(&e);
         }
         else
@@ -170,10 +181,9 @@ void session_dump_start_gtid(struct session *s, const struct cmd_binlog_dump_gti
 {
     struct myerr e;
     char file[EV_MAX_NAME_LEN + 1];
-    struct gtid_start *gs = dump_gtid_resolve_mysql(s->ctx->store, g->gtid_data, g->gtid_data_len, file,
-                                                    sizeof(file), &e);
+    struct gtid_start *gs = dump_gtid_resolve_mysql(s->ctx->store, s->ctx->restore ? s->ctx->restore->archive : NULL,
+                                                    g->gtid_data, g->gtid_data_len, file, sizeof(file), &e);
     if (!gs) {
-        (void)archive_can_serve(s, NULL, "");
         log_info(TAG, "connection %u: COM_BINLOG_DUMP_GTID refused: %s", s->id, e.msg);
         session_send_myerr(s, &e);
         return;
