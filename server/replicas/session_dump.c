@@ -253,6 +253,16 @@ void session_dumps_changed(struct session *s, int delta)
  * taking everything: bounded bursts, as in the bufferevent path (one high watermark each). */
 #define STREAM_ROUNDS 4
 
+/* A quarter of the dump's live high watermark (64 KiB at the full 256 KiB): below it the socket
+ * took what was queued, so a refill is due. Relative, not fixed: with a small share (many
+ * dumps) a fixed 64 KiB would sit above the high watermark, and a dump whose socket is full
+ * would be queued for another pump every loop turn. */
+static size_t low_mark(const struct session *s)
+{
+    uint32_t h = s->ctx->counters->dump_high ? s->ctx->counters->dump_high : OUT_HIGH_WATERMARK;
+    return h / 4;
+}
+
 void session_stream_pump(void *arg)
 {
     struct session *s = arg;
@@ -267,7 +277,7 @@ void session_stream_pump(void *arg)
         /* The write happens here, on this thread: it is the kernel's TCP path that costs.
          * An error leaves the bytes to the bufferevent, whose write reports it. */
         if (evbuffer_get_length(out) && evbuffer_write(out, fd) == -1) break;
-        if (evbuffer_get_length(out) > OUT_LOW_WATERMARK) break;   /* socket full: its write event goes on */
+        if (evbuffer_get_length(out) > low_mark(s)) break;   /* socket full: its write event goes on */
     }
     s->wake_result = st;
 }
@@ -279,7 +289,7 @@ void session_stream_finish(struct session *s)
     /* Stopped by the burst bound with nothing left queued: no write event will call back,
      * so queue the next pump ourselves. */
     if (st == DUMP_STREAMING && s->state == SESSION_DUMP &&
-        evbuffer_get_length(bufferevent_get_output(s->bev)) <= OUT_LOW_WATERMARK)
+        evbuffer_get_length(bufferevent_get_output(s->bev)) <= low_mark(s))
         (void)listener_queue_pump(s->ctx->lis, s);
 }
 
