@@ -185,9 +185,14 @@ static int build(struct retention *r, struct purge_input *in, struct purge_file 
     r->nrd = 0;
     if (r->lis) listener_reader_files(r->lis, on_reader, r);
     in->reader_first = n;
-    for (size_t k = 0; k < r->nrd; k++)
-        for (size_t i = 0; i < n && i < in->reader_first; i++)
-            if (!strcmp(f[i].name, r->rd[k].file)) in->reader_first = i;
+    for (size_t k = 0; k < r->nrd; k++) {
+        size_t i = 0;
+        while (i < n && strcmp(f[i].name, r->rd[k].file)) i++;
+        /* A file the index does not list is older than all it lists: a copy restored from
+         * the archive (or one a size purge took): every local file is still ahead of it. */
+        if (i == n) i = 0;
+        if (i < in->reader_first) in->reader_first = i;
+    }
     in->files = f;
     in->n = n;
     in->now = now;
