@@ -189,7 +189,8 @@ static int cmp(const void *a, const void *b)
 }
 
 /* f file/position starts spread evenly over the bytes of DIR's files (its index, in order):
- * for each, the offset of the first GTID event at or after the target byte. 0, or -1. */
+ * for each, the offset of the first GTID event at or after the target byte. One sequential
+ * pass over the files (the targets are in increasing order). 0, or -1. */
 static int pick_positions(const char *dir, struct rep *r, int f)
 {
     char path[1024], names[256][64];
@@ -210,34 +211,42 @@ static int pick_positions(const char *dir, struct rep *r, int f)
         total += sizes[nf++];
     }
     fclose(ix);
-    int done = 0;
-    for (int i = 0; i < f; i++) {
-        uint64_t want = total * (uint64_t)(2 * i + 1) / (uint64_t)(2 * f), acc = 0;
-        int k = 0;
-        while (k < nf - 1 && acc + sizes[k] <= want) acc += sizes[k++];
+    size_t cap = 1 << 22;
+    uint8_t *buf = malloc(cap);
+    if (!buf) return -1;
+    int i = 0;
+    uint64_t acc = 0;
+    for (int k = 0; k < nf && i < f; acc += sizes[k++]) {
         snprintf(path, sizeof(path), "%.900s/%.63s", dir, names[k]);
         FILE *fp = fopen(path, "rb");
-        if (!fp) return -1;
-        static char buf[1 << 20];
-        setvbuf(fp, buf, _IOFBF, sizeof(buf));
-        uint64_t off = 4;
-        uint8_t h[19];
-        if (fseeko(fp, 4, SEEK_SET) == -1) break;
-        while (fread(h, 1, sizeof(h), fp) == sizeof(h)) {
+        if (!fp) break;
+        /* buf holds the file's bytes [base, base + have) */
+        uint64_t base = 0, off = 4;
+        size_t have = fread(buf, 1, cap, fp);
+        while (i < f) {
+            uint64_t want = total * (uint64_t)(2 * i + 1) / (uint64_t)(2 * f);
+            if (want >= acc + sizes[k]) break;   /* in a later file */
+            if (off + 19 > base + have) {        /* slide the buffer to off */
+                if (fseeko(fp, (off_t)off, SEEK_SET) == -1) break;
+                base = off;
+                have = fread(buf, 1, cap, fp);
+                if (have < 19) break;
+            }
+            const uint8_t *h = buf + (off - base);
             uint32_t len = wire_u32(h + 9);
             if (len < 19) break;
             if (h[4] == EV_MARIA_GTID && off >= want - acc) {
                 snprintf(r[i].file, sizeof(r[i].file), "%.63s", names[k]);
                 r[i].pos = off;
-                done++;
-                break;
+                i++;
+                continue;   /* the next target may be at this very event */
             }
             off += len;
-            if (fseeko(fp, (off_t)off, SEEK_SET) == -1) break;
         }
         fclose(fp);
     }
-    return done == f ? 0 : -1;
+    free(buf);
+    return i == f ? 0 : -1;
 }
 
 static void report(const char *prefix, struct rep *r, int k)

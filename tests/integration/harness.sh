@@ -238,6 +238,11 @@ tl_replica_at() {
 }
 
 # ---- binlogd ----
+# The first lines of a binlogd configuration file: listen on 127.0.0.1:LISTEN, mirror the
+# primary at 127.0.0.1:UP as repl/replpass (the harness's replication account).
+tl_conf_head() {  # LISTEN UP
+  printf '[binlogd]\nlisten = 127.0.0.1:%s\n[upstream]\nhost = 127.0.0.1\nport = %s\nuser = repl\npassword = replpass\nretry_min_ms = 100\n' "$1" "$2"
+}
 tl_binlogd_start() {  # NAME DATADIR [--section.key=value ...]
   local n=$1 d=$2; shift 2
   [ -n "${TL_SID[b_$n]:-}" ] || { TL_SID[b_$n]=$((1000 + TL_NEXT_ID)); TL_NEXT_ID=$((TL_NEXT_ID + 1)); }

@@ -23,15 +23,7 @@ tl_wl_small p 20
 LOCAL_CMD='if [ -f ARCH/%f ]; then cmp -s %p ARCH/%f; else cp %p ARCH/%f.part && sync ARCH/%f.part && mv ARCH/%f.part ARCH/%f && sync ARCH; fi'
 grep -qF "${LOCAL_CMD//ARCH//mnt/archive}" "$TL_REPO/README.md"
 tl_assert "the local-directory command is the README's" [ $? -eq 0 ]
-cat > "$W/b.conf" <<EOF
-[binlogd]
-listen = 127.0.0.1:$A
-[upstream]
-host = 127.0.0.1
-port = $P
-user = repl
-password = replpass
-retry_min_ms = 100
+{ tl_conf_head "$A" "$P"; cat <<EOF
 [storage]
 archive_command = ${LOCAL_CMD//ARCH/$W/arch}
 archive_timeout = 2
@@ -45,6 +37,7 @@ password = replpass
 password = opspass
 role = admin
 EOF
+} > "$W/b.conf"
 tl_binlogd_start b "$D" --config="$W/b.conf"
 tl_wait_until 20 tl_port_open "$A"
 for i in 1 2 3; do tl_wl_small p 30; tl_flush_logs p; done

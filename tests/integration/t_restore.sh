@@ -33,15 +33,7 @@ BOUND=$((max * 3 + max / 2))
 RESTORE_CMD='cp ARCH/%f %p'
 tl_assert "the local-directory restore command is the README's" \
   grep -qF "restore_command = ${RESTORE_CMD//ARCH//mnt/archive}" "$TL_REPO/README.md"
-cat > "$W/b.conf" <<EOF
-[binlogd]
-listen = 127.0.0.1:$A
-[upstream]
-host = 127.0.0.1
-port = $P
-user = repl
-password = replpass
-retry_min_ms = 100
+{ tl_conf_head "$A" "$P"; cat <<EOF
 [storage]
 archive_command = test ! -f $W/arch/%f && cp %p $W/arch/%f
 restore_command = ${RESTORE_CMD//ARCH/$W/arch}
@@ -55,6 +47,7 @@ password = replpass
 password = opspass
 role = admin
 EOF
+} > "$W/b.conf"
 tl_binlogd_start b "$D" --config="$W/b.conf"
 tl_assert "binlogd mirrors the primary's ${#FILES[@]} files" tl_wait_mirror_caught_up p "$D" 30
 q() { mariadb -h127.0.0.1 -P"$A" -uops -popspass -N -B -e "$1"; }
