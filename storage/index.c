@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "protocol/zblocks.h"
+
 int index_name_check(const char *name, size_t len, const char **why)
 {
     if (len == 0) { *why = "empty file name"; return -1; }
@@ -229,17 +231,17 @@ static int rb_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* 1 when dirfd/name is a regular file starting with the binlog magic. */
-static int looks_like_binlog(int dirfd, const char *name)
+/* 1 when dirfd/name is a regular file starting with magic (mlen bytes). */
+static int starts_with(int dirfd, const char *name, const char *magic_bytes, size_t mlen)
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode)) return 0;
     int fd = fsio_open(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
     if (fd == -1) return 0;
-    uint8_t magic[BINLOG_MAGIC_LEN];
+    uint8_t magic[16];
     size_t got = 0;
-    int ok = fsio_pread_all(fd, magic, sizeof(magic), 0, &got) == 0 && got == sizeof(magic) &&
-             !memcmp(magic, BINLOG_MAGIC, BINLOG_MAGIC_LEN);
+    int ok = mlen <= sizeof(magic) && fsio_pread_all(fd, magic, mlen, 0, &got) == 0 && got == mlen &&
+             !memcmp(magic, magic_bytes, mlen);
     close(fd);
     return ok;
 }
@@ -269,10 +271,18 @@ int index_rebuild(struct binlog_index *ix, int dirfd, const char *base, char *fo
     while ((de = readdir(d))) {
         const char *why;
         uint64_t num;
-        if (index_name_check(de->d_name, strlen(de->d_name), &why) == -1) continue;
-        if (index_split_name(de->d_name, b, sizeof(b), &num) == -1) continue;
+        /* A compressed file (storage/zfile.h: NAME.z) stands for NAME, which the index lists
+         * by its original name; both present (a crash mid-replacement) count once. */
+        char stem[EV_MAX_NAME_LEN + 1];
+        size_t dl = strlen(de->d_name);
+        int packed = dl > 2 && dl - 2 <= EV_MAX_NAME_LEN && !strcmp(de->d_name + dl - 2, ".z");
+        snprintf(stem, sizeof(stem), "%.*s", (int)(packed ? dl - 2 : dl > EV_MAX_NAME_LEN ? EV_MAX_NAME_LEN : dl), de->d_name);
+        if (index_name_check(stem, strlen(stem), &why) == -1) continue;
+        if (index_split_name(stem, b, sizeof(b), &num) == -1) continue;
         if (base && strcmp(base, b)) continue;
-        if (!looks_like_binlog(dirfd, de->d_name)) continue;
+        if (packed ? !starts_with(dirfd, de->d_name, ZB_MAGIC, strlen(ZB_MAGIC))
+                   : !starts_with(dirfd, de->d_name, (const char *)BINLOG_MAGIC, BINLOG_MAGIC_LEN))
+            continue;
         if (n == vcap) {
             size_t nc = vcap ? vcap * 2 : 64;
             struct rb_entry *nv = realloc(v, nc * sizeof(*nv));
@@ -280,7 +290,7 @@ int index_rebuild(struct binlog_index *ix, int dirfd, const char *base, char *fo
             v = nv;
             vcap = nc;
         }
-        v[n].name = strdup(de->d_name);
+        v[n].name = strdup(stem);
         v[n].base = strdup(b);
         v[n].num = num;
         n++;
@@ -294,7 +304,7 @@ int index_rebuild(struct binlog_index *ix, int dirfd, const char *base, char *fo
         }
     if (n) qsort(v, n, sizeof(*v), rb_cmp);
     for (size_t i = 0; i < n; i++)
-        if (index_append(ix, v[i].name) == -1) goto oom;
+        if ((i == 0 || strcmp(v[i].name, v[i - 1].name)) && index_append(ix, v[i].name) == -1) goto oom;
     if (n && found_base) snprintf(found_base, cap, "%s", v[0].base);
     rc = 0;
     goto out;

@@ -264,7 +264,9 @@ tl_binlogd_kill() { kill -9 "${TL_BPID[$1]}" 2>/dev/null; wait "${TL_BPID[$1]}" 
 # Predicates for tl_wait_until (re-evaluated at every poll).
 tl_dir_grew() { [ "$(du -sb "$1" 2>/dev/null | cut -f1)" -gt "$2" ]; }
 # The current run of binlogd NAME (since its last start) logged TEXT.
-tl_log_has() { sed -n '/^==== start/h; /^==== start/!H; ${x;p}' "$TL_DIR/$1.log" | grep -q "$2"; }
+# grep reads to the end (no -q): under pipefail, grep -q leaving early made sed die of SIGPIPE
+# on a long log, and a line that was there read as missing.
+tl_log_has() { sed -n '/^==== start/h; /^==== start/!H; ${x;p}' "$TL_DIR/$1.log" | grep "$2" > /dev/null; }
 
 tl_status_above() { [ "$(tl_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | cut -f2)" -gt "$3" ]; }
 tl_status_is() { [ "$(tl_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | cut -f2)" = "$3" ]; }

@@ -175,4 +175,14 @@ tl_binlogd_stop b
 tl_assert "verify passes (the rebuilt GTID index and positions agree with the compressed files)" \
   bash -c "'$BINLOGD_BIN' verify '$D' > '$W/verify3.out'"
 tl_assert "... it checked the GTID index" grep -q "^OK    .*gtid_index: [0-9]* entries agree" "$W/verify3.out"
+# ---- 7. the index lost: rebuilt from plain and compressed files alike ----
+cp "$D"/*.index "$W/index.before"; rm -f "$D"/*.index
+tl_binlogd_start b "$D" --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass --user.ops.password=opspass \
+    --user.ops.role=admin
+tl_wait_until 20 tl_port_open "$A"
+tl_assert_eq "the index rebuilt from the directory lists the compressed files by their names" \
+  "$(sed 's|.*/||' "$D"/*.index)" "$(sed 's|.*/||' "$W/index.before")"
+tl_assert_eq "... and SHOW BINARY LOGS has their original sizes" \
+  "$(q 'SHOW BINARY LOGS' | cut -f1,2 | head -n "$(closed | wc -l)")" "$(tl_sql p 'SHOW BINARY LOGS' | cut -f1,2 | head -n "$(closed | wc -l)")"
+tl_binlogd_stop b
 tl_done
