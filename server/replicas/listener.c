@@ -21,6 +21,7 @@
 #include "server/replicas/auth_throttle.h"
 #include "server/replicas/dump_info.h"
 #include "server/replicas/limits.h"
+#include "server/replicas/memtrim.h"
 #include "server/replicas/session.h"
 #include "server/replicas/tls.h"
 #include "server/replicas/wake_pool.h"
@@ -32,6 +33,9 @@
 /* Streaming dumps pumped in one loop turn: below this many the helpers' wake-up costs more
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
+/* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
+ * the next 2 s saw no more than a trickle; at most every 10 s. */
+static const struct memtrim_opts MEMTRIM_OPTS = {.quiet_ms = 2000, .min_interval_ms = 10000, .min_sessions = 32};
 
 struct listener {
     struct replicas_ctx ctx;    /* what every session gets at birth (points into this struct) */
@@ -53,6 +57,7 @@ struct listener {
     struct log_ratelimit rl_refused;  /* "too many connections" log lines */
     struct auth_throttle *throttle;   /* failed logins per host */
     uint64_t started_ms;        /* session_now_ms at creation: Uptime */
+    struct memtrim *trim;       /* returns ended sessions' memory once the loop is quiet */
 };
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
@@ -245,6 +250,7 @@ void listener_session_closed(struct listener *srv, struct session *s)
     }
     size_t i = session_get_slot(s);
     if (i >= srv->n_sess || srv->sess[i] != s) return;
+    if (srv->trim) memtrim_note_session_end(srv->trim);
     srv->sess[i] = srv->sess[--srv->n_sess];
     if (i < srv->n_sess) session_set_slot(srv->sess[i], i);
 }
@@ -394,6 +400,7 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
     if (!srv->ev_flush) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
+    if (!(srv->trim = memtrim_new(base, &MEMTRIM_OPTS))) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     if (cfg->wake_threads && !(srv->pool = wake_pool_new(cfg->wake_threads, err, errlen))) {
         listener_free(srv);
         return NULL;
@@ -429,6 +436,7 @@ void listener_free(struct listener *srv)
     if (!srv) return;
     if (srv->lis) evconnlistener_free(srv->lis);
     while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
+    memtrim_free(srv->trim);
     free(srv->sess);
     free(srv->scratch);
     free(srv->pend);

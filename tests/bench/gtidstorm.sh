@@ -9,6 +9,8 @@
 # Knobs: BENCH_STORM_MB=300 (history), BENCH_STORM_FILE_MB=100 (file size),
 #        BENCH_STORM_K=100 (replicas), BENCH_STORM_ROUNDS=3 (storms per mode, best p50 kept
 #        with its p99/CPU: the machine is shared, the best round is the least disturbed).
+# Also binlogd's RSS (index on): idle before the storms, peak (VmHWM), and idle after the
+# last storm's sessions ended (waited for until within 2x of before, at most 10 s).
 source "$(dirname "$0")/../integration/harness.sh"
 MB=${BENCH_STORM_MB:-300}; FMB=${BENCH_STORM_FILE_MB:-100}; K=${BENCH_STORM_K:-100}; ROUNDS=${BENCH_STORM_ROUNDS:-3}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
@@ -17,6 +19,8 @@ tl_init gtidstorm
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 W=$(tl_workdir); D=$W/b
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / hz}' "/proc/$1/stat"; }
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }   # KiB
+rss_within() { [ "$(rss "$1")" -le "$2" ]; }
 kv() { local x=" $1"; x=${x##* $2=}; x=${x%% *}; echo "${x//\"/}"; }
 
 gen=$("$BT/gtidstorm" gen "$D" "$MB" "$FMB") || { echo "bench: gtidstorm gen failed"; exit 2; }
@@ -36,6 +40,7 @@ for mode in off on; do
     --upstream.retry_min_ms=1000 --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass
   tl_wait_until 30 listening || { echo "bench: binlogd did not listen"; exit 2; }
   pid=$(tl_binlogd_pid b)
+  [ "$mode" = on ] && rss0=$(rss "$pid")
   for r in $(seq "$ROUNDS"); do
     c0=$(cpu "$pid")
     out=$("$BT/gtidstorm" run 127.0.0.1 "$A" repl replpass "$K" "$groups")
@@ -46,6 +51,12 @@ for mode in off on; do
       P50[$mode]=$p50; P99[$mode]=$(kv "$out" p99_ms); MAXMS[$mode]=$(kv "$out" max_ms); CPU[$mode]=$(echo "$c1 - $c0" | bc)
     fi
   done
+  if [ "$mode" = on ]; then
+    # Memory comes back: the storms' sessions are gone; how long until RSS is within 2x of
+    # the idle size before them (server/replicas/memtrim.c trims once the ends stop)?
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status"); t0=$(date +%s%N)
+    tl_wait_until 10 rss_within "$pid" $((2 * rss0)); rss1=$(rss "$pid"); idle_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  fi
   tl_binlogd_stop b
 done
 unset BINLOGD_GTIDPOS
@@ -55,5 +66,8 @@ printf '%-28s %10s %10s %10s %14s\n' "GTID position index" "${P50[on]}" "${P99[o
 printf 'index / scan: p50 %.2fx, p99 %.2fx, server cpu %.2fx (best of %s storms each)\n' \
   "$(echo "${P50[on]} / ${P50[off]}" | bc -l)" "$(echo "${P99[on]} / ${P99[off]}" | bc -l)" \
   "$(echo "${CPU[on]} / (${CPU[off]} + 0.001)" | bc -l)" "$ROUNDS"
+printf 'memory (index on, %s storms of K=%s): RSS idle before %.1f MiB, peak %.1f MiB, idle after %.1f MiB (%.2fx before, %s ms after the last storm ended)\n' \
+  "$ROUNDS" "$K" "$(echo "$rss0 / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)" "$(echo "$rss1 / 1024" | bc -l)" \
+  "$(echo "$rss1 / $rss0" | bc -l)" "$idle_ms"
 TL_PASS=$((TL_PASS + 1))
 tl_done
