@@ -9,6 +9,8 @@
 #    see server/upstream/ingest_zombie.c: P's same-server_id rule would wait for
 #    net_write_timeout), and R is caught up with P within net_timeout + 5 s;
 #  - R ends with P's checksums, B's files are cmp-identical to P's.
+#  - then 200 dump readers connect, read 300 events each and disconnect: B's RSS is back
+#    within 2x of before them (server/replicas/memtrim.c).
 # COMPARE=1 also puts a stock MariaDB replica S behind the same proxy and prints how long it
 # takes (about a minute: it waits for P's net_write_timeout); not part of `make test`.
 source "$(dirname "$0")/harness.sh"
@@ -91,6 +93,21 @@ if [ "${COMPARE:-0}" = 1 ]; then
   tl_assert "stock replica S catches up (waits for net_write_timeout)" tl_wait_until 120 tl_replica_at s "$pf $pp"
   tl_log "silent-link figures: stock replica S caught up $(ms_since "$t0") ms after the flows went silent"
 fi
+
+# Memory comes back (server/replicas/memtrim.c): 200 readers (one tests/bench/fanout
+# process) open dumps at once, read 300 events each and disconnect.
+bpid=$(tl_binlogd_pid b)
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$bpid/status"; }
+rss_within() { [ "$(rss)" -le "$1" ]; }
+rss0=$(rss)
+fan=$("$TL_REPO/bin/fanout" -n 200 -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 -x "$bpid" -b 4096 -E 300 -T 60)
+tl_log "fanout: $fan"
+peak=$(sed -n 's/.*srv_rss_peak_kib=\([0-9]*\).*/\1/p' <<< "$fan")
+tl_assert "the readers' buffers raised RSS above 2x (peak ${peak} KiB, before ${rss0} KiB)" test "${peak:-0}" -gt $((2 * rss0))
+t1=$(date +%s%N)
+tl_assert "RSS back within 2x of before the readers" tl_wait_until 15 rss_within $((2 * rss0))
+tl_log "memory figures: RSS before $rss0 KiB, peak $peak KiB, after $(rss) KiB ($(ms_since "$t1") ms after the readers ended)"
+tl_assert "binlogd trimmed" tl_log_has b "returned .* KiB of freed memory"
 
 tl_assert_eq "R: CHECKSUM TABLE w.big equals P's" "$(tl_sql r 'CHECKSUM TABLE w.big')" "$(tl_sql p 'CHECKSUM TABLE w.big')"
 tl_assert "B's files identical to P's" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
