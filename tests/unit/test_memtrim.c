@@ -1,0 +1,165 @@
+/* test_memtrim.c - when the trimmer trims: only after min_sessions ended, only once the ends
+ * thin out to a trickle for a quiet period, at most once per interval, and never for a few
+ * ends; memory freed by a burst of allocations is given back (RSS falls). Real libevent
+ * timers with short periods (tens of milliseconds). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <event2/event.h>
+
+#include "server/replicas/memtrim.h"
+
+static const struct memtrim_opts OPTS = {.quiet_ms = 40, .min_interval_ms = 300, .min_sessions = 10};
+
+/* Run base for ms milliseconds of wall time. */
+static void run_for(struct event_base *b, unsigned ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    event_base_loopexit(b, &tv);
+    event_base_dispatch(b);
+}
+
+static uint64_t trims(struct memtrim *mt)
+{
+    struct memtrim_stats st;
+    memtrim_stats_get(mt, &st);
+    return st.trims;
+}
+
+static void ends(struct memtrim *mt, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) memtrim_note_session_end(mt);
+}
+
+static void test_few_ends_no_trim(void **state)
+{
+    (void)state;
+    struct event_base *b = event_base_new();
+    struct memtrim *mt = memtrim_new(b, &OPTS);
+    assert_non_null(mt);
+    ends(mt, 9);
+    run_for(b, 150);
+    assert_int_equal(trims(mt), 0);
+    ends(mt, 1);   /* the tenth: now it is worth it */
+    run_for(b, 150);
+    assert_int_equal(trims(mt), 1);
+    memtrim_free(mt);
+    event_base_free(b);
+}
+
+/* Ends keep coming faster than a trickle: no trim until they thin out. */
+static void test_waits_for_burst_end(void **state)
+{
+    (void)state;
+    struct event_base *b = event_base_new();
+    struct memtrim *mt = memtrim_new(b, &OPTS);
+    for (int round = 0; round < 8; round++) {   /* 8 x 20 ms with 10 ends each */
+        ends(mt, 10);
+        run_for(b, 20);
+    }
+    assert_int_equal(trims(mt), 0);
+    run_for(b, 150);   /* quiet */
+    assert_int_equal(trims(mt), 1);
+    memtrim_free(mt);
+    event_base_free(b);
+}
+
+/* A trickle (a health check now and then) does not hold a trim back. */
+static void test_trickle_does_not_block(void **state)
+{
+    (void)state;
+    struct event_base *b = event_base_new();
+    struct memtrim *mt = memtrim_new(b, &OPTS);
+    ends(mt, 50);
+    for (int i = 0; i < 20; i++) {   /* one end per 30 ms: at most 2 per quiet period, 4 if late */
+        ends(mt, 1);
+        run_for(b, 30);
+    }
+    assert_true(trims(mt) >= 1);   /* 2 when the trickle's own 20 ends made another worth it */
+    memtrim_free(mt);
+    event_base_free(b);
+}
+
+static void test_min_interval(void **state)
+{
+    (void)state;
+    struct event_base *b = event_base_new();
+    struct memtrim *mt = memtrim_new(b, &OPTS);
+    ends(mt, 20);
+    run_for(b, 120);
+    assert_int_equal(trims(mt), 1);
+    ends(mt, 20);
+    run_for(b, 120);   /* within min_interval of the first */
+    assert_int_equal(trims(mt), 1);
+    run_for(b, 300);   /* the interval passed: the deferred one runs */
+    assert_int_equal(trims(mt), 2);
+    memtrim_free(mt);
+    event_base_free(b);
+}
+
+static long __attribute__((unused)) rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (!f) return -1;
+    int n = fscanf(f, "%lu %lu", &size, &res);
+    fclose(f);
+    return n == 2 ? (long)(res * (unsigned long)sysconf(_SC_PAGESIZE) / 1024) : -1;
+}
+
+/* What a burst freed is given back: 64 MiB in 100 KiB blocks, touched, freed; with binlogd's
+ * malloc settings (server/main.c: free() never trims) only the trim after the ends drops RSS. */
+static void test_gives_memory_back(void **state)
+{
+    (void)state;
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)   /* ASan's heap is not glibc's */
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    struct event_base *b = event_base_new();
+    struct memtrim *mt = memtrim_new(b, &OPTS);
+    enum { N = 640 };
+    char **blocks = calloc(N, sizeof(*blocks));
+    for (int i = 0; i < N; i++) {
+        blocks[i] = malloc(100 * 1024);
+        assert_non_null(blocks[i]);
+        memset(blocks[i], i, 100 * 1024);
+    }
+    long high = rss_kib();
+    for (int i = 0; i < N; i++) free(blocks[i]);
+    assert_true(high - rss_kib() < 8 * 1024);   /* kept by free() */
+    ends(mt, 20);
+    run_for(b, 150);
+    assert_int_equal(trims(mt), 1);
+    long low = rss_kib();
+    struct memtrim_stats st;
+    memtrim_stats_get(mt, &st);
+    assert_true(high - low > 40 * 1024);
+    assert_true(st.last_released > 40L * 1024 * 1024);
+    free(blocks);
+    memtrim_free(mt);
+    event_base_free(b);
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_few_ends_no_trim),
+        cmocka_unit_test(test_waits_for_burst_end),
+        cmocka_unit_test(test_trickle_does_not_block),
+        cmocka_unit_test(test_min_interval),
+        cmocka_unit_test(test_gives_memory_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
