@@ -7,7 +7,6 @@
  * (fsync/EIO: restart to re-verify); 2 on a bad configuration or command line.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include "server/upstream/watch.h"
 #include "server/log.h"
 #include "server/replicas/listener.h"
+#include "server/replicas/memtrim.h"
 #include "server/ops/retention.h"
 #include "storage/archive_state.h"
 #include "storage/verify.h"
@@ -366,19 +366,8 @@ int main(int argc, char **argv)
     /* A SIGHUP during recovery (logrotate, an early reload) must not kill the process; the
      * loop's handler takes over below, and signals wait for the loop to run. */
     signal(SIGHUP, SIG_IGN);
-    /* Socket buffers come and go by the tens of kilobytes per replica per loop turn. Left to
-     * its defaults glibc gives freed arena tops back to the kernel, and every new chunk then
-     * costs page faults and zeroing (a fifth of the CPU at 128 streaming replicas in perf).
-     * What binlogd holds is bounded by the per-replica watermarks anyway, so keep it. */
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-    /* What a burst of sessions freed goes back once the loop is quiet (server/replicas/
-     * memtrim.c: malloc_trim). That reaches the main arena's free top (systrim) and the free
-     * chunks of every arena, but never the free top of a thread's own arena: glibc trims that
-     * only from free() when it exceeds M_TRIM_THRESHOLD (heap_trim), never here. The wake
-     * helpers' arena kept 25 MiB after a storm of 500 dumps. One arena for every thread (set
-     * before any starts); the small chunks still come from each thread's tcache. */
-    mallopt(M_ARENA_MAX, 1);
+    /* Keep freed memory while replicas come and go; give it back after a burst (memtrim.h). */
+    memtrim_process_init();
     log_info(TAG, "binlogd %s starting (server_id %u, data_dir %s)", BINLOGD_VERSION, app.cfg.server_id, app.cfg.data_dir);
     config_dump(&app.cfg, log_line, NULL);
     secret_warnings(&app.cfg, app.config_file, secret_note, NULL);

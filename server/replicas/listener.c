@@ -37,6 +37,12 @@
  * the next 2 s saw no more than a trickle; at most every 10 s. */
 static const struct memtrim_opts MEMTRIM_OPTS = {.quiet_ms = 2000, .min_interval_ms = 10000, .min_sessions = 32};
 
+/* memtrim_opts.each_thread: the wake helpers allocate for sessions in arenas of their own. */
+static void on_each_helper(void *arg, void (*fn)(void))
+{
+    wake_pool_each_helper(arg, fn);
+}
+
 struct listener {
     struct replicas_ctx ctx;    /* what every session gets at birth (points into this struct) */
     struct event_base *base;
@@ -400,11 +406,16 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
     if (!srv->ev_flush) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
-    if (!(srv->trim = memtrim_new(base, &MEMTRIM_OPTS))) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     if (cfg->wake_threads && !(srv->pool = wake_pool_new(cfg->wake_threads, err, errlen))) {
         listener_free(srv);
         return NULL;
     }
+    struct memtrim_opts mo = MEMTRIM_OPTS;
+    if (srv->pool) {
+        mo.each_thread = on_each_helper;
+        mo.each_thread_arg = srv->pool;
+    }
+    if (!(srv->trim = memtrim_new(base, &mo))) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     if (!cfg->listen_port) return srv;
 
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = EVUTIL_AI_PASSIVE},

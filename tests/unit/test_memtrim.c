@@ -1,12 +1,14 @@
 /* test_memtrim.c - when the trimmer trims: only after min_sessions ended, only once the ends
  * thin out to a trickle for a quiet period, at most once per interval, and never for a few
- * ends; memory freed by a burst of allocations is given back (RSS falls). Real libevent
+ * ends; memory freed by a burst of allocations is given back (RSS falls), also what another
+ * thread freed in its own arena (through each_thread). Real libevent
  * timers with short periods (tens of milliseconds). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +154,98 @@ static void test_gives_memory_back(void **state)
 #endif
 }
 
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+/* A thread with an arena of its own (as a wake helper has): it fills and frees 64 MiB, then
+ * runs what it is handed (each_thread) until told to stop. */
+struct worker {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    void (*job)(void);
+    int filled, done_job, stop;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    enum { N = 640 };
+    char *blocks[N];
+    for (int i = 0; i < N; i++) {
+        blocks[i] = malloc(100 * 1024);
+        memset(blocks[i], i, 100 * 1024);
+    }
+    for (int i = 0; i < N; i++) free(blocks[i]);
+    pthread_mutex_lock(&w->mu);
+    w->filled = 1;
+    pthread_cond_broadcast(&w->cv);
+    while (!w->stop) {
+        if (w->job) {
+            w->job();
+            w->job = NULL;
+            w->done_job = 1;
+            pthread_cond_broadcast(&w->cv);
+        }
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void run_on_worker(void *arg, void (*fn)(void))
+{
+    struct worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done_job = 0;
+    w->job = fn;
+    pthread_cond_broadcast(&w->cv);
+    while (!w->done_job) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* What another thread freed in its own arena: malloc_trim alone leaves it (glibc never trims
+ * a thread arena's top from there); with each_thread it goes back. */
+static void thread_arena_case(int with_hook, long *released_kib)
+{
+    struct worker w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, worker_main, &w), 0);
+    pthread_mutex_lock(&w.mu);
+    while (!w.filled) pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    struct memtrim_opts o = OPTS;
+    if (with_hook) {
+        o.each_thread = run_on_worker;
+        o.each_thread_arg = &w;
+    }
+    struct event_base *b = event_base_new();
+    struct memtrim *mt = memtrim_new(b, &o);
+    long before = rss_kib();
+    ends(mt, 20);
+    run_for(b, 150);
+    assert_int_equal(trims(mt), 1);
+    *released_kib = before - rss_kib();
+    memtrim_free(mt);
+    event_base_free(b);
+    pthread_mutex_lock(&w.mu);
+    w.stop = 1;
+    pthread_cond_broadcast(&w.cv);
+    pthread_mutex_unlock(&w.mu);
+    pthread_join(t, NULL);
+}
+#endif
+
+static void test_thread_arena(void **state)
+{
+    (void)state;
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    memtrim_process_init();
+    long without = 0, with = 0;
+    thread_arena_case(0, &without);
+    thread_arena_case(1, &with);
+    assert_true(without < 16 * 1024);
+    assert_true(with > 40 * 1024);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_trickle_does_not_block),
         cmocka_unit_test(test_min_interval),
         cmocka_unit_test(test_gives_memory_back),
+        cmocka_unit_test(test_thread_arena),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
