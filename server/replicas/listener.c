@@ -34,8 +34,8 @@
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
 /* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
- * the next 2 s saw no more than a trickle; at most every 10 s. */
-static const struct memtrim_opts MEMTRIM_OPTS = {.quiet_ms = 2000, .min_interval_ms = 10000, .min_sessions = 32};
+ * the next binlogd.memory_trim_after seconds saw no more than a trickle; at most every 10 s. */
+static const struct memtrim_opts MEMTRIM_OPTS = {.min_interval_ms = 10000, .min_sessions = 32};
 
 /* memtrim_opts.each_thread: the wake helpers allocate for sessions in arenas of their own. */
 static void on_each_helper(void *arg, void (*fn)(void))
@@ -411,11 +411,16 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
         return NULL;
     }
     struct memtrim_opts mo = MEMTRIM_OPTS;
+    mo.quiet_ms = cfg->memory_trim_after * 1000u;
     if (srv->pool) {
         mo.each_thread = on_each_helper;
         mo.each_thread_arg = srv->pool;
     }
-    if (!(srv->trim = memtrim_new(base, &mo))) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
+    if (cfg->memory_trim_after && !(srv->trim = memtrim_new(base, &mo))) {
+        snprintf(err, errlen, "out of memory");
+        listener_free(srv);
+        return NULL;
+    }
     if (!cfg->listen_port) return srv;
 
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = EVUTIL_AI_PASSIVE},

@@ -10,7 +10,8 @@
 #        BENCH_STORM_K=100 (replicas), BENCH_STORM_ROUNDS=3 (storms per mode, best p50 kept
 #        with its p99/CPU: the machine is shared, the best round is the least disturbed).
 # Also binlogd's RSS (index on): idle before the storms, peak (VmHWM), and idle after the
-# last storm's sessions ended (waited for until within 2x of before, at most 10 s).
+# last storm's sessions ended (binlogd.memory_trim_after=2; waited for until within 2x of before,
+# at most 10 s).
 source "$(dirname "$0")/../integration/harness.sh"
 MB=${BENCH_STORM_MB:-300}; FMB=${BENCH_STORM_FILE_MB:-100}; K=${BENCH_STORM_K:-100}; ROUNDS=${BENCH_STORM_ROUNDS:-3}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
@@ -37,7 +38,7 @@ declare -A P50 P99 MAXMS CPU
 for mode in off on; do
   if [ "$mode" = off ]; then export BINLOGD_GTIDPOS=off; else unset BINLOGD_GTIDPOS; fi
   tl_binlogd_start b "$D" --upstream.host=127.0.0.1 --upstream.port=1 --upstream.user=repl --upstream.password=x \
-    --upstream.retry_min_ms=1000 --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass
+    --upstream.retry_min_ms=1000 --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass --binlogd.memory_trim_after=2
   tl_wait_until 30 listening || { echo "bench: binlogd did not listen"; exit 2; }
   pid=$(tl_binlogd_pid b)
   [ "$mode" = on ] && rss0=$(rss "$pid")

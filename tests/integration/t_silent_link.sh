@@ -32,7 +32,7 @@ D=$(tl_workdir)/b
 tl_binlogd_start b "$D" --upstream.host=127.0.0.1 --upstream.port="$X" --upstream.user=repl \
     --upstream.password=replpass --upstream.net_timeout=$NET_TIMEOUT --upstream.connect_timeout=2 \
     --upstream.retry_min_ms=200 --upstream.retry_max_ms=1000 --binlogd.listen=127.0.0.1:"$A" \
-    --user.repl.password=replpass
+    --user.repl.password=replpass --binlogd.memory_trim_after=2
 tl_assert "B streams through the proxy" tl_wait_until 20 tl_log_has b "dumping from"
 first=$(tl_binlogs p | head -1)
 tl_mariadb_start r --skip-log-bin
