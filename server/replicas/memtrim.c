@@ -34,8 +34,8 @@ void memtrim_process_init(void)
      * What binlogd holds is bounded by the per-replica watermarks anyway, so keep it, and let
      * memtrim give it back once a burst of sessions is over. (One arena for every thread
      * instead would let malloc_trim reach everything, but the loop thread and the wake
-     * helpers then contend for it: 0.6-0.8x MB/s and up to 2x server CPU at 16 and 128
-     * streaming readers.) */
+     * helpers then contend for its lock: 0.64-1.0x MB/s, up to 1.9x server CPU at 16 and
+     * 128 streaming readers in a noisy A/B, docs/benchmarks.md.) */
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_KEEP);
 #endif
