@@ -92,7 +92,8 @@ static const struct opt opts[] = {
     {"upstream.use_gtid", OPT_BOOL, OFF(up_use_gtid), 0, 0, 1,
      "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)", 0, NULL, 0},
     {"upstream.candidates", OPT_STR, OFF(up_candidates), SZ(up_candidates), 0, 0,
-     "host:port,... that may become the primary: automatic failover (empty = off)", 0, NULL, 0},
+     "host:port,... to fail over to: primaries that may be promoted, or sibling binlogds mirroring the same primary "
+     "(empty = off)", 0, NULL, 0},
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
      "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL, 0},
     {"upstream.ssl", OPT_BOOL, OFF(up_ssl), 0, 0, 1,
@@ -141,6 +142,15 @@ static const struct opt opts[] = {
      "longest wait before retrying a failed archive command (the wait starts at 1 s and doubles)", RUNTIME, NULL, 0},
     {"storage.archive_max_lag_seconds", OPT_UINT32, OFF(archive_max_lag), 0, 0, 31536000,
      "/healthz fails when a closed file has waited longer than this to be archived (0 = never)", RUNTIME, NULL, 0},
+    {"storage.restore_command", OPT_STR, OFF(restore_command), SZ(restore_command), 0, 0,
+     "shell command that copies an archived binlog file back (%f its name, %p the destination path, %% a percent "
+     "sign), run when a replica needs a file purged here; exit 0 = copied (empty = off)", 0, NULL, 0},
+    {"storage.restore_timeout", OPT_UINT32, OFF(restore_timeout), 0, 0, 604800,
+     "seconds a restore command may run before its process group is killed and the waiting replicas get ERR 1236 "
+     "(0 = no limit)", 0, NULL, 0},
+    {"storage.restore_spool_bytes", OPT_UINT64, OFF(restore_spool_bytes), 0, 1, 1ULL << 60,
+     "bound of the spool of restored files (DATA_DIR/.binlogd-restore): the least recently used copies nobody "
+     "reads are removed", 0, NULL, 0},
     {"metrics.listen", OPT_HOSTPORT, OFF(metrics_host), SZ(metrics_host), 0, 0,
      "host:port of the HTTP server: /metrics (Prometheus), /healthz, /readyz, / (status page); empty = off", 0, NULL,
      OFF(metrics_port)},
@@ -214,6 +224,8 @@ void config_defaults(struct config *cfg)
     cfg->archive_timeout = 3600;
     cfg->archive_retry_max_ms = 60000;
     cfg->archive_max_lag = 3600;
+    cfg->restore_timeout = 600;
+    cfg->restore_spool_bytes = 4ULL * 1024 * 1024 * 1024;
     cfg->metrics_replica_series = 20;
     cfg->metrics_traffic_series = 20;
     cfg->metrics_health_max_lag = 60;
@@ -461,15 +473,18 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
     }
     if (!cfg->up_ssl_cert[0] != !cfg->up_ssl_key[0])
         return fail(err, errlen, "upstream.ssl_cert and upstream.ssl_key go together (one is set, the other empty)");
-    /* The same placeholders as PostgreSQL's archive_command; a typo ('%P', a lone '%') is
-     * refused here rather than archiving every file to a wrong name. */
-    for (const char *p = cfg->archive_command; *p; p++)
-        if (*p == '%') {
-            if (p[1] != 'p' && p[1] != 'f' && p[1] != '%')
-                return fail(err, errlen, "storage.archive_command: %s (only %%p, %%f and %%%% are known)",
-                            p[1] ? "unknown placeholder" : "'%' at the end");
-            p++;
-        }
+    /* The same placeholders as PostgreSQL's archive_command and restore_command; a typo
+     * ('%P', a lone '%') is refused here rather than archiving every file to a wrong name. */
+    const char *cmds[2][2] = {{"storage.archive_command", cfg->archive_command},
+                              {"storage.restore_command", cfg->restore_command}};
+    for (int c = 0; c < 2; c++)
+        for (const char *p = cmds[c][1]; *p; p++)
+            if (*p == '%') {
+                if (p[1] != 'p' && p[1] != 'f' && p[1] != '%')
+                    return fail(err, errlen, "%s: %s (only %%p, %%f and %%%% are known)", cmds[c][0],
+                                p[1] ? "unknown placeholder" : "'%' at the end");
+                p++;
+            }
     /* An empty password is for health checks only: a monitor account cannot dump, kill
      * others or change anything, so logging in without a secret exposes nothing more than
      * SHOW does. */

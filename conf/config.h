@@ -91,6 +91,9 @@ struct config {
     uint32_t archive_timeout;        /* seconds before a command's process group is killed (0 = never) */
     uint32_t archive_retry_max_ms;   /* cap of the retry backoff (1 s doubling) */
     uint32_t archive_max_lag;        /* seconds: /healthz fails when archiving lags more (0 = never) */
+    char     restore_command[1024];  /* "" = no restore on demand; %p destination path, %f name, %% percent */
+    uint32_t restore_timeout;        /* seconds before a restore command's process group is killed (0 = never) */
+    uint64_t restore_spool_bytes;    /* bound of the spool of restored copies (LRU, never one being read) */
     /* [metrics] */
     char     metrics_host[256];
     uint16_t metrics_port;           /* 0 = no HTTP server (metrics, health, status page) */

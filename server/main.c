@@ -33,7 +33,9 @@
 #include "server/log.h"
 #include "server/replicas/listener.h"
 #include "server/replicas/memtrim.h"
+#include "server/ops/restore.h"
 #include "server/ops/retention.h"
+#include "server/replicas/dump.h"
 #include "storage/archive_state.h"
 #include "storage/verify.h"
 #include "storage/fsio.h"
@@ -56,6 +58,8 @@ struct app {
     struct retention *retention;     /* storage.expire_logs_seconds & co, PURGE BINARY LOGS */
     struct archive_state *archive_state;   /* which files are archived (.binlogd-archive) */
     struct archive *archive;         /* the archive_command runner (idle when none is set) */
+    struct restore *restore;         /* storage.restore_command: NULL when none is set */
+    struct dump_restore restore_if;  /* the dumps' view of it (server/replicas/dump.h) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_fatal, *ev_powerloss, *ev_status;
     atomic_int exit_code;
     /* how the configuration was built, to build it again on SIGHUP */
@@ -334,6 +338,15 @@ static void purge_done_archived(void *arg, const char *name, uint64_t size)
     archive_state_purged(arg, name);
 }
 
+/* The dumps' view of the restore (struct dump_restore): restore_done_fn and dump_restored_fn
+ * are the same signature, declared in both layers so that replicas need not see ops. */
+static int restore_if_get(void *arg, const char *name, dump_restored_fn fn, void *fn_arg)
+{
+    return restore_get(arg, name, fn, fn_arg);
+}
+static void restore_if_put(void *arg, const char *name) { restore_put(arg, name); }
+static void restore_if_cancel(void *arg, dump_restored_fn fn, void *fn_arg) { restore_cancel(arg, fn, fn_arg); }
+
 /* Reload hook: a new archive command, timeout, backoff cap or lag bound applies from the
  * next command started (the one that runs finishes under its own settings). */
 static void archive_reload(void *arg, const struct config *cfg)
@@ -514,6 +527,7 @@ int main(int argc, char **argv)
         listener_set_traffic(app.server, app.traffic);
     }
     app.ingest = ingest_new(&io, app.store, ingest_fatal, &app);
+    if (app.ingest) ingest_set_on_nospace(app.ingest, retention_disk_full, app.retention);
     listener_set_ingest(app.server, app.ingest);
     if (!app.ingest || ingest_start(app.ingest) == -1) {
         log_error(TAG, "cannot start the ingest thread");
@@ -564,6 +578,21 @@ int main(int argc, char **argv)
         log_error(TAG, "cannot start the archive runner: %s", app.archive ? "reload hooks full" : err);
         return 1;
     }
+    /* History restored on demand: a dump that needs a file purged here but archived waits for
+     * the restore command's copy (checked whole) in DATA_DIR/.binlogd-restore. */
+    if (app.cfg.restore_command[0]) {
+        struct restore_opts rso = {.data_dir = app.cfg.data_dir, .command = app.cfg.restore_command,
+                                   .timeout_s = app.cfg.restore_timeout, .spool_bytes = app.cfg.restore_spool_bytes};
+        if (!(app.restore = restore_new(app.base, app.archive_state, &rso, err, sizeof(err)))) {
+            log_error(TAG, "cannot start restoring from the archive: %s", err);
+            return 1;
+        }
+        app.restore_if = (struct dump_restore){.arg = app.restore, .archive = app.archive_state, .get = restore_if_get,
+                                               .put = restore_if_put, .cancel = restore_if_cancel};
+        listener_set_restore(app.server, &app.restore_if);
+        log_info(TAG, "restore on demand: storage.restore_command set, spool %s/%s bounded at %llu bytes",
+                 app.cfg.data_dir, RESTORE_SPOOL_DIR, (unsigned long long)app.cfg.restore_spool_bytes);
+    }
     /* Monitoring reads app.cfg on each request, so the runtime metrics options a reload
      * copies into it apply from the next scrape; metrics.listen needs a restart. */
     if (app.cfg.metrics_port) {
@@ -581,6 +610,8 @@ int main(int argc, char **argv)
         if (ops_http_add_collector(app.http, archive_collect, app.archive) == -1)
             log_warn(TAG, "no room for the archive metrics in /metrics");
         archive_set_health(app.archive, ops_http_health(app.http));
+        if (app.restore && ops_http_add_collector(app.http, restore_collect, app.restore) == -1)
+            log_warn(TAG, "no room for the restore metrics in /metrics");
     }
     if (sdnotify_enabled(app.sd)) {
         char msg[sizeof(app.last_status) + 32];
@@ -606,6 +637,7 @@ int main(int argc, char **argv)
     archive_free(app.archive);       /* kills a command that runs: it runs again at the next start */
     retention_free(app.retention);   /* after the ingest (it notifies it), before the listener it asks */
     listener_free(app.server);
+    restore_free(app.restore);       /* after the sessions: their dumps hold its copies */
     traffic_free(app.traffic);   /* after the ingest (its feeder) and the sessions (readers) */
     store_watermark_get(app.store, &wm);
     store_free(app.store);

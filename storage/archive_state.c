@@ -433,3 +433,66 @@ void archive_state_stats(struct archive_state *st, struct archive_stats *out)
     *out = st->stats;
     pthread_mutex_unlock(&st->mu);
 }
+
+int archive_state_purged_files(struct archive_state *st, struct archive_purged_file **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    size_t k = 0;
+    for (size_t i = 0; i < st->n; i++) k += st->v[i].s.archived && st->v[i].s.purged;
+    struct archive_purged_file *v = k ? calloc(k, sizeof(*v)) : NULL;
+    int rc = k && !v ? -1 : 0;
+    size_t j = 0;
+    for (size_t i = 0; i < st->n && rc == 0; i++) {
+        const struct entry *e = &st->v[i];
+        if (!e->s.archived || !e->s.purged) continue;
+        struct archive_purged_file *f = &v[j++];
+        memcpy(f->name, e->s.name, sizeof(f->name));
+        f->size = e->s.size;
+        f->flavor = e->flavor;
+        if (set_text(&f->start, e->start ? e->start : "", e->start ? strlen(e->start) : 0) == -1 ||
+            set_text(&f->end, e->end ? e->end : "", e->end ? strlen(e->end) : 0) == -1)
+            rc = -1;
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (rc == -1) {
+        archive_state_purged_free(v, j);
+        return -1;
+    }
+    *out = v;
+    *n = j;
+    return 0;
+}
+
+void archive_state_purged_free(struct archive_purged_file *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].start);
+        free(v[i].end);
+    }
+    free(v);
+}
+
+int archive_state_next(struct archive_state *st, const char *name, char *next, size_t cap)
+{
+    pthread_mutex_lock(&st->mu);
+    const struct entry *e = find_locked(st, name);
+    int rc = -1;
+    if (e) {
+        size_t i = (size_t)(e - st->v) + 1;
+        rc = i < st->n ? 0 : 1;
+        if (rc == 0) snprintf(next, cap, "%s", st->v[i].s.name);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int archive_state_is_purged(struct archive_state *st, const char *name)
+{
+    pthread_mutex_lock(&st->mu);
+    const struct entry *e = find_locked(st, name);
+    int r = e && e->s.archived && e->s.purged;
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}

@@ -111,6 +111,28 @@ int archive_state_done(struct archive_state *st, const char *name, uint64_t size
  * them), or -1 when name is not archived (or ENOMEM). */
 int archive_state_gtid(struct archive_state *st, const char *name, int *flavor, char **start, char **end);
 
+/* A purged file (archived, local copy removed) as restore on demand needs it. */
+struct archive_purged_file {
+    char     name[EV_MAX_NAME_LEN + 1];
+    uint64_t size;
+    int      flavor;                 /* enum gtid_track_flavor (0: none recorded) */
+    char    *start, *end;            /* GTID states at its start and end (owned; "" when none) */
+};
+
+/* The purged files, oldest first (the state's order: the archive runner archives oldest
+ * first), with the GTID states they were archived with: the GTID lookups of restore on demand
+ * take them from here, since purge drops the files' GTID index entries. 0 with *out (free with
+ * archive_state_purged_free) and *n, or -1 on ENOMEM. */
+int archive_state_purged_files(struct archive_state *st, struct archive_purged_file **out, size_t *n);
+void archive_state_purged_free(struct archive_purged_file *v, size_t n);
+
+/* The file archived after name, in the state's (oldest first) order: 0 with its name copied
+ * into next, 1 when name is the newest file the state lists, -1 when name is not listed. */
+int archive_state_next(struct archive_state *st, const char *name, char *next, size_t cap);
+
+/* 1 when name is archived and its local copy was purged (only the archive holds it), else 0. */
+int archive_state_is_purged(struct archive_state *st, const char *name);
+
 /* The runner's view of the backlog and what runs, for the stats. */
 void archive_state_set_progress(struct archive_state *st, uint32_t pending, int64_t lag_seconds, const char *running);
 

@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "protocol/checksum.h"
 #include "protocol/wire.h"
+#include "storage/gtidpos.h"
 #include "storage/index.h"
 
 #define CURSOR_WIN 16384            /* first read-ahead window; freed when the reader goes idle */
@@ -34,6 +36,7 @@ struct cursor {
     uint64_t limit;        /* committed bytes of the current file, as last seen */
     uint8_t *win;          /* read-ahead window [win_off, win_off + win_len) of the file */
     size_t win_cap;        /* its allocated size: doubles while full windows are read */
+    const uint32_t *win_max;   /* cursor_set_window_max: the live bound, or NULL (CURSOR_WIN_MAX) */
     uint64_t win_off;
     size_t win_len;
     uint64_t verified;     /* [0, verified) of the current file is known good */
@@ -43,6 +46,7 @@ struct cursor {
     uint8_t *chunk;        /* scratch for CRCs of events outside the window */
     enum cursor_fault fault;
     uint64_t fault_at, fault_upto;
+    int outside;           /* the current file is not the store's (cursor_open_path) */
 };
 
 const char *cursor_open_error_name(enum cursor_open_error e)
@@ -86,7 +90,7 @@ enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *u
 /* Push our horizon to the store and take a further one if another reader got there first. */
 static void visit_horizon(struct cursor *c)
 {
-    if (c->fd < 0) return;
+    if (c->fd < 0 || c->outside) return;
     uint64_t h = store_file_mark_verified(c->store, c->name, c->verified);
     if (h > c->verified) c->verified = h;
     c->shared = c->verified;
@@ -95,8 +99,10 @@ static void visit_horizon(struct cursor *c)
 static void close_file(struct cursor *c)
 {
     if (c->fd >= 0 && c->verified > c->shared) visit_horizon(c);
-    if (c->fd >= 0) store_reader_fd_put(c->store, c->name);
+    if (c->fd >= 0 && c->outside) close(c->fd);
+    else if (c->fd >= 0) store_reader_fd_put(c->store, c->name);
     c->fd = -1;
+    c->outside = 0;
     c->win_len = 0;
 }
 
@@ -142,6 +148,14 @@ int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, ch
     return 0;
 }
 
+static size_t win_limit(const struct cursor *c)
+{
+    size_t m = c->win_max && *c->win_max ? *c->win_max : CURSOR_WIN_MAX;
+    return m < CURSOR_WIN ? CURSOR_WIN : m > CURSOR_WIN_MAX ? CURSOR_WIN_MAX : m;
+}
+
+void cursor_set_window_max(struct cursor *c, const uint32_t *max) { c->win_max = max; }
+
 /* Copy the 19-byte header at off into hdr, through the window. */
 static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, size_t errlen)
 {
@@ -152,13 +166,21 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
     if (!c->win) {
         if (!(c->win = malloc(CURSOR_WIN))) return cursor_pread(c, hdr, EV_HEADER_LEN, off, err, errlen);
         c->win_cap = CURSOR_WIN;
-    } else if (c->win_len == c->win_cap && c->win_cap < CURSOR_WIN_MAX) {
-        /* The last window was read full: a backlog is streaming. Fewer, larger reads cost less
-         * per byte; the window goes back to nothing when the reader catches up (cursor_idle). */
-        uint8_t *w = realloc(c->win, c->win_cap * 2);
+    } else if (c->win_cap > win_limit(c)) {
+        /* More readers share the budget now: give back what this one holds above it. */
+        uint8_t *w = realloc(c->win, win_limit(c));
         if (w) {
             c->win = w;
-            c->win_cap *= 2;
+            c->win_cap = win_limit(c);
+        }
+    } else if (c->win_len == c->win_cap && c->win_cap < win_limit(c)) {
+        /* The last window was read full: a backlog is streaming. Fewer, larger reads cost less
+         * per byte; the window goes back to nothing when the reader catches up (cursor_idle). */
+        size_t cap = c->win_cap * 2 < win_limit(c) ? c->win_cap * 2 : win_limit(c);
+        uint8_t *w = realloc(c->win, cap);
+        if (w) {
+            c->win = w;
+            c->win_cap = cap;
         }
     }
     /* Fill the window with what is committed from off on (never beyond the limit). */
@@ -177,6 +199,7 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
 
 static int refresh_limit(struct cursor *c)
 {
+    if (c->outside) return 0;   /* a complete copy: its size is its end */
     struct store_file_info fi;
     if (store_file_lookup(c->store, c->name, &fi) == -1) return -1;
     if (fi.size < c->limit) {
@@ -279,6 +302,10 @@ static inline __attribute__((always_inline)) int check_event(struct cursor *c, s
     return 0;
 }
 
+static int entry_at_or_before(void *arg, const struct gpos_entry *e) { return e->off <= *(const uint64_t *)arg; }
+
+static enum cursor_open_error walk_to(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen);
+
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
 {
     struct store_file_info first;
@@ -299,12 +326,31 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
     }
     enum cursor_open_error e = open_file(c, name, err, errlen);
     if (e != CURSOR_OPEN_OK) return e;
+    return walk_to(c, name, pos, err, errlen);
+}
+
+/* The file is open at 4: walk headers to pos (refusing a position past the end or inside an
+ * event: we would send garbage); on a refusal the file is closed again. */
+static enum cursor_open_error walk_to(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen)
+{
     if (pos > c->limit) {
         snprintf(err, errlen, "Client requested master to start replication from position > file size");
         close_file(c);
         return CURSOR_OPEN_POS_HIGH;
     }
-    /* Walk headers to pos: a position inside an event would make us send garbage. */
+    /* Start at the GTID position index's last boundary at or before pos (store_gtidpos_find
+     * checks the entry's event against the file's bytes), so a start deep in a 1 GiB file
+     * reads at most one index interval of headers, not every header from the file's start: a
+     * reconnect storm of file/position replicas costs what one of GTID replicas does. A
+     * restored copy (outside the store) has no index: its headers are walked. */
+    if (pos > c->pos && !c->outside) {
+        struct gpos_entry ge;
+        int flavor;
+        if (store_gtidpos_find(c->store, name, 0, entry_at_or_before, &pos, &flavor, &ge) == 1) {
+            if (ge.off > c->pos && ge.off <= pos) c->pos = ge.off;
+            gpos_entry_free(&ge);
+        }
+    }
     while (c->pos < pos) {
         struct ev_header h;
         if (check_event(c, &h, err, errlen) == -1) {
@@ -320,6 +366,37 @@ enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t 
         return CURSOR_OPEN_POS_MIDEVENT;
     }
     return CURSOR_OPEN_OK;
+}
+
+enum cursor_open_error cursor_open_path(struct cursor *c, const char *name, const char *path, uint64_t pos, char *err,
+                                        size_t errlen)
+{
+    const char *why = NULL;
+    if (index_name_check(name, strlen(name), &why) == -1) {
+        snprintf(err, errlen, "Could not find first log file name in binary log index file");
+        return CURSOR_OPEN_BAD_NAME;
+    }
+    if (pos < BINLOG_MAGIC_LEN) {
+        snprintf(err, errlen, "Client requested master to start replication from position < 4");
+        return CURSOR_OPEN_POS_LOW;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd == -1 || fstat(fd, &sb) == -1) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", name, path, strerror(errno));
+        if (fd != -1) close(fd);
+        return CURSOR_OPEN_IO;
+    }
+    close_file(c);
+    c->fd = fd;
+    c->outside = 1;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->limit = (uint64_t)sb.st_size;
+    c->pos = BINLOG_MAGIC_LEN;
+    c->verified = c->shared = c->limit;   /* checked whole before it was handed to us */
+    c->next_visit = 0;
+    c->crc = -1;
+    return walk_to(c, name, pos, err, errlen);
 }
 
 int cursor_seek(struct cursor *c, uint64_t pos)
@@ -437,6 +514,7 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
         snprintf(err, errlen, "cursor is not positioned");
         return CURSOR_ERROR;
     }
+    if (c->pos >= c->limit && c->outside) return CURSOR_FILE_END;
     if (c->pos >= c->limit) {
         if (refresh_limit(c) == -1) {
             snprintf(err, errlen, "%s: no longer in the index (purged)", c->name);

@@ -29,6 +29,8 @@ enum cursor_result {
     CURSOR_NEXT_FILE,        /* moved to the next file (positioned after its FDE); send fake
                                 ROTATE + that file's FDE, then continue */
     CURSOR_WAIT,             /* at the committed watermark: nothing more to read yet */
+    CURSOR_FILE_END,         /* at the end of a file opened by cursor_open_path (outside the
+                                store): the caller finds the next file and opens it */
     CURSOR_ERROR             /* err says what and where (file:offset) */
 };
 
@@ -77,6 +79,15 @@ void cursor_free(struct cursor *c);
  * fills err; the cursor is left unpositioned. */
 enum cursor_open_error cursor_open(struct cursor *c, const char *name, uint64_t pos, char *err, size_t errlen);
 
+/* Position at (name, pos) in a file outside the store: path is a complete copy nobody writes
+ * (a file restored from the archive, checked whole before it is handed out: server/ops/
+ * restore.h), read by this cursor alone through its own descriptor. Its bytes count as
+ * verified (the restore check read every event's CRC and the log_pos chain); at its end
+ * cursor_next returns CURSOR_FILE_END, since the store does not know what follows. Errors and
+ * pos rules as cursor_open (CURSOR_OPEN_IO when path cannot be opened). */
+enum cursor_open_error cursor_open_path(struct cursor *c, const char *name, const char *path, uint64_t pos, char *err,
+                                        size_t errlen);
+
 /* Move within the current file to pos, an event boundary the caller vouches for (a GTID
  * position index entry checked against the file, storage/gtidpos.h): no header walk. The
  * events from pos on are checked as usual. 0, or -1 (not positioned, pos < 4 or beyond the
@@ -103,6 +114,11 @@ int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, ch
 /* The fault behind the last CURSOR_ERROR (or failed cursor_read_fde): its kind, where the
  * event starts (*at) and how far it was read (*upto). CURSOR_FAULT_NONE after a success. */
 enum cursor_fault cursor_fault(const struct cursor *c, uint64_t *at, uint64_t *upto);
+
+/* Bound the read-ahead window by *max bytes (read at every refill, so the owner may change it
+ * at any time: the listener shares a budget among its streaming readers; clamped to
+ * [16 KiB, 128 KiB]). max must outlive the cursor; NULL = 128 KiB. */
+void cursor_set_window_max(struct cursor *c, const uint32_t *max);
 
 /* Drop the read-ahead window (call when the replica waits at the end of the log). */
 void cursor_idle(struct cursor *c);

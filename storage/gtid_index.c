@@ -82,10 +82,39 @@ int gix_set(struct gtid_index *ix, const char *name, uint64_t size, enum gtid_tr
     return 0;
 }
 
+int gix_track_states(const struct gtid_track *t, const struct gix_entry *prev, enum gtid_track_flavor *flavor,
+                     char **start, char **end)
+{
+    if (!t->saw_first && prev) {
+        *flavor = prev->flavor;
+        *start = strdup(prev->end);
+        *end = strdup(prev->end);
+    } else {
+        *flavor = t->flavor;
+        *start = gtid_track_start_text(t);
+        *end = gtid_track_end_text(t);
+    }
+    if (*start && *end) return 0;
+    free(*start);
+    free(*end);
+    *start = *end = NULL;
+    return -1;
+}
+
 int gix_set_track(struct gtid_index *ix, const char *name, uint64_t size, const struct gtid_track *t)
 {
-    char *s = gtid_track_start_text(t), *e = gtid_track_end_text(t);
-    int rc = s && e ? gix_set(ix, name, size, t->flavor, s, e) : -1;
+    const struct gix_entry *prev = NULL;
+    for (size_t i = 0; i < ix->n; i++)
+        if (!strcmp(ix->v[i].name, name)) {
+            prev = i ? &ix->v[i - 1] : NULL;
+            break;
+        } else if (i + 1 == ix->n) {
+            prev = &ix->v[i];   /* name is new: it follows the last entry */
+        }
+    enum gtid_track_flavor fl;
+    char *s, *e;
+    if (gix_track_states(t, prev, &fl, &s, &e) == -1) return -1;
+    int rc = gix_set(ix, name, size, fl, s, e);   /* copies: prev may move */
     free(s);
     free(e);
     return rc;

@@ -47,7 +47,20 @@ struct gix_entry *gix_find(struct gtid_index *ix, const char *name);
 /* Set name's entry (copies the texts; appended when new). 0, or -1 on ENOMEM. */
 int gix_set(struct gtid_index *ix, const char *name, uint64_t size, enum gtid_track_flavor flavor,
             const char *start, const char *end);
-/* Set name's entry from a tracker's states. 0, or -1 on ENOMEM. */
+/* The states an entry must hold for a file whose bytes gave tracker t, the file before it
+ * having entry prev (NULL for the first file). A file that holds nothing after its FDE yet
+ * (t->saw_first == 0: the writer's new file before its GTID_LIST arrived, or one that a crash
+ * cut right after the FDE) takes prev's end state as its start and end, with prev's flavor:
+ * that is what its GTID_LIST / PREVIOUS_GTIDS will say (the binlog state at the rotation).
+ * Without this, such a last file made the whole binlog state look empty and every GTID
+ * replica got 1236 "...which is not in the master's binlog". *start and *end malloc'd (the
+ * caller frees). 0, or -1 on ENOMEM. Pure. */
+int gix_track_states(const struct gtid_track *t, const struct gix_entry *prev, enum gtid_track_flavor *flavor,
+                     char **start, char **end);
+
+/* Set name's entry from a tracker's states (gix_track_states, prev = the entry before
+ * name's, or the last entry when name is new: entries are kept in file order). 0, or -1 on
+ * ENOMEM. */
 int gix_set_track(struct gtid_index *ix, const char *name, uint64_t size, const struct gtid_track *t);
 
 /* Keep only the entries whose names are in names[0..n), in that order. */

@@ -5,8 +5,7 @@
  * transactions to the end, closed (ROTATE/STOP, IN_USE clear), and the GTID states at its
  * start and end equal to the ones recorded when it was archived (storage/archive_state.h).
  *
- * This is the building block of "history restored on demand"; the fetch (a supervised child,
- * like the archive runner) and serving from the spool are not there yet.
+ * Used by the restore (server/ops/restore.h) before it hands a copy to a dump.
  *
  * Threads: any (reads the file only).
  */

@@ -71,6 +71,7 @@ enum store_result store_gtid_open(struct store *s, char *err, size_t errlen)
         if (src == -1) {
             store_warnf(s, "%s/%s (GTID positioning in this file is refused)", s->dir, lerr);
             gtid_track_reset(use);
+            use->saw_first = 1;   /* "no GTIDs", not "nothing yet" (gix_track_states) */
             s->trk_bad = last;
             size = f->size;
         }

@@ -217,8 +217,10 @@ static int check_gtid_index(int dirfd, const char *index_name, const struct binl
                         gname, e->name, (unsigned long long)e->size, (unsigned long long)size);
                 continue;
             }
-            char *st = gtid_track_start_text(&t), *en = gtid_track_end_text(&t);
-            if (!st || !en || t.flavor != e->flavor || strcmp(st, e->start) || strcmp(en, e->end)) {
+            enum gtid_track_flavor fl = GTID_TRACK_NONE;
+            char *st = NULL, *en = NULL;
+            (void)gix_track_states(&t, i ? &g->v[i - 1] : NULL, &fl, &st, &en);
+            if (!st || !en || fl != e->flavor || strcmp(st, e->start) || strcmp(en, e->end)) {
                 fprintf(out, "ERROR %s: entry for %s says start '%.200s' end '%.200s', the file says start '%.200s' end '%.200s'\n",
                         gname, e->name, e->start, e->end, st ? st : "?", en ? en : "?");
                 bad++;

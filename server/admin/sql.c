@@ -26,6 +26,7 @@
 #include "server/admin/traffic_stmt.h"
 #include "server/admin/uservars.h"
 #include "server/log.h"
+#include "server/upstream/ingest.h"
 #include "storage/archive_state.h"
 #include "storage/store.h"
 
@@ -105,6 +106,20 @@ static int eval(const struct stmt_ctx *c, const struct query *q, const struct qv
         return 0;
     }
     case QVAL_SYSVAR:
+        if (query_name_eq(v->s, v->len, "binlogd_upstream_server_id")) {
+            /* binlogd's own: the server_id of the upstream its session streams from, 0 while it
+             * streams from nothing (connecting, backing off, stopped, no upstream). A follower
+             * asks it of a sibling before failing over to it (server/upstream/tier.h): never
+             * one whose own upstream is down, never one that follows the follower itself. */
+            struct ingest_status ist;
+            uint32_t sid = 0;
+            if (c->ingest) {
+                ingest_status_get(c->ingest, &ist);
+                if (ist.state == INGEST_STREAMING) sid = ist.upstream_server_id;
+            }
+            snprintf(buf, cap, "%" PRIu32, sid);
+            return 0;
+        }
         if (sysvar_get(c->cfg, c->store, v->s, v->len, buf, cap) == -1) {
             err_sysvar(r, v->s, v->len);
             return -1;

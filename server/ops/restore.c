@@ -21,6 +21,7 @@
 #include "server/log.h"
 #include "server/ops/archive.h"
 #include "server/ops/child.h"
+#include "server/ops/prom.h"
 #include "storage/archive_state.h"
 #include "storage/restore_check.h"
 
@@ -53,6 +54,7 @@ struct restore {
     char command[8192];
     uint32_t timeout_s;
     uint64_t spool_bytes, used, clock;
+    struct restore_stats stats;
     struct copy *copies;
     struct copy *cur;                /* being fetched */
     struct ops_child child;
@@ -85,10 +87,11 @@ static void drop(struct restore *r, struct copy *c)
 
 static void part_name(const struct copy *c, char *buf, size_t cap) { snprintf(buf, cap, ".%s.part", c->name); }
 
-/* Remove unpinned verified copies, least recently used first, until the spool fits. */
-static void evict(struct restore *r)
+/* Remove unpinned verified copies, least recently used first, until the spool fits with
+ * room bytes more (a copy about to be fetched). */
+static void evict(struct restore *r, uint64_t room)
 {
-    while (r->used > r->spool_bytes) {
+    while (r->used + room > r->spool_bytes) {
         struct copy *lru = NULL;
         for (struct copy *c = r->copies; c; c = c->next)
             if (c->state == COPY_READY && !c->pins && (!lru || c->last_used < lru->last_used)) lru = c;
@@ -98,6 +101,7 @@ static void evict(struct restore *r)
         log_info(TAG, "spool over %llu bytes: removed %s (%llu bytes, least recently used)",
                  (unsigned long long)r->spool_bytes, lru->name, (unsigned long long)lru->size);
         r->used -= lru->size;
+        r->stats.evicted++;
         drop(r, lru);
     }
 }
@@ -168,15 +172,18 @@ static void fetched(struct restore *r, int status)
     if (!ok) {
         (void)unlinkat(r->spool_fd, part, 0);
         log_error(TAG, "restore of %s refused: %s", c->name, why);
+        r->stats.refused++;
         answer(r, c, why);
         return;
     }
     c->state = COPY_READY;
     r->used += c->size;
+    r->stats.restored_files++;
+    r->stats.restored_bytes += c->size;
     log_info(TAG, "restored %s from the archive (%llu bytes, checked) in %lld ms", c->name,
              (unsigned long long)c->size, (long long)ms_since(r->started));
     answer(r, c, NULL);
-    evict(r);
+    evict(r, 0);
 }
 
 static void start_next(struct restore *r)
@@ -189,6 +196,7 @@ static void start_next(struct restore *r)
     part_name(c, part, sizeof(part));
     snprintf(path, sizeof(path), "%s/%s", r->spool, part);
     (void)unlinkat(r->spool_fd, part, 0);
+    evict(r, c->size);   /* make room first: the spool stays within its bound while fetching */
     const char *why;
     if (archive_expand(r->command, path, c->name, cmd, sizeof(cmd), &why) == -1) {
         char msg[1024];
@@ -270,7 +278,7 @@ void restore_put(struct restore *r, const char *name)
 {
     struct copy *c = find(r, name);
     if (c && c->pins) c->pins--;
-    evict(r);
+    evict(r, 0);
 }
 
 void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
@@ -288,6 +296,26 @@ void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
 }
 
 uint64_t restore_spool_used(const struct restore *r) { return r->used; }
+
+void restore_get_stats(const struct restore *r, struct restore_stats *out) { *out = r->stats; }
+
+void restore_collect(void *arg, struct prom *p)
+{
+    const struct restore *r = arg;
+    if (prom_family(p, "binlogd_restore_files_total", PROM_COUNTER,
+                    "binlog files fetched back with storage.restore_command and checked, since start") == 0)
+        prom_sample_u64(p, "", NULL, 0, r->stats.restored_files);
+    if (prom_family(p, "binlogd_restore_bytes_total", PROM_COUNTER, "bytes of those files") == 0)
+        prom_sample_u64(p, "", NULL, 0, r->stats.restored_bytes);
+    if (prom_family(p, "binlogd_restore_refused_total", PROM_COUNTER,
+                    "restores that failed (the command, its timeout, or the check of the copy), since start") == 0)
+        prom_sample_u64(p, "", NULL, 0, r->stats.refused);
+    if (prom_family(p, "binlogd_restore_evicted_total", PROM_COUNTER,
+                    "copies removed from the spool to keep storage.restore_spool_bytes, since start") == 0)
+        prom_sample_u64(p, "", NULL, 0, r->stats.evicted);
+    if (prom_family(p, "binlogd_restore_spool_bytes", PROM_GAUGE, "bytes of checked copies in the spool") == 0)
+        prom_sample_u64(p, "", NULL, 0, r->used);
+}
 
 /* Start with an empty spool: copies from an earlier run would have to be checked again. */
 static void empty_spool(struct restore *r)

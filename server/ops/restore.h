@@ -8,14 +8,16 @@
  *
  * One command at a time, supervised like the archive runner (server/ops/child.h): the loop
  * never waits. Requests for a file already being fetched join that fetch. The spool
- * (DATA_DIR/.binlogd-restore, emptied at start) is bounded by spool_bytes: after a copy
- * arrives, the least recently used copies nobody reads are removed until it fits again; a
- * copy being read (pinned between restore_get's answer and restore_put) is never removed, so
- * the spool can stay over its bound while readers hold more than it.
+ * (DATA_DIR/.binlogd-restore, emptied at start) is bounded by spool_bytes: before a fetch
+ * starts, and whenever a reader lets a copy go, the least recently used copies nobody reads are
+ * removed until the new copy fits; a copy being read (pinned between restore_get's answer and
+ * restore_put) is never removed, so the spool can stay over its bound while readers hold more
+ * than it.
  *
- * Not wired into the dump yet: a dump that asks for a purged file (by name, or by a GTID state
- * the archive state places in it) should call restore_get and wait (no loop blocking), then
- * read the copy at the path it gets; that needs purge (retention) to exist.
+ * The dump (server/replicas/dump.h, struct dump_restore, wired in main.c) calls restore_get
+ * for a file purged here but archived, when a replica starts in it (by name, or by a GTID
+ * state the archive state places in it) or reaches it from the restored file before; the
+ * dump waits (no loop blocking) and then reads the copy at the path it gets.
  *
  * Thread: the loop thread, for every function here.
  */
@@ -65,5 +67,17 @@ void restore_cancel(struct restore *r, restore_done_fn fn, void *arg);
 
 /* Bytes of verified copies in the spool. */
 uint64_t restore_spool_used(const struct restore *r);
+
+/* Counters since start, for /metrics. */
+struct restore_stats {
+    uint64_t restored_files, restored_bytes;   /* copies fetched and checked */
+    uint64_t refused;                          /* fetches that failed: command or check */
+    uint64_t evicted;                          /* copies removed to keep the spool bound */
+};
+void restore_get_stats(const struct restore *r, struct restore_stats *out);
+
+/* /metrics collector (ops_http_add_collector): binlogd_restore_*. arg = the restore. */
+struct prom;
+void restore_collect(void *arg, struct prom *p);
 
 #endif

@@ -10,6 +10,7 @@
 #include "server/ops/retention.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -68,6 +69,7 @@ struct retention {
     struct reader *rd;                   /* connected readers of the current check */
     size_t nrd, caprd;
     char blocked[EV_MAX_NAME_LEN + 48];  /* last "kept file blocks a limit" logged */
+    atomic_int disk_full;                /* set by retention_disk_full (ingest thread) */
     int crash_step;                      /* -1: none */
     size_t crash_n;
 };
@@ -183,9 +185,14 @@ static int build(struct retention *r, struct purge_input *in, struct purge_file 
     r->nrd = 0;
     if (r->lis) listener_reader_files(r->lis, on_reader, r);
     in->reader_first = n;
-    for (size_t k = 0; k < r->nrd; k++)
-        for (size_t i = 0; i < n && i < in->reader_first; i++)
-            if (!strcmp(f[i].name, r->rd[k].file)) in->reader_first = i;
+    for (size_t k = 0; k < r->nrd; k++) {
+        size_t i = 0;
+        while (i < n && strcmp(f[i].name, r->rd[k].file)) i++;
+        /* A file the index does not list is older than all it lists: a copy restored from
+         * the archive (or one a size purge took): every local file is still ahead of it. */
+        if (i == n) i = 0;
+        if (i < in->reader_first) in->reader_first = i;
+    }
     in->files = f;
     in->n = n;
     in->now = now;
@@ -282,18 +289,26 @@ void retention_check(struct retention *r)
     in.max_disk = r->o.max_disk;
     in.min_files = r->o.min_files;
     uint64_t avail = 0;
+    int full = atomic_exchange(&r->disk_full, 0);
     if (r->o.min_free) {
         struct statvfs sv;
         if (statvfs(r->dir, &sv) == 0) {
             avail = (uint64_t)sv.f_bavail * sv.f_frsize;
             if (avail < r->o.min_free) in.want_free = r->o.min_free - avail;
         }
+        /* A write failed for want of space although statvfs may still show room (a quota,
+         * reserved blocks, the space went between two looks): free a whole min_free_bytes
+         * so the paused ingest's next retry fits. */
+        if (full && in.want_free < r->o.min_free) in.want_free = r->o.min_free;
     }
     struct purge_plan p;
     purge_plan_make(&in, &p);
     if (p.count) {
         char why[256], err[1024];
-        if (p.cause == PURGE_CAUSE_FREE)
+        if (p.cause == PURGE_CAUSE_FREE && full)
+            log_warn(TAG, "ingest paused on a full disk (%" PRIu64 " bytes free, storage.min_free_bytes = %" PRIu64
+                     "): purging the oldest archived files early", avail, r->o.min_free);
+        else if (p.cause == PURGE_CAUSE_FREE)
             log_warn(TAG, "only %" PRIu64 " bytes free on the data directory's filesystem (storage.min_free_bytes = "
                      "%" PRIu64 "): purging the oldest files early", avail, r->o.min_free);
         snprintf(why, sizeof(why), "%s", p.cause == PURGE_CAUSE_AGE ? "last event older than storage.expire_logs_seconds"
@@ -453,6 +468,13 @@ void retention_notify(struct retention *r, const char *writing_file)
     if (!r || !writing_file || !strcmp(writing_file, r->writing)) return;
     snprintf(r->writing, sizeof(r->writing), "%s", writing_file);
     event_active(r->kick, EV_TIMEOUT, 0);   /* a rotation: check now (thread-safe: evthread) */
+}
+
+void retention_disk_full(void *arg)
+{
+    struct retention *r = arg;   /* r->o belongs to the loop thread: the check looks at min_free */
+    if (atomic_exchange(&r->disk_full, 1)) return;   /* a check is already on its way */
+    event_active(r->kick, EV_TIMEOUT, 0);
 }
 
 void retention_stats_get(struct retention *r, struct retention_stats *out) { *out = r->st; }

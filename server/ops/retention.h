@@ -72,6 +72,12 @@ int retention_set_crash(struct retention *r, const char *spec);
  * check on the loop at once. Cheap: one name comparison per call. */
 void retention_notify(struct retention *r, const char *writing_file);
 
+/* Ingest's disk-full hook (ingest_set_on_nospace; arg = the retention; ingest thread): with
+ * storage.min_free_bytes set, run a check at once that frees at least min_free_bytes of the
+ * oldest archived files no reader is on, so ingest's next retry finds room instead of
+ * waiting for the timer. Without min_free_bytes nothing is purged early (ingest just pauses). */
+void retention_disk_full(void *arg);
+
 /* Run one check now (loop thread). */
 void retention_check(struct retention *r);
 

@@ -24,6 +24,7 @@
 #include "protocol/reply.h"
 #include "protocol/wire.h"
 #include "server/log.h"
+#include "storage/archive_state.h"
 #include "storage/cursor.h"
 #include "storage/fsio.h"
 #include "storage/gtidpos.h"
@@ -65,6 +66,13 @@ struct dump {
     int jump_tried;                         /* the GTID position index was consulted in this file */
     char start_file[EV_MAX_NAME_LEN + 1];   /* where the dump began, for the 1236 text */
     uint64_t start_pos;
+    /* History restored on demand (o.restore): */
+    char want[EV_MAX_NAME_LEN + 1];         /* the file DUMP_RESTORING waits for */
+    uint64_t want_pos;                      /* and where to start in it */
+    int fetching;                           /* a restore get is outstanding (cancelled on free) */
+    int in_get;                             /* inside that get: its answer must not resume */
+    char pinned[EV_MAX_NAME_LEN + 1];       /* the restored copy the cursor reads ("": none) */
+    int begun;                              /* a fake ROTATE was sent (heartbeats may name it) */
 };
 
 const char *dump_state_name(enum dump_state s)
@@ -74,6 +82,7 @@ const char *dump_state_name(enum dump_state s)
     case DUMP_WAITING: return "waiting";
     case DUMP_FINISHED: return "finished";
     case DUMP_FAILED: return "failed";
+    case DUMP_RESTORING: return "restoring";
     }
     return "?";
 }
@@ -241,9 +250,34 @@ static int queue_file_start(struct dump *d, uint64_t pos, char *err, size_t errl
     }
     if (queue_mem_event(d, fde, fl) == -1) return -1;
     d->alg = f.has_checksum_alg ? f.checksum : EV_CHECKSUM_OFF;
+    d->begun = 1;
     snprintf(d->st.file, sizeof(d->st.file), "%s", name);
     d->st.pos = pos > BINLOG_MAGIC_LEN ? pos : BINLOG_MAGIC_LEN + fl;
     return 0;
+}
+
+/* The cursor was just positioned at pos of a file: queue its fake ROTATE and FDE (stepping
+ * the cursor over the file's own FDE when starting at 4). 0, or -1 with err. */
+static int begin_file(struct dump *d, uint64_t pos, char *err, size_t errlen)
+{
+    if (pos == BINLOG_MAGIC_LEN) {
+        /* The FDE is sent by queue_file_start: step the cursor over the file's copy. */
+        struct cursor_item it;
+        enum cursor_result r = cursor_next(d->cur, &it, err, errlen);
+        if (r != CURSOR_EVENT || it.h.type != EV_FORMAT_DESCRIPTION) {
+            if (r != CURSOR_ERROR)   /* else err already says what is wrong with it */
+                snprintf(err, errlen, "%s:4: no FORMAT_DESCRIPTION event", cursor_file(d->cur));
+            return -1;
+        }
+    }
+    return queue_file_start(d, pos, err, errlen);
+}
+
+/* name was purged here and the archive can restore it. */
+static int restorable(const struct dump *d, const char *name)
+{
+    const struct dump_restore *r = d->o.restore;
+    return r && r->archive && archive_state_is_purged(r->archive, name);
 }
 
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
@@ -259,26 +293,29 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
         dump_free(d);
         return NULL;
     }
+    cursor_set_window_max(d->cur, opts->live_window);
     d->gs = gs;
     d->store = store;
     d->bev = bev;
     d->seq = seq;
     d->o = *opts;
     d->alg = opts->alg;
-    if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) goto fail;
+    if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) {
+        if (*why != CURSOR_OPEN_NO_FILE || !file[0] || !restorable(d, file)) goto fail;
+        /* Purged here, archived: the session calls dump_restore_step, which fetches it. */
+        *why = CURSOR_OPEN_OK;
+        snprintf(d->want, sizeof(d->want), "%s", file);
+        snprintf(d->start_file, sizeof(d->start_file), "%s", file);
+        d->want_pos = d->start_pos = pos;
+        /* Where it stands for PROCESSLIST and retention: a file older than every local one. */
+        snprintf(d->st.file, sizeof(d->st.file), "%s", file);
+        d->st.pos = pos;
+        d->state = DUMP_RESTORING;
+        return d;
+    }
     snprintf(d->start_file, sizeof(d->start_file), "%s", cursor_file(d->cur));
     d->start_pos = pos;
-    if (pos == BINLOG_MAGIC_LEN) {
-        /* The FDE is sent by queue_file_start: step the cursor over the file's copy. */
-        struct cursor_item it;
-        enum cursor_result r = cursor_next(d->cur, &it, err, errlen);
-        if (r != CURSOR_EVENT || it.h.type != EV_FORMAT_DESCRIPTION) {
-            if (r != CURSOR_ERROR)   /* else err already says what is wrong with it */
-                snprintf(err, errlen, "%s:4: no FORMAT_DESCRIPTION event", cursor_file(d->cur));
-            goto fail;
-        }
-    }
-    if (queue_file_start(d, pos, err, errlen) == -1) goto fail;
+    if (begin_file(d, pos, err, errlen) == -1) goto fail;
     stage_commit(d);
     evbuffer_add_buffer(bufferevent_get_output(bev), d->stage);
     d->state = DUMP_STREAMING;
@@ -291,6 +328,11 @@ fail:
 /* in_memory: bytes of a large event read per step, so a piece never exceeds what one
  * high watermark allows. */
 #define BIG_PIECE (128 * 1024)
+
+static uint32_t high_mark(const struct dump *d)
+{
+    return d->o.live_high && *d->o.live_high ? *d->o.live_high : d->o.high_watermark;
+}
 
 /* Account a stored event as sent. */
 static void event_sent(struct dump *d, uint64_t offset, uint32_t len)
@@ -311,7 +353,7 @@ static int big_step(struct dump *d, char *err, size_t errlen)
     stage_commit(d);
     while (d->big.done < d->big.total) {
         size_t queued = evbuffer_get_length(out) + evbuffer_get_length(d->stage);
-        if (queued >= d->o.high_watermark) return 0;
+        if (queued >= high_mark(d)) return 0;
         if (d->big.done == d->big.chunk_end) {   /* a packet starts here */
             uint64_t chunk = d->big.total - d->big.done > MAX_PAYLOAD ? MAX_PAYLOAD : d->big.total - d->big.done;
             put_header(d->stage, (uint32_t)chunk, (*d->seq)++);
@@ -477,11 +519,38 @@ static int gtid_jump(struct dump *d, const struct cursor_item *it)
     return rc;
 }
 
+/* The file after the restored copy the cursor has read to its end, into d->want. 0, or -1
+ * with err. Any thread (the archive state and the store take their locks). */
+static int next_after(struct dump *d, char *err, size_t errlen)
+{
+    const char *cur = cursor_file(d->cur);
+    int rc = archive_state_next(d->o.restore->archive, cur, d->want, sizeof(d->want));
+    if (rc == 1) {   /* the newest archived file: the history goes on in the oldest local one */
+        struct store_file_info first;
+        if (store_files(d->store, &first, 1) == 1) {
+            snprintf(d->want, sizeof(d->want), "%s", first.name);
+            return 0;
+        }
+    }
+    if (rc == 0) return 0;
+    snprintf(err, errlen, "%s: could not find next log (neither the archive state nor the index lists a file after "
+             "it)", cur);
+    return -1;
+}
+
+/* Until its first event is queued, a dump fills only this much per pump: in a reconnect storm
+ * (hundreds of dumps starting in one loop turn) every replica gets its first event before any
+ * gets a full buffer, so the time to the first event does not grow by one high watermark of
+ * reading, checking and copying per replica ahead of it. The write callback (or the stream
+ * queue) pumps on at once. */
+#define DUMP_FIRST_FILL (16u * 1024)
+
 static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
     char err[512];
-    while (evbuffer_get_length(out) + stage_len(d) < d->o.high_watermark) {
+    size_t limit = d->st.events ? high_mark(d) : DUMP_FIRST_FILL;
+    while (evbuffer_get_length(out) + stage_len(d) < limit) {
         if (d->big.active) {   /* finish the large event in flight before reading on */
             int br = big_step(d, err, sizeof(err));
             if (br == -1) goto failed;
@@ -518,6 +587,15 @@ static enum dump_state pump(struct dump *d)
             d->jump_tried = 0;
             if (queue_skip_heartbeat(d) == -1) goto failed;
             if (queue_file_start(d, BINLOG_MAGIC_LEN, err, sizeof(err)) == -1) goto failed;
+        } else if (r == CURSOR_FILE_END) {
+            /* The end of a restored copy: the next file is the archive's next one, or the
+             * oldest local file after the last archived one. Opened (or fetched) by
+             * dump_restore_step on the loop thread. */
+            d->jump_tried = 0;
+            if (queue_skip_heartbeat(d) == -1) goto failed;
+            if (next_after(d, err, sizeof(err)) == -1) goto failed;
+            d->want_pos = BINLOG_MAGIC_LEN;
+            return d->state = DUMP_RESTORING;
         } else if (r == CURSOR_WAIT) {
             if (queue_skip_heartbeat(d) == -1) goto failed;
             cursor_idle(d->cur);
@@ -556,30 +634,49 @@ failed:
 
 /* Both GTID dialects: the store's GTID view in, a resolved start (and its file) out. data/len
  * is the MySQL set (mysql = 1), req the MariaDB @slave_connect_state otherwise. */
-static struct gtid_start *resolve(struct store *store, int mysql, const char *req, int strict, int ignore_duplicates,
-                                  const uint8_t *data, size_t len, char *file, size_t cap, struct myerr *e)
+static struct gtid_start *resolve(struct store *store, struct archive_state *archive, int mysql, const char *req,
+                                  int strict, int ignore_duplicates, const uint8_t *data, size_t len, char *file,
+                                  size_t cap, struct myerr *e)
 {
     struct store_gtid_file *v = NULL;
-    size_t n = 0;
+    struct archive_purged_file *pv = NULL;
+    size_t n = 0, np = 0, na = 0;
     struct gtid_start *gs = calloc(1, sizeof(*gs));
     struct gtid_start_file *files = NULL;
-    if (!gs || store_gtid_files(store, &v, &n) == -1 || (n && !(files = calloc(n, sizeof(*files))))) {
+    if (!gs || store_gtid_files(store, &v, &n) == -1 || (archive && archive_state_purged_files(archive, &pv, &np) == -1) ||
+        (n + np && !(files = calloc(n + np, sizeof(*files))))) {
         myerr_custom(e, 1037, "Out of memory");
         goto fail;
     }
     gtid_start_init(gs);
+    /* Purged but archived files come first (oldest first), with the GTID states recorded
+     * when they were archived; a name the index still lists is the local file's. Only the
+     * newest run of them whose states are known: an older state then gets the primary's
+     * "too old" refusal, not an unreadable-list one. */
+    size_t from = np;
+    while (from > 0 && pv[from - 1].flavor != GTID_TRACK_NONE) from--;
+    for (size_t i = from; i < np; i++) {
+        int local = 0;
+        for (size_t k = 0; k < n && !local; k++) local = !strcmp(v[k].name, pv[i].name);
+        if (local) continue;
+        files[na].name = pv[i].name;
+        files[na].known = 1;
+        files[na].flavor = (enum gtid_track_flavor)pv[i].flavor;
+        files[na].start = pv[i].start;
+        na++;
+    }
     for (size_t i = 0; i < n; i++) {
-        files[i].name = v[i].name;
-        files[i].known = v[i].known;
-        files[i].flavor = (enum gtid_track_flavor)v[i].flavor;
-        files[i].start = v[i].start;
+        files[na + i].name = v[i].name;
+        files[na + i].known = v[i].known;
+        files[na + i].flavor = (enum gtid_track_flavor)v[i].flavor;
+        files[na + i].start = v[i].start;
     }
     /* The state the history ends with is the newest file's end (each file's list carries it on). */
     enum gtid_track_flavor want = mysql ? GTID_TRACK_MYSQL : GTID_TRACK_MARIA;
     const char *end = n && v[n - 1].known && v[n - 1].flavor == (int)want ? v[n - 1].end : "";
     size_t at = 0;
-    int rc = mysql ? gtid_start_resolve_mysql(gs, data, len, end, files, n, &at, e)
-                   : gtid_start_resolve(gs, req, strlen(req), strict, ignore_duplicates, end, files, n, &at, e);
+    int rc = mysql ? gtid_start_resolve_mysql(gs, data, len, end, files, na + n, &at, e)
+                   : gtid_start_resolve(gs, req, strlen(req), strict, ignore_duplicates, end, files, na + n, &at, e);
     if (rc == -1) {
         gtid_start_free(gs);
         goto fail;
@@ -587,29 +684,136 @@ static struct gtid_start *resolve(struct store *store, int mysql, const char *re
     snprintf(file, cap, "%s", files[at].name);
     free(files);
     store_gtid_files_free(v, n);
+    archive_state_purged_free(pv, np);
     return gs;
 fail:
     free(gs);
     free(files);
     store_gtid_files_free(v, n);
+    archive_state_purged_free(pv, np);
     return NULL;
 }
 
-struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *data, size_t len, char *file,
-                                           size_t cap, struct myerr *e)
+struct gtid_start *dump_gtid_resolve_mysql(struct store *store, struct archive_state *archive, const uint8_t *data,
+                                           size_t len, char *file, size_t cap, struct myerr *e)
 {
-    return resolve(store, 1, NULL, 0, 0, data, len, file, cap, e);
+    return resolve(store, archive, 1, NULL, 0, 0, data, len, file, cap, e);
 }
 
-struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,
-                                     char *file, size_t cap, struct myerr *e)
+struct gtid_start *dump_gtid_resolve(struct store *store, struct archive_state *archive, const char *req, int strict,
+                                     int ignore_duplicates, char *file, size_t cap, struct myerr *e)
 {
-    return resolve(store, 0, req, strict, ignore_duplicates, NULL, 0, file, cap, e);
+    return resolve(store, archive, 0, req, strict, ignore_duplicates, NULL, 0, file, cap, e);
+}
+
+/* Hand what the dump queued to the socket buffer (outside a pump: loop thread). */
+static void flush_stage(struct dump *d)
+{
+    stage_commit(d);
+    evbuffer_add_buffer(bufferevent_get_output(d->bev), d->stage);
+}
+
+/* The file d->want cannot be served: ERR 1236 naming it and why, and the log says so too. */
+static enum dump_state restore_failed(struct dump *d, const char *why)
+{
+    struct myerr e;
+    log_error(TAG, "dump to replica server_id %u stopped: binlog '%s' was purged here and could not be restored from "
+              "the archive: %s", d->o.replica_server_id, d->want, why);
+    myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG,
+                 "Binary log '%s' was purged here and could not be restored from the archive: %s", d->want, why);
+    queue_reply(d, 0, e.code, e.msg);
+    return d->state = DUMP_FAILED;
+}
+
+/* A local file after restored ones cannot be read: the cursor's words, as in a pump. */
+static enum dump_state local_failed(struct dump *d, const char *err)
+{
+    struct myerr e;
+    log_error(TAG, "dump to replica server_id %u stopped: %s", d->o.replica_server_id, err);
+    myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "Error reading binlog: %s", err);
+    queue_reply(d, 0, e.code, e.msg);
+    return d->state = DUMP_FAILED;
+}
+
+/* The cursor moved to d->want (a restored copy: pinned names it; a local file: NULL): stop
+ * pinning the copy it left, queue the new file's start. */
+static enum dump_state entered(struct dump *d, const char *pinned)
+{
+    char err[512];
+    if (d->pinned[0] && strcmp(d->pinned, pinned ? pinned : "")) d->o.restore->put(d->o.restore->arg, d->pinned);
+    snprintf(d->pinned, sizeof(d->pinned), "%s", pinned ? pinned : "");
+    if (begin_file(d, d->want_pos, err, sizeof(err)) == -1) return pinned ? restore_failed(d, err) : local_failed(d, err);
+    return d->state = DUMP_STREAMING;
+}
+
+/* restore's answer for d->want (dump_restored_fn). */
+static void restored(void *arg, const char *name, const char *path, const char *why)
+{
+    struct dump *d = arg;
+    d->fetching = 0;
+    if (why) {
+        restore_failed(d, why);
+    } else {
+        char err[512];
+        enum cursor_open_error oe = cursor_open_path(d->cur, d->want, path, d->want_pos, err, sizeof(err));
+        if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH || oe == CURSOR_OPEN_POS_MIDEVENT) {
+            /* the copy is fine, the position is not: the primary's words, as for a local file */
+            struct myerr e;
+            d->o.restore->put(d->o.restore->arg, name);
+            log_info(TAG, "dump to replica server_id %u refused: %s", d->o.replica_server_id, err);
+            if (oe == CURSOR_OPEN_POS_MIDEVENT) myerr_custom(&e, MYERR_MASTER_FATAL_READING_BINLOG, "%s", err);
+            else myerr_binlog_impossible_position(&e, d->want, d->want_pos);
+            queue_reply(d, 0, e.code, e.msg);
+            d->state = DUMP_FAILED;
+        } else if (oe != CURSOR_OPEN_OK) {
+            d->o.restore->put(d->o.restore->arg, name);
+            restore_failed(d, err);
+        } else {
+            log_info(TAG, "dump to replica server_id %u: reading %s:%llu restored from the archive",
+                     d->o.replica_server_id, name, (unsigned long long)d->want_pos);
+            entered(d, name);
+        }
+    }
+    flush_stage(d);
+    if (!d->in_get && d->o.resume) d->o.resume(d->o.resume_arg);   /* last: it may free d */
+}
+
+enum dump_state dump_restore_step(struct dump *d)
+{
+    if (d->state != DUMP_RESTORING || d->fetching) return d->state;
+    struct store_file_info fi;
+    char err[512];
+    if (store_file_lookup(d->store, d->want, &fi) == 0) {   /* the history goes on locally */
+        if (cursor_open(d->cur, d->want, d->want_pos, err, sizeof(err)) != CURSOR_OPEN_OK) local_failed(d, err);
+        else entered(d, NULL);
+        flush_stage(d);
+        return d->state;
+    }
+    if (!restorable(d, d->want)) {
+        restore_failed(d, "the archive state does not list it as archived");
+        flush_stage(d);
+        return d->state;
+    }
+    /* The copy read to its end is not needed any more (the cursor's descriptor outlives its
+     * removal): let the spool evict it for the next one. */
+    if (d->pinned[0]) {
+        d->o.restore->put(d->o.restore->arg, d->pinned);
+        d->pinned[0] = '\0';
+    }
+    d->fetching = d->in_get = 1;
+    int rc = d->o.restore->get(d->o.restore->arg, d->want, restored, d);
+    d->in_get = 0;
+    if (rc == -1) {
+        d->fetching = 0;
+        restore_failed(d, "storage.restore_command is not set");
+        flush_stage(d);
+    }
+    return d->state;
 }
 
 enum dump_state dump_pump(struct dump *d)
 {
-    if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED) return d->state;
+    if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED || d->state == DUMP_RESTORING) return d->state;
     enum dump_state st = pump(d);
     stage_commit(d);
     struct evbuffer *out = bufferevent_get_output(d->bev);
@@ -626,7 +830,9 @@ enum dump_state dump_pump(struct dump *d)
 
 void dump_heartbeat(struct dump *d)
 {
-    if (d->state != DUMP_WAITING) return;
+    /* RESTORING between two files is at a transaction boundary too; before the first fake
+     * ROTATE (a dump that starts in a purged file) there is nothing to name. */
+    if (d->state != DUMP_WAITING && !(d->state == DUMP_RESTORING && d->begun)) return;
     uint8_t hb[64 + EV_MAX_NAME_LEN];
     size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, (uint32_t)d->st.pos, d->st.file,
                                   strlen(d->st.file), d->alg);
@@ -643,7 +849,9 @@ void dump_get_stats(const struct dump *d, struct dump_stats *st) { *st = d->st; 
 void dump_free(struct dump *d)
 {
     if (!d) return;
+    if (d->fetching) d->o.restore->cancel(d->o.restore->arg, restored, d);
     cursor_free(d->cur);
+    if (d->pinned[0]) d->o.restore->put(d->o.restore->arg, d->pinned);
     if (d->stage) {
         stage_commit(d);
         evbuffer_free(d->stage);

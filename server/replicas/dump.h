@@ -28,11 +28,32 @@
 
 #define DUMP_FLAG_NON_BLOCK 0x01
 
+struct archive_state;
+
 enum dump_state {
     DUMP_STREAMING = 0,  /* more committed events to send: pump again when the socket drains */
     DUMP_WAITING,        /* at the committed watermark: pump again when it moves */
     DUMP_FINISHED,       /* non-blocking dump reached the end: EOF sent */
-    DUMP_FAILED          /* an ERR packet was sent (e.g. corrupt stored event); close */
+    DUMP_FAILED,         /* an ERR packet was sent (e.g. corrupt stored event); close */
+    DUMP_RESTORING       /* the next file was purged here but the archive holds it: call
+                            dump_restore_step (loop thread); the dump's resume hook says when
+                            to pump again */
+};
+
+/* storage.restore_command's answer for one file (server/ops/restore.h): path of the checked
+ * copy (pinned for the asker until put) or why it could not be restored. */
+typedef void (*dump_restored_fn)(void *arg, const char *name, const char *path, const char *why);
+
+/* History restored on demand, as the dump sees it (implemented by server/ops/restore.c and
+ * wired in main.c). Every call on the loop thread. */
+struct dump_restore {
+    void *arg;
+    struct archive_state *archive;   /* which files are purged but archived, and in what order */
+    /* Ask for name's copy: fn(fn_arg, ...) once, possibly before this returns. -1 (fn not
+     * called) when the archive cannot restore name. */
+    int (*get)(void *arg, const char *name, dump_restored_fn fn, void *fn_arg);
+    void (*put)(void *arg, const char *name);                      /* done with name's copy */
+    void (*cancel)(void *arg, dump_restored_fn fn, void *fn_arg);  /* fn will not be called */
 };
 
 struct dump_opts {
@@ -43,10 +64,18 @@ struct dump_opts {
     int      semi_sync;            /* replica set @rpl_semi_sync_slave: 0xEF header on every packet */
     enum ev_checksum_alg alg;      /* checksum the replica negotiated (for the first fake ROTATE) */
     uint32_t high_watermark;       /* stop refilling above this many queued bytes */
+    const uint32_t *live_high;     /* when set, read instead of high_watermark at every pump
+                                      (the listener's share of its buffer budget; must outlive
+                                      the dump) */
+    const uint32_t *live_window;   /* the cursor's read-ahead bound (cursor_set_window_max) */
     int      in_memory;            /* TLS: every byte through memory and the bufferevent (no
                                       file segments / sendfile, no direct socket writes); an
                                       event larger than SEGMENT_MIN is read through the cursor
                                       piece by piece, at most a high watermark at a time */
+    const struct dump_restore *restore;   /* purged history from the archive; NULL: none (the
+                                             replica gets the primary's ERR 1236) */
+    void (*resume)(void *arg);     /* a restore ended (DUMP_RESTORING left): pump again (loop thread) */
+    void *resume_arg;
 };
 
 struct dump_stats {
@@ -62,22 +91,33 @@ struct dump;
  * CURSOR_OPEN_OK for other failures) and err (details for the log); the caller sends the
  * ERR 1236 a primary would. gs (heap, resolved by gtid_start_resolve; NULL for file/position)
  * makes it a MariaDB GTID dump: groups before the requested GTIDs are skipped, a fake
- * GTID_LIST marks the start. The dump owns gs from here on, also on failure. */
+ * GTID_LIST marks the start. The dump owns gs from here on, also on failure. A file that is
+ * not here but that opts->restore can restore (purged but archived) starts the dump in
+ * DUMP_RESTORING (nothing queued yet). */
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
                         const struct dump_opts *opts, const char *file, uint64_t pos, struct gtid_start *gs,
                         enum cursor_open_error *why, char *err, size_t errlen);
 
+/* DUMP_RESTORING: start the fetch of the file the dump needs, or open it when it turned out
+ * to be local. Returns the new state: DUMP_RESTORING (the resume hook is called when the fetch
+ * ends), DUMP_STREAMING (pump again), DUMP_FAILED (ERR 1236 naming the file and the reason is
+ * queued). Loop thread only: this is where the dump touches the restore, never in dump_pump
+ * (which may run on a wake helper). */
+enum dump_state dump_restore_step(struct dump *d);
+
 /* A MariaDB replica connects with @slave_connect_state = req: check it against the stored
- * files as a primary does and pick the start file (copied into file). Returns the resolved
+ * files as a primary does and pick the start file (copied into file). With archive (NULL:
+ * none), files purged here but archived count as history before the oldest local one (their
+ * GTID states as archive_state recorded them), so the start may be such a file. Returns the resolved
  * start (pass it to dump_start) or NULL with *e (1941, 1943 or 1236 in MariaDB's words).
  * Any thread that may read the store. */
-struct gtid_start *dump_gtid_resolve(struct store *store, const char *req, int strict, int ignore_duplicates,
-                                     char *file, size_t cap, struct myerr *e);
+struct gtid_start *dump_gtid_resolve(struct store *store, struct archive_state *archive, const char *req, int strict,
+                                     int ignore_duplicates, char *file, size_t cap, struct myerr *e);
 
 /* A MySQL replica's COM_BINLOG_DUMP_GTID with the encoded GTID set data/len: as MySQL 8.0's
  * Binlog_sender::check_start_file. Returns the resolved start (file copied) or NULL with *e. */
-struct gtid_start *dump_gtid_resolve_mysql(struct store *store, const uint8_t *data, size_t len, char *file,
-                                           size_t cap, struct myerr *e);
+struct gtid_start *dump_gtid_resolve_mysql(struct store *store, struct archive_state *archive, const uint8_t *data,
+                                           size_t len, char *file, size_t cap, struct myerr *e);
 
 /* Queue events until the output reaches the high watermark or the watermark of the store.
  * Returns the new state. On DUMP_FAILED an ERR packet has been queued. */

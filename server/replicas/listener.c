@@ -81,12 +81,7 @@ void listener_set_purge(struct listener *srv,
     srv->ctx.purge_arg = arg;
 }
 
-void listener_set_archive(struct listener *srv, int (*can_serve)(void *arg, const char *file, const char *gtid),
-                          void *arg)
-{
-    srv->ctx.archive_can_serve = can_serve;
-    srv->ctx.archive_arg = arg;
-}
+void listener_set_restore(struct listener *srv, const struct dump_restore *r) { srv->ctx.restore = r; }
 
 static uint32_t next_conn_id(struct listener *srv)
 {

@@ -49,9 +49,10 @@ void listener_set_purge(struct listener *srv,
                         void (*fn)(void *arg, enum stmt_purge_kind kind, const char *to, int64_t before,
                                    struct stmt_result *r),
                         void *arg);
-/* Attach the archive's "can you serve this purged history?" (see replicas_ctx.h); NULL: no. */
-void listener_set_archive(struct listener *srv, int (*can_serve)(void *arg, const char *file, const char *gtid),
-                          void *arg);
+/* Attach history restored on demand (see dump.h; r must outlive the listener); NULL: off.
+ * Loop thread, before serving. */
+struct dump_restore;
+void listener_set_restore(struct listener *srv, const struct dump_restore *r);
 /* Close the listener and every session. */
 void listener_free(struct listener *srv);
 

@@ -23,9 +23,14 @@ struct watch;
 struct tls_server;
 struct auth_throttle;
 struct archive_state;
+struct dump_restore;
 
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
+    /* Buffer budget shared by the dumps (session_dump.c: dumps_live changes it): each dump's
+     * output high watermark and cursor read-ahead bound, read live at every pump/refill. */
+    uint64_t dumps_live;
+    uint32_t dump_high, dump_window;
     uint64_t events_sent, bytes_sent, semi_sync_acks;
     uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
     uint64_t wakeups_parallel;   /* of those, rounds shared with the wake helper threads */
@@ -67,12 +72,10 @@ struct replicas_ctx {
     /* PURGE BINARY LOGS (struct stmt_ctx's purge), from the retention above; NULL: none */
     void (*purge)(void *purge_arg, enum stmt_purge_kind kind, const char *to, int64_t before, struct stmt_result *r);
     void *purge_arg;
-    /* The archive's restore (storage.restore_command) may serve history purged here. Asked
-     * before a dump is refused because its file (file != NULL) or its GTID state (gtid !=
-     * NULL) is older than the oldest local file: 1 = it will, 0 = refuse as a primary would.
-     * NULL: no archive (the answer is no). */
-    int (*archive_can_serve)(void *archive_arg, const char *file, const char *gtid);
-    void *archive_arg;
+    /* History purged here but archived, restored on demand (storage.restore_command; see
+     * dump.h): dumps start in or reach such files through it. NULL: off (the replica gets the
+     * primary's ERR 1236). */
+    const struct dump_restore *restore;
 };
 
 #endif

@@ -109,9 +109,10 @@ static const char *dump_state_text(const struct session *s)
     case DUMP_WAITING: return "Master has sent all binlog to slave; waiting for more updates";
     case DUMP_STREAMING:
         /* A full socket buffer is mariadbd's "blocked in a socket write". */
-        return evbuffer_get_length(bufferevent_get_output(s->bev)) >= OUT_HIGH_WATERMARK
+        return evbuffer_get_length(bufferevent_get_output(s->bev)) >= s->ctx->counters->dump_high
                    ? "Writing to net" : "Sending binlog event to slave";
     case DUMP_FINISHED: case DUMP_FAILED: return "Waiting to finalize termination";
+    case DUMP_RESTORING: return "Waiting for a purged binlog file to be restored from the archive";
     }
     return NULL;
 }
@@ -696,7 +697,10 @@ void session_free(struct session *s)
         if (!s->authenticated) s->ctx->counters->aborted_connects++;
         listener_session_closed(s->ctx->lis, s);
     }
-    if (s->dump) dump_free(s->dump);
+    if (s->dump) {
+        dump_free(s->dump);
+        session_dumps_changed(s, -1);
+    }
     if (s->hb) event_free(s->hb);
     if (s->closer) event_free(s->closer);
     if (s->bev) bufferevent_free(s->bev);

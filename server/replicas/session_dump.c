@@ -33,6 +33,8 @@ static void hb_fire(evutil_socket_t fd, short what, void *arg)
 }
 
 /* React to the state a pump left the dump in (loop thread). */
+static void session_dump_resume(void *arg);
+
 static void dump_after_pump(struct session *s, enum dump_state st)
 {
     struct dump_stats ds;
@@ -42,9 +44,17 @@ static void dump_after_pump(struct session *s, enum dump_state st)
     s->counted_events = ds.events;
     s->counted_bytes = ds.bytes;
     if (st == DUMP_WAITING) s->caught_up_ms = session_now_ms();
+    if (st == DUMP_RESTORING) {   /* here, on the loop thread: the restore is not thread-safe */
+        st = dump_restore_step(s->dump);
+        if (st == DUMP_STREAMING) {   /* the copy was in the spool already, or the file is local */
+            session_dump_resume(s);
+            return;
+        }
+    }
     if (st == DUMP_FINISHED) {
         dump_free(s->dump);
         s->dump = NULL;
+        session_dumps_changed(s, -1);
         if (s->hb) event_del(s->hb);
         s->state = SESSION_COMMAND;
         session_mark(s);
@@ -59,13 +69,13 @@ void session_dump_step(struct session *s)
     dump_after_pump(s, dump_pump(s->dump));
 }
 
-/* Purged history: may the archive's restore serve it instead of the refusal? The hook for
- * storage.restore_command; with no archive attached the answer is no, and the replica gets
- * the primary's ERR 1236. TODO(restore): on yes, park the dump until the file is restored. */
-static int archive_can_serve(const struct session *s, const char *file, const char *gtid)
+/* A dump left DUMP_RESTORING (dump_opts.resume): pump it again, through the streaming queue
+ * when there is one (the write callback's way), else at once. Loop thread. */
+static void session_dump_resume(void *arg)
 {
-    const struct replicas_ctx *x = s->ctx;
-    return x->archive_can_serve && x->archive_can_serve(x->archive_arg, file, gtid);
+    struct session *s = arg;
+    if (s->state != SESSION_DUMP || !s->dump) return;
+    if (dump_get_state(s->dump) != DUMP_STREAMING || listener_queue_pump(s->ctx->lis, s) == -1) session_dump_step(s);
 }
 
 /* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on). */
@@ -97,7 +107,12 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         .alg = uservars_exists(&s->vars, "master_binlog_checksum") || uservars_exists(&s->vars, "source_binlog_checksum")
                    ? EV_CHECKSUM_CRC32 : EV_CHECKSUM_OFF,
         .high_watermark = OUT_HIGH_WATERMARK,
+        .live_high = &s->ctx->counters->dump_high,
+        .live_window = &s->ctx->counters->dump_window,
         .in_memory = s->tls,
+        .restore = s->ctx->restore,
+        .resume = session_dump_resume,
+        .resume_arg = s,
     };
     const char *mc = uservars_get(&s->vars, "master_binlog_checksum");
     if (!mc) mc = uservars_get(&s->vars, "source_binlog_checksum");
@@ -112,9 +127,9 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
     const char *scs = mysql_gs ? NULL : uservars_get(&s->vars, "slave_connect_state");
     if (scs) {
         const char *sm = uservars_get(&s->vars, "slave_gtid_strict_mode"), *ig = uservars_get(&s->vars, "slave_gtid_ignore_duplicates");
-        gs = dump_gtid_resolve(st, scs, sm && atoi(sm) != 0, ig && atoi(ig) != 0, file, sizeof(file), &e);
+        gs = dump_gtid_resolve(st, s->ctx->restore ? s->ctx->restore->archive : NULL, scs, sm && atoi(sm) != 0,
+                               ig && atoi(ig) != 0, file, sizeof(file), &e);
         if (!gs) {
-            (void)archive_can_serve(s, NULL, scs);
             log_info(TAG, "connection %u: GTID dump from '%.200s' refused: %s", s->id, scs, e.msg);
             session_send_myerr(s, &e);
             return;
@@ -124,11 +139,11 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
     enum cursor_open_error oe;
     char err[512];
     s->dump = dump_start(st, s->bev, &s->seq, &o, file, d.pos, gs, &oe, err, sizeof(err));
+    if (s->dump) session_dumps_changed(s, +1);
     if (!s->dump) {
         if (oe == CURSOR_OPEN_POS_LOW || oe == CURSOR_OPEN_POS_HIGH)
             myerr_binlog_impossible_position(&e, file, d.pos);
         else if (oe == CURSOR_OPEN_NO_FILE || oe == CURSOR_OPEN_BAD_NAME) {
-            if (oe == CURSOR_OPEN_NO_FILE) (void)archive_can_serve(s, file, NULL);
             myerr_binlog_first_file_missing(&e);
         }
         else
@@ -166,10 +181,9 @@ void session_dump_start_gtid(struct session *s, const struct cmd_binlog_dump_gti
 {
     struct myerr e;
     char file[EV_MAX_NAME_LEN + 1];
-    struct gtid_start *gs = dump_gtid_resolve_mysql(s->ctx->store, g->gtid_data, g->gtid_data_len, file,
-                                                    sizeof(file), &e);
+    struct gtid_start *gs = dump_gtid_resolve_mysql(s->ctx->store, s->ctx->restore ? s->ctx->restore->archive : NULL,
+                                                    g->gtid_data, g->gtid_data_len, file, sizeof(file), &e);
     if (!gs) {
-        (void)archive_can_serve(s, NULL, "");
         log_info(TAG, "connection %u: COM_BINLOG_DUMP_GTID refused: %s", s->id, e.msg);
         session_send_myerr(s, &e);
         return;
@@ -224,9 +238,30 @@ void session_wake_finish(struct session *s)
     dump_after_pump(s, s->wake_result);
 }
 
+void session_dumps_changed(struct session *s, int delta)
+{
+    struct replicas_counters *c = s->ctx->counters;
+    if (delta < 0 && c->dumps_live) c->dumps_live--;
+    else if (delta > 0) c->dumps_live++;
+    uint64_t n = c->dumps_live ? c->dumps_live : 1;
+    uint64_t high = DUMPS_OUT_BUDGET / n, win = DUMPS_WINDOW_BUDGET / n;
+    c->dump_high = (uint32_t)(high > OUT_HIGH_WATERMARK ? OUT_HIGH_WATERMARK : high < OUT_HIGH_FLOOR ? OUT_HIGH_FLOOR : high);
+    c->dump_window = (uint32_t)(win > UINT32_MAX ? UINT32_MAX : win);   /* the cursor clamps it */
+}
+
 /* Writes per streaming pump before the dump yields to the others, when the kernel keeps
  * taking everything: bounded bursts, as in the bufferevent path (one high watermark each). */
 #define STREAM_ROUNDS 4
+
+/* A quarter of the dump's live high watermark (64 KiB at the full 256 KiB): below it the socket
+ * took what was queued, so a refill is due. Relative, not fixed: with a small share (many
+ * dumps) a fixed 64 KiB would sit above the high watermark, and a dump whose socket is full
+ * would be queued for another pump every loop turn. */
+static size_t low_mark(const struct session *s)
+{
+    uint32_t h = s->ctx->counters->dump_high ? s->ctx->counters->dump_high : OUT_HIGH_WATERMARK;
+    return h / 4;
+}
 
 void session_stream_pump(void *arg)
 {
@@ -242,7 +277,7 @@ void session_stream_pump(void *arg)
         /* The write happens here, on this thread: it is the kernel's TCP path that costs.
          * An error leaves the bytes to the bufferevent, whose write reports it. */
         if (evbuffer_get_length(out) && evbuffer_write(out, fd) == -1) break;
-        if (evbuffer_get_length(out) > OUT_LOW_WATERMARK) break;   /* socket full: its write event goes on */
+        if (evbuffer_get_length(out) > low_mark(s)) break;   /* socket full: its write event goes on */
     }
     s->wake_result = st;
 }
@@ -254,7 +289,7 @@ void session_stream_finish(struct session *s)
     /* Stopped by the burst bound with nothing left queued: no write event will call back,
      * so queue the next pump ourselves. */
     if (st == DUMP_STREAMING && s->state == SESSION_DUMP &&
-        evbuffer_get_length(bufferevent_get_output(s->bev)) <= OUT_LOW_WATERMARK)
+        evbuffer_get_length(bufferevent_get_output(s->bev)) <= low_mark(s))
         (void)listener_queue_pump(s->ctx->lis, s);
 }
 
@@ -276,7 +311,7 @@ int session_dump_info(const struct session *s, uint64_t now_ms, struct dump_info
     out->semi_sync = s->dump_semi;
     enum dump_state st = dump_get_state(s->dump);
     out->activity = st == DUMP_WAITING ? DUMP_ACT_WAITING
-                    : evbuffer_get_length(bufferevent_get_output(s->bev)) >= OUT_HIGH_WATERMARK ? DUMP_ACT_BLOCKED
+                    : evbuffer_get_length(bufferevent_get_output(s->bev)) >= s->ctx->counters->dump_high ? DUMP_ACT_BLOCKED
                                                                                                : DUMP_ACT_STREAMING;
     out->events_sent = ds.events;
     out->bytes_sent = ds.bytes;

@@ -25,6 +25,17 @@
 /* The socket buffer: a streaming dump pulls more below the low mark, stops at the high. */
 #define OUT_LOW_WATERMARK (64u * 1024)
 #define OUT_HIGH_WATERMARK (256u * 1024)
+/* What all dumps together may hold in output buffers and read-ahead windows: each gets an
+ * equal share, between a floor that keeps the syscalls per byte low and the single-reader
+ * maximum (256 KiB out, 128 KiB read-ahead up to 256 dumps; 64 + 32 KiB at 1000). A dump
+ * that is caught up holds neither (its window is dropped, its buffer drains). */
+#define DUMPS_OUT_BUDGET (32u << 20)
+#define DUMPS_WINDOW_BUDGET (16u << 20)
+#define OUT_HIGH_FLOOR (32u * 1024)
+
+/* A dump of s began (+1) or ended (-1): recompute every dump's share of the buffer budget
+ * (replicas_counters.dump_high / dump_window, which the dumps read live). Loop thread. */
+void session_dumps_changed(struct session *s, int delta);
 
 struct session {
     const struct replicas_ctx *ctx;

@@ -196,16 +196,25 @@ static void *ingest_main(void *arg)
         pthread_mutex_unlock(&in->mu);
         if (paused) { delay = in->o.retry_min_ms; continue; }
         if (streamed) delay = in->o.retry_min_ms;
-        if (in->candidates && down_ms >= (uint64_t)in->o.failover_after_s * 1000u && ingest_try_candidates(in)) {
+        uint64_t fo_ms = (uint64_t)in->o.failover_after_s * 1000u;
+        int soon = 0;
+        if (in->candidates && down_ms >= fo_ms && ingest_try_candidates(in, &soon)) {
             delay = in->o.retry_min_ms;
             continue;   /* connect to the new primary at once */
         }
+        /* A sibling binlogd that merely lags binlogd catches up within moments: look again
+         * after the shortest backoff rather than the doubled one. */
+        if (soon) delay = in->o.retry_min_ms;
+        /* The doubling backoff must not carry the first look at the candidates far past
+         * upstream.failover_after: wake at that moment instead. */
+        uint32_t wait_ms = delay;
+        if (in->candidates && down_ms < fo_ms && fo_ms - down_ms < wait_ms) wait_ms = (uint32_t)(fo_ms - down_ms);
         pthread_mutex_lock(&in->mu);
         in->st.reconnects++;
         pthread_mutex_unlock(&in->mu);
         ingest_set_state(in, INGEST_BACKOFF);
-        log_info(TAG, "reconnecting to %s:%u in %u ms", host, port, delay);
-        backoff_wait(in, delay);
+        log_info(TAG, "reconnecting to %s:%u in %u ms", host, port, wait_ms);
+        backoff_wait(in, wait_ms);
         if (atomic_load(&in->stopping)) break;
         delay = delay * 2 > in->o.retry_max_ms ? in->o.retry_max_ms : delay * 2;
     }
@@ -332,6 +341,12 @@ void ingest_history_get(struct ingest *in, struct upstream_history *out)
     pthread_mutex_lock(&in->mu);
     *out = in->hist;
     pthread_mutex_unlock(&in->mu);
+}
+
+void ingest_set_on_nospace(struct ingest *in, void (*fn)(void *arg), void *arg)
+{
+    in->on_nospace = fn;
+    in->nospace_arg = arg;
 }
 
 void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms)

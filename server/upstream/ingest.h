@@ -100,6 +100,12 @@ void ingest_history_get(struct ingest *in, struct upstream_history *out);
  * keeps the period it asked for (no reconnect just for this). Any thread (atomic). */
 void ingest_set_heartbeat_ms(struct ingest *in, uint32_t ms);
 
+/* fn(arg) is called from the ingest thread each time a write or sync fails for want of
+ * space (ENOSPC/EDQUOT), just before ingest pauses and retries with backoff: retention uses it
+ * to purge archived files early (storage.min_free_bytes) so the retry finds room. fn must be
+ * thread-safe and quick. Call before ingest_start. */
+void ingest_set_on_nospace(struct ingest *in, void (*fn)(void *arg), void *arg);
+
 /* Snapshot of the session state for status output. Any thread. */
 void ingest_status_get(struct ingest *in, struct ingest_status *st);
 

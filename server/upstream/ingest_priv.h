@@ -29,6 +29,8 @@ struct ingest {
     struct store *store;
     void (*on_fatal)(void *);
     void *fatal_arg;
+    void (*on_nospace)(void *);      /* ingest_set_on_nospace; set before ingest_start */
+    void *nospace_arg;
 
     pthread_t thread;
     int started;
@@ -127,9 +129,21 @@ void ingest_history_note(struct ingest *in, const struct upstream_conf *old);
 /* The switch took effect (the new file exists in the store): clear switch_pending, persist. */
 void ingest_switch_done(struct ingest *in, const char *file);
 
-/* Automatic failover: probe each candidate (a primary: read_only off, not replicating, and
- * the continuity rule holds); switch the upstream settings to the first that qualifies.
- * 1 when switched, 0 otherwise (reasons logged). */
-int ingest_try_candidates(struct ingest *in);
+/* Automatic failover: probe each candidate (a sibling binlogd: the sibling rule of tier.h;
+ * a primary: read_only off, not replicating, and the continuity rule holds); switch the
+ * upstream settings to the first that qualifies. 1 when switched, 0 otherwise (reasons
+ * logged; *soon set when a sibling was merely behind: worth asking again after the shortest
+ * backoff, not the doubled one). */
+int ingest_try_candidates(struct ingest *in, int *soon);
+
+/* ---- ingest_tier.c (ingest thread) ---- */
+
+/* Is the server at m a binlogd (its @@version_comment says so)? 1 or 0. */
+int ingest_is_binlogd(MYSQL *m);
+/* May binlogd continue on the sibling binlogd at m (settings c) where its own copy ends?
+ * Asks the sibling rule's questions (tier.h); the connection is spent afterwards. 0 with
+ * where = "file:pos", or -1 with the refusal recorded (log + SHOW SLAVE STATUS) and *behind
+ * set when the sibling only lacked some of binlogd's bytes (it will have them shortly). */
+int ingest_tier_check(struct ingest *in, MYSQL *m, const struct upstream_conf *c, char *where, size_t wcap, int *behind);
 
 #endif

@@ -99,11 +99,13 @@ static int do_sync(struct ingest *in, struct stream *ss, enum sess_result *res)
         pthread_mutex_unlock(&in->mu);
         return ss->ack_pending ? send_ack_if_durable(in, ss, res) : 0;
     }
-    if (r == STORE_NOSPACE)
+    if (r == STORE_NOSPACE) {
+        if (in->on_nospace) in->on_nospace(in->nospace_arg);
         ingest_set_error(in, LOG_WARN, 0, "disk full: ingest paused, retrying with backoff (readers keep being "
                          "served): %s", err);
-    else
+    } else {
         ingest_set_error(in, LOG_ERROR, 0, "store sync failed (%s): %s", store_result_name(r), err);
+    }
     *res = r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
     return -1;
 }
@@ -124,11 +126,13 @@ static int maybe_sync(struct ingest *in, struct stream *ss, enum sess_result *re
 
 static enum sess_result store_error(struct ingest *in, enum store_result r, const char *what, const char *err)
 {
-    if (r == STORE_NOSPACE)   /* not the event's fault: say what the operator must fix */
+    if (r == STORE_NOSPACE) {   /* not the event's fault: say what the operator must fix */
+        if (in->on_nospace) in->on_nospace(in->nospace_arg);
         ingest_set_error(in, LOG_WARN, 0, "disk full: ingest paused, retrying with backoff (readers keep being "
                          "served): %s", err);
-    else
+    } else {
         ingest_set_error(in, r == STORE_FATAL ? LOG_ERROR : LOG_WARN, 0, "%s: %s: %s", what, store_result_name(r), err);
+    }
     return r == STORE_FATAL ? SESS_FATAL : SESS_RETRY;
 }
 

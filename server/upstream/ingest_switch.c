@@ -252,8 +252,9 @@ static int is_primary(MYSQL *m, char *why, size_t cap)
     return 0;
 }
 
-int ingest_try_candidates(struct ingest *in)
+int ingest_try_candidates(struct ingest *in, int *soon)
 {
+    *soon = 0;
     struct upstream_conf cur;
     pthread_mutex_lock(&in->mu);
     cur = in->up;
@@ -273,18 +274,30 @@ int ingest_try_candidates(struct ingest *in)
         c.log_file[0] = 0;
         c.switch_pending = 1;
         unsigned en;
-        char err[512], why[256], file[EV_MAX_NAME_LEN + 1];
+        char err[512], why[256], file[EV_MAX_NAME_LEN + 1] = "";
         MYSQL *m = ingest_connect(in, &c, &en, err, sizeof(err));
         if (!m) {
             log_warn(TAG, "failover candidate %s:%lu: %s", tok, port, err);
             continue;
         }
-        int ok = is_primary(m, why, sizeof(why)) == 0;
-        if (!ok) log_warn(TAG, "failover candidate %s:%lu is not usable: %s", tok, port, why);
-        else ok = ingest_locate_switch(in, m, &c, file, sizeof(file)) == 0;
+        /* A sibling binlogd mirrors the same primary: binlogd's copy continues there byte for
+         * byte (same file, same position), no new file and no continuity rule. */
+        int sibling = ingest_is_binlogd(m), ok;
+        char where[EV_MAX_NAME_LEN + 32];
+        if (sibling) {
+            c.switch_pending = 0;
+            int behind = 0;
+            ok = ingest_tier_check(in, m, &c, where, sizeof(where), &behind) == 0;
+            if (behind) *soon = 1;
+        } else {
+            ok = is_primary(m, why, sizeof(why)) == 0;
+            if (!ok) log_warn(TAG, "failover candidate %s:%lu is not usable: %s", tok, port, why);
+            else ok = ingest_locate_switch(in, m, &c, file, sizeof(file)) == 0;
+            snprintf(where, sizeof(where), "%s", file);
+        }
         mysql_close(m);
         if (!ok) continue;
-        snprintf(c.log_file, sizeof(c.log_file), "%s", file);
+        if (!sibling) snprintf(c.log_file, sizeof(c.log_file), "%s", file);
         if (upstream_conf_save(store_dir_fd(in->store), &c, err, sizeof(err)) == -1) {
             log_error(TAG, "failover to %s:%lu not done: %s", tok, port, err);
             continue;
@@ -293,8 +306,8 @@ int ingest_try_candidates(struct ingest *in)
         in->up = c;
         pthread_mutex_unlock(&in->mu);
         ingest_history_note(in, &cur);
-        log_warn(TAG, "failover: upstream %s:%u is gone; switching to candidate %s:%lu at %s", cur.host, cur.port, tok, port,
-                 file);
+        log_warn(TAG, "failover: upstream %s:%u is gone; switching to %s %s:%lu at %s", cur.host, cur.port,
+                 sibling ? "sibling binlogd" : "candidate", tok, port, where);
         return 1;
     }
     return 0;

@@ -90,10 +90,11 @@ enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, c
     struct strbuf r, f;
     strbuf_init(&r, reason, cap);
     strbuf_init(&f, finding, fcap);
-    struct gtid_blist o, t, u;
+    struct gtid_blist o, t, u, wr;
     gtid_blist_init(&o);
     gtid_blist_init(&t);
     gtid_blist_init(&u);
+    gtid_blist_init(&wr);
     const char *why = NULL;
     enum splitbrain_verdict v = SPLITBRAIN_ERROR;
     struct dset *pd = NULL;
@@ -108,25 +109,31 @@ enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, c
     }
     /* An upstream state that does not parse is only "unknown": it can exempt nothing. */
     if (c->upstream && gtid_blist_parse(&u, c->upstream, strlen(c->upstream), &why) == -1) gtid_blist_init(&u);
+    if (c->upstream_writers && gtid_blist_parse(&wr, c->upstream_writers, strlen(c->upstream_writers), &why) == -1)
+        gtid_blist_init(&wr);
     if (!(pd = malloc(sizeof(*pd))) || (t.n && !(split = calloc(t.n, sizeof(*split))))) {
         strbuf_addf(&r, "out of memory");
         goto out;
     }
     primary_domains(c, &o, &u, pd);
-    char lag_txt[1024], split_txt[1024], other_txt[1024];
-    struct strbuf lag, spl, oth;
+    char lag_txt[1024], split_txt[1024], other_txt[1024], fresh_txt[1024];
+    struct strbuf lag, spl, oth, fre;
     strbuf_init(&lag, lag_txt, sizeof(lag_txt));
     strbuf_init(&spl, split_txt, sizeof(split_txt));
     strbuf_init(&oth, other_txt, sizeof(other_txt));
-    unsigned n_lag = 0, n_split = 0, n_other = 0, more_lag = 0, more_split = 0, more_other = 0;
+    strbuf_init(&fre, fresh_txt, sizeof(fresh_txt));
+    unsigned n_lag = 0, n_split = 0, n_other = 0, n_fresh = 0, more_lag = 0, more_split = 0, more_other = 0, more_fresh = 0;
     uint32_t nsplit = 0;
     for (uint32_t i = 0; i < t.n; i++) {
         const struct gtid_maria *tg = &t.v[i];
         const struct gtid_maria *og = gtid_blist_find(&o, tg->domain, tg->server);
         if (og && og->seq >= tg->seq) continue;                                   /* known */
         const struct gtid_maria *ug = gtid_blist_find(&u, tg->domain, tg->server);
-        if ((ug && ug->seq >= tg->seq) || (c->upstream_server_id && tg->server == c->upstream_server_id)) {
+        if ((ug && ug->seq >= tg->seq) || (c->upstream_server_id && tg->server == c->upstream_server_id) ||
+            gtid_blist_find(&wr, tg->domain, tg->server)) {
             add_lacking(&lag, tg, og, &n_lag, &more_lag);                         /* on its way */
+        } else if (c->target_mirror && !og && !ug) {
+            add_lacking(&fre, tg, og, &n_fresh, &more_fresh);                     /* a new primary, mirrored first */
         } else if (dset_has(pd, tg->domain)) {
             add_lacking(&spl, tg, og, &n_split, &more_split);                     /* foreign, primary domain */
             split[nsplit++] = *tg;
@@ -137,6 +144,7 @@ enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, c
     if (more_lag) strbuf_addf(&lag, " and %u more", more_lag);
     if (more_split) strbuf_addf(&spl, " and %u more", more_split);
     if (more_other) strbuf_addf(&oth, " and %u more", more_other);
+    if (more_fresh) strbuf_addf(&fre, " and %u more", more_fresh);
     if (nsplit) {
         qsort(split, nsplit, sizeof(*split), cmp_pair);
         for (uint32_t i = 0; i < nsplit; i++) strbuf_addf(&f, "%s%" PRIu32 "-%" PRIu32, i ? "," : "", split[i].domain, split[i].server);
@@ -150,6 +158,14 @@ enum splitbrain_verdict splitbrain_judge_maria(const struct splitbrain_ctx *c, c
                     "answer (a failover in progress?); judged again once it does", who, split_txt);
         }
         if (n_other) strbuf_addf(&r, "; in other domains: %s", other_txt);
+        goto out;
+    }
+    if (n_fresh) {
+        v = SPLITBRAIN_AHEAD;
+        strbuf_addf(&r, "%s (a binlogd) has transactions of servers neither binlogd nor its upstream has seen: %s (a new "
+                "primary its upstream failed over to first?)", who, fresh_txt);
+        if (n_other) strbuf_addf(&r, "; in other domains: %s", other_txt);
+        if (n_lag) strbuf_addf(&r, "; lag: %s", lag_txt);
         goto out;
     }
     if (n_other) {
@@ -181,6 +197,7 @@ out:
     gtid_blist_free(&o);
     gtid_blist_free(&t);
     gtid_blist_free(&u);
+    gtid_blist_free(&wr);
     return v;
 }
 

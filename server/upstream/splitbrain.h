@@ -9,8 +9,12 @@
  * A GTID d-s-n of the watched server X is
  *   - known:   binlogd's history holds it (binlogd has (d, s) with a seq >= n);
  *   - lag:     not known, but the current upstream has it (its polled state has (d, s) with
- *              seq >= n) or s is the upstream's own server_id: it is on its way to binlogd,
- *              X is merely ahead of binlogd (a sibling replica does that all the time);
+ *              seq >= n) or s is the upstream's own server_id, or (the upstream being a
+ *              binlogd) the server_id of the upstream's last GTID in domain d: it is on its
+ *              way to binlogd, X is merely ahead of binlogd (a sibling replica or a sibling
+ *              binlogd does that all the time);
+ *   - fresh:   (X a binlogd) from a (d, s) pair neither binlogd nor the upstream has: a new
+ *              primary X's own upstream failed over to first; counted as ahead;
  *   - foreign: neither: a transaction that binlogd's primary never had.
  * The primary domains are the domains the current upstream writes: its @@gtid_domain_id,
  * and every domain in which binlogd's history or the upstream's state has a GTID whose
@@ -64,6 +68,16 @@ struct splitbrain_ctx {
     const uint32_t *previous_ids;  /* server_ids of the primaries binlogd followed before */
     size_t n_previous_ids;
     const char *upstream_uuid;     /* MySQL: the upstream's @@server_uuid; NULL = unknown */
+    /* MariaDB, the upstream is itself a binlogd (a mirror, whose own server_id writes nothing):
+     * its @@gtid_binlog_pos. The server of each domain's GTID there is the writer the upstream
+     * is mirroring; GTIDs of that (domain, server) are lag, as the upstream's own are for a
+     * primary. NULL or "" = not a binlogd / unknown. */
+    const char *upstream_writers;
+    /* The judged server is a binlogd (a mirror: it takes no writes). A GTID of a (domain,
+     * server) pair that neither binlogd's history nor the upstream's state holds is then a
+     * primary the mirror reached first (its upstream failed over before binlogd's did):
+     * ahead, not split-brain. Set per judged server. */
+    int target_mirror;
 };
 
 /* Judge the MariaDB binlog state `theirs` of server `who` ("host:port", for the text).

@@ -32,6 +32,7 @@
 /* What one poll read. */
 struct poll_res {
     int reachable, is_maria, has_domain;
+    int is_binlogd;   /* @@version_comment says binlogd: a mirror, it writes nothing itself */
     uint32_t server_id, domain;
     char err[512];
     char uuid[64];
@@ -162,11 +163,12 @@ static void poll_one(const char *host, unsigned port, const struct upstream_conf
     const char *info = mysql_get_server_info(m);
     r->is_maria = info && strstr(info, "MariaDB") != NULL;
     const char *sql = r->is_maria ? "SELECT @@server_id, @@global.gtid_binlog_pos, @@global.gtid_binlog_state, "
-                                    "@@global.gtid_domain_id"
-                                  : "SELECT @@server_id, @@global.gtid_executed, @@global.gtid_executed, @@server_uuid";
+                                    "@@global.gtid_domain_id, @@version_comment"
+                                  : "SELECT @@server_id, @@global.gtid_executed, @@global.gtid_executed, @@server_uuid, "
+                                    "@@version_comment";
     MYSQL_RES *res = NULL;
     MYSQL_ROW row = NULL;
-    if (mysql_query(m, sql) || !(res = mysql_store_result(m)) || mysql_num_fields(res) != 4 ||
+    if (mysql_query(m, sql) || !(res = mysql_store_result(m)) || mysql_num_fields(res) != 5 ||
         !(row = mysql_fetch_row(res))) {
         snprintf(r->err, sizeof(r->err), "%s failed: %s (error %u)", sql, mysql_error(m), mysql_errno(m));
         goto out;
@@ -177,6 +179,7 @@ static void poll_one(const char *host, unsigned port, const struct upstream_conf
         goto out;
     }
     r->server_id = row[0] ? (uint32_t)strtoul(row[0], NULL, 10) : 0;
+    r->is_binlogd = row[4] && !strncmp(row[4], "binlogd", 7);
     r->pos = strndup(row[1] ? row[1] : "", len[1]);
     r->state = strndup(row[2] ? row[2] : "", len[2]);
     if (!r->pos || !r->state) { snprintf(r->err, sizeof(r->err), "out of memory"); goto out; }
@@ -306,6 +309,7 @@ static void round_run(struct watch *w)
         .upstream_server_id = upr.reachable ? upr.server_id : ist.upstream_server_id,
         .has_upstream_domain = upr.reachable && upr.has_domain, .upstream_domain = upr.domain,
         .previous_ids = prev_ids, .n_previous_ids = hist.n, .upstream_uuid = w->up_uuid[0] ? w->up_uuid : NULL,
+        .upstream_writers = upr.reachable && upr.is_binlogd ? upr.pos : NULL,
     };
     char finding[WATCH_MAX_SERVERS][512];
     for (size_t i = 0; i < n; i++) {
@@ -329,6 +333,7 @@ static void round_run(struct watch *w)
             snprintf(s->reason, sizeof(s->reason), "it is a %s server but binlogd's history has %s GTIDs",
                      pr[i].is_maria ? "MariaDB" : "MySQL", flavor == GTID_TRACK_MARIA ? "MariaDB" : "MySQL");
         } else if (flavor == GTID_TRACK_MARIA) {
+            ctx.target_mirror = pr[i].is_binlogd;
             s->verdict = splitbrain_judge_maria(&ctx, pr[i].state, t[i].key, s->reason, sizeof(s->reason), finding[i],
                                                 sizeof(finding[i]));
         } else {

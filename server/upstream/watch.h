@@ -9,7 +9,8 @@
  * Every round (watch.interval_ms) the thread connects to each watched server in turn with
  * the replication account (upstream.user/password) and the upstream's TLS settings, fail
  * closed as the ingest (upstream_tls.h), short timeouts (watch.connect_timeout_ms,
- * rounded up to the client library's whole seconds), one SELECT of its GTID variables, and
+ * rounded up to the client library's whole seconds), one SELECT of its GTID variables (and
+ * @@version_comment: a binlogd is a mirror, see splitbrain.h's upstream_writers), and
  * closes the connection: one connection per server per round is cheap at this rate, needs no
  * liveness logic for idle links, and an unreachable server shows as unreachable at the next
  * round instead of as a stale "ok". The current upstream is polled last (its server_id,

@@ -15,6 +15,8 @@
 #   gtidstorm  K GTID replicas reconnecting at once into a synthetic history, time to first
 #            event and server CPU with the GTID position index ignored vs used (gtidstorm.sh;
 #            its own knobs BENCH_STORM_*)
+#   tiers    the tier failover of tests/integration/t_tiers.sh: a middle binlogd killed under
+#            load, ms until a leaf replica gets the first transaction the survivor brought
 # Knobs (environment):
 #   BENCH_QUICK=1          development run: BENCH_MB=40, BENCH_HOP_SECS=5, BENCH_IDLE_ROUNDS=3
 #   BENCH_MB=500           corpus size in MB (10^6 bytes)
@@ -32,7 +34,7 @@
 #   BENCH_HOP_RATE=1000 BENCH_HOP_SECS=10  paced writer
 #   BENCH_IDLE_N="1000 10000"      idle connection counts; BENCH_IDLE_MARIADB_MAX=10000 caps
 #                                  MariaDB's (one thread each); BENCH_IDLE_ROUNDS=5 commits
-#   BENCH_ONLY="ingest fanout hop idle gtidstorm"    which benchmarks to run (the corpus is always made)
+#   BENCH_ONLY="ingest fanout hop idle gtidstorm tiers"    which benchmarks to run (the corpus is always made)
 #   BENCH_TOOLS=bin        where the bench programs are; BINLOGD_BIN the binlogd binary
 #   BENCH_BINLOGD_ARGS     extra --section.key=value options for the binlogd under test
 #   BENCH_PERF=PREFIX      `perf record -g` of binlogd during its fan-out run at each N of
@@ -61,7 +63,7 @@ CEIL_T=${BENCH_CEILING_THREADS:-$(nproc)}
 HOP_RATE=${BENCH_HOP_RATE:-1000}; HOP_SECS=${BENCH_HOP_SECS:-10}
 IDLE_NS=${BENCH_IDLE_N:-"1000 10000"}; IDLE_M_MAX=${BENCH_IDLE_MARIADB_MAX:-10000}
 IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-5}
-ONLY=${BENCH_ONLY:-"ingest fanout hop idle gtidstorm"}
+ONLY=${BENCH_ONLY:-"ingest fanout hop idle gtidstorm tiers"}
 BT=${BENCH_TOOLS:-$TL_REPO/bin}
 PERF_OUT=${BENCH_PERF:-}; PERF_N=${BENCH_PERF_N:-16}
 STATS_OFF=${BENCH_STATS_OFF:-1}
@@ -446,6 +448,16 @@ if wants gtidstorm; then
   echo; hr
   if storm=$(bash "$(dirname "$0")/gtidstorm.sh" 2>&1); then printf '%s\n' "$storm" | grep -v '^gtidstorm: '
   else printf '%s\n' "$storm"; echo "bench: the GTID reconnect storm failed"; TL_FAIL=$((TL_FAIL + 1)); fi
+fi
+if wants tiers; then
+  echo; hr
+  echo "tier failover (tests/integration/t_tiers.sh; upstream.failover_after = 2 s, target 3000 ms)"
+  if tiers=$(bash "$(dirname "$0")/../integration/t_tiers.sh" 2>&1); then
+    ms=$(printf '%s\n' "$tiers" | sed -n 's/.*first new transaction at D2 after \([0-9]*\) ms.*/\1/p' | head -1)
+    printf 'middle binlogd killed -> first new transaction at a leaf: %s ms (%s)\n' "${ms:-?}" \
+      "$([ -n "$ms" ] && [ "$ms" -le 3000 ] && echo met || echo "not met")"
+    TL_PASS=$((TL_PASS + 1))
+  else printf '%s\n' "$tiers" | tail -40; echo "bench: the tier failover test failed"; TL_FAIL=$((TL_FAIL + 1)); fi
 fi
 echo
 tl_binlogd_stop b

@@ -82,9 +82,12 @@ tl_free_port() {
   local p lo hi used=$TL_DIR/ports.used
   read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768; hi=60999; }
   [ "$lo" -gt 12000 ] || lo=12000
+  # Suites run side by side (tests/run_integration.sh) each draw from their own slice.
+  local lanes=${TL_PORT_LANES:-1} lane=${TL_PORT_LANE:-0} span
+  span=$(( (lo - 10000) / lanes ))
   touch "$used"
   while :; do
-    p=$((10000 + RANDOM % (lo - 10000)))
+    p=$((10000 + lane * span + RANDOM % span))
     grep -qx "$p" "$used" && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p" >> "$used"
@@ -235,6 +238,11 @@ tl_replica_at() {
 }
 
 # ---- binlogd ----
+# The first lines of a binlogd configuration file: listen on 127.0.0.1:LISTEN, mirror the
+# primary at 127.0.0.1:UP as repl/replpass (the harness's replication account).
+tl_conf_head() {  # LISTEN UP
+  printf '[binlogd]\nlisten = 127.0.0.1:%s\n[upstream]\nhost = 127.0.0.1\nport = %s\nuser = repl\npassword = replpass\nretry_min_ms = 100\n' "$1" "$2"
+}
 tl_binlogd_start() {  # NAME DATADIR [--section.key=value ...]
   local n=$1 d=$2; shift 2
   [ -n "${TL_SID[b_$n]:-}" ] || { TL_SID[b_$n]=$((1000 + TL_NEXT_ID)); TL_NEXT_ID=$((TL_NEXT_ID + 1)); }

@@ -75,4 +75,36 @@ tl_assert "ingest resumes by itself and catches up" tl_wait_mirror_caught_up p "
 tl_assert "files identical to the primary's" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
 tl_assert "clean stop" tl_binlogd_stop b
 tl_assert "verify passes" "$BINLOGD_BIN" verify "$D"
+
+# storage.min_free_bytes with an archive: the same 30 MiB of history through a 20 MiB tmpfs
+# (8 MiB of it the journal's reserve, store_journal.c).
+# Each time ingest hits the full disk it kicks retention, which purges the oldest archived
+# file at once (min_files=2 keeps the newest two), so ingest never needs an operator; the
+# archive ends with every closed file, identical to the primary's.
+MNT2=$W/mnt2; D2=$MNT2/c; ARCH=$W/arch; mkdir -p "$MNT2" "$ARCH"
+tl_assert "a 20 MiB tmpfs" mount -t tmpfs -o size=20m tmpfs "$MNT2"
+trap 'rc=$?; [ "${BASHPID:-$$}" = "$TL_MAIN_PID" ] && umount -l "$MNT" "$MNT2" 2>/dev/null; (exit $rc); tl_cleanup' EXIT
+L2=$(tl_free_port)
+tl_binlogd_start c "$D2" "${OPTS[@]/--binlogd.listen=*/--binlogd.listen=127.0.0.1:$L2}" --storage.min_free_bytes=65536 \
+  --storage.min_files=2 --storage.archive_command="cp %p $ARCH/%f.tmp && mv $ARCH/%f.tmp $ARCH/%f"
+tail_caught_up() {   # the primary's active file, complete (older ones may be purged here)
+  local f pos; read -r f pos < <(tl_sql p "SHOW MASTER STATUS" | cut -f1,2)
+  [ -f "$D2/$f" ] && [ "$(stat -c %s "$D2/$f")" = "$pos" ]
+}
+tl_assert "ingest catches up through the small disk" tl_wait_until 120 tail_caught_up
+tl_assert "the full disk made it purge archived files early, and it said so" \
+  tl_log_has c "ingest paused on a full disk .*purging the oldest archived files early"
+tl_assert "files were purged" test "$(wc -l < "$(ls "$D2"/*.index)")" -lt "$(wc -l < "$(ls "$(tl_binlog_dir p)"/*.index)")"
+tl_assert "what is left is identical to the primary's" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D2"
+n=$(( $(wc -l < "$(ls "$(tl_binlog_dir p)"/*.index)") - 1 ))   # every file but the active one
+arch_done() { [ "$(ls "$ARCH" | grep -vc '\.tmp$')" -ge "$n" ]; }
+tl_wait_until 30 arch_done
+ok=1
+for f in $(sed 's|.*/||' "$(tl_binlog_dir p)"/*.index | head -n "$n"); do
+  cmp -s "$(tl_binlog_dir p)/$f" "$ARCH/$f" || { ok=0; tl_log "archive copy of $f differs or is missing"; }
+done
+tl_assert_eq "every closed file ($n) is in the archive, identical to the primary's" "$ok" 1
+tl_log "min_free_bytes: $(grep -c 'ingest paused on a full disk' "$W/c.log") early purges, $(wc -l < "$(ls "$D2"/*.index)") files kept locally of $(wc -l < "$(ls "$(tl_binlog_dir p)"/*.index)")"
+tl_assert "clean stop" tl_binlogd_stop c
+tl_assert "verify passes" "$BINLOGD_BIN" verify "$D2"
 tl_done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# integration: solo (asserts timings a second suite on the same cores would distort)
 # Issue #3 acceptance 6: 50 concurrent mariadb-binlog readers plus 2 stalled readers
 # (SIGSTOP): the others finish; binlogd's RSS stays bounded. Also 16 readers' aggregate
 # MB/s from binlogd vs from the MariaDB primary, same data, same run.

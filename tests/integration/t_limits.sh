@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# integration: solo (asserts timings a second suite on the same cores would distort)
 # t_limits.sh - binlogd's bounds on clients, with no primary (binlogd serves its empty store,
 # so no MariaDB server is started: the suite costs only binlogd starts):
 #  1. binlogd.connect_timeout covers the whole login: a client that connects and says nothing,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# integration: solo (asserts timings a second suite on the same cores would distort)
 # Issue #12 (metrics, health, status page): a real MariaDB primary, binlogd mirroring it with
 # metrics.listen, two real MariaDB replicas (file/position and GTID) and a tailing
 # mariadb-binlog reading through binlogd.

@@ -37,15 +37,7 @@ tl_mariadb_start p
 P=$(tl_port p); A=$(tl_free_port); DA=$W/a; CONF=$W/a.conf
 tl_sql p "CREATE DATABASE w; CREATE TABLE w.k (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
 writeconf() {  # REQUIRE CA [extra lines]
-  cat > "$CONF" <<EOF
-[binlogd]
-listen = 127.0.0.1:$A
-[upstream]
-host = 127.0.0.1
-port = $P
-user = repl
-password = replpass
-retry_min_ms = 100
+  { tl_conf_head "$A" "$P"; cat <<EOF
 [tls]
 cert = $K/server.pem
 key = $K/server.key
@@ -64,6 +56,7 @@ password = secpass
 role = admin
 ${3:-}
 EOF
+} > "$CONF"
 }
 writeconf on ""
 tl_binlogd_start a "$DA" --config="$CONF"

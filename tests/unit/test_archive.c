@@ -137,6 +137,54 @@ static void test_state_roundtrip(void **state)
     archive_state_free(st);
 }
 
+/* What restore on demand asks: the purged files with their GTID states, oldest first; the file
+ * after a given one; whether a file is purged here but archived. */
+static void test_state_purged_order(void **state)
+{
+    (void)state;
+    struct archive_state *st = archive_state_new(-1);
+    char err[256], next[64];
+    const char *in = HDR "m.000001\t100\t1700000000\tpurged\tmariadb\t\t0-1-3\n"
+                         "m.000002\t200\t1700000100\tpurged\tmariadb\t0-1-3\t0-1-7\n"
+                         "m.000003\t300\t1700000200\tlocal\tmariadb\t0-1-7\t0-1-9\n";
+    assert_int_equal(archive_state_parse(st, in, strlen(in), err, sizeof(err)), 0);
+    struct archive_purged_file *v;
+    size_t n;
+    assert_int_equal(archive_state_purged_files(st, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].name, "m.000001");
+    assert_int_equal(v[0].size, 100);
+    assert_int_equal(v[0].flavor, 1);
+    assert_string_equal(v[0].start, "");
+    assert_string_equal(v[0].end, "0-1-3");
+    assert_string_equal(v[1].name, "m.000002");
+    assert_string_equal(v[1].start, "0-1-3");
+    assert_string_equal(v[1].end, "0-1-7");
+    archive_state_purged_free(v, n);
+    assert_int_equal(archive_state_is_purged(st, "m.000001"), 1);
+    assert_int_equal(archive_state_is_purged(st, "m.000003"), 0);   /* archived, still local */
+    assert_int_equal(archive_state_is_purged(st, "m.000009"), 0);
+    assert_int_equal(archive_state_next(st, "m.000001", next, sizeof(next)), 0);
+    assert_string_equal(next, "m.000002");
+    assert_int_equal(archive_state_next(st, "m.000002", next, sizeof(next)), 0);
+    assert_string_equal(next, "m.000003");
+    assert_int_equal(archive_state_next(st, "m.000003", next, sizeof(next)), 1);   /* the newest */
+    assert_int_equal(archive_state_next(st, "m.000009", next, sizeof(next)), -1);
+    /* the purge notification marks a local archived file purged: it joins the list */
+    archive_state_purged(st, "m.000003");
+    assert_int_equal(archive_state_is_purged(st, "m.000003"), 1);
+    assert_int_equal(archive_state_purged_files(st, &v, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(v[2].name, "m.000003");
+    archive_state_purged_free(v, n);
+    /* an empty state: nothing purged */
+    assert_int_equal(archive_state_parse(st, HDR, strlen(HDR), err, sizeof(err)), 0);
+    assert_int_equal(archive_state_purged_files(st, &v, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(v);
+    archive_state_free(st);
+}
+
 static void expect_bad(const char *in, size_t len, const char *what)
 {
     struct archive_state *st = archive_state_new(-1);
@@ -369,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_shell_safe),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_state_purged_order),
         cmocka_unit_test(test_state_malformed),
         cmocka_unit_test(test_state_persist),
         cmocka_unit_test(test_restore_check),

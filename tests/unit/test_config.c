@@ -163,6 +163,23 @@ static void test_cli_errors(void **state)
     assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "at the end"));
     assert_int_equal(config_set(&c, "storage.archive_retry_max_ms=999", "arg", err, sizeof(err)), -1);
+    /* storage.restore_command: the same placeholders, the same refusals naming the key */
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
+    assert_int_equal(c.restore_timeout, 600);
+    assert_int_equal(c.restore_spool_bytes, 4ULL << 30);
+    assert_int_equal(config_set(&c, "storage.restore_command=cp /a/%f %p # 100%%", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "storage.restore_command=cp /a/%x %p", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "storage.restore_command: unknown placeholder"));
+    assert_int_equal(config_set(&c, "storage.restore_command=cp /a/%f %", "arg", err, sizeof(err)), 0);
+    assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "storage.restore_command: '%' at the end"));
+    assert_int_equal(config_set(&c, "storage.restore_spool_bytes=0", "arg", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "storage.restore_spool_bytes=1048576", "arg", err, sizeof(err)), 0);
+    assert_int_equal(c.restore_spool_bytes, 1048576);
+    assert_int_equal(config_set(&c, "storage.restore_timeout=604801", "arg", err, sizeof(err)), -1);
     config_defaults(&c);
     assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
     assert_int_equal(config_set(&c, "user.r.role=replica", "arg", err, sizeof(err)), 0);

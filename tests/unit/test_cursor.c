@@ -154,6 +154,53 @@ static void test_stream_and_hop(void **state)
     cursor_free(c);
 }
 
+/* A file outside the store (a copy restored from the archive): the same start checks, every
+ * event, then CURSOR_FILE_END instead of a hop; the cursor goes back to the store after. */
+static void test_open_path(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "m.000001", 3, "m.000002");
+    uint64_t end = f->g.pos;
+    char src[128], dst[128], cmd[300], err[256];
+    snprintf(src, sizeof(src), "%s/m.000001", f->path);
+    snprintf(dst, sizeof(dst), "%s/restored-copy", f->path);
+    snprintf(cmd, sizeof(cmd), "cp %s %s", src, dst);
+    assert_int_equal(system(cmd), 0);
+    struct cursor *c = cursor_new(f->s);
+    assert_int_equal(cursor_open_path(c, "../x", dst, 4, err, sizeof(err)), CURSOR_OPEN_BAD_NAME);
+    assert_int_equal(cursor_open_path(c, "old.000001", dst, 3, err, sizeof(err)), CURSOR_OPEN_POS_LOW);
+    assert_int_equal(cursor_open_path(c, "old.000001", "/nonexistent/x", 4, err, sizeof(err)), CURSOR_OPEN_IO);
+    assert_int_equal(cursor_open_path(c, "old.000001", dst, end + 1, err, sizeof(err)), CURSOR_OPEN_POS_HIGH);
+    assert_int_equal(cursor_open_path(c, "old.000001", dst, f->trx_ends[0] - 1, err, sizeof(err)),
+                     CURSOR_OPEN_POS_MIDEVENT);
+    assert_int_equal(cursor_open_path(c, "old.000001", dst, f->trx_ends[1], err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_int_equal(cursor_pos(c), f->trx_ends[1]);
+    assert_int_equal(cursor_open_path(c, "old.000001", dst, 4, err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_string_equal(cursor_file(c), "old.000001");
+    uint8_t fde[4096];
+    assert_true(cursor_read_fde(c, fde, sizeof(fde), err, sizeof(err)) > 0);
+    struct cursor_item it;
+    enum cursor_result r;
+    int events = 0;
+    uint64_t last_end = 0;
+    while ((r = cursor_next(c, &it, err, sizeof(err))) == CURSOR_EVENT) {
+        events++;
+        assert_int_equal(it.h.log_pos, it.offset + it.len);
+        last_end = it.offset + it.len;
+    }
+    assert_int_equal(r, CURSOR_FILE_END);
+    assert_int_equal(events, 1 + 9 + 1);   /* FDE, 3 transactions, ROTATE */
+    assert_int_equal(last_end, end);
+    assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_FILE_END);   /* stays there */
+    /* The copy may go while it is open (the spool evicts it): the cursor keeps its descriptor. */
+    assert_int_equal(unlink(dst), 0);
+    assert_int_equal(cursor_open(c, "m.000001", 4, err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_string_equal(cursor_file(c), "m.000001");
+    assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_EVENT);
+    assert_int_equal(it.h.type, EV_FORMAT_DESCRIPTION);
+    cursor_free(c);
+}
+
 static void test_fde_read(void **state)
 {
     struct fx *f = *state;
@@ -334,6 +381,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_hop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fde_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_below_horizon_same_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_header_refused, setup, teardown),

@@ -19,6 +19,7 @@
 #include "protocol/trx.h"
 #include "protocol/wire.h"
 #include "storage/gtid_index.h"
+#include "storage/verify.h"
 #include "storage/store.h"
 #include "tests/unit/tmpdir.h"
 #include "tests/unit/evgen.h"
@@ -442,6 +443,61 @@ static void test_store_keeps_index(void **state)
     free(buf);
 }
 
+/* A last file that holds nothing but its FDE (the writer's new file before its GTID_LIST
+ * arrived, or a kill -9 right after the FDE): it takes the previous file's end state, so the
+ * binlog state stays whole and a GTID replica at the last GTID is served (t_crash saw 1236
+ * "...which is not in the master's binlog" after such a kill). The same after a reopen, and
+ * verify agrees; once the GTID_LIST arrives, the file's own states. */
+static void test_store_fde_only_tail(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/binlogd-gix-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    uint8_t *buf = malloc(CAP);
+    struct store *s = open_store(dir);
+    char err[512], st[256], file[64];
+    int flavor;
+    struct evgen g;
+    evgen_init(&g);
+    size_t n = evgen_fde(&g, buf, CAP);
+    assert_int_equal(store_file_begin(s, "m.000001", buf, n, err, sizeof(err)), STORE_OK);
+    struct gtid_maria st0[] = {{0, 1, 2}};
+    put(s, buf, gen_gtid_list(&g, buf, st0, 1));
+    put(s, buf, evgen_trx(&g, buf, CAP, 3, "INSERT INTO t VALUES (3)"));
+    put(s, buf, evgen_trx(&g, buf, CAP, 4, "INSERT INTO t VALUES (4)"));
+    put(s, buf, evgen_rotate(&g, buf, CAP, "m.000002", 4));
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    evgen_init(&g);
+    n = evgen_fde(&g, buf, CAP);
+    assert_int_equal(store_file_begin(s, "m.000002", buf, n, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    files_end(s, 1, "0-1-4", "0-1-4");
+    assert_int_equal(store_gtid_state(s, 0, &flavor, st, sizeof(st), file, sizeof(file)), 0);
+    assert_int_equal(flavor, GTID_TRACK_MARIA);
+    assert_string_equal(st, "0-1-4");
+    store_free(s);
+
+    s = open_store(dir);   /* the crash case: the FDE-only last file is rescanned at open */
+    files_end(s, 0, "0-1-2", "0-1-4");
+    files_end(s, 1, "0-1-4", "0-1-4");
+    assert_int_equal(store_gtid_state(s, 0, &flavor, st, sizeof(st), file, sizeof(file)), 0);
+    assert_string_equal(st, "0-1-4");
+    assert_string_equal(file, "m.000002");
+    FILE *out = tmpfile();
+    assert_non_null(out);
+    assert_int_equal(verify_data_dir(dir, out), 0);
+    fclose(out);
+
+    struct gtid_maria st1[] = {{0, 1, 4}};
+    put(s, buf, gen_gtid_list(&g, buf, st1, 1));
+    put(s, buf, evgen_trx(&g, buf, CAP, 5, "INSERT INTO t VALUES (5)"));
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    files_end(s, 1, "0-1-4", "0-1-5");
+    store_free(s);
+    tmpdir_remove(dir);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_track_mysql_files),
         cmocka_unit_test(test_gix_text),
         cmocka_unit_test(test_store_keeps_index),
+        cmocka_unit_test(test_store_fde_only_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

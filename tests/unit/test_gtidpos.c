@@ -21,6 +21,7 @@
 #include "protocol/gtid_start.h"
 #include "protocol/trx.h"
 #include "protocol/wire.h"
+#include "storage/cursor.h"
 #include "storage/fsio.h"
 #include "storage/gtidpos.h"
 #include "storage/store.h"
@@ -688,6 +689,75 @@ static void test_store_cycle(void **state)
     fixture_free(&fx);
 }
 
+/* cursor_open (a file/position start) walks headers from the index's last boundary at or
+ * before the position, not from the file's start: every boundary opens and reads its own
+ * event, a position inside an event is still refused, and bytes before the last entry are
+ * never walked (a damaged early header does not stop a start after the entry; with the
+ * index off the walk from the start hits it). */
+static void test_cursor_open_indexed(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    fixture_build(&fx);
+    char dir[64], err[512];
+    snprintf(dir, sizeof(dir), "/tmp/binlogd-gpopen-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    setenv("BINLOGD_GTIDPOS_INTERVAL", "600", 1);
+    struct store *s = open_store(dir);
+    uint32_t fde_len = (uint32_t)(fx.off[0] - 4);
+    assert_int_equal(store_file_begin(s, "c.000001", fx.buf + 4, fde_len, err, sizeof(err)), STORE_OK);
+    for (int i = 0; i < fx.n; i++)
+        assert_int_equal(store_append(s, fx.buf + fx.off[i], fx.elen[i], err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    /* a second file, so that the first is closed (recovery rescans only the last one) */
+    assert_int_equal(store_file_begin(s, "c.000002", fx.buf + 4, fde_len, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_append(s, fx.buf + fx.off[0], fx.elen[0], err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    struct cursor *c = cursor_new(s);
+    assert_non_null(c);
+    for (int i = 0; i < fx.n; i++) {
+        assert_int_equal(cursor_open(c, "c.000001", fx.off[i], err, sizeof(err)), CURSOR_OPEN_OK);
+        struct cursor_item it;
+        assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_EVENT);
+        assert_int_equal(it.offset, fx.off[i]);
+        assert_int_equal(it.len, fx.elen[i]);
+        assert_int_equal(cursor_open(c, "c.000001", fx.off[i] + 1, err, sizeof(err)), CURSOR_OPEN_POS_MIDEVENT);
+    }
+    cursor_free(c);
+    store_free(s);
+    /* damage the first event's size field on disk, after the store is closed */
+    uint64_t lim = UINT64_MAX;
+    struct gpos_entry e;
+    int flavor;
+    s = open_store(dir);
+    assert_int_equal(store_gtidpos_find(s, "c.000001", 0, take_first, &lim, &flavor, &e), 1);
+    uint64_t last = e.off;
+    gpos_entry_free(&e);
+    store_free(s);
+    assert_true(last > fx.off[1]);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY), bf = openat(fd, "c.000001", O_WRONLY);
+    uint8_t bad[4];
+    wire_put_u32(bad, fx.elen[0] + 3);
+    assert_int_equal(pwrite(bf, bad, 4, (off_t)fx.off[0] + 9), 4);
+    close(bf);
+    close(fd);
+    s = open_store(dir);
+    c = cursor_new(s);
+    assert_int_equal(cursor_open(c, "c.000001", last, err, sizeof(err)), CURSOR_OPEN_OK);
+    cursor_free(c);
+    store_free(s);
+    setenv("BINLOGD_GTIDPOS", "off", 1);
+    s = open_store(dir);
+    c = cursor_new(s);
+    assert_int_not_equal(cursor_open(c, "c.000001", last, err, sizeof(err)), CURSOR_OPEN_OK);
+    cursor_free(c);
+    store_free(s);
+    unsetenv("BINLOGD_GTIDPOS");
+    unsetenv("BINLOGD_GTIDPOS_INTERVAL");
+    tmpdir_remove(dir);
+    fixture_free(&fx);
+}
+
 /* ---- MySQL flavour: PREVIOUS_GTIDS, GTIDs of two source UUIDs, DDL, a BINLOG-less
  * anonymous group in the middle ---- */
 
@@ -871,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_entry_check),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_store_cycle),
+        cmocka_unit_test(test_cursor_open_indexed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -246,6 +246,47 @@ static void test_history(void **state)
     assert_int_equal(back.v[1].left_unix, -3);
 }
 
+/* binlogd B follows binlogd A1 (server_id 1012, a mirror: it writes nothing); both A1 and the
+ * sibling binlogd A2 mirror the primary P (server_id 10). */
+static void test_binlogd_upstream_and_sibling(void **state)
+{
+    (void)state;
+    struct splitbrain_ctx c = {.ours = "0-10-100", .upstream = "0-10-101", .upstream_reachable = 1,
+                               .upstream_server_id = 1012, .has_upstream_domain = 1, .upstream_domain = 0};
+    /* A2 ahead of A1 (polled after A2 but slower): without knowing whom A1 mirrors, P's GTIDs
+     * look foreign: the false alarm this rule exists to avoid. */
+    assert_int_equal(maria(&c, "0-10-105"), SPLITBRAIN_SPLIT);
+    c.upstream_writers = "0-10-101";   /* A1 is a binlogd: its @@gtid_binlog_pos names the writer */
+    assert_int_equal(maria(&c, "0-10-105"), SPLITBRAIN_AHEAD);
+    assert_non_null(strstr(reason, "lag"));
+    assert_string_equal(finding, "");
+    /* The writer of another domain exempts nothing here. */
+    c.upstream_writers = "1-10-7";
+    assert_int_equal(maria(&c, "0-10-105"), SPLITBRAIN_SPLIT);
+    /* The old primary written to again after the root failed over to P2 (11): 10 is no longer
+     * the writer, so its new GTID is still a split brain, also on a mirror. */
+    c.ours = "0-10-100,0-11-120";
+    c.upstream = "0-10-100,0-11-121";
+    c.upstream_writers = "0-11-121";
+    c.target_mirror = 1;
+    assert_int_equal(maria(&c, "0-10-101,0-11-121"), SPLITBRAIN_SPLIT);
+    assert_string_equal(finding, "0-10");
+    /* A mirror that reached a new primary (12) before binlogd's upstream did: ahead, named. */
+    assert_int_equal(maria(&c, "0-10-100,0-11-121,0-12-122"), SPLITBRAIN_AHEAD);
+    assert_non_null(strstr(reason, "0-12-122"));
+    assert_non_null(strstr(reason, "new primary"));
+    assert_string_equal(finding, "");
+    /* The same on a MariaDB server (not a mirror: it could have written it itself): the alarm. */
+    c.target_mirror = 0;
+    assert_int_equal(maria(&c, "0-10-100,0-11-121,0-12-122"), SPLITBRAIN_SPLIT);
+    assert_string_equal(finding, "0-12");
+    /* A writers text that does not parse exempts nothing (and is no error). */
+    c.upstream_writers = "garbage";
+    c.ours = "0-10-100";
+    c.upstream = "0-10-101";
+    assert_int_equal(maria(&c, "0-10-105"), SPLITBRAIN_SPLIT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_old_primary_written_again),
         cmocka_unit_test(test_right_after_switch),
         cmocka_unit_test(test_lag_is_not_split_brain),
+        cmocka_unit_test(test_binlogd_upstream_and_sibling),
         cmocka_unit_test(test_several_domains),
         cmocka_unit_test(test_domain_per_server),
         cmocka_unit_test(test_upstream_unreachable),

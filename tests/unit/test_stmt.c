@@ -477,6 +477,13 @@ static void test_set_and_select_user_variable(void **state)
     r = run(f, "SELECT @@no_such_variable");
     assert_int_equal(r->kind, STMT_ERR);
     assert_int_equal(r->err.code, 1193);
+    /* What a follower asks a sibling before failing over to it: a binlogd (version_comment),
+     * and whom it streams from (0: its session is not streaming; here it never started). */
+    r = run(f, "SELECT @@version_comment, @@binlogd_upstream_server_id, @@global.binlogd_upstream_server_id");
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_string_equal(stmt_cell(r, 0, 0), "binlogd binlog server");
+    assert_string_equal(stmt_cell(r, 0, 1), "0");
+    assert_string_equal(stmt_cell(r, 0, 2), "0");
 }
 
 static void test_show_slave_hosts_all_rows(void **state)

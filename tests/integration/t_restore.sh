@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Issue #11 "history restored on demand": storage.restore_command (acceptance 6).
+# A MariaDB primary's files are mirrored, archived to a local directory (archive_command) and
+# purged here (PURGE BINARY LOGS); then, through restored copies fetched with restore_command
+# into the bounded spool:
+#  a. a new file/position replica starting at the very first file reaches the primary's
+#     CHECKSUM TABLE (and a raw dump of the purged files is cmp-identical to the primary's);
+#  b. a GTID replica whose state lies in a purged file does too;
+#  c. a corrupted archive copy is refused: ERR 1236 naming the file and the reason, and a log line;
+#  d. the spool stays under storage.restore_spool_bytes while the replicas read (du, sampled);
+#  and a reader stalled in a restored copy keeps every local file from PURGE BINARY LOGS.
+source "$(dirname "$0")/harness.sh"
+tl_init restore
+
+tl_mariadb_start p
+P=$(tl_port p); A=$(tl_free_port); M=$(tl_free_port); W=$(tl_workdir); D=$W/b; PD=$(tl_datadir p); SP=$D/.binlogd-restore
+mkdir -p "$W/arch"
+# Five closed files of about the same size before binlogd starts (it mirrors them all); the
+# GTID replica's old state lies in the middle of the second one.
+tl_sql p "CREATE DATABASE w; CREATE TABLE w.k (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB"
+for i in 1 2 3 4 5; do
+  tl_wl_small p 150
+  [ $i = 2 ] && mid=$(tl_sql p "SELECT @@gtid_binlog_pos")
+  tl_wl_small p 150
+  tl_flush_logs p
+done
+mapfile -t FILES < <(tl_binlogs p)
+first=${FILES[0]}; keep=${FILES[4]}
+max=0; for f in "${FILES[@]:0:4}"; do s=$(stat -c %s "$PD/$f"); [ "$s" -gt "$max" ] && max=$s; done
+# Three copies fit, a fourth does not: two replicas reading two copies (pinned, never removed)
+# and a third being fetched stay within it, and the four purged files make it evict.
+BOUND=$((max * 3 + max / 2))
+RESTORE_CMD='cp ARCH/%f %p'
+tl_assert "the local-directory restore command is the README's" \
+  grep -qF "restore_command = ${RESTORE_CMD//ARCH//mnt/archive}" "$TL_REPO/README.md"
+{ tl_conf_head "$A" "$P"; cat <<EOF
+[storage]
+archive_command = test ! -f $W/arch/%f && cp %p $W/arch/%f
+restore_command = ${RESTORE_CMD//ARCH/$W/arch}
+restore_timeout = 20
+restore_spool_bytes = $BOUND
+[metrics]
+listen = 127.0.0.1:$M
+[user.repl]
+password = replpass
+[user.ops]
+password = opspass
+role = admin
+EOF
+} > "$W/b.conf"
+tl_binlogd_start b "$D" --config="$W/b.conf"
+tl_assert "binlogd mirrors the primary's ${#FILES[@]} files" tl_wait_mirror_caught_up p "$D" 30
+q() { mariadb -h127.0.0.1 -P"$A" -uops -popspass -N -B -e "$1"; }
+archived() { q "SHOW BINLOG ARCHIVE" | awk -F'\t' -v f="$1" '$1 == f && $3 == "Yes" { ok = 1 } END { exit !ok }'; }
+four_archived() { local f; for f in "${FILES[@]:0:4}"; do archived "$f" || return 1; done; }
+tl_assert "the first four files are archived" tl_wait_until 20 four_archived
+q "PURGE BINARY LOGS TO '$keep'"
+tl_assert "PURGE BINARY LOGS removed $first..${FILES[3]} here" bash -c "! ls '$D' | grep -q -x -e '$first' -e '${FILES[3]}'"
+tl_assert_eq "... the archive state marks them purged" "$(q "SHOW BINLOG ARCHIVE" | awk -F'\t' '$4 == "purged"' | wc -l)" 4
+
+# d. sample the spool's size while the replicas read (a measurement, not a synchronisation)
+( while :; do du -sb "$SP" 2>/dev/null | cut -f1; sleep 0.05; done > "$W/spool.du" ) &
+DU=$!; tl_track_pid $DU
+
+# a. a raw non-blocking dump from the first file: the purged files come back byte for byte
+mkdir -p "$W/raw"
+out=$("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 -F 1 -s 0 -w "$W/raw" 2>&1)
+tl_assert "a dump from the purged first file ends at EOF ($out)" grep -q "end=eof errno=0" <<<"$out"
+bad=0; for f in "${FILES[@]:0:5}"; do cmp -s "$PD/$f" "$W/raw/$f" || { bad=1; echo "  $f differs"; }; done
+tl_assert "... the four restored files and the local closed one are cmp-identical to the primary's" [ $bad = 0 ]
+tl_assert "... fetched with restore_command and checked" grep -q "restored $first from the archive (.* bytes, checked)" "$W/b.log"
+
+# A replica waiting for a copy, or reading one, protects every local file (all are ahead of
+# it). The archive's copy of the (evicted) first file is made a FIFO, so that the command's cp
+# waits until the test writes the file into it: a slow archive, deterministically.
+tl_assert "$first was evicted from the spool" test ! -e "$SP/$first"
+mv "$W/arch/$first" "$W/first.real"; mkfifo "$W/arch/$first"
+"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -s 901 -F 0 > "$W/wait.out" 2>&1 &
+R1=$!; tl_track_pid "$R1"
+tl_assert "a replica waits for $first from the archive" tl_wait_until 10 grep -q "fetching $first from the archive" "$W/b.log"
+act=$(tl_binlogs p | tail -1)
+out=$(q "PURGE BINARY LOGS TO '$act'; SHOW WARNINGS" 2>&1)
+tl_assert "PURGE keeps $keep for it: Note 1375 in use" \
+  grep -q "^Note	1375	Binary log '$keep' is not purged because it is in use by a connected replica" <<<"$out"
+tl_assert "... $keep is still here" test -f "$D/$keep"
+tl_assert "the archive's copy arrives" timeout 10 sh -c "cat '$W/first.real' > '$W/arch/$first'"
+restored_again() { [ "$(grep -c "restored $first from the archive" "$W/b.log")" -ge 2 ]; }
+tl_assert "... checked and served" tl_wait_until 10 restored_again
+kill "$R1"; wait "$R1" 2>/dev/null
+rm -f "$W/arch/$first"; mv "$W/first.real" "$W/arch/$first"
+
+# a. + b. two MariaDB replicas at once: file/position from the first file, GTID from $mid
+tl_mariadb_start r --skip-log-bin
+tl_mariadb_start g --skip-log-bin
+tl_sql r "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A, MASTER_USER='repl', MASTER_PASSWORD='replpass',
+   MASTER_LOG_FILE='$first', MASTER_LOG_POS=4, MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=1; START SLAVE"
+# g first gets the primary's data up to $mid straight from the primary, then moves to binlogd
+tl_sql g "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass',
+   MASTER_USE_GTID=slave_pos; START SLAVE UNTIL master_gtid_pos='$mid'"
+tl_assert "g stopped at the old GTID state $mid" tl_wait_until 60 bash -c \
+  "[ \"\$(mariadb -S $(tl_sock g) -uroot -N -e 'SELECT @@gtid_slave_pos')\" = '$mid' ]"
+sql_stopped() { [ "$(tl_slave_field g Slave_SQL_Running)" = No ]; }
+tl_assert "... its SQL thread stopped there" tl_wait_until 30 sql_stopped
+tl_sql g "STOP SLAVE; CHANGE MASTER TO MASTER_PORT=$A, MASTER_CONNECT_RETRY=1; START SLAVE"
+tl_wl_small p 100   # live traffic after the restored history
+same_tables() {
+  local t bad=0
+  for t in w.k w.s; do
+    [ "$(tl_sql "$1" "CHECKSUM TABLE $t")" = "$(tl_sql p "CHECKSUM TABLE $t")" ] || { echo "  $1: $t differs"; bad=1; }
+  done
+  return $bad
+}
+caught_up() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$(tl_sql p 'SELECT @@gtid_binlog_pos')" ]; }
+for x in r g; do
+  tl_assert "$x reached the primary's GTID position" tl_wait_until 60 caught_up "$x"
+  tl_assert_eq "$x: threads running" "$(tl_slave_field "$x" Slave_IO_Running)$(tl_slave_field "$x" Slave_SQL_Running)" "YesYes"
+  tl_assert "$x: CHECKSUM TABLE equal to the primary's" same_tables "$x"
+done
+tl_assert "the GTID replica started in a purged file" grep -q "binlog dump for server_id .* from ${FILES[1]}:4 GTID $mid" "$W/b.log"
+kill "$DU" 2>/dev/null
+peak=$(sort -n "$W/spool.du" | tail -1)
+tl_assert "the spool was used (peak $peak bytes)" [ "${peak:-0}" -gt "$max" ]
+tl_assert "d. the spool stayed under storage.restore_spool_bytes=$BOUND (peak $peak)" [ "$peak" -le "$((BOUND + 4096))" ]
+tl_assert "... least recently used copies were removed to stay there" grep -q "spool over $BOUND bytes: removed" "$W/b.log"
+
+# c. a corrupted archive copy: refused with 1236 naming the file and why, and a log line
+for x in r g; do tl_sql "$x" "STOP SLAVE"; done
+tl_assert "$first is no longer in the spool (evicted)" tl_wait_until 10 test ! -e "$SP/$first"
+printf '\xff' | dd of="$W/arch/$first" bs=1 seek=300 conv=notrunc status=none
+out=$("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 -F 1 -s 0 -e 1236 2>&1)
+tl_assert "the replica gets ERR 1236 ($out)" grep -q "errno=1236" <<<"$out"
+tl_assert "... naming the file and the reason" grep -q "Binary log '$first' was purged here and could not be restored from the archive: $first:[0-9]*: " <<<"$out"
+tl_assert "... and the log says what was wrong" grep -q "restore of $first refused: $first:[0-9]*: " "$W/b.log"
+tl_assert "binlogd keeps serving" tl_port_open "$A"
+metrics=$(curl -s "http://127.0.0.1:$M/metrics")
+tl_assert "/metrics counts the refused copy" grep -qx 'binlogd_restore_refused_total 1' <<<"$metrics"
+tl_assert "... the restored files" grep -q '^binlogd_restore_files_total \([5-9]\|[1-9][0-9]\)$' <<<"$metrics"
+tl_assert "... the evictions" grep -q '^binlogd_restore_evicted_total [1-9]' <<<"$metrics"
+spool=$(awk '$1 == "binlogd_restore_spool_bytes" { print $2 }' <<<"$metrics")
+tl_assert "... and the spool's bytes, within the bound ($spool)" [ -n "$spool" -a "${spool:-0}" -le "$BOUND" ]
+if command -v promtool >/dev/null; then
+  tl_assert "promtool accepts /metrics" bash -c "curl -s http://127.0.0.1:$M/metrics | promtool check metrics"
+fi
+tl_binlogd_stop b
+tl_assert_eq "binlogd stops cleanly" "$?" "0"
+tl_assert "binlogd verify passes (the spool is not a binlog file)" "$BINLOGD_BIN" verify "$D"
+tl_done

@@ -1,0 +1,395 @@
+/*
+ * test_dump_restore.c - a dump over history restored on demand (server/replicas/dump.c with a
+ * fake struct dump_restore): a start in a purged file waits (DUMP_RESTORING, nothing sent)
+ * until the copy's path comes, then streams it with the same fake ROTATE + FDE as a local
+ * file, hops to the next archived file (a copy already there: answered at once) and on into
+ * the oldest local file, releasing each copy once it has moved on; a refused copy ends the
+ * dump with ERR 1236 naming the file and the reason; a dump freed while waiting cancels its
+ * request; a purged file the archive does not hold is refused as before.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "protocol/gtid_track.h"
+#include "protocol/wire.h"
+#include "server/replicas/dump.h"
+#include "storage/archive_state.h"
+#include "storage/store.h"
+#include "tests/unit/evgen.h"
+#include "tests/unit/tmpdir.h"
+
+/* The fake restore: records what the dump asks; answers at once (sync) or when told. */
+struct fake {
+    int sync;
+    char arch[256];
+    char asked[8][64];
+    int n_asked, n_cancel;
+    char put[8][64];
+    int n_put;
+    dump_restored_fn fn;
+    void *fn_arg;
+};
+
+struct fx {
+    char dir[64], arch[64];
+    struct store *s;
+    struct archive_state *st;
+    struct event_base *base;
+    struct bufferevent *pair[2];
+    struct fake fk;
+    struct dump_restore ri;
+    struct dump_opts o;
+    uint8_t seq;
+    int resumed;
+    char err[512];
+};
+
+static int fake_get(void *arg, const char *name, dump_restored_fn fn, void *fn_arg)
+{
+    struct fake *f = arg;
+    snprintf(f->asked[f->n_asked++], sizeof(f->asked[0]), "%s", name);
+    if (f->sync) {
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", f->arch, name);
+        fn(fn_arg, name, p, NULL);
+        return 0;
+    }
+    f->fn = fn;
+    f->fn_arg = fn_arg;
+    return 0;
+}
+
+static void fake_put(void *arg, const char *name)
+{
+    struct fake *f = arg;
+    snprintf(f->put[f->n_put++], sizeof(f->put[0]), "%s", name);
+}
+
+static void fake_cancel(void *arg, dump_restored_fn fn, void *fn_arg)
+{
+    struct fake *f = arg;
+    if (fn == f->fn && fn_arg == f->fn_arg) f->n_cancel++;
+}
+
+static void on_resume(void *arg) { ((struct fx *)arg)->resumed++; }
+
+/* A closed file of n transactions with a ROTATE to next, written as the archive holds it. */
+static size_t write_archived(const char *dir, const char *name, int n, const char *next)
+{
+    static uint8_t buf[16384];
+    struct evgen g;
+    evgen_init(&g);
+    memcpy(buf, "\xfe\x62\x69\x6e", 4);
+    size_t len = 4;
+    len += evgen_fde(&g, buf + len, sizeof(buf) - len);
+    for (int i = 0; i < n; i++) len += evgen_trx(&g, buf + len, sizeof(buf) - len, (uint64_t)i + 1, "INSERT INTO t VALUES (1)");
+    len += evgen_rotate(&g, buf + len, sizeof(buf) - len, next, 4);
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    return len;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/binlogd-dumprs-XXXXXX");
+    snprintf(f->arch, sizeof(f->arch), "/tmp/binlogd-dumpra-XXXXXX");
+    if (!mkdtemp(f->dir) || !mkdtemp(f->arch)) return -1;
+    /* the archive: m.000001 and m.000002, purged here; the store: m.000003 (active) */
+    size_t s1 = write_archived(f->arch, "m.000001", 2, "m.000002");
+    size_t s2 = write_archived(f->arch, "m.000002", 3, "m.000003");
+    struct store_opts so = {.dir = f->dir, .sync = STORE_SYNC_TRX};
+    if (store_open(&so, &f->s, f->err, sizeof(f->err)) != STORE_OK) return -1;
+    uint8_t buf[4096];
+    struct evgen g;
+    evgen_init(&g);
+    size_t l = evgen_fde(&g, buf, sizeof(buf));
+    assert_int_equal(store_file_begin(f->s, "m.000003", buf, l, f->err, sizeof(f->err)), STORE_OK);
+    l = evgen_trx(&g, buf, sizeof(buf), 9, "INSERT INTO t VALUES (3)");
+    for (size_t off = 0; off < l;) {
+        uint32_t n = wire_u32(buf + off + EV_SIZE_OFFSET);
+        assert_int_equal(store_append(f->s, buf + off, n, f->err, sizeof(f->err)), STORE_OK);
+        off += n;
+    }
+    assert_int_equal(store_sync(f->s, f->err, sizeof(f->err)), STORE_OK);
+    f->st = archive_state_new(-1);
+    assert_int_equal(archive_state_done(f->st, "m.000001", s1, 1, 0, NULL, NULL, f->err, sizeof(f->err)), 0);
+    assert_int_equal(archive_state_done(f->st, "m.000002", s2, 2, 0, NULL, NULL, f->err, sizeof(f->err)), 0);
+    archive_state_purged(f->st, "m.000001");
+    archive_state_purged(f->st, "m.000002");
+    snprintf(f->fk.arch, sizeof(f->fk.arch), "%s", f->arch);
+    f->ri = (struct dump_restore){.arg = &f->fk, .archive = f->st, .get = fake_get, .put = fake_put,
+                                  .cancel = fake_cancel};
+    f->base = event_base_new();
+    if (bufferevent_pair_new(f->base, 0, f->pair) == -1) return -1;
+    bufferevent_enable(f->pair[1], EV_READ);
+    f->o = (struct dump_opts){.server_id = 1, .replica_server_id = 2, .alg = EV_CHECKSUM_OFF,
+                              .high_watermark = 1 << 20, .in_memory = 1, .restore = &f->ri,
+                              .resume = on_resume, .resume_arg = f};
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    bufferevent_free(f->pair[0]);
+    bufferevent_free(f->pair[1]);
+    event_base_free(f->base);
+    store_free(f->s);
+    archive_state_free(f->st);
+    tmpdir_remove(f->dir);
+    tmpdir_remove(f->arch);
+    free(f);
+    return 0;
+}
+
+/* What reached the replica's end: fake ROTATEs (names joined by ' '), events, an ERR. */
+struct seen {
+    char rotates[256];
+    int events;
+    int err_code;
+    char err_msg[512];
+};
+
+static void drain(struct fx *f, struct seen *sn)
+{
+    for (int i = 0; i < 5; i++) event_base_loop(f->base, EVLOOP_NONBLOCK);
+    struct evbuffer *in = bufferevent_get_input(f->pair[1]);
+    for (;;) {
+        size_t have = evbuffer_get_length(in);
+        if (have < 4) break;
+        uint8_t h[4];
+        evbuffer_copyout(in, h, 4);
+        size_t len = wire_u24(h);
+        if (have < 4 + len) break;
+        uint8_t *p = malloc(len + 1);
+        evbuffer_drain(in, 4);
+        evbuffer_remove(in, p, len);
+        if (p[0] == 0xff) {
+            sn->err_code = wire_u16(p + 1);
+            snprintf(sn->err_msg, sizeof(sn->err_msg), "%.*s", (int)(len > 9 ? len - 9 : 0), (const char *)p + 9);
+        } else if (p[0] == 0x00 && len > 1 + EV_HEADER_LEN) {
+            sn->events++;
+            if (p[1 + EV_TYPE_OFFSET] == EV_ROTATE && wire_u32(p + 1 + EV_LOG_POS_OFFSET) == 0) {
+                size_t nl = len - 1 - EV_HEADER_LEN - 8;
+                if (nl > 8) nl = 8;   /* the names here are 8 bytes; a CRC32 may follow them */
+                size_t at = strlen(sn->rotates);
+                snprintf(sn->rotates + at, sizeof(sn->rotates) - at, "%s%.*s", at ? " " : "", (int)nl,
+                         (const char *)p + 1 + EV_HEADER_LEN + 8);
+            }
+        }
+        free(p);
+    }
+}
+
+/* Pump as the session does: RESTORING goes through dump_restore_step. */
+static enum dump_state run(struct dump *d)
+{
+    enum dump_state st = dump_pump(d);
+    while (st == DUMP_RESTORING || st == DUMP_STREAMING) {
+        if (st == DUMP_RESTORING) {
+            st = dump_restore_step(d);
+            if (st == DUMP_RESTORING) break;   /* waits for the answer */
+        }
+        st = dump_pump(d);
+    }
+    return st;
+}
+
+static void test_start_in_purged_file(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(why, CURSOR_OPEN_OK);
+    assert_int_equal(dump_get_state(d), DUMP_RESTORING);
+    struct dump_stats ds;
+    dump_get_stats(d, &ds);
+    assert_string_equal(ds.file, "m.000001");   /* where it stands, for PROCESSLIST and retention */
+    assert_int_equal(dump_pump(d), DUMP_RESTORING);   /* a pump (maybe on a helper) does nothing */
+    assert_int_equal(f->fk.n_asked, 0);
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    assert_int_equal(f->fk.n_asked, 1);
+    assert_string_equal(f->fk.asked[0], "m.000001");
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);   /* no second request while it waits */
+    assert_int_equal(f->fk.n_asked, 1);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_int_equal(sn.events, 0);   /* nothing before the copy is there */
+    /* the copy arrives: the dump resumes, the rest is answered at once */
+    char p[512];
+    snprintf(p, sizeof(p), "%s/m.000001", f->arch);
+    f->fk.sync = 1;
+    f->fk.fn(f->fk.fn_arg, "m.000001", p, NULL);
+    assert_int_equal(f->resumed, 1);
+    assert_int_equal(dump_get_state(d), DUMP_STREAMING);
+    assert_int_equal(run(d), DUMP_WAITING);
+    assert_int_equal(f->fk.n_asked, 2);
+    assert_string_equal(f->fk.asked[1], "m.000002");
+    assert_int_equal(f->resumed, 1);   /* an answer inside the request does not resume */
+    /* each copy is released once the dump has moved on */
+    assert_int_equal(f->fk.n_put, 2);
+    assert_string_equal(f->fk.put[0], "m.000001");
+    assert_string_equal(f->fk.put[1], "m.000002");
+    drain(f, &sn);
+    assert_string_equal(sn.rotates, "m.000001 m.000002 m.000003");
+    /* per file: fake ROTATE + FDE + transactions (3 events each) + its ROTATE; m.000003 has no ROTATE */
+    assert_int_equal(sn.events, (2 + 2 * 3 + 1) + (2 + 3 * 3 + 1) + (2 + 1 * 3));
+    assert_int_equal(sn.err_code, 0);
+    dump_get_stats(d, &ds);
+    assert_string_equal(ds.file, "m.000003");
+    dump_free(d);
+    assert_int_equal(f->fk.n_cancel, 0);
+    assert_int_equal(f->fk.n_put, 2);
+}
+
+static void test_refused_copy(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000002", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    f->fk.fn(f->fk.fn_arg, "m.000002", NULL, "m.000002:120: CRC32 mismatch");
+    assert_int_equal(f->resumed, 1);
+    assert_int_equal(dump_get_state(d), DUMP_FAILED);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_int_equal(sn.err_code, 1236);
+    assert_non_null(strstr(sn.err_msg, "Binary log 'm.000002' was purged here and could not be restored from the "
+                                       "archive: m.000002:120: CRC32 mismatch"));
+    dump_free(d);
+    assert_int_equal(f->fk.n_put, 0);
+    assert_int_equal(f->fk.n_cancel, 0);
+}
+
+static void test_freed_while_waiting(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    dump_free(d);
+    assert_int_equal(f->fk.n_cancel, 1);
+}
+
+static void test_not_restorable(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    /* not in the archive state: refused as a primary refuses a purged file */
+    assert_null(dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000000", 4, NULL, &why, f->err, sizeof(f->err)));
+    assert_int_equal(why, CURSOR_OPEN_NO_FILE);
+    /* restore off: the same for an archived file */
+    f->o.restore = NULL;
+    assert_null(dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err)));
+    assert_int_equal(why, CURSOR_OPEN_NO_FILE);
+    /* a position inside the restored copy: the usual refusal, from the copy */
+    f->o.restore = &f->ri;
+    f->fk.sync = 1;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 5, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(dump_restore_step(d), DUMP_FAILED);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_int_equal(sn.err_code, 1236);
+    assert_non_null(strstr(sn.err_msg, "impossible position"));
+    assert_null(strstr(sn.err_msg, "could not be restored"));
+    dump_free(d);
+    assert_int_equal(f->fk.n_put, 1);   /* the copy it got is released */
+}
+
+/* GTID starts over purged history: the archive state's GTID lists count as files before the
+ * oldest local one (only the newest run of them with known states). */
+static void test_gtid_resolve(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/binlogd-dumprg-XXXXXX", err[512];
+    assert_non_null(mkdtemp(dir));
+    struct store *s;
+    struct store_opts so = {.dir = dir, .sync = STORE_SYNC_TRX};
+    assert_int_equal(store_open(&so, &s, err, sizeof(err)), STORE_OK);
+    uint8_t ev[4096], body[20];
+    struct evgen g;
+    evgen_init(&g);
+    size_t l = evgen_fde(&g, ev, sizeof(ev));
+    assert_int_equal(store_file_begin(s, "g.000003", ev, l, err, sizeof(err)), STORE_OK);
+    wire_put_u32(body, 1);   /* GTID_LIST [0-1-5] */
+    wire_put_u32(body + 4, 0);
+    wire_put_u32(body + 8, 1);
+    wire_put_u64(body + 12, 5);
+    l = evgen_event(&g, ev, sizeof(ev), EV_GTID_LIST, 0, body, sizeof(body));
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    l = evgen_gtid(&g, ev, sizeof(ev), 0, 6, EV_MGTID_TRANSACTIONAL);
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    l = evgen_query(&g, ev, sizeof(ev), "d", "INSERT INTO t VALUES (1)");
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    l = evgen_xid(&g, ev, sizeof(ev), 6);
+    assert_int_equal(store_append(s, ev, l, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_sync(s, err, sizeof(err)), STORE_OK);
+    struct archive_state *st = archive_state_new(-1);
+    assert_int_equal(archive_state_done(st, "g.000001", 100, 1, GTID_TRACK_MARIA, "", "0-1-2", err, sizeof(err)), 0);
+    assert_int_equal(archive_state_done(st, "g.000002", 100, 2, GTID_TRACK_MARIA, "0-1-2", "0-1-5", err, sizeof(err)), 0);
+    archive_state_purged(st, "g.000001");
+    archive_state_purged(st, "g.000002");
+    char file[64];
+    struct myerr e;
+    struct gtid_start *gs;
+    struct { const char *req; const char *file; } ok[] = {
+        {"0-1-3", "g.000002"}, {"0-1-1", "g.000001"}, {"0-1-2", "g.000002"}, {"0-1-5", "g.000003"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        gs = dump_gtid_resolve(s, st, ok[i].req, 0, 0, file, sizeof(file), &e);
+        assert_non_null(gs);
+        assert_string_equal(file, ok[i].file);
+        gtid_start_free(gs);
+        free(gs);
+    }
+    /* without the archive: the primary's refusal */
+    assert_null(dump_gtid_resolve(s, NULL, "0-1-3", 0, 0, file, sizeof(file), &e));
+    assert_int_equal(e.code, 1236);
+    assert_non_null(strstr(e.msg, "the slave state is too old"));
+    /* an archived file whose states are unknown ends the run: older states are too old */
+    assert_int_equal(archive_state_done(st, "g.000001", 100, 1, GTID_TRACK_NONE, NULL, NULL, err, sizeof(err)), 0);
+    archive_state_purged(st, "g.000001");
+    assert_int_equal(archive_state_is_purged(st, "g.000001"), 1);
+    assert_null(dump_gtid_resolve(s, st, "0-1-1", 0, 0, file, sizeof(file), &e));
+    assert_non_null(strstr(e.msg, "the slave state is too old"));
+    gs = dump_gtid_resolve(s, st, "0-1-3", 0, 0, file, sizeof(file), &e);
+    assert_non_null(gs);
+    assert_string_equal(file, "g.000002");
+    gtid_start_free(gs);
+    free(gs);
+    archive_state_free(st);
+    store_free(s);
+    tmpdir_remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_start_in_purged_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_freed_while_waiting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_restorable, setup, teardown),
+        cmocka_unit_test(test_gtid_resolve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
