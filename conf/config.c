@@ -54,6 +54,9 @@ static const struct opt opts[] = {
     {"binlogd.wake_threads", OPT_UINT32, OFF(wake_threads), 0, 0, 64,
      "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)", 0,
      "one per further CPU, at most 3", 0},
+    {"binlogd.memory_trim_after", OPT_UINT32, OFF(memory_trim_after), 0, 0, 86400,
+     "seconds after a burst of 32+ ended sessions (then only a trickle) before their memory goes back to the system (0 = never)",
+     0, NULL, 0},
     {"binlogd.max_connections", OPT_UINT32, OFF(max_connections), 0, 1, 1000000,
      "client sessions at most; one more is let in for an admin login (ERR 1040 beyond)", RUNTIME, NULL, 0},
     {"binlogd.connect_timeout", OPT_UINT32, OFF(connect_timeout), 0, 1, 3600,
@@ -210,6 +213,7 @@ void config_defaults(struct config *cfg)
     cfg->log_level = CONFIG_LOG_INFO;
     /* One per further CPU, at most 3: the sends are kernel work that spreads over cores. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->memory_trim_after = 30;
     cfg->wake_threads = ncpu > 1 ? (uint32_t)(ncpu - 1 < 3 ? ncpu - 1 : 3) : 0;
     cfg->max_connections = 20000;       /* a fan-out server: thousands of idle replicas are normal */
     cfg->connect_timeout = 10;          /* mariadbd's connect_timeout */

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "server/upstream/watch.h"
 #include "server/log.h"
 #include "server/replicas/listener.h"
+#include "server/replicas/memtrim.h"
 #include "server/ops/restore.h"
 #include "server/ops/retention.h"
 #include "server/replicas/dump.h"
@@ -448,12 +448,8 @@ int main(int argc, char **argv)
     /* A SIGHUP during recovery (logrotate, an early reload) must not kill the process; the
      * loop's handler takes over below, and signals wait for the loop to run. */
     signal(SIGHUP, SIG_IGN);
-    /* Socket buffers come and go by the tens of kilobytes per replica per loop turn. Left to
-     * its defaults glibc gives freed arena tops back to the kernel, and every new chunk then
-     * costs page faults and zeroing (a fifth of the CPU at 128 streaming replicas in perf).
-     * What binlogd holds is bounded by the per-replica watermarks anyway, so keep it. */
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    /* Keep freed memory while replicas come and go; give it back after a burst (memtrim.h). */
+    memtrim_process_init();
     log_info(TAG, "binlogd %s starting (server_id %u, data_dir %s)", BINLOGD_VERSION, app.cfg.server_id, app.cfg.data_dir);
     config_dump(&app.cfg, log_line, NULL);
     secret_warnings(&app.cfg, app.config_file, secret_note, NULL);

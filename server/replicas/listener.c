@@ -21,6 +21,7 @@
 #include "server/replicas/auth_throttle.h"
 #include "server/replicas/dump_info.h"
 #include "server/replicas/limits.h"
+#include "server/replicas/memtrim.h"
 #include "server/replicas/session.h"
 #include "server/replicas/tls.h"
 #include "server/replicas/wake_pool.h"
@@ -32,6 +33,15 @@
 /* Streaming dumps pumped in one loop turn: below this many the helpers' wake-up costs more
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
+/* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
+ * the next binlogd.memory_trim_after seconds saw no more than a trickle; at most every 10 s. */
+static const struct memtrim_opts MEMTRIM_OPTS = {.min_interval_ms = 10000, .min_sessions = 32};
+
+/* memtrim_opts.each_thread: the wake helpers allocate for sessions in arenas of their own. */
+static void on_each_helper(void *arg, void (*fn)(void))
+{
+    wake_pool_each_helper(arg, fn);
+}
 
 struct listener {
     struct replicas_ctx ctx;    /* what every session gets at birth (points into this struct) */
@@ -53,6 +63,7 @@ struct listener {
     struct log_ratelimit rl_refused;  /* "too many connections" log lines */
     struct auth_throttle *throttle;   /* failed logins per host */
     uint64_t started_ms;        /* session_now_ms at creation: Uptime */
+    struct memtrim *trim;       /* returns ended sessions' memory once the loop is quiet */
 };
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
@@ -240,6 +251,7 @@ void listener_session_closed(struct listener *srv, struct session *s)
     }
     size_t i = session_get_slot(s);
     if (i >= srv->n_sess || srv->sess[i] != s) return;
+    if (srv->trim) memtrim_note_session_end(srv->trim);
     srv->sess[i] = srv->sess[--srv->n_sess];
     if (i < srv->n_sess) session_set_slot(srv->sess[i], i);
 }
@@ -393,6 +405,17 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
         listener_free(srv);
         return NULL;
     }
+    struct memtrim_opts mo = MEMTRIM_OPTS;
+    mo.quiet_ms = cfg->memory_trim_after * 1000u;
+    if (srv->pool) {
+        mo.each_thread = on_each_helper;
+        mo.each_thread_arg = srv->pool;
+    }
+    if (cfg->memory_trim_after && !(srv->trim = memtrim_new(base, &mo))) {
+        snprintf(err, errlen, "out of memory");
+        listener_free(srv);
+        return NULL;
+    }
     if (!cfg->listen_port) return srv;
 
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = EVUTIL_AI_PASSIVE},
@@ -424,6 +447,7 @@ void listener_free(struct listener *srv)
     if (!srv) return;
     if (srv->lis) evconnlistener_free(srv->lis);
     while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
+    memtrim_free(srv->trim);
     free(srv->sess);
     free(srv->scratch);
     free(srv->pend);

@@ -26,6 +26,7 @@ struct wake_pool {
     void **items;
     size_t n;
     void (*fn)(void *);
+    void (*each)(void);     /* wake_pool_each_helper's job: every helper calls it once */
     _Atomic size_t next;
     pthread_t *tid;
 };
@@ -52,8 +53,10 @@ static void *helper_main(void *arg)
         void **items = p->items;
         size_t n = p->n;
         void (*fn)(void *) = p->fn;
+        void (*each)(void) = p->each;
         pthread_mutex_unlock(&p->mu);
-        drain(p, items, n, fn);
+        if (each) each();
+        else drain(p, items, n, fn);
         pthread_mutex_lock(&p->mu);
         if (--p->busy == 0) pthread_cond_signal(&p->done);
     }
@@ -95,6 +98,7 @@ void wake_pool_run(struct wake_pool *p, void **items, size_t n, void (*fn)(void 
     p->items = items;
     p->n = n;
     p->fn = fn;
+    p->each = NULL;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     p->busy = p->started;
     p->gen++;
@@ -105,6 +109,19 @@ void wake_pool_run(struct wake_pool *p, void **items, size_t n, void (*fn)(void 
      * orders their writes before ours. */
     pthread_mutex_lock(&p->mu);
     while (p->busy) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void wake_pool_each_helper(struct wake_pool *p, void (*fn)(void))
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->each = fn;
+    p->busy = p->started;
+    p->gen++;
+    pthread_cond_broadcast(&p->start);
+    while (p->busy) pthread_cond_wait(&p->done, &p->mu);
+    p->each = NULL;
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -8,8 +8,8 @@
  * two threads at once and the loop's own state (session list, counters, closing) stays on
  * the loop thread.
  *
- * Thread: wake_pool_new/run/free are called from the loop thread only. The helpers run
- * `fn` on items, nothing else.
+ * Thread: wake_pool_new/run/each_helper/free are called from the loop thread only. The
+ * helpers run `fn` on items (or the each_helper function), nothing else.
  */
 #ifndef BINLOGD_SERVER_REPLICAS_WAKE_POOL_H
 #define BINLOGD_SERVER_REPLICAS_WAKE_POOL_H
@@ -26,6 +26,11 @@ struct wake_pool *wake_pool_new(unsigned helpers, char *err, size_t errlen);
  * when all calls have returned. fn must only touch its item (and thread-safe shared state).
  * p may be NULL. Items are handed out in small chunks, in order. */
 void wake_pool_run(struct wake_pool *p, void **items, size_t n, void (*fn)(void *item));
+
+/* Make every helper thread call fn() once (not the caller); return when all have. For work
+ * that must run on each thread itself (server/replicas/memtrim.c: trimming a thread's own
+ * malloc arena). p may be NULL (nothing to do). Loop thread. */
+void wake_pool_each_helper(struct wake_pool *p, void (*fn)(void));
 
 /* Helpers in the pool (0 for NULL). */
 unsigned wake_pool_helpers(const struct wake_pool *p);

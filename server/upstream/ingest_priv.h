@@ -1,7 +1,8 @@
 /*
- * ingest_priv.h - the ingest struct and helpers shared by ingest.c (the upstream session)
- * and ingest_switch.c (changing primaries: the continuity rule, automatic failover).
- * Only those two files include this.
+ * ingest_priv.h - the ingest struct and helpers shared by the ingest_*.c files (ingest.c the
+ * thread, ingest_stream.c the upstream session, ingest_switch.c changing primaries,
+ * ingest_lost.c a primary's lost tail, ingest_zombie.c ending a previous dump). No one else
+ * includes this.
  */
 #ifndef BINLOGD_SERVER_UPSTREAM_INGEST_PRIV_H
 #define BINLOGD_SERVER_UPSTREAM_INGEST_PRIV_H
@@ -45,6 +46,11 @@ struct ingest {
     char sid_of[300];                /* "host:port" st.upstream_server_id was read from */
     struct upstream_history hist;    /* primaries followed before (persisted; the watch polls them) */
     struct log_ratelimit rl;
+    /* The last dump asked for (ingest thread only; ingest_zombie.c): its connection id on the
+     * primary, "host:port" and when it began, to end it there if it outlives us. */
+    uint64_t dump_conn_id;
+    char dump_conn_of[300];
+    uint64_t dump_started_ms;
 };
 
 /* Per-connection stream state: what the last fake ROTATE announced, and the format of the
@@ -82,6 +88,16 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed);
  * and err filled on failure. Ingest thread. */
 MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigned *errno_out, char *err,
                       size_t errlen);
+
+/* ---- ingest_zombie.c (ingest thread) ---- */
+
+/* The dump was asked for on m: remember its connection id, host:port and start. */
+void ingest_zombie_note(struct ingest *in, MYSQL *m, const struct upstream_conf *up);
+/* Before asking for a dump on m (a new session to up): if binlogd's previous dump to the
+ * same host:port is still on the primary's processlist (same account, at least as old as
+ * ours), KILL CONNECTION it, so the primary's same-server_id rule does not wait for its
+ * net_write_timeout. Failures are logged; the session goes on either way. */
+void ingest_zombie_end(struct ingest *in, MYSQL *m, const struct upstream_conf *up);
 
 /* ---- ingest_switch.c (ingest thread) ---- */
 

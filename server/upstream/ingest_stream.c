@@ -469,6 +469,8 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
     pthread_mutex_lock(&in->mu);
     in->st.semi_sync_active = ss.semi;
     pthread_mutex_unlock(&in->mu);
+    /* A silent link can leave our previous dump blocked in a write on the primary. */
+    ingest_zombie_end(in, m, up);
     if (send_register(in, m)) {
         ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_REGISTER_SLAVE failed: %s", mysql_error(m));
         goto out;
@@ -477,6 +479,7 @@ enum sess_result ingest_session_run(struct ingest *in, int *streamed)
         ingest_set_error(in, LOG_WARN, mysql_errno(m), "upstream: COM_BINLOG_DUMP failed: %s", mysql_error(m));
         goto out;
     }
+    ingest_zombie_note(in, m, up);
     char tls[160];
     log_info(TAG, "upstream %s:%u (server_id %lu, checksum %s, %s): dumping from %s:%llu", up->host, up->port, up_id,
              ss.wire_alg == EV_CHECKSUM_CRC32 ? "CRC32" : "NONE", upstream_tls_describe(m, up, tls, sizeof(tls)), file,

@@ -16,6 +16,9 @@
 #        BENCH_STORM_ROUNDS=3 (storms per server with the index, best p50 kept with its p99/CPU:
 #        the machine is shared, the best round is the least disturbed; the scan mode and
 #        MariaDB run BENCH_STORM_SLOW_ROUNDS=1).
+# Also binlogd's RSS (index on): idle before the storms, peak (VmHWM), and idle after the
+# last storm's sessions ended (binlogd.memory_trim_after=2; waited for until within 2x of
+# before, at most 10 s).
 source "$(dirname "$0")/../integration/harness.sh"
 MB=${BENCH_STORM_MB:-2200}; FMB=${BENCH_STORM_FILE_MB:-300}; K=${BENCH_STORM_K:-1000}; F=${BENCH_STORM_F:-1000}
 ROUNDS=${BENCH_STORM_ROUNDS:-3}; SLOW_ROUNDS=${BENCH_STORM_SLOW_ROUNDS:-1}
@@ -25,6 +28,8 @@ tl_init gtidstorm
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 W=$(tl_workdir); D=$W/b
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / hz}' "/proc/$1/stat"; }
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }   # KiB
+rss_within() { [ "$(rss "$1")" -le "$2" ]; }
 kv() { local x=" $1"; x=${x##* $2=}; x=${x%% *}; echo "${x//\"/}"; }
 
 gen=$("$BT/gtidstorm" gen "$D" "$MB" "$FMB") || { echo "bench: gtidstorm gen failed"; exit 2; }
@@ -59,9 +64,18 @@ storm() {
 for mode in off on; do
   if [ "$mode" = off ]; then export BINLOGD_GTIDPOS=off; else unset BINLOGD_GTIDPOS; fi
   tl_binlogd_start b "$D" --upstream.host=127.0.0.1 --upstream.port=1 --upstream.user=repl --upstream.password=x \
-    --upstream.retry_min_ms=1000 --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass
+    --upstream.retry_min_ms=1000 --binlogd.listen=127.0.0.1:"$A" --user.repl.password=replpass \
+    --binlogd.memory_trim_after=2
   tl_wait_until 30 listening || { echo "bench: binlogd did not listen"; exit 2; }
-  storm "$mode" "$(tl_binlogd_pid b)" "$([ "$mode" = off ] && echo "$SLOW_ROUNDS" || echo "$ROUNDS")"
+  pid=$(tl_binlogd_pid b)
+  [ "$mode" = on ] && rss0=$(rss "$pid")
+  storm "$mode" "$pid" "$([ "$mode" = off ] && echo "$SLOW_ROUNDS" || echo "$ROUNDS")"
+  if [ "$mode" = on ]; then
+    # Memory comes back: the storms' sessions are gone; how long until RSS is within 2x of
+    # the idle size before them (server/replicas/memtrim.c trims once the ends stop)?
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status"); t0=$(date +%s%N)
+    tl_wait_until 10 rss_within "$pid" $((2 * rss0)); rss1=$(rss "$pid"); idle_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  fi
   tl_binlogd_stop b
 done
 unset BINLOGD_GTIDPOS
@@ -92,5 +106,8 @@ printf 'binlogd (index) / MariaDB: GTID p99 %.3fx, file/position p99 %.3fx, serv
 printf 'index / scan: GTID p50 %.2fx, p99 %.2fx, server cpu %.2fx\n' \
   "$(echo "${P50[on]} / ${P50[off]}" | bc -l)" "$(echo "${P99[on]} / ${P99[off]}" | bc -l)" \
   "$(echo "${CPU[on]} / (${CPU[off]} + 0.001)" | bc -l)"
+printf 'memory (binlogd, index, %s storms of K=%s + F=%s): RSS idle before %.1f MiB, peak %.1f MiB, idle after %.1f MiB (%.2fx before, %s ms after the last storm ended)\n' \
+  "$ROUNDS" "$K" "$F" "$(echo "$rss0 / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)" "$(echo "$rss1 / 1024" | bc -l)" \
+  "$(echo "$rss1 / $rss0" | bc -l)" "$idle_ms"
 TL_PASS=$((TL_PASS + 1))
 tl_done

@@ -81,6 +81,44 @@ static void test_three_helpers(void **state)
     assert_int_equal(atomic_load(&other_thread), 1);
 }
 
+static _Atomic unsigned each_calls;
+static _Atomic int each_on_caller;
+static pthread_t caller;
+
+static void each_fn(void)
+{
+    atomic_fetch_add(&each_calls, 1);
+    if (pthread_equal(pthread_self(), caller)) atomic_store(&each_on_caller, 1);
+}
+
+/* wake_pool_each_helper: every helper once, never the caller, all done on return; the pool
+ * still runs items afterwards. */
+static void test_each_helper(void **state)
+{
+    (void)state;
+    char err[128];
+    caller = pthread_self();
+    for (unsigned helpers = 1; helpers <= 3; helpers++) {
+        struct wake_pool *p = wake_pool_new(helpers, err, sizeof(err));
+        assert_non_null(p);
+        for (int round = 0; round < 20; round++) {
+            atomic_store(&each_calls, 0);
+            wake_pool_each_helper(p, each_fn);
+            assert_int_equal(atomic_load(&each_calls), helpers);
+        }
+        assert_int_equal(atomic_load(&each_on_caller), 0);
+        struct item *items = calloc(1000, sizeof(*items));
+        void **ptrs = calloc(1000, sizeof(*ptrs));
+        for (int i = 0; i < 1000; i++) ptrs[i] = &items[i];
+        wake_pool_run(p, ptrs, 1000, visit);
+        for (int i = 0; i < 1000; i++) assert_int_equal(items[i].visits, 1);
+        free(ptrs);
+        free(items);
+        wake_pool_free(p);
+    }
+    wake_pool_each_helper(NULL, each_fn);   /* no pool: nothing */
+}
+
 static void test_free_idle(void **state)
 {
     (void)state;
@@ -96,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_one_helper),
         cmocka_unit_test(test_three_helpers),
         cmocka_unit_test(test_free_idle),
+        cmocka_unit_test(test_each_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
