@@ -220,7 +220,7 @@ static void test_rebuild_from_directory(void **state)
  * format's magic is not a binlog. */
 static void test_rebuild_compressed(void **state)
 {
-    struct dir *d = *state;
+    struct tdir *d = *state;
     char base[64], err[256];
     put_file(d->fd, "m.000001", "\xfe" "bin", 4);
     put_file(d->fd, "m.000002.z", ZB_MAGIC, strlen(ZB_MAGIC));
