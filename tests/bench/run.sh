@@ -309,6 +309,13 @@ if wants fanout; then
     fi
     printf '%-6s %-15s  (each reader: %.1f MB from %s:%s; fanout client cpu s: MariaDB %s, binlogd %s, ceiling %s)\n' "" "" \
       "$(awk -v b="$TAIL" 'BEGIN {print b / 1e6}')" "$f" "$pos" "$(kv "$m" cli_cpu_s)" "$(kv "$b" cli_cpu_s)" "$(kv "$c" cli_cpu_s)"
+    # Server CPU per GB served: the figure that scales to bigger hosts (issue #15's target:
+    # binlogd <= 0.20x MariaDB's at every N).
+    awk -v mc="$(kv "$m" srv_cpu_s)" -v mb="$(kv "$m" bytes_total)" -v bc="$(kv "$b" srv_cpu_s)" \
+        -v bb="$(kv "$b" bytes_total)" -v cc="$(kv "$c" srv_cpu_s)" -v cb="$(kv "$c" bytes_total)" 'BEGIN {
+      m = mb > 0 ? mc / mb * 1e9 : 0; b = bb > 0 ? bc / bb * 1e9 : 0; c = cb > 0 ? cc / cb * 1e9 : 0
+      printf "%-6s %-15s  server cpu s per GB served: MariaDB %.3f, binlogd %.3f (%.2fx MariaDB; target <= 0.20x), ceiling %.3f\n",
+        "", "", m, b, (m > 0 ? b / m : 0), c }'
     for x in "$m" "$b" "$c"; do
       [ "$(kv "$x" errors)" = 0 ] || echo "       error: $x"
     done
