@@ -540,19 +540,18 @@ static int next_after(struct dump *d, char *err, size_t errlen)
     return -1;
 }
 
-/* Until its first event is queued, a dump fills only this much per pump: in a reconnect storm
- * (hundreds of dumps starting in one loop turn) every replica gets its first event before any
- * gets a full buffer, so the time to the first event does not grow by one high watermark of
- * reading, checking and copying per replica ahead of it. The write callback (or the stream
- * queue) pumps on at once. */
-#define DUMP_FIRST_FILL (16u * 1024)
-
 static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
     char err[512];
-    size_t limit = d->st.events ? high_mark(d) : DUMP_FIRST_FILL;
-    while (evbuffer_get_length(out) + stage_len(d) < limit) {
+    /* A new dump's first pump ends with its first event: in a reconnect storm (thousands of
+     * dumps starting in one loop turn) every replica gets its first event before any gets a
+     * full buffer, so the time to the first event does not grow by one high watermark of
+     * reading, CRC-checking and copying per replica ahead of it. The write callback (or the
+     * stream queue) pumps on at once. */
+    int first = d->st.events == 0;
+    size_t limit = high_mark(d);
+    while (evbuffer_get_length(out) + stage_len(d) < limit && !(first && d->st.events)) {
         if (d->big.active) {   /* finish the large event in flight before reading on */
             int br = big_step(d, err, sizeof(err));
             if (br == -1) goto failed;
