@@ -486,7 +486,8 @@ int main(int argc, char **argv)
     if (wm.file[0]) log_info(TAG, "recovered: committed position %s:%llu", wm.file, (unsigned long long)wm.offset);
     else log_info(TAG, "data directory is empty");
 
-    if (evthread_use_pthreads() == -1 || !(app.base = event_base_new())) {
+    if (evthread_use_pthreads() == -1 || !(app.base = event_base_new()) ||
+        event_base_priority_init(app.base, REPLICAS_PRIORITIES) == -1) {
         log_error(TAG, "cannot initialise libevent");
         store_free(app.store);
         return 1;

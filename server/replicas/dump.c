@@ -73,6 +73,7 @@ struct dump {
     int in_get;                             /* inside that get: its answer must not resume */
     char pinned[EV_MAX_NAME_LEN + 1];       /* the restored copy the cursor reads ("": none) */
     int begun;                              /* a fake ROTATE was sent (heartbeats may name it) */
+    int reached;                            /* an event at/after the requested start was sent */
 };
 
 const char *dump_state_name(enum dump_state s)
@@ -339,6 +340,9 @@ static void event_sent(struct dump *d, uint64_t offset, uint32_t len)
 {
     d->st.events++;
     d->st.bytes += len;
+    /* GTID: events sent while domains are still being skipped (the file's GTID_LIST, ...) are
+     * not yet what the replica asked for */
+    if (!d->reached && (!d->gs || gtid_start_idle(d->gs))) d->reached = 1;
     d->st.pos = offset + len;
 }
 
@@ -540,6 +544,8 @@ static int next_after(struct dump *d, char *err, size_t errlen)
     return -1;
 }
 
+int dump_reached(const struct dump *d) { return d->reached; }
+
 static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
@@ -549,9 +555,9 @@ static enum dump_state pump(struct dump *d)
      * full buffer, so the time to the first event does not grow by one high watermark of
      * reading, CRC-checking and copying per replica ahead of it. The write callback (or the
      * stream queue) pumps on at once. */
-    int first = d->st.events == 0;
+    int first = !d->reached;
     size_t limit = high_mark(d);
-    while (evbuffer_get_length(out) + stage_len(d) < limit && !(first && d->st.events)) {
+    while (evbuffer_get_length(out) + stage_len(d) < limit && !(first && d->reached)) {
         if (d->big.active) {   /* finish the large event in flight before reading on */
             int br = big_step(d, err, sizeof(err));
             if (br == -1) goto failed;

@@ -86,6 +86,11 @@ struct dump_stats {
 
 struct dump;
 
+/* 1 once the dump has sent an event at or after the start the replica asked for (file/position:
+ * its first event; GTID: the first one after every requested domain was reached). Loop
+ * thread. */
+int dump_reached(const struct dump *d);
+
 /* Start a dump at (file, pos) for the session whose next packet sequence number is *seq
  * (the dump advances it). On a refused start returns NULL with *why (the cursor's reason,
  * CURSOR_OPEN_OK for other failures) and err (details for the log); the caller sends the

@@ -400,6 +400,7 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
+    if (srv->ev_flush) (void)event_priority_set(srv->ev_flush, REPLICAS_PRIO_STREAM);
     if (!srv->ev_flush) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     if (cfg->wake_threads && !(srv->pool = wake_pool_new(cfg->wake_threads, err, errlen))) {
         listener_free(srv);

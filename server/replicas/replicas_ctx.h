@@ -25,6 +25,15 @@ struct auth_throttle;
 struct archive_state;
 struct dump_restore;
 
+/* Event priorities of the loop (main: event_base_priority_init(base, REPLICAS_PRIORITIES)).
+ * Everything runs at libevent's default, the middle one, except streaming: a dump that has
+ * sent its first event moves its socket to REPLICAS_PRIO_STREAM, and so does the queue of
+ * streaming pumps. In a reconnect storm new logins, commands and dump starts (and the wake-up
+ * of caught-up replicas) then go before refilling the buffers of replicas already streaming a
+ * backlog, so every replica's first event leaves before anyone's second buffer. */
+#define REPLICAS_PRIORITIES 3
+#define REPLICAS_PRIO_STREAM 2
+
 struct replicas_counters {
     uint64_t connections_total, connections_now, dumps_now, auth_failures;
     /* Buffer budget shared by the dumps (session_dump.c: dumps_live changes it): each dump's

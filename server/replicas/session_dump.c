@@ -43,6 +43,10 @@ static void dump_after_pump(struct session *s, enum dump_state st)
     s->ctx->counters->bytes_sent += ds.bytes - s->counted_bytes;
     s->counted_events = ds.events;
     s->counted_bytes = ds.bytes;
+    if (!s->stream_prio && !s->tls && dump_reached(s->dump)) {   /* TLS: a filter bufferevent; left as it is */
+        s->stream_prio = 1;
+        (void)bufferevent_priority_set(s->bev, REPLICAS_PRIO_STREAM);
+    }
     if (st == DUMP_WAITING) s->caught_up_ms = session_now_ms();
     if (st == DUMP_RESTORING) {   /* here, on the loop thread: the restore is not thread-safe */
         st = dump_restore_step(s->dump);

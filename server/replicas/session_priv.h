@@ -75,6 +75,7 @@ struct session {
      * every byte goes through the OpenSSL bufferevent (no sendfile, no direct writes). */
     SSL_CTX *tls_ctx;
     int tls;
+    int stream_prio;               /* the socket runs at REPLICAS_PRIO_STREAM (first event sent) */
     int tls_handshake_done;
     uint32_t ssl_caps;             /* the SSLRequest's capability flags, kept as mariadbd does */
     /* login (session_auth.c) and limits */
