@@ -393,22 +393,19 @@ void archive_collect(void *arg, struct prom *p)
     struct archive *a = arg;
     struct archive_stats s;
     archive_state_stats(a->st, &s);
-    if (prom_family(p, "binlogd_archive_enabled", PROM_GAUGE, "1 when storage.archive_command is set") == 0)
-        prom_sample_u64(p, "", NULL, 0, (uint64_t)s.enabled);
-    if (prom_family(p, "binlogd_archive_archived_files_total", PROM_COUNTER,
-                    "binlog files the archive command archived (exit 0) since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.archived_files);
-    if (prom_family(p, "binlogd_archive_archived_bytes_total", PROM_COUNTER,
-                    "bytes of the binlog files archived since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.archived_bytes);
-    if (prom_family(p, "binlogd_archive_failures_total", PROM_COUNTER,
-                    "archive commands that failed (exit status, signal or timeout) since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.failures);
-    if (prom_family(p, "binlogd_archive_pending_files", PROM_GAUGE, "closed binlog files not archived yet") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.pending_files);
+    prom_scalar_u64(p, "binlogd_archive_enabled", PROM_GAUGE,
+                    "1 when storage.archive_command is set", (uint64_t)s.enabled);
+    prom_scalar_u64(p, "binlogd_archive_archived_files_total", PROM_COUNTER,
+                    "binlog files the archive command archived (exit 0) since start", s.archived_files);
+    prom_scalar_u64(p, "binlogd_archive_archived_bytes_total", PROM_COUNTER,
+                    "bytes of the binlog files archived since start", s.archived_bytes);
+    prom_scalar_u64(p, "binlogd_archive_failures_total", PROM_COUNTER,
+                    "archive commands that failed (exit status, signal or timeout) since start", s.failures);
+    prom_scalar_u64(p, "binlogd_archive_pending_files", PROM_GAUGE,
+                    "closed binlog files not archived yet", s.pending_files);
     if (prom_family(p, "binlogd_archive_lag_seconds", PROM_GAUGE,
                     "age of the oldest closed binlog file not archived yet (0 when none)") == 0)
         prom_sample(p, "", NULL, 0, (double)s.lag_seconds);
-    if (prom_family(p, "binlogd_archive_command_running", PROM_GAUGE, "1 while an archive command runs") == 0)
-        prom_sample_u64(p, "", NULL, 0, (uint64_t)s.running);
+    prom_scalar_u64(p, "binlogd_archive_command_running", PROM_GAUGE,
+                    "1 while an archive command runs", (uint64_t)s.running);
 }

@@ -186,29 +186,20 @@ void compress_collect(void *arg, struct prom *p)
     struct zcache_stats z;
     compress_get_stats(c, &s);
     store_block_cache_stats(c->store, &z);
-    if (prom_family(p, "binlogd_compress_files_total", PROM_COUNTER,
-                    "binlog files replaced by their compressed form since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.files);
-    if (prom_family(p, "binlogd_compress_original_bytes_total", PROM_COUNTER,
-                    "original bytes of the files compressed since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.orig_bytes);
-    if (prom_family(p, "binlogd_compress_stored_bytes_total", PROM_COUNTER,
-                    "bytes those files take compressed") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.stored_bytes);
-    if (prom_family(p, "binlogd_compress_failures_total", PROM_COUNTER,
-                    "compressions that failed (retried at the next pass) since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, s.failures);
-    if (prom_family(p, "binlogd_block_cache_decompressions_total", PROM_COUNTER,
-                    "blocks of compressed binlog files inflated for readers (each cache miss)") == 0)
-        prom_sample_u64(p, "", NULL, 0, z.decompressions);
-    if (prom_family(p, "binlogd_block_cache_hits_total", PROM_COUNTER,
-                    "reads of compressed binlog files served by an already inflated block") == 0)
-        prom_sample_u64(p, "", NULL, 0, z.hits);
-    if (prom_family(p, "binlogd_block_cache_evictions_total", PROM_COUNTER,
-                    "inflated blocks evicted to keep storage.block_cache_bytes") == 0)
-        prom_sample_u64(p, "", NULL, 0, z.evictions);
-    if (prom_family(p, "binlogd_block_cache_bytes", PROM_GAUGE, "inflated bytes the block cache holds") == 0)
-        prom_sample_u64(p, "", NULL, 0, z.bytes);
-    if (prom_family(p, "binlogd_block_cache_capacity_bytes", PROM_GAUGE, "storage.block_cache_bytes") == 0)
-        prom_sample_u64(p, "", NULL, 0, z.capacity);
+    prom_scalar_u64(p, "binlogd_compress_files_total", PROM_COUNTER,
+                    "binlog files replaced by their compressed form since start", s.files);
+    prom_scalar_u64(p, "binlogd_compress_original_bytes_total", PROM_COUNTER,
+                    "original bytes of the files compressed since start", s.orig_bytes);
+    prom_scalar_u64(p, "binlogd_compress_stored_bytes_total", PROM_COUNTER,
+                    "bytes those files take compressed", s.stored_bytes);
+    prom_scalar_u64(p, "binlogd_compress_failures_total", PROM_COUNTER,
+                    "compressions that failed (retried at the next pass) since start", s.failures);
+    prom_scalar_u64(p, "binlogd_block_cache_decompressions_total", PROM_COUNTER,
+                    "blocks of compressed binlog files inflated for readers (each cache miss)", z.decompressions);
+    prom_scalar_u64(p, "binlogd_block_cache_hits_total", PROM_COUNTER,
+                    "reads of compressed binlog files served by an already inflated block", z.hits);
+    prom_scalar_u64(p, "binlogd_block_cache_evictions_total", PROM_COUNTER,
+                    "inflated blocks evicted to keep storage.block_cache_bytes", z.evictions);
+    prom_scalar_u64(p, "binlogd_block_cache_bytes", PROM_GAUGE, "inflated bytes the block cache holds", z.bytes);
+    prom_scalar_u64(p, "binlogd_block_cache_capacity_bytes", PROM_GAUGE, "storage.block_cache_bytes", z.capacity);
 }

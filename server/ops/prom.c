@@ -138,6 +138,11 @@ void prom_sample_u64(struct prom *p, const char *suffix, const struct prom_label
     text_printf(p->out, "%" PRIu64 "\n", v);
 }
 
+void prom_scalar_u64(struct prom *p, const char *name, enum prom_type t, const char *help, uint64_t v)
+{
+    if (prom_family(p, name, t, help) == 0) prom_sample_u64(p, "", NULL, 0, v);
+}
+
 void prom_histogram(struct prom *p, const struct prom_label *l, size_t nl, const double *bounds, size_t nb,
                     const uint64_t *counts, double sum)
 {

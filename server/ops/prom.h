@@ -53,6 +53,10 @@ void prom_sample(struct prom *p, const char *suffix, const struct prom_label *l,
 /* The same with an exact integer value (counters beyond 2^53 stay exact). */
 void prom_sample_u64(struct prom *p, const char *suffix, const struct prom_label *l, size_t nl, uint64_t v);
 
+/* A family with one unlabelled sample: prom_family + prom_sample_u64, the shape of most
+ * counters and gauges. */
+void prom_scalar_u64(struct prom *p, const char *name, enum prom_type t, const char *help, uint64_t v);
+
 /* The samples of one histogram of the open family (PROM_HISTOGRAM): bounds[0..nb) in
  * increasing order, counts[0..nb] per bucket NOT cumulative (counts[nb]: above the last
  * bound); written as cumulative _bucket lines with le="+Inf" last, _sum and _count. */

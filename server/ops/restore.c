@@ -302,19 +302,16 @@ void restore_get_stats(const struct restore *r, struct restore_stats *out) { *ou
 void restore_collect(void *arg, struct prom *p)
 {
     const struct restore *r = arg;
-    if (prom_family(p, "binlogd_restore_files_total", PROM_COUNTER,
-                    "binlog files fetched back with storage.restore_command and checked, since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, r->stats.restored_files);
-    if (prom_family(p, "binlogd_restore_bytes_total", PROM_COUNTER, "bytes of those files") == 0)
-        prom_sample_u64(p, "", NULL, 0, r->stats.restored_bytes);
-    if (prom_family(p, "binlogd_restore_refused_total", PROM_COUNTER,
-                    "restores that failed (the command, its timeout, or the check of the copy), since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, r->stats.refused);
-    if (prom_family(p, "binlogd_restore_evicted_total", PROM_COUNTER,
-                    "copies removed from the spool to keep storage.restore_spool_bytes, since start") == 0)
-        prom_sample_u64(p, "", NULL, 0, r->stats.evicted);
-    if (prom_family(p, "binlogd_restore_spool_bytes", PROM_GAUGE, "bytes of checked copies in the spool") == 0)
-        prom_sample_u64(p, "", NULL, 0, r->used);
+    prom_scalar_u64(p, "binlogd_restore_files_total", PROM_COUNTER,
+                    "binlog files fetched back with storage.restore_command and checked, since start",
+                    r->stats.restored_files);
+    prom_scalar_u64(p, "binlogd_restore_bytes_total", PROM_COUNTER, "bytes of those files", r->stats.restored_bytes);
+    prom_scalar_u64(p, "binlogd_restore_refused_total", PROM_COUNTER,
+                    "restores that failed (the command, its timeout, or the check of the copy), since start",
+                    r->stats.refused);
+    prom_scalar_u64(p, "binlogd_restore_evicted_total", PROM_COUNTER,
+                    "copies removed from the spool to keep storage.restore_spool_bytes, since start", r->stats.evicted);
+    prom_scalar_u64(p, "binlogd_restore_spool_bytes", PROM_GAUGE, "bytes of checked copies in the spool", r->used);
 }
 
 /* Start with an empty spool: copies from an earlier run would have to be checked again. */

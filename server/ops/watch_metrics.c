@@ -10,18 +10,15 @@ void watch_metrics_write(struct prom *p, const struct watch_summary *sum, const 
                          size_t n)
 {
     if (!sum) return;
-    if (prom_family(p, "binlogd_split_brain_watch_enabled", PROM_GAUGE,
+    prom_scalar_u64(p, "binlogd_split_brain_watch_enabled", PROM_GAUGE,
                     "1 while the split-brain watch polls (watch.enabled on, or auto with candidates or previous "
-                    "primaries to watch)") == 0)
-        prom_sample_u64(p, "", NULL, 0, (uint64_t)(sum->enabled != 0));
-    if (prom_family(p, "binlogd_split_brain", PROM_GAUGE,
+                    "primaries to watch)", (uint64_t)(sum->enabled != 0));
+    prom_scalar_u64(p, "binlogd_split_brain", PROM_GAUGE,
                     "watched servers in split-brain: they hold transactions of a second writer in a domain the "
-                    "upstream writes (0 = no alarm; /healthz answers 503 while above 0)") == 0)
-        prom_sample_u64(p, "", NULL, 0, sum->split_brain);
-    if (prom_family(p, "binlogd_split_brain_rounds_total", PROM_COUNTER,
+                    "upstream writes (0 = no alarm; /healthz answers 503 while above 0)", sum->split_brain);
+    prom_scalar_u64(p, "binlogd_split_brain_rounds_total", PROM_COUNTER,
                     "rounds of the watch thread, one per watch.interval_ms (while disabled a round only checks whether there is "
-                    "something to poll)") == 0)
-        prom_sample_u64(p, "", NULL, 0, sum->rounds);
+                    "something to poll)", sum->rounds);
     if (prom_family(p, "binlogd_split_brain_servers", PROM_GAUGE,
                     "watched servers (the current upstream included) by the verdict of their last poll") == 0 &&
         rows) {
