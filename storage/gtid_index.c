@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "protocol/textlines.h"
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
 #include "storage/zfile.h"
@@ -201,50 +202,18 @@ static int parse_line(struct gtid_index *ix, char *line, size_t len, const char 
     return 0;
 }
 
+static int on_line(void *arg, size_t lineno, char *line, size_t len, const char **why)
+{
+    if (lineno > 1) return parse_line(arg, line, len, why);
+    if (len + 1 != strlen(GIX_HEADER) || memcmp(line, GIX_HEADER, len)) return (*why = "not a binlogd gtid index v1"), -1;
+    return 0;
+}
+
 int gix_parse(struct gtid_index *ix, const char *text, size_t len, char *err, size_t errlen)
 {
     gix_clear(ix);
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    memcpy(copy, text, len);
-    copy[len] = 0;
-    size_t pos = 0, lineno = 0;
-    int rc = 0;
-    while (pos < len) {
-        char *nl = memchr(copy + pos, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - (copy + pos)) : len - pos;
-        char *line = copy + pos;
-        lineno++;
-        pos += ll + 1;
-        if (lineno == 1) {
-            if (ll + 1 != strlen(GIX_HEADER) || memcmp(line, GIX_HEADER, ll)) {
-                snprintf(err, errlen, "line 1: not a binlogd gtid index v1");
-                rc = -1;
-                break;
-            }
-            continue;
-        }
-        if (!nl) {
-            snprintf(err, errlen, "line %zu: no newline (torn write)", lineno);
-            rc = -1;
-            break;
-        }
-        const char *why = NULL;
-        if (parse_line(ix, line, ll, &why) == -1) {
-            snprintf(err, errlen, "line %zu: %s", lineno, why);
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0 && lineno == 0) {
-        snprintf(err, errlen, "empty file");
-        rc = -1;
-    }
+    int rc = textlines_walk(text, len, on_line, ix, err, errlen);
     if (rc == -1) gix_clear(ix);
-    free(copy);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "protocol/checksum.h"
+#include "protocol/textlines.h"
 #include "protocol/wire.h"
 #include "storage/binlog_file.h"
 #include "storage/fsio.h"
@@ -223,50 +224,17 @@ static int parse_line(struct gpos_file *f, char *line, size_t len, const char **
     return 0;
 }
 
+static int on_line(void *arg, size_t lineno, char *line, size_t len, const char **why)
+{
+    if (lineno > 1) return parse_line(arg, line, len, why);
+    return parse_header(arg, line, len) == -1 ? (*why = "not a binlogd gtidpos v1 header"), -1 : 0;
+}
+
 int gpos_parse(struct gpos_file *f, const char *text, size_t len, char *err, size_t errlen)
 {
     gpos_file_free(f);
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    memcpy(copy, text, len);
-    copy[len] = 0;
-    size_t pos = 0, lineno = 0;
-    int rc = 0;
-    while (pos < len) {
-        char *nl = memchr(copy + pos, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - (copy + pos)) : len - pos;
-        char *line = copy + pos;
-        lineno++;
-        pos += ll + 1;
-        if (!nl) {
-            snprintf(err, errlen, "line %zu: no newline (torn write)", lineno);
-            rc = -1;
-            break;
-        }
-        if (lineno == 1) {
-            if (parse_header(f, line, ll) == -1) {
-                snprintf(err, errlen, "line 1: not a binlogd gtidpos v1 header");
-                rc = -1;
-                break;
-            }
-            continue;
-        }
-        const char *why = NULL;
-        if (parse_line(f, line, ll, &why) == -1) {
-            snprintf(err, errlen, "line %zu: %s", lineno, why);
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0 && lineno == 0) {
-        snprintf(err, errlen, "empty file");
-        rc = -1;
-    }
+    int rc = textlines_walk(text, len, on_line, f, err, errlen);
     if (rc == -1) gpos_file_free(f);
-    free(copy);
     return rc;
 }
 
