@@ -317,8 +317,8 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
     snprintf(d->start_file, sizeof(d->start_file), "%s", cursor_file(d->cur));
     d->start_pos = pos;
     if (begin_file(d, pos, err, errlen) == -1) goto fail;
-    stage_commit(d);
-    evbuffer_add_buffer(bufferevent_get_output(bev), d->stage);
+    /* The fake ROTATE and FDE stay staged: the first pump sends them with its first event,
+     * in one write (dump_pump). */
     d->state = DUMP_STREAMING;
     return d;
 fail:
@@ -821,15 +821,21 @@ enum dump_state dump_restore_step(struct dump *d)
 enum dump_state dump_pump(struct dump *d)
 {
     if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED || d->state == DUMP_RESTORING) return d->state;
+    int was_reached = d->reached;
     enum dump_state st = pump(d);
     stage_commit(d);
     struct evbuffer *out = bufferevent_get_output(d->bev);
     /* Caught up with an empty socket buffer (the common case when a commit wakes thousands
      * of waiting replicas): write now. Through the bufferevent it would cost an epoll_ctl to
-     * arm EPOLLOUT, a loop turn, the write and another epoll_ctl to disarm. Only when
-     * WAITING: a streaming dump relies on the write callback to pump again. Whatever the
-     * kernel does not take (or an error) is left to the bufferevent, which reports errors. */
-    if (st == DUMP_WAITING && !d->o.in_memory && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage))
+     * arm EPOLLOUT, a loop turn, the write and another epoll_ctl to disarm. The same for a
+     * new dump's first pump (up to its first requested event): in a reconnect storm the loop
+     * reads thousands of dump commands in one turn, and through the bufferevent every first
+     * event would wait for the last command of the turn. A streaming dump whose bytes all
+     * went out this way has no write callback coming: its session queues the next pump
+     * (session_dump.c). Whatever the kernel does not take (or an error) is left to the
+     * bufferevent, which reports errors. */
+    if ((st == DUMP_WAITING || (!was_reached && d->reached)) && !d->o.in_memory && evbuffer_get_length(out) == 0 &&
+        evbuffer_get_length(d->stage))
         (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
     evbuffer_add_buffer(out, d->stage);
     return st;

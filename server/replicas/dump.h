@@ -98,7 +98,8 @@ int dump_reached(const struct dump *d);
  * makes it a MariaDB GTID dump: groups before the requested GTIDs are skipped, a fake
  * GTID_LIST marks the start. The dump owns gs from here on, also on failure. A file that is
  * not here but that opts->restore can restore (purged but archived) starts the dump in
- * DUMP_RESTORING (nothing queued yet). */
+ * DUMP_RESTORING (nothing queued yet). The fake ROTATE and FORMAT_DESCRIPTION are staged,
+ * not yet in the socket buffer: call dump_pump next, which sends them with the first event. */
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
                         const struct dump_opts *opts, const char *file, uint64_t pos, struct gtid_start *gs,
                         enum cursor_open_error *why, char *err, size_t errlen);

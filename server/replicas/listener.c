@@ -33,6 +33,12 @@
 /* Streaming dumps pumped in one loop turn: below this many the helpers' wake-up costs more
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
+/* At most this many streaming pumps per loop turn; the rest wait for the next turn, after
+ * anything of higher priority. The loop thread waits for a whole batch, so an unbounded one
+ * (thousands of dumps started by a reconnect storm, each refilling its share) held every
+ * dump command and login still unread for as long as all those refills took. */
+#define STREAM_BATCH_MAX 128
+#define DUMP_ID_BUCKETS 4096
 /* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
  * the next binlogd.memory_trim_after seconds saw no more than a trickle; at most every 10 s. */
 static const struct memtrim_opts MEMTRIM_OPTS = {.min_interval_ms = 10000, .min_sessions = 32};
@@ -52,6 +58,10 @@ struct listener {
     struct session **sess;
     void **scratch;             /* the sessions on_watermark / on_flush work on, cap_sess long */
     size_t n_sess, cap_sess;
+    /* Dumps per server_id bucket (listener_dump_id): a dump start scans the sessions for an
+     * older dump with its server_id only when its bucket holds one, instead of every time
+     * (O(N) per start, O(N^2) per reconnect storm). */
+    uint32_t dump_ids[DUMP_ID_BUCKETS];
     struct wake_pool *pool;     /* NULL: one thread wakes every dump */
     struct event *ev_flush;     /* pumps queued by streaming dumps, run once per loop turn */
     void **pend;                /* those dumps (cap_sess long); session.pump_pending marks them */
@@ -256,8 +266,16 @@ void listener_session_closed(struct listener *srv, struct session *s)
     if (i < srv->n_sess) session_set_slot(srv->sess[i], i);
 }
 
+void listener_dump_id(struct listener *srv, uint32_t server_id, int delta)
+{
+    uint32_t *c = &srv->dump_ids[server_id % DUMP_ID_BUCKETS];
+    if (delta > 0) (*c)++;
+    else if (*c) (*c)--;
+}
+
 void listener_kill_dumps_with_server_id(struct listener *srv, struct session *except, uint32_t server_id)
 {
+    if (!srv->dump_ids[server_id % DUMP_ID_BUCKETS]) return;   /* no dump with this server_id */
     for (size_t i = 0; i < srv->n_sess;) {
         struct session *s = srv->sess[i];
         if (s != except && session_get_state(s) == SESSION_DUMP && session_replica_server_id(s) == server_id) {
@@ -299,8 +317,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     struct listener *srv = arg;
     size_t n = srv->n_pend;
     if (!n) return;
+    if (n > STREAM_BATCH_MAX) n = STREAM_BATCH_MAX;
     memcpy(srv->scratch, srv->pend, n * sizeof(*srv->scratch));
-    srv->n_pend = 0;
+    srv->n_pend -= n;
+    memmove(srv->pend, srv->pend + n, srv->n_pend * sizeof(*srv->pend));
+    if (srv->n_pend) event_active(srv->ev_flush, EV_READ, 0);   /* the rest: next turn, first in line */
     for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->scratch[i], 0);
     srv->st.stream_rounds++;
     srv->st.stream_rounds_parallel += (uint64_t)(n >= STREAM_PARALLEL_MIN);
@@ -310,7 +331,6 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 int listener_queue_pump(struct listener *srv, struct session *s)
 {
-    if (!srv->pool) return -1;
     if (session_pump_pending(s)) return 0;
     session_set_pump_pending(s, 1);
     srv->pend[srv->n_pend++] = s;

@@ -66,11 +66,14 @@ void listener_stats_get(const struct listener *srv, struct replicas_counters *st
 
 /* A session is going away: forget it (and any queued pump of it). */
 void listener_session_closed(struct listener *srv, struct session *s);
+/* A dump with replica server_id began (delta +1) or ended (-1): the counts that let
+ * listener_kill_dumps_with_server_id skip its scan. Sessions call it (session_dump_id_*). */
+void listener_dump_id(struct listener *srv, uint32_t server_id, int delta);
 /* End other dumps registered with the same replica server_id (mysqld's zombie-dump rule). */
 void listener_kill_dumps_with_server_id(struct listener *srv, struct session *except, uint32_t server_id);
 /* A streaming dump's socket buffer drained: queue its pump for the end of this loop turn,
  * where all queued pumps run together (in parallel with binlogd.wake_threads helpers).
- * Returns -1 when there are no helpers: the caller pumps at once. */
+ * Without helpers the queued pumps run on the loop thread alone. Returns 0. */
 int listener_queue_pump(struct listener *srv, struct session *s);
 
 /* ---- what statements see of the listener (struct stmt_ctx's functions; loop thread) ---- */

@@ -175,9 +175,26 @@ void session_send_err(struct session *s, uint16_t code, const char *msg)
 }
 
 /* Close after what is queued has been written. */
+void session_dump_id_on(struct session *s, uint32_t server_id)
+{
+    session_dump_id_off(s);
+    if (!server_id) return;
+    s->dump_id = server_id;
+    s->dump_id_on = 1;
+    listener_dump_id(s->ctx->lis, server_id, +1);
+}
+
+void session_dump_id_off(struct session *s)
+{
+    if (!s->dump_id_on) return;
+    s->dump_id_on = 0;
+    listener_dump_id(s->ctx->lis, s->dump_id, -1);
+}
+
 void session_close(struct session *s)
 {
     if (s->state == SESSION_CLOSING) return;
+    session_dump_id_off(s);
     s->state = SESSION_CLOSING;
     if (s->hb) event_del(s->hb);
     bufferevent_disable(s->bev, EV_READ);
@@ -701,6 +718,7 @@ void session_free(struct session *s)
         dump_free(s->dump);
         session_dumps_changed(s, -1);
     }
+    session_dump_id_off(s);
     if (s->hb) event_free(s->hb);
     if (s->closer) event_free(s->closer);
     if (s->bev) bufferevent_free(s->bev);

@@ -48,6 +48,11 @@ static void dump_after_pump(struct session *s, enum dump_state st)
         (void)bufferevent_priority_set(s->bev, REPLICAS_PRIO_STREAM);
     }
     if (st == DUMP_WAITING) s->caught_up_ms = session_now_ms();
+    /* Streaming with nothing queued (dump_pump wrote a first pump straight to the socket):
+     * no write callback will come, so the streaming queue pumps it on, after the loop's
+     * other work (logins and dump starts first). */
+    if (st == DUMP_STREAMING && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+        (void)listener_queue_pump(s->ctx->lis, s);
     if (st == DUMP_RESTORING) {   /* here, on the loop thread: the restore is not thread-safe */
         st = dump_restore_step(s->dump);
         if (st == DUMP_STREAMING) {   /* the copy was in the spool already, or the file is local */
@@ -60,6 +65,7 @@ static void dump_after_pump(struct session *s, enum dump_state st)
         s->dump = NULL;
         session_dumps_changed(s, -1);
         if (s->hb) event_del(s->hb);
+        session_dump_id_off(s);
         s->state = SESSION_COMMAND;
         session_mark(s);
     } else if (st == DUMP_FAILED) {
@@ -161,6 +167,7 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
              d.server_id, file[0] ? file : "(first)", (unsigned long long)d.pos, o.nonblock ? " (non-blocking)" : "",
              o.semi_sync ? " (semi-sync)" : "", scs ? " GTID " : "", scs ? scs : "");
     s->state = SESSION_DUMP;
+    session_dump_id_on(s, d.server_id);
     session_mark(s);   /* PROCESSLIST's Time: since the dump began, as mariadbd's start_time */
     s->dump_gtid = gs != NULL;
     s->dump_semi = o.semi_sync;

@@ -64,6 +64,8 @@ struct session {
     uint64_t counted_events, counted_bytes;
     enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
     int pump_pending;              /* queued in the listener's flush list */
+    uint32_t dump_id;              /* the server_id counted in the listener (listener_dump_id) */
+    int dump_id_on;                /* ... while this is set: from the dump start to its end */
     int in_command;                /* a command is being executed (Threads_running) */
     uint64_t since_ms;             /* when the current command / state began (PROCESSLIST Time) */
     /* for monitoring (session_dump_info): set when a dump starts */
@@ -123,6 +125,9 @@ int session_is_secure(const struct session *s);
 
 /* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs: owned from here on, NULL
  * for a plain dump): start streaming, or answer the error a primary would. */
+/* Count (on) / uncount (off, idempotent) the session's dump server_id in the listener. */
+void session_dump_id_on(struct session *s, uint32_t server_id);
+void session_dump_id_off(struct session *s);
 void session_dump_start(struct session *s, const struct cmd_binlog_dump *d, struct gtid_start *mysql_gs);
 /* COM_BINLOG_DUMP_GTID (MySQL MASTER_AUTO_POSITION=1): resolve the GTID set, then start. */
 void session_dump_start_gtid(struct session *s, const struct cmd_binlog_dump_gtid *g);

@@ -109,6 +109,7 @@ struct rep {
     char file[64];         /* file/position replica: start here (a GTID event's offset) */
     uint64_t pos;
     double ms;
+    double sent;           /* when the dump command went out (now_s) */
     int ok;
     char err[256];
 };
@@ -144,7 +145,7 @@ static void *replica(void *arg)
     wire_put_u16(pkt + 4, 0);
     wire_put_u32(pkt + 6, (uint32_t)(100000 + r->idx));
     memcpy(pkt + 10, r->file, fl);
-    double t0 = now_s();
+    double t0 = r->sent = now_s();
     if (m->methods->db_command(m, COM_BINLOG_DUMP, (const char *)pkt, 10 + fl, 1, NULL)) {
         snprintf(r->err, sizeof(r->err), "%s", mysql_error(m));
         goto out;
@@ -262,6 +263,7 @@ static void report(const char *prefix, struct rep *r, int k)
         else if (!first[0]) first = r[i].err;
     }
     qsort(v, (size_t)ok, sizeof(*v), cmp);
+    printf(" %smin_ms=%.1f", prefix, ok ? v[0] : 0);
     printf(" %sk=%d %sok=%d %serrors=%d %sp50_ms=%.1f %sp99_ms=%.1f %smax_ms=%.1f %serror=\"%s\"", prefix, k, prefix, ok,
            prefix, k - ok, prefix, ok ? v[ok / 2] : 0, prefix,
            ok ? v[(ok * 99) / 100 < ok ? (ok * 99) / 100 : ok - 1] : 0, prefix, ok ? v[ok - 1] : 0, prefix, first);
@@ -296,11 +298,18 @@ static int run(const char *host, unsigned port, const char *user, const char *pa
     }
     pthread_barrier_wait(&go);
     double t0 = now_s();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
     for (int i = 0; i < all; i++) pthread_join(r[i].th, NULL);
-    double wall = now_s() - t0;
+    double wall = now_s() - t0, last_sent = 0;
     int bad = 0;
-    for (int i = 0; i < all; i++) bad += !r[i].ok;
-    printf("wall_s=%.2f", wall);
+    for (int i = 0; i < all; i++) {
+        bad += !r[i].ok;
+        if (r[i].sent - t0 > last_sent) last_sent = r[i].sent - t0;
+    }
+    /* how long the client's own threads took to send every dump command after the barrier:
+     * on a small machine the storm's clients compete with the server for the cores */
+    printf("wall_s=%.2f go_epoch=%lld.%03ld last_sent_ms=%.1f", wall, (long long)rt.tv_sec, rt.tv_nsec / 1000000, last_sent * 1000);
     report("", r, k);
     if (f) report("fp_", r + k, f);
     printf("\n");
