@@ -33,11 +33,6 @@
 /* Streaming dumps pumped in one loop turn: below this many the helpers' wake-up costs more
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
-/* At most this many streaming pumps per loop turn; the rest wait for the next turn, after
- * anything of higher priority. The loop thread waits for a whole batch, so an unbounded one
- * (thousands of dumps started by a reconnect storm, each refilling its share) held every
- * dump command and login still unread for as long as all those refills took. */
-#define STREAM_BATCH_MAX 128
 #define DUMP_ID_BUCKETS 4096
 /* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
  * the next binlogd.memory_trim_after seconds saw no more than a trickle; at most every 10 s. */
@@ -317,11 +312,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     struct listener *srv = arg;
     size_t n = srv->n_pend;
     if (!n) return;
-    if (n > STREAM_BATCH_MAX) n = STREAM_BATCH_MAX;
     memcpy(srv->scratch, srv->pend, n * sizeof(*srv->scratch));
-    srv->n_pend -= n;
-    memmove(srv->pend, srv->pend + n, srv->n_pend * sizeof(*srv->pend));
-    if (srv->n_pend) event_active(srv->ev_flush, EV_READ, 0);   /* the rest: next turn, first in line */
+    srv->n_pend = 0;
     for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->scratch[i], 0);
     srv->st.stream_rounds++;
     srv->st.stream_rounds_parallel += (uint64_t)(n >= STREAM_PARALLEL_MIN);
