@@ -339,6 +339,26 @@ out:
     return rc;
 }
 
+int zfile_stored_bytes(int dirfd, const char *name, int *compressed, uint64_t *bytes)
+{
+    char zname[NAME_MAX + 1];
+    struct stat st;
+    *compressed = 0;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *bytes = (uint64_t)st.st_size;
+        return 0;
+    }
+    if (errno != ENOENT) return -1;
+    if (zfile_name(name, zname, sizeof(zname)) == -1) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (fstatat(dirfd, zname, &st, AT_SYMLINK_NOFOLLOW) == -1) return -1;
+    *compressed = 1;
+    *bytes = (uint64_t)st.st_size;
+    return 0;
+}
+
 int zfile_inflate_to(int dirfd, const char *name, uint64_t size, int out_fd, int (*stop)(void *arg), void *stop_arg,
                      char *err, size_t errlen)
 {

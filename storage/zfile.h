@@ -69,6 +69,11 @@ int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block
 int zfile_inflate_to(int dirfd, const char *name, uint64_t size, int out_fd, int (*stop)(void *arg), void *stop_arg,
                      char *err, size_t errlen);
 
+/* Where dirfd/name's bytes are stored and what they take on disk: the plain file
+ * (*compressed = 0, *bytes its size) or name.z (*compressed = 1, *bytes name.z's size).
+ * 0, or -1 with errno when neither is there. Any thread. */
+int zfile_stored_bytes(int dirfd, const char *name, int *compressed, uint64_t *bytes);
+
 /* "name.z" into out. -1 when it does not fit. */
 int zfile_name(const char *name, char *out, size_t cap);
 

@@ -384,7 +384,7 @@ static void *reader(void *arg)
     return NULL;
 }
 
-/* zfile_inflate_to: the plain copy for an archive command, byte for byte, and every way a
+/* zfile_stored_bytes, and zfile_inflate_to: the plain copy for an archive command, byte for byte, and every way a
  * damaged or inconsistent NAME.z is refused with the file and the block named. */
 static void test_inflate_to(void **state)
 {
@@ -400,7 +400,19 @@ static void test_inflate_to(void **state)
     char err[512];
     uint64_t stored = 0;
     assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len, 4096, 6, NULL, NULL, &stored, err, sizeof(err)), 0);
+    /* what it takes on disk: the plain file while it is there, then NAME.z */
+    int compressed = -1;
+    uint64_t bytes = 0;
+    assert_int_equal(zfile_stored_bytes(d.dfd, "f.000001", &compressed, &bytes), 0);
+    assert_int_equal(compressed, 0);
+    assert_int_equal(bytes, len);
     assert_int_equal(unlinkat(d.dfd, "f.000001", 0), 0);
+    assert_int_equal(zfile_stored_bytes(d.dfd, "f.000001", &compressed, &bytes), 0);
+    assert_int_equal(compressed, 1);
+    assert_int_equal(bytes, stored);
+    errno = 0;
+    assert_int_equal(zfile_stored_bytes(d.dfd, "f.000002", &compressed, &bytes), -1);
+    assert_int_equal(errno, ENOENT);
 
     uint8_t *buf = malloc(len + 16);
     int out = openat(d.dfd, "copy", O_RDWR | O_CREAT | O_TRUNC, 0600);
