@@ -439,6 +439,114 @@ static void test_change_master_tls_malformed(void **state)
     assert_int_equal(after.st_ino, before.st_ino);   /* not rewritten */
 }
 
+/* MySQL 8.0.23's names: CHANGE REPLICATION SOURCE TO SOURCE_HOST=... (or either spelling with
+ * either statement, mixed as MySQL 8.0 allows) sets what the MASTER_* names set; an unknown or
+ * unsupported name keeps its own spelling in the refusal; malformed values are refused as
+ * under their MASTER_* names. */
+static void test_change_replication_source(void **state)
+{
+    struct fx *f = *state;
+    struct stmt_result *r = run(f, "STOP REPLICA");
+    assert_int_equal(r->later.ready(r->later.arg), 1);
+    r = run(f, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db2', SOURCE_PORT=3307, SOURCE_USER='r2', "
+               "SOURCE_PASSWORD='pw2', SOURCE_LOG_FILE='mb.000007', SOURCE_LOG_POS=4, SOURCE_SSL=1, "
+               "SOURCE_SSL_CA='/ca.pem', SOURCE_SSL_CAPATH='/cas', SOURCE_SSL_CERT='/c.pem', source_ssl_key='/k.pem', "
+               "SOURCE_SSL_CIPHER='AES256-SHA', SOURCE_SSL_CRL='/crl.pem', SOURCE_SSL_CRLPATH='/crls', "
+               "Source_Ssl_Verify_Server_Cert=1");
+    if (r->kind != STMT_OK) fail_msg("kind %d: %u %s", r->kind, r->err.code, r->err.msg);
+    struct upstream_conf c;
+    ingest_get_conf(f->ingest, &c);
+    assert_string_equal(c.host, "db2");
+    assert_int_equal(c.port, 3307);
+    assert_string_equal(c.user, "r2");
+    assert_string_equal(c.password, "pw2");
+    assert_string_equal(c.log_file, "mb.000007");
+    assert_int_equal(c.switch_pending, 1);
+    assert_int_equal(c.ssl, 1);
+    assert_int_equal(c.ssl_verify_server_cert, 1);
+    assert_string_equal(c.ssl_ca, "/ca.pem");
+    assert_string_equal(c.ssl_capath, "/cas");
+    assert_string_equal(c.ssl_cert, "/c.pem");
+    assert_string_equal(c.ssl_key, "/k.pem");
+    assert_string_equal(c.ssl_cipher, "AES256-SHA");
+    assert_string_equal(c.ssl_crl, "/crl.pem");
+    assert_string_equal(c.ssl_crlpath, "/crls");
+
+    /* both spellings, with either statement, in one statement */
+    r = run(f, "CHANGE MASTER TO SOURCE_HOST='db3', MASTER_PORT=3308, SOURCE_SSL=0");
+    assert_int_equal(r->kind, STMT_OK);
+    r = run(f, "CHANGE REPLICATION SOURCE TO MASTER_USER='u3', SOURCE_PASSWORD='p3', MASTER_USE_GTID=slave_pos");
+    assert_int_equal(r->kind, STMT_OK);
+    ingest_get_conf(f->ingest, &c);
+    assert_string_equal(c.host, "db3");
+    assert_int_equal(c.port, 3308);
+    assert_int_equal(c.ssl, 0);
+    assert_string_equal(c.user, "u3");
+    assert_string_equal(c.password, "p3");
+    assert_int_equal(c.use_gtid, 1);
+    assert_string_equal(c.log_file, "");
+    r = run(f, "SHOW REPLICA STATUS");
+    assert_int_equal(r->kind, STMT_ROWS);
+    assert_string_equal(cell(r, "Master_Host"), "db3");
+    assert_string_equal(cell(r, "Master_Port"), "3308");
+
+    static const struct { const char *sql; unsigned code; const char *says; } bad[] = {
+        /* MySQL names binlogd does not support, as their MASTER_* names are not: the user's spelling */
+        {"CHANGE REPLICATION SOURCE TO SOURCE_DELAY=5", 1235, "CHANGE MASTER option SOURCE_DELAY"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HEARTBEAT_PERIOD=1.5", 1235, "SOURCE_HEARTBEAT_PERIOD"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_CONNECT_RETRY=10", 1235, "SOURCE_CONNECT_RETRY"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1", 1235, "SOURCE_AUTO_POSITION"},
+        {"CHANGE REPLICATION SOURCE TO GET_SOURCE_PUBLIC_KEY=1", 1235, "GET_SOURCE_PUBLIC_KEY"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST='db9', SOURCE_RETRY_COUNT=3", 1235, "SOURCE_RETRY_COUNT"},
+        {"CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=1", 1235, "MASTER_HEARTBEAT_PERIOD"},
+        /* unknown names: near misses of the aliases */
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOSTNAME='x'", 1235, "SOURCE_HOSTNAME"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_='x'", 1235, "SOURCE_"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE='x'", 1235, "option SOURCE"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_USE_GTID=slave_pos", 1235, "SOURCE_USE_GTID"},
+        {"CHANGE REPLICATION SOURCE TO REPLICA_HOST='x'", 1235, "REPLICA_HOST"},
+        /* malformed values under the SOURCE_* names: refused as under MASTER_* */
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST=db9", 1064, "quoted string"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_PORT='3306'", 1064, "number in range"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_PORT=65536", 1064, "number in range"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_PORT=-1", 1064, "number in range"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_LOG_POS=5", 1235, "MASTER_LOG_POS other than 4"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='../etc/passwd'", 1236, "not a binlog file name"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='mb.000002', MASTER_USE_GTID=slave_pos", 1064, "cannot be combined"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_SSL='1'", 1064, "0 or 1"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_SSL_CERT='/c2.pem', SOURCE_SSL_KEY=''", 1064, "go together"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_SSL_CA='a\nb'", 1470, "not valid"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST='db9', SOURCE_PORT=x", 1064, "number in range"},  /* all or nothing */
+        /* malformed statements */
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST", 1064, "syntax"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST=", 1064, "syntax"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST='db9',", 1064, "syntax"},
+        {"CHANGE REPLICATION SOURCE TO SOURCE_HOST='db9' SOURCE_PORT=1", 1064, "syntax"},
+        {"CHANGE REPLICATION SOURCE SOURCE_HOST='db9'", 1064, "syntax"},
+        {"CHANGE REPLICATION TO SOURCE_HOST='db9'", 1064, "syntax"},
+        {"CHANGE SOURCE TO SOURCE_HOST='db9'", 1064, "syntax"},
+        {"CHANGE REPLICATION SOURCE TO", 1064, "syntax"},
+        {"CHANGE REPLICATION SOURCE TO 'SOURCE_HOST'='db9'", 1064, "syntax"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = run(f, bad[i].sql);
+        if (r->kind != STMT_ERR || r->err.code != bad[i].code || !strstr(r->err.msg, bad[i].says))
+            fail_msg("%s: kind %d code %u '%s', want ERR %u with '%s'", bad[i].sql, r->kind, r->err.code,
+                     r->kind == STMT_ERR ? r->err.msg : "", bad[i].code, bad[i].says);
+    }
+    ingest_get_conf(f->ingest, &c);   /* nothing changed */
+    assert_string_equal(c.host, "db3");
+    assert_int_equal(c.port, 3308);
+    assert_string_equal(c.ssl_cert, "/c.pem");
+    assert_string_equal(c.ssl_key, "/k.pem");
+
+    /* without the admin role, whatever the spelling */
+    f->ctx.is_admin = 0;
+    r = run(f, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db4'");
+    assert_int_equal(r->kind, STMT_ERR);
+    assert_int_equal(r->err.code, 1227);
+}
+
 static void test_stop_slave_answers_later(void **state)
 {
     struct fx *f = *state;
@@ -974,6 +1082,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_master_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_master_tls_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_replication_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),
