@@ -125,7 +125,8 @@ static const struct opt opts[] = {
      "purge closed files whose last event is older than this (0 = off); a file a connected replica is on, or "
      "a later one, is kept", RUNTIME, NULL, 0},
     {"storage.max_disk_bytes", OPT_UINT64, OFF(max_disk_bytes), 0, 0, 1ULL << 60,
-     "purge the oldest closed files while the binlog files take more than this (0 = off); overrides replicas",
+     "purge the oldest closed files while the binlog files take more than this on disk (a compressed file "
+     "counts at its compressed size; 0 = off); overrides replicas",
      RUNTIME, NULL, 0},
     {"storage.min_files", OPT_UINT32, OFF(min_files), 0, 1, 1000000,
      "the newest files retention never purges (the active one included)", RUNTIME, NULL, 0},

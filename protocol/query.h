@@ -194,6 +194,14 @@ int query_like_match(const char *pat, size_t plen, const char *s, size_t slen);
 /* ASCII case-insensitive equality of s[0..len) and the NUL-terminated lit. */
 int query_name_eq(const char *s, size_t len, const char *lit);
 
+/* CHANGE MASTER / CHANGE REPLICATION SOURCE option names: the MASTER_* name (upper case,
+ * static) an option spelled the MySQL 8.0.23+ way is an alias of (SOURCE_HOST ->
+ * MASTER_HOST, GET_SOURCE_PUBLIC_KEY -> GET_MASTER_PUBLIC_KEY, ...: every pair of MySQL's
+ * sql_yacc.yy change_replication_source_* rules), or NULL for any other name. Case-
+ * insensitive. As in MySQL 8.0, either spelling may be used with either statement and both
+ * may be mixed in one. Pure. */
+const char *query_source_option_alias(const char *name, size_t len);
+
 /* A value as a boolean: numbers (non-zero), ON/OFF, TRUE/FALSE, YES/NO as words or
  * strings. 0 with *out set, or -1 if it is none of those. */
 int qval_to_bool(const struct qval *v, int *out);

@@ -22,6 +22,44 @@ int query_name_eq(const char *s, size_t len, const char *lit)
     return 1;
 }
 
+const char *query_source_option_alias(const char *name, size_t len)
+{
+    /* MySQL 8.0.23 sql_yacc.yy: each change_replication_source_* rule takes the MASTER_ token
+     * or the SOURCE_ one (lex.h spells MASTER_/SOURCE_COMPRESSION_ALGORITHMS with an S). */
+    static const char *const pairs[][2] = {
+        {"SOURCE_AUTO_POSITION", "MASTER_AUTO_POSITION"},
+        {"SOURCE_BIND", "MASTER_BIND"},
+        {"SOURCE_COMPRESSION_ALGORITHMS", "MASTER_COMPRESSION_ALGORITHMS"},
+        {"SOURCE_CONNECT_RETRY", "MASTER_CONNECT_RETRY"},
+        {"SOURCE_DELAY", "MASTER_DELAY"},
+        {"SOURCE_HEARTBEAT_PERIOD", "MASTER_HEARTBEAT_PERIOD"},
+        {"SOURCE_HOST", "MASTER_HOST"},
+        {"SOURCE_LOG_FILE", "MASTER_LOG_FILE"},
+        {"SOURCE_LOG_POS", "MASTER_LOG_POS"},
+        {"SOURCE_PASSWORD", "MASTER_PASSWORD"},
+        {"SOURCE_PORT", "MASTER_PORT"},
+        {"SOURCE_PUBLIC_KEY_PATH", "MASTER_PUBLIC_KEY_PATH"},
+        {"SOURCE_RETRY_COUNT", "MASTER_RETRY_COUNT"},
+        {"SOURCE_SSL", "MASTER_SSL"},
+        {"SOURCE_SSL_CA", "MASTER_SSL_CA"},
+        {"SOURCE_SSL_CAPATH", "MASTER_SSL_CAPATH"},
+        {"SOURCE_SSL_CERT", "MASTER_SSL_CERT"},
+        {"SOURCE_SSL_CIPHER", "MASTER_SSL_CIPHER"},
+        {"SOURCE_SSL_CRL", "MASTER_SSL_CRL"},
+        {"SOURCE_SSL_CRLPATH", "MASTER_SSL_CRLPATH"},
+        {"SOURCE_SSL_KEY", "MASTER_SSL_KEY"},
+        {"SOURCE_SSL_VERIFY_SERVER_CERT", "MASTER_SSL_VERIFY_SERVER_CERT"},
+        {"SOURCE_TLS_CIPHERSUITES", "MASTER_TLS_CIPHERSUITES"},
+        {"SOURCE_TLS_VERSION", "MASTER_TLS_VERSION"},
+        {"SOURCE_USER", "MASTER_USER"},
+        {"SOURCE_ZSTD_COMPRESSION_LEVEL", "MASTER_ZSTD_COMPRESSION_LEVEL"},
+        {"GET_SOURCE_PUBLIC_KEY", "GET_MASTER_PUBLIC_KEY"},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+        if (query_name_eq(name, len, pairs[i][0])) return pairs[i][1];
+    return NULL;
+}
+
 void lex_init(struct lexer *L, struct query *q, const char *in, size_t len)
 {
     L->in = in;

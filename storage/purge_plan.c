@@ -61,7 +61,7 @@ static void plan_statement(const struct purge_input *in, size_t hard, struct pur
 void purge_plan_make(const struct purge_input *in, struct purge_plan *out)
 {
     out->count = out->overridden = 0;
-    out->bytes = 0;
+    out->bytes = out->disk_bytes = 0;
     out->cause = out->stop = PURGE_CAUSE_NONE;
     if (!in->n) return;
     /* The hard bounds: never the active file, never a kept file or anything after it. */
@@ -86,12 +86,12 @@ void purge_plan_make(const struct purge_input *in, struct purge_plan *out)
         }
         if (in->max_disk) {
             uint64_t total = 0;
-            for (size_t i = 0; i < in->n; i++) total += in->files[i].size;
-            while (k_size < in->n && total > in->max_disk) total -= in->files[k_size++].size;
+            for (size_t i = 0; i < in->n; i++) total += in->files[i].disk;
+            while (k_size < in->n && total > in->max_disk) total -= in->files[k_size++].disk;
         }
         if (in->want_free) {
             uint64_t got = 0;
-            while (k_free < in->n && got < in->want_free) got += in->files[k_free++].size;
+            while (k_free < in->n && got < in->want_free) got += in->files[k_free++].disk;
         }
         size_t age = min2(k_age, min2(auto_hard, in->reader_first));
         size_t fre = min2(k_free, min2(auto_hard, in->reader_first));
@@ -112,5 +112,8 @@ void purge_plan_make(const struct purge_input *in, struct purge_plan *out)
         if (k_size > count) out->stop = stop_at(in, count, bound_min, 0);
         else if (k_free > count || k_age > count) out->stop = stop_at(in, count, bound_min, 1);
     }
-    for (size_t i = 0; i < out->count; i++) out->bytes += in->files[i].size;
+    for (size_t i = 0; i < out->count; i++) {
+        out->bytes += in->files[i].size;
+        out->disk_bytes += in->files[i].disk;
+    }
 }

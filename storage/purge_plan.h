@@ -10,9 +10,10 @@
  *     purged, nor any later file: nothing may be purged before it is archived.
  *   - Automatic mode: the newest min_files files are kept. Age: a file whose last event is
  *     older than expire_s, stopping at the first younger file and at the first file a
- *     connected reader is on. Size: while the files take more than max_disk bytes, the
- *     oldest go, readers or not (the plan names the readers it overrides). Free space: while
- *     want_free bytes are still to be reclaimed, the oldest go, but never a reader's file.
+ *     connected reader is on. Size: while the files take more than max_disk bytes on disk
+ *     (a compressed file counts at its compressed size, `disk`), the oldest go, readers or not
+ *     (the plan names the readers it overrides). Free space: while want_free bytes are still
+ *     to be reclaimed (on disk, `disk` again), the oldest go, but never a reader's file.
  *   - Statement mode (PURGE BINARY LOGS TO / BEFORE): the target decides; readers, the
  *     active file and the keep predicate stop it (mysqld's semantics; min_files does not
  *     apply, as mysqld has none).
@@ -39,7 +40,8 @@ typedef void (*purge_done_fn)(void *arg, const char *name, uint64_t size);
 
 struct purge_file {
     char     name[EV_MAX_NAME_LEN + 1];
-    uint64_t size;
+    uint64_t size;               /* original bytes (what the index and SHOW BINARY LOGS say) */
+    uint64_t disk;               /* bytes it takes on disk: size, or NAME.z's size when compressed */
     int64_t  last_time;          /* time of its last event (unix seconds); 0 = unknown */
     int      keep;               /* the keep predicate's verdict (1 = keep) */
     char     keep_why[PURGE_WHY_MAX];
@@ -87,7 +89,8 @@ struct purge_plan {
                                     (PURGE_CAUSE_NONE: nothing more was wanted) */
     size_t overridden;           /* files at or after reader_first purged by the size rule
                                     (their readers get ERR 1236 when they reach the gap) */
-    uint64_t bytes;              /* total size of the purged files */
+    uint64_t bytes;              /* total size of the purged files (original bytes) */
+    uint64_t disk_bytes;         /* what they take on disk (the space a purge gives back) */
 };
 
 const char *purge_cause_name(enum purge_cause c);

@@ -600,7 +600,7 @@ size_t store_files(struct store *s, struct store_file_info *out, size_t cap)
 {
     pthread_mutex_lock(&s->mu);
     size_t n = s->nfiles;
-    if (out && cap) memcpy(out, s->files, (n < cap ? n : cap) * sizeof(*out));
+    if (out && cap && n) memcpy(out, s->files, (n < cap ? n : cap) * sizeof(*out));   /* files is NULL while empty */
     pthread_mutex_unlock(&s->mu);
     return n;
 }

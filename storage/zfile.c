@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "protocol/event.h"
 #include "protocol/wire.h"
 #include "storage/fsio.h"
 
@@ -335,6 +336,92 @@ out:
     free(cb);
     free(idx);
     free(chk);
+    return rc;
+}
+
+int zfile_stored_bytes(int dirfd, const char *name, int *compressed, uint64_t *bytes)
+{
+    char zname[NAME_MAX + 1];
+    struct stat st;
+    *compressed = 0;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *bytes = (uint64_t)st.st_size;
+        return 0;
+    }
+    if (errno != ENOENT) return -1;
+    if (zfile_name(name, zname, sizeof(zname)) == -1) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (fstatat(dirfd, zname, &st, AT_SYMLINK_NOFOLLOW) == -1) return -1;
+    *compressed = 1;
+    *bytes = (uint64_t)st.st_size;
+    return 0;
+}
+
+int zfile_inflate_to(int dirfd, const char *name, uint64_t size, int out_fd, int (*stop)(void *arg), void *stop_arg,
+                     char *err, size_t errlen)
+{
+    char zname[NAME_MAX + 1], zerr[256];
+    if (zfile_name(name, zname, sizeof(zname)) == -1) {
+        snprintf(err, errlen, "%s: name too long", name);
+        return -1;
+    }
+    int fd = fsio_open(dirfd, zname, O_RDONLY | O_NOFOLLOW, 0);
+    if (fd == -1) {
+        snprintf(err, errlen, "%s: cannot open: %s", zname, strerror(errno));
+        return -1;
+    }
+    struct zfile *z = zfile_open(fd, NULL, zerr, sizeof(zerr));
+    if (!z) {
+        snprintf(err, errlen, "%s: damaged compressed file: %s", zname, zerr);
+        return -1;
+    }
+    int rc = -1;
+    uint8_t *buf = NULL;
+    uint64_t off = 0;
+    if (zfile_size(z) != size) {
+        snprintf(err, errlen, "%s: holds %llu original bytes, the index says %llu", zname,
+                 (unsigned long long)zfile_size(z), (unsigned long long)size);
+        goto out;
+    }
+    if (!(buf = malloc(zfile_block_size(z)))) {
+        snprintf(err, errlen, "%s: out of memory", zname);
+        goto out;
+    }
+    for (uint32_t i = 0; i < zfile_blocks(z); i++) {
+        const char *why = NULL;
+        if (stop && stop(stop_arg)) {
+            snprintf(err, errlen, "%s: stopped (binlogd is shutting down)", zname);
+            goto out;
+        }
+        uint32_t blen = zfile_check_block(z, i, buf, &why);
+        uint32_t want = zb_block_len(&z->h, &z->t, i);
+        if (!blen || blen != want) {
+            snprintf(err, errlen, "%s: block %u of %u (original offsets %llu-%llu): %s", zname, i, zfile_blocks(z),
+                     (unsigned long long)off, (unsigned long long)(off + want - 1), why ? why : "wrong length");
+            goto out;
+        }
+        if (i == 0 && (blen < BINLOG_MAGIC_LEN || memcmp(buf, BINLOG_MAGIC, BINLOG_MAGIC_LEN))) {
+            snprintf(err, errlen, "%s: block 0 (original offset 0): does not start with the binlog magic", zname);
+            goto out;
+        }
+        if (fsio_pwrite_all(out_fd, buf, blen, off) == -1) {
+            snprintf(err, errlen, "%s: write of the inflated copy failed at offset %llu: %s", zname,
+                     (unsigned long long)off, strerror(errno));
+            goto out;
+        }
+        off += blen;
+    }
+    if (off != size) {
+        snprintf(err, errlen, "%s: its blocks hold %llu bytes, the index says %llu", zname, (unsigned long long)off,
+                 (unsigned long long)size);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(buf);
+    zfile_close(z);
     return rc;
 }
 

@@ -58,6 +58,22 @@ uint32_t zfile_check_block(struct zfile *z, uint32_t i, uint8_t *buf, const char
 int zfile_compress_to(int dirfd, const char *name, uint64_t size, uint32_t block_size, int level,
                       int (*stop)(void *arg), void *stop_arg, uint64_t *stored, char *err, size_t errlen);
 
+/* Write the original bytes of dirfd/name.z into out_fd (an empty file opened for writing),
+ * for a consumer that needs a plain file (the archive command of a file compressed before
+ * archiving was switched on). Every block is inflated bypassing every cache and checked (its
+ * length and CRC32), the original size must equal `size` (the index's), the first four bytes
+ * must be the binlog magic, and exactly `size` bytes are written. stop (may be NULL) is asked
+ * between blocks. 0, or -1 with err naming name.z and, for a damaged block, the block and the
+ * original offsets it holds ("NAME.z: block 3 of 9 (original offsets 196608-262143): block
+ * CRC32 mismatch"); out_fd's contents are then undefined. Any thread. */
+int zfile_inflate_to(int dirfd, const char *name, uint64_t size, int out_fd, int (*stop)(void *arg), void *stop_arg,
+                     char *err, size_t errlen);
+
+/* Where dirfd/name's bytes are stored and what they take on disk: the plain file
+ * (*compressed = 0, *bytes its size) or name.z (*compressed = 1, *bytes name.z's size).
+ * 0, or -1 with errno when neither is there. Any thread. */
+int zfile_stored_bytes(int dirfd, const char *name, int *compressed, uint64_t *bytes);
+
 /* "name.z" into out. -1 when it does not fit. */
 int zfile_name(const char *name, char *out, size_t cap);
 

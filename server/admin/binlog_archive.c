@@ -28,21 +28,9 @@ static const char *when(int64_t t, char *buf, size_t cap)
  * is there (purged). */
 static int local_copy(const struct stmt_ctx *ctx, const char *name, int *compressed, uint64_t *bytes)
 {
-    char zname[EV_MAX_NAME_LEN + 8];
-    struct stat st;
     int dfd = ctx->store ? store_dir_fd(ctx->store) : -1;
     if (dfd < 0) return -1;
-    *compressed = 0;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        *bytes = (uint64_t)st.st_size;
-        return 0;
-    }
-    if (zfile_name(name, zname, sizeof(zname)) == 0 && fstatat(dfd, zname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        *compressed = 1;
-        *bytes = (uint64_t)st.st_size;
-        return 0;
-    }
-    return -1;
+    return zfile_stored_bytes(dfd, name, compressed, bytes);
 }
 
 static int add_row(const struct stmt_ctx *ctx, struct stmt_result *r, const char *name, uint64_t size,

@@ -1,6 +1,7 @@
 /*
  * replctl.c - the replica-control statements an operator runs with the stock client against
- * binlogd's own upstream: CHANGE MASTER TO, START SLAVE, STOP SLAVE, SHOW SLAVE STATUS.
+ * binlogd's own upstream: CHANGE MASTER TO (also CHANGE REPLICATION SOURCE TO, with MySQL
+ * 8.0.23's SOURCE_* option names), START SLAVE, STOP SLAVE, SHOW SLAVE STATUS.
  * Answers and error codes are a MariaDB replica's (1198 while running, 1200 with no master).
  *
  * Thread: the loop thread. The ingest thread is reached only through ingest.h calls; STOP
@@ -127,7 +128,16 @@ void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, st
     int file_given = 0, gtid_given = 0, failed = 0;
     c.log_file[0] = 0;
     for (size_t i = 0; i < q->nassign; i++) {
-        const struct query_assign *a = &q->assign[i];
+        /* MySQL 8.0.23+ names (SOURCE_HOST, ...) are read as their MASTER_* equivalents;
+         * the user's own spelling stays in `spelled` for the refusal of an unknown one. */
+        const struct query_assign *spelled = &q->assign[i];
+        struct query_assign canon = *spelled;
+        const char *alias = query_source_option_alias(spelled->name, spelled->name_len);
+        if (alias) {
+            canon.name = alias;
+            canon.name_len = strlen(alias);
+        }
+        const struct query_assign *a = &canon;
         uint64_t n;
         if (OPT_IS(a, "MASTER_HOST")) {
             if (opt_str(r, a, c.host, sizeof(c.host), "MASTER_HOST")) return;
@@ -171,7 +181,8 @@ void replctl_change_master(const struct stmt_ctx *ctx, const struct query *q, st
             if (failed) return;
         } else {
             char what[96];
-            snprintf(what, sizeof(what), "CHANGE MASTER option %.*s", (int)(a->name_len > 64 ? 64 : a->name_len), a->name);
+            snprintf(what, sizeof(what), "CHANGE MASTER option %.*s", (int)(spelled->name_len > 64 ? 64 : spelled->name_len),
+                     spelled->name);
             stmt_errf(r, 1235, "This version of binlogd doesn't yet support '%s'", what);
             return;
         }

@@ -4,6 +4,7 @@
 #include "server/ops/archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,13 @@
 #include <event2/event.h>
 
 #include "server/log.h"
+#include "server/ops/archive_spool.h"
 #include "server/ops/child.h"
 #include "server/ops/health.h"
 #include "server/ops/prom.h"
 #include "storage/archive_state.h"
 #include "storage/store.h"
+#include "storage/zfile.h"
 
 #define TAG "archive"
 #define ARCHIVE_CMD_MAX 8192
@@ -45,6 +48,11 @@ struct archive {
     int timed_out;
     char cur[EV_MAX_NAME_LEN + 1];
     uint64_t cur_size;
+
+    /* cur is stored compressed: its plain copy is made in the spool (inflating), the command
+     * reads that copy (spooled), which goes when the command has ended */
+    struct archive_spool *spool;
+    int inflating, spooled;
 
     /* retries of the file that failed last */
     char failing[EV_MAX_NAME_LEN + 1];
@@ -167,12 +175,16 @@ static void update_progress(struct archive *a)
     int64_t lag = 0;
     if (a->command[0] && find_pending(a, &f, &pending) == 0) {
         struct stat sb;
-        if (fstatat(store_dir_fd(a->store), f.name, &sb, 0) == 0) {
+        char zname[EV_MAX_NAME_LEN + 8];
+        /* A file compressed before archiving was on: NAME.z was written after NAME closed, so
+         * its mtime gives a lag no larger than the true one. */
+        if (fstatat(store_dir_fd(a->store), f.name, &sb, 0) == 0 ||
+            (zfile_name(f.name, zname, sizeof(zname)) == 0 && fstatat(store_dir_fd(a->store), zname, &sb, 0) == 0)) {
             time_t now = time(NULL);
             lag = now > sb.st_mtime ? (int64_t)(now - sb.st_mtime) : 0;
         }
     }
-    archive_state_set_progress(a->st, pending, lag, a->child.pid > 0 ? a->cur : "");
+    archive_state_set_progress(a->st, pending, lag, a->child.pid > 0 || a->inflating ? a->cur : "");
     if (!a->health) return;
     if (a->command[0] && a->max_lag_s && lag > (int64_t)a->max_lag_s) {
         struct archive_stats s;
@@ -194,6 +206,10 @@ static void update_progress(struct archive *a)
 /* The command for a->cur ended with wait status `status` (its output drained). */
 static void finished(struct archive *a, int status)
 {
+    if (a->spooled) {
+        archive_spool_remove(a->spool, a->cur);
+        a->spooled = 0;
+    }
     struct timespec now = mono_now();
     int64_t took = ms_between(a->started, now);
     if (!a->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -262,6 +278,79 @@ static void supervise(struct archive *a)
     }
 }
 
+/* The attempt for a->cur failed before any command ran (msg): retry it with backoff. Returns
+ * the delay. */
+static uint32_t retry_later(struct archive *a, struct timespec now, const char *msg)
+{
+    if (strcmp(a->failing, a->cur)) {
+        snprintf(a->failing, sizeof(a->failing), "%s", a->cur);
+        a->consecutive = 0;
+    }
+    a->consecutive++;
+    uint32_t delay = archive_backoff_ms(a->consecutive, a->retry_max_ms);
+    a->retry_at = plus_ms(now, delay);
+    archive_state_failed(a->st, a->cur, msg);
+    return delay;
+}
+
+/* Run the command for a->cur (a->cur_size bytes) reading `path`: the file itself, or its
+ * plain copy in the spool (spooled, removed when the command ends). */
+static void run_command(struct archive *a, const char *path, int spooled)
+{
+    struct timespec now = mono_now();
+    char cmd[ARCHIVE_CMD_MAX];
+    const char *why;
+    a->spooled = spooled;
+    if (archive_expand(a->command, path, a->cur, cmd, sizeof(cmd), &why) == -1) {
+        if (strcmp(a->refused, a->cur)) {
+            snprintf(a->refused, sizeof(a->refused), "%s", a->cur);
+            log_error(TAG, "storage.archive_command: %s", why);
+        }
+        if (spooled) archive_spool_remove(a->spool, a->cur);
+        a->spooled = 0;
+        return;
+    }
+    a->timed_out = 0;
+    a->run_timeout_s = a->timeout_s;
+    a->started = now;
+    if (child_spawn(&a->child, a->base, a->dir, cmd) == -1) {
+        int e = errno;
+        char msg[256];
+        snprintf(msg, sizeof(msg), "could not start /bin/sh: %s", strerror(e));
+        uint32_t delay = retry_later(a, now, msg);
+        log_error(TAG, "archive_command for %s: %s; retrying in %u ms", a->cur, msg, delay);
+        if (spooled) archive_spool_remove(a->spool, a->cur);
+        a->spooled = 0;
+        return;
+    }
+    log_debug(TAG, "archiving %s (%llu bytes%s): pid %d", a->cur, (unsigned long long)a->cur_size,
+              spooled ? ", from its decompressed copy" : "", (int)a->child.pid);
+}
+
+/* The copy of a compressed a->cur is made (or could not be): run the command on it. */
+static void inflated(struct archive *a)
+{
+    char path[PATH_MAX + 64 + EV_MAX_NAME_LEN], why[2048];
+    int r = archive_spool_poll(a->spool, path, sizeof(path), why, sizeof(why));
+    if (r == 0) return;
+    a->inflating = 0;
+    if (r == 1 && !a->command[0]) {   /* archiving turned off meanwhile */
+        archive_spool_remove(a->spool, a->cur);
+        return;
+    }
+    if (r == 1) {
+        log_info(TAG, "%s: decompressed its copy (%llu bytes, every block checked) for the archive command", a->cur,
+                 (unsigned long long)a->cur_size);
+        run_command(a, path, 1);
+        return;
+    }
+    char msg[2200];
+    snprintf(msg, sizeof(msg), "compressed copy not archivable: %s", why);
+    uint32_t delay = retry_later(a, mono_now(), msg);
+    log_error(TAG, "cannot archive %s: %s; it stays un-archived (so retention keeps it) and is tried again in %u ms",
+              a->cur, why, delay);
+}
+
 static void maybe_start(struct archive *a)
 {
     if (!a->command[0] || !a->dir_ok) return;
@@ -278,38 +367,30 @@ static void maybe_start(struct archive *a)
         }
         return;
     }
-    char path[PATH_MAX + EV_MAX_NAME_LEN + 2], cmd[ARCHIVE_CMD_MAX];
-    const char *why;
-    snprintf(path, sizeof(path), "%s/%s", a->dir, f.name);
-    if (archive_expand(a->command, path, f.name, cmd, sizeof(cmd), &why) == -1) {
-        if (strcmp(a->refused, f.name)) {
-            snprintf(a->refused, sizeof(a->refused), "%s", f.name);
-            log_error(TAG, "storage.archive_command: %s", why);
-        }
-        return;
-    }
     snprintf(a->cur, sizeof(a->cur), "%s", f.name);
     a->cur_size = f.size;
-    a->timed_out = 0;
-    a->run_timeout_s = a->timeout_s;
-    a->started = now;
     archive_state_attempt(a->st, f.name, f.size, (int64_t)time(NULL));
-    if (child_spawn(&a->child, a->base, a->dir, cmd) == -1) {
-        int e = errno;
-        char msg[256];
-        snprintf(msg, sizeof(msg), "could not start /bin/sh: %s", strerror(e));
-        if (strcmp(a->failing, f.name)) {
-            snprintf(a->failing, sizeof(a->failing), "%s", f.name);
-            a->consecutive = 0;
+    /* Stored compressed (compressed while no archive command was set): the command gets a
+     * plain copy, made off the loop thread. */
+    struct stat sb;
+    char zname[EV_MAX_NAME_LEN + 8];
+    int dfd = store_dir_fd(a->store);
+    if (fstatat(dfd, f.name, &sb, AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT &&
+        zfile_name(f.name, zname, sizeof(zname)) == 0 && fstatat(dfd, zname, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        char err[256];
+        if (archive_spool_start(a->spool, f.name, f.size, err, sizeof(err)) == -1) {
+            uint32_t delay = retry_later(a, now, err);
+            log_error(TAG, "archive_command for %s: %s; retrying in %u ms", f.name, err, delay);
+            return;
         }
-        a->consecutive++;
-        uint32_t delay = archive_backoff_ms(a->consecutive, a->retry_max_ms);
-        a->retry_at = plus_ms(now, delay);
-        archive_state_failed(a->st, f.name, msg);
-        log_error(TAG, "archive_command for %s: %s; retrying in %u ms", f.name, msg, delay);
+        a->inflating = 1;
+        log_info(TAG, "%s is stored compressed (%s): decompressing a copy into %s/%s for the archive command", f.name,
+                 zname, a->dir, ARCHIVE_SPOOL_DIR);
         return;
     }
-    log_debug(TAG, "archiving %s (%llu bytes): pid %d", f.name, (unsigned long long)f.size, (int)a->child.pid);
+    char path[PATH_MAX + EV_MAX_NAME_LEN + 2];
+    snprintf(path, sizeof(path), "%s/%s", a->dir, f.name);
+    run_command(a, path, 0);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -317,10 +398,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     struct archive *a = arg;
     if (a->child.pid > 0) supervise(a);
+    if (a->inflating) inflated(a);
     /* A file just archived: the next one starts in this same turn. */
-    if (a->child.pid <= 0) maybe_start(a);
+    if (a->child.pid <= 0 && !a->inflating) maybe_start(a);
     update_progress(a);
-    arm(a, a->child.pid > 0 ? TICK_RUNNING_MS : TICK_IDLE_MS);
+    arm(a, a->child.pid > 0 || a->inflating ? TICK_RUNNING_MS : TICK_IDLE_MS);
 }
 
 /* ---- life cycle ---- */
@@ -366,8 +448,13 @@ struct archive *archive_new(struct event_base *base, struct store *store, struct
         free(a);
         return NULL;
     }
+    if (!(a->spool = archive_spool_new(a->dir, store_dir_fd(store), err, errlen))) {
+        free(a);
+        return NULL;
+    }
     if (!(a->tick = event_new(base, -1, 0, on_tick, a))) {
         snprintf(err, errlen, "out of memory");
+        archive_spool_free(a->spool);
         free(a);
         return NULL;
     }
@@ -384,6 +471,7 @@ void archive_free(struct archive *a)
     if (a->child.pid > 0)
         log_info(TAG, "stopping: archive_command for %s interrupted (killed); it runs again at the next start", a->cur);
     child_kill_wait(&a->child);
+    archive_spool_free(a->spool);   /* an inflation that runs stops at its next block */
     if (a->tick) event_free(a->tick);
     free(a);
 }

@@ -15,6 +15,10 @@
  *
  * What the command reads is the closed file: sealed (ROTATE or STOP, or closed by a switch of
  * primaries), IN_USE cleared and fsync'ed by the store before the index shows it sealed.
+ * A file stored compressed (NAME.z: compressed while no command was set) is read through a
+ * plain copy that server/ops/archive_spool.h makes off the loop thread, every block checked;
+ * a copy that cannot be made (a damaged block) is a failure like a command's, logged with the
+ * file and block, so the file stays un-archived and retention keeps it.
  *
  * Thread: the loop thread, for every function here (the state it writes is thread-safe).
  */

@@ -30,6 +30,7 @@
 #include "server/replicas/listener.h"
 #include "storage/purge.h"
 #include "storage/store.h"
+#include "storage/zfile.h"
 
 #define TAG "retention"
 #define TICK_MS 1000
@@ -174,6 +175,13 @@ static int build(struct retention *r, struct purge_input *in, struct purge_file 
     for (size_t i = 0; i < n; i++) {
         snprintf(f[i].name, sizeof(f[i].name), "%s", info[i].name);
         f[i].size = info[i].size;
+        /* What it takes on disk, as storage.max_disk_bytes counts it: a compressed file its
+         * NAME.z's size; a plain one its committed size (the active file's tail beyond the
+         * watermark is not counted yet). */
+        int compressed = 0;
+        uint64_t stored = 0;
+        f[i].disk = zfile_stored_bytes(store_dir_fd(r->store), info[i].name, &compressed, &stored) == 0 && compressed
+                        ? stored : info[i].size;
         /* The file being written is never purged: its age does not matter (and moves). */
         if (i + 1 == n) f[i].last_time = now;
         else if (timed) f[i].last_time = last_time(r, info[i].name, info[i].size);
@@ -203,8 +211,11 @@ static int build(struct retention *r, struct purge_input *in, struct purge_file 
 static void update_gauges(struct retention *r, const struct purge_file *f, size_t n, int64_t now)
 {
     r->st.files = n;
-    r->st.disk_bytes = 0;
-    for (size_t i = 0; i < n; i++) r->st.disk_bytes += f[i].size;
+    r->st.disk_bytes = r->st.orig_bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->st.disk_bytes += f[i].disk;
+        r->st.orig_bytes += f[i].size;
+    }
     r->st.oldest_age_s = n > 1 && f[0].last_time > 0 && now >= f[0].last_time ? now - f[0].last_time : -1;
     snprintf(r->st.oldest, sizeof(r->st.oldest), "%s", n ? f[0].name : "");
 }
@@ -499,6 +510,10 @@ void retention_collect(void *arg, struct prom *p)
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
         if (prom_family(p, c[i].name, PROM_COUNTER, c[i].help) == 0)
             prom_sample_u64(p, "", NULL, 0, *(const uint64_t *)((const char *)s + c[i].off));
+    if (prom_family(p, "binlogd_storage_binlog_disk_bytes", PROM_GAUGE,
+                    "bytes the binlog files take on disk, a compressed file at its compressed size: what "
+                    "storage.max_disk_bytes counts (binlogd_storage_binlog_bytes counts original bytes)") == 0)
+        prom_sample_u64(p, "", NULL, 0, s->disk_bytes);
     if (s->oldest_age_s >= 0 && prom_family(p, "binlogd_storage_binlog_oldest_age_seconds", PROM_GAUGE,
                                             "age of the last event of the oldest closed binlog file") == 0)
         prom_sample_u64(p, "", NULL, 0, (uint64_t)s->oldest_age_s);
@@ -509,7 +524,8 @@ void retention_render(void *arg, const struct ops_snapshot *snap, struct bbuf *o
     (void)snap;   /* the retention's figures are its own, read on the loop thread */
     struct retention *r = arg;
     const struct retention_stats *s = &r->st;
-    text_printf(out, "<p>%" PRIu64 " file(s), %" PRIu64 " bytes; oldest ", s->files, s->disk_bytes);
+    text_printf(out, "<p>%" PRIu64 " file(s), %" PRIu64 " bytes on disk (what storage.max_disk_bytes counts; %" PRIu64
+                " bytes uncompressed); oldest ", s->files, s->disk_bytes, s->orig_bytes);
     html_escape(out, s->oldest[0] ? s->oldest : "-");
     if (s->oldest_age_s >= 0) text_printf(out, " (last event %" PRId64 " s ago)", s->oldest_age_s);
     text_printf(out, ". Purged %" PRIu64 " file(s), %" PRIu64 " bytes; %" PRIu64 " error(s); %" PRIu64

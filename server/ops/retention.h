@@ -42,7 +42,10 @@ struct retention_stats {
     uint64_t files_purged, bytes_purged;
     uint64_t purge_errors;           /* purges refused by the store, unlinks that failed */
     uint64_t readers_overridden;     /* files a connected replica was on, purged by max_disk_bytes */
-    uint64_t files, disk_bytes;      /* what the index lists now */
+    uint64_t files;                  /* what the index lists now */
+    uint64_t disk_bytes;             /* ... on disk (compressed files at NAME.z's size): what
+                                        storage.max_disk_bytes counts */
+    uint64_t orig_bytes;             /* ... their original bytes (SHOW BINARY LOGS sizes) */
     int64_t  oldest_age_s;           /* age of the oldest file's last event; -1 unknown / none */
     char     oldest[EV_MAX_NAME_LEN + 1];   /* its name ("" when none) */
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue #4: binlogd's own upstream is managed with the stock client, as a MariaDB replica's:
-# CHANGE MASTER TO / START SLAVE / STOP SLAVE / SHOW SLAVE STATUS, errors with mariadbd's codes,
+# CHANGE MASTER TO / START SLAVE / STOP SLAVE / SHOW SLAVE STATUS (and MySQL 8.0.23's CHANGE
+# REPLICATION SOURCE TO SOURCE_* / START|STOP REPLICA / SHOW REPLICA STATUS), errors with mariadbd's codes,
 # the settings stored atomically in the data directory (mode 0600) and used after a restart.
 source "$(dirname "$0")/harness.sh"
 tl_init admin
@@ -50,6 +51,20 @@ sleep 1   # a stopped binlogd must not follow (no condition to poll for: nothing
 tl_assert_eq "stopped: the new transactions are not mirrored" "$(mirrored)" "$before"
 tl_assert_eq "START SLAVE again" "$(ops 'START SLAVE')" ""
 tl_assert "resumed" tl_wait_mirror_caught_up p "$D" 60
+# MySQL 8.0.23's statement and option names, as a MySQL operator types them
+tl_assert_eq "STOP REPLICA" "$(ops 'STOP REPLICA')" ""
+tl_assert "CHANGE REPLICATION SOURCE TO SOURCE_DELAY -> 1235 naming SOURCE_DELAY" \
+  grep -q "ERROR 1235.*SOURCE_DELAY" <<<"$(ops "CHANGE REPLICATION SOURCE TO SOURCE_DELAY=10")"
+rfield() { mariadb -h127.0.0.1 -P"$A" -uops -popspass -e 'SHOW REPLICA STATUS\G' | awk -v k="$1:" '$1 == k { print $2 }'; }
+# (the same host and port: another one would make the next START check continuity)
+ops "CHANGE REPLICATION SOURCE TO SOURCE_USER='nobody', SOURCE_PASSWORD='x'" >/dev/null
+tl_assert_eq "SOURCE_USER is read (SHOW REPLICA STATUS)" "$(rfield Master_User)" "nobody"
+out=$(ops "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=$P, SOURCE_USER='repl', MASTER_PASSWORD='replpass'")
+tl_assert_eq "CHANGE REPLICATION SOURCE TO SOURCE_HOST/PORT/USER (and a MASTER_ name mixed in) accepted" "$out" ""
+tl_assert_eq "SHOW REPLICA STATUS: as set" "$(rfield Master_Host) $(rfield Master_Port) $(rfield Master_User)" "127.0.0.1 $P repl"
+tl_assert_eq "START REPLICA" "$(ops 'START REPLICA')" ""
+tl_wl_small p 10
+tl_assert "mirroring after START REPLICA" tl_wait_mirror_caught_up p "$D" 60
 # STOP SLAVE while the upstream session hangs in a handshake (the primary is SIGSTOPped): the
 # statement waits, the event loop does not (every replica is served from it).
 ops "STOP SLAVE" >/dev/null

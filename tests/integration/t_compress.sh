@@ -10,8 +10,14 @@
 #     compressed file get cmp-identical copies and the block cache inflates each block once;
 #     and a binlogd chained behind it copies every compressed file byte for byte;
 #  5. verify catches a flipped byte in a compressed file; a reader gets an error, never the bytes;
+#     With an archive command switched on there: the damaged file is not archived (log names file
+#     and block), stays un-archived and is kept by PURGE; the file before it is archived identical;
 #  6. a compression interrupted after NAME.z was complete: the start keeps NAME, removes NAME.z;
-#     lost GTID caches are rebuilt from the compressed files.
+#     lost GTID caches are rebuilt from the compressed files;
+#  7. the index lost: rebuilt from plain and compressed files alike;
+#  8. files compressed while no archive command was set are archived once a reload switches
+#     archiving on (the README's local-directory command): each archived copy cmp-identical to
+#     the primary's file, made from a checked plain copy in binlogd's spool, which is emptied.
 source "$(dirname "$0")/harness.sh"
 tl_init compress
 
@@ -107,6 +113,16 @@ tl_assert "... and g1" tl_wait_until 30 io_running g1
 metric() { curl -s "http://127.0.0.1:$M/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 f1=$(closed | head -1)
 blocks=$("$BINLOGD_BIN" verify "$D" | awk '$1 == "OK" && $2 ~ /\.z:$/ { n += $3 } END { print n }')
+# storage.max_disk_bytes counts bytes on disk: the gauge it is checked against sums NAME.z's size
+# for a compressed file (the primary is quiet: the active file's size is its committed size)
+tl_assert "every closed file is compressed again" tl_wait_until 30 all_compressed
+on_disk() { local t=0 f; for f in $(sed 's|.*/||' "$D"/*.index); do
+  if [ -f "$D/$f.z" ]; then t=$((t + $(stat -c %s "$D/$f.z"))); else t=$((t + $(stat -c %s "$D/$f"))); fi; done; echo $t; }
+disk_gauge_ok() { [ "$(metric binlogd_storage_binlog_disk_bytes)" = "$(on_disk)" ]; }
+tl_assert "/metrics binlogd_storage_binlog_disk_bytes = the files' bytes on disk (compressed ones at NAME.z's size)" \
+  tl_wait_until 10 disk_gauge_ok
+tl_assert "... well below binlogd_storage_binlog_bytes, the original bytes" \
+  [ "$(metric binlogd_storage_binlog_disk_bytes)" -lt "$(metric binlogd_storage_binlog_bytes)" ]
 d0=$(metric binlogd_block_cache_decompressions_total); h0=$(metric binlogd_block_cache_hits_total)
 pids=()
 for i in $(seq 1 50); do
@@ -143,8 +159,11 @@ printf '\x55' | dd of="$W/flip/$f2.z" bs=1 seek=200 conv=notrunc 2>/dev/null
 tl_assert_eq "verify fails on a flipped byte in $f2.z" "$rc" 1
 tl_assert "... and names the damaged block" grep -q "^ERROR $f2.z: block [0-9]* " "$W/verify2.out"
 tl_assert "binlogd cat refuses the damaged file" tl_not "$BINLOGD_BIN" cat "$W/flip" "$f2" > /dev/null
-FP=$(tl_free_port)
-tl_binlogd_start flip "$W/flip" --binlogd.listen=127.0.0.1:"$FP" --user.repl.password=replpass
+FP=$(tl_free_port); f3=$(closed | sed -n 3p)
+mkdir -p "$W/flip-arch"
+tl_binlogd_start flip "$W/flip" --binlogd.listen=127.0.0.1:"$FP" --user.repl.password=replpass \
+    --user.ops.password=opspass --user.ops.role=admin --storage.archive_retry_max_ms=1000 \
+    --storage.archive_command="cp %p $W/flip-arch/%f"
 tl_wait_until 20 tl_port_open "$FP"
 mkdir -p "$W/flipread"
 (cd "$W/flipread" && timeout 60 mariadb-binlog --read-from-remote-server --raw --host=127.0.0.1 --port="$FP" \
@@ -153,10 +172,22 @@ tl_assert "a reader of the damaged file gets an error, not the bytes (exit $rc)"
 tl_assert "... a primary's read error (ERR 1236: I/O error reading log event) naming the file" grep -q "I/O error reading log event.*$f2" "$W/flipread.log"
 tl_assert "... the file before it arrived whole" cmp "$W/flipread/$f1" "$PD/$f1"
 tl_assert "... and binlogd logged the damaged block" tl_log_has flip "damaged block"
+tl_assert "the archive command got $f1 (compressed) cmp-identical to the primary's" \
+  tl_wait_until 20 cmp -s "$W/flip-arch/$f1" "$PD/$f1"
+tl_assert "the damaged $f2.z is not archived: the log names the file and the block" \
+  tl_wait_until 20 tl_log_has flip "cannot archive $f2: $f2.z: block [0-9]* of [0-9]* (original offsets [0-9]*-[0-9]*): "
+tl_assert "... nothing reached the archive for it, nor for a later file" [ ! -e "$W/flip-arch/$f2" -a ! -e "$W/flip-arch/$f3" ]
+fq() { mariadb -h127.0.0.1 -P"$FP" -uops -popspass -N -B -e "$1"; }
+tl_assert_eq "SHOW BINLOG ARCHIVE: $f2 not archived, its last error names the block" \
+  "$(fq 'SHOW BINLOG ARCHIVE' | awk -F'\t' -v f="$f2" '$1 == f { print $3, ($7 ~ /block [0-9]+ of/) }')" "No 1"
+tl_assert "PURGE BINARY LOGS TO a later file keeps $f2: Warning 1375, not archived yet" \
+  bash -c "mariadb -h127.0.0.1 -P$FP -uops -popspass -N -B -e \"PURGE BINARY LOGS TO '$(closed | tail -1)'; SHOW WARNINGS\" | grep -q \"1375.*'$f2' is not purged because it is not archived yet\""
+tl_assert "... $f2.z stays" [ -f "$W/flip/$f2.z" ]
 tl_binlogd_stop flip
+tl_assert "the spool of decompressed copies is empty after the stop" \
+  bash -c "[ -z \"\$(ls -A '$W/flip/.binlogd-archive-spool' 2>/dev/null)\" ]"
 
 # ---- 6. a compression interrupted before the plain file was removed: both forms there ----
-f3=$(closed | sed -n 3p)
 "$BINLOGD_BIN" cat "$D" "$f3" > "$W/$f3.plain" && mv "$W/$f3.plain" "$D/$f3"
 tl_assert "verify notes the interrupted compression" bash -c "'$BINLOGD_BIN' verify '$D' | grep -q '^NOTE  $f3.z: a compression was interrupted'"
 # ... and the GTID caches lost: the start rebuilds them from the compressed files' bytes
@@ -185,4 +216,29 @@ tl_assert_eq "the index rebuilt from the directory lists the compressed files by
 tl_assert_eq "... and SHOW BINARY LOGS has their original sizes" \
   "$(q 'SHOW BINARY LOGS' | cut -f1,2 | head -n "$(closed | wc -l)")" "$(tl_sql p 'SHOW BINARY LOGS' | cut -f1,2 | head -n "$(closed | wc -l)")"
 tl_binlogd_stop b
+
+# ---- 8. archiving switched on (reload) after the files were compressed ----
+mkdir -p "$W/arch"
+printf '[binlogd]\nlisten = 127.0.0.1:%s\n[user.ops]\npassword = opspass\nrole = admin\n[storage]\n' "$A" > "$W/b8.conf"
+tl_binlogd_start b "$D" --config="$W/b8.conf"
+tl_wait_until 20 tl_port_open "$A"
+tl_assert_eq "before: no closed file is archived (archiving off)" \
+  "$(q 'SHOW BINLOG ARCHIVE' | awk -F'\t' '$3 == "Yes"' | wc -l)" 0
+LOCAL_CMD='if [ -f ARCH/%f ]; then cmp -s %p ARCH/%f; else cp %p ARCH/%f.part && sync ARCH/%f.part && mv ARCH/%f.part ARCH/%f && sync ARCH; fi'
+grep -qF "${LOCAL_CMD//ARCH//mnt/archive}" "$TL_REPO/README.md"
+tl_assert "the local-directory command is the README's" [ $? -eq 0 ]
+echo "archive_command = ${LOCAL_CMD//ARCH/$W/arch}" >> "$W/b8.conf"
+kill -HUP "$(tl_binlogd_pid b)"
+all_archived() { local f; for f in $(closed); do cmp -s "$W/arch/$f" "$PD/$f" || return 1; done; }
+tl_assert "after the reload every closed file is archived, cmp-identical to the primary's" tl_wait_until 60 all_archived
+ncomp=$(for f in $(closed); do [ -f "$D/$f.z" ] && echo "$f"; done | wc -l)
+tl_assert "... $ncomp of them from their compressed form, through a decompressed copy in the spool" \
+  [ "$ncomp" -ge 3 -a "$(grep -c "decompressed its copy (.*every block checked) for the archive command" "$TL_DIR/b.log")" -ge "$ncomp" ]
+tl_assert_eq "SHOW BINLOG ARCHIVE: every closed file archived" \
+  "$(q 'SHOW BINLOG ARCHIVE' | awk -F'\t' '$3 == "Yes"' | wc -l)" "$(closed | wc -l)"
+tl_assert "the compressed files stay compressed" [ -f "$D/$f1.z" -a ! -e "$D/$f1" ]
+spool_empty() { [ -z "$(ls -A "$D/.binlogd-archive-spool")" ]; }
+tl_assert "the spool holds no copy once the commands ended" tl_wait_until 5 spool_empty
+tl_binlogd_stop b
+tl_assert "binlogd verify passes with the spool in the data directory" "$BINLOGD_BIN" verify "$D"
 tl_done

@@ -44,7 +44,7 @@ static void files(struct pfx *x, size_t n)
     memset(x, 0, sizeof(*x));
     for (size_t i = 0; i < n; i++) {
         snprintf(x->f[i].name, sizeof(x->f[i].name), "b.%06zu", i + 1);
-        x->f[i].size = 100;
+        x->f[i].size = x->f[i].disk = 100;
         x->f[i].last_time = NOW - (int64_t)(n - i) * 100;
     }
     x->in.files = x->f;
@@ -191,11 +191,64 @@ static void test_plan_size_and_keep(void **state)
     assert_int_equal(x.p.cause, PURGE_CAUSE_SIZE);
     /* sizes over 4 GiB add up in 64 bits */
     files(&x, 3);
-    x.f[0].size = x.f[1].size = 5ULL << 30;
+    x.f[0].size = x.f[1].size = x.f[0].disk = x.f[1].disk = 5ULL << 30;
     x.in.max_disk = 6ULL << 30;
     plan(&x);
     assert_int_equal(x.p.count, 1);
     assert_int_equal(x.p.bytes, 5ULL << 30);
+    assert_int_equal(x.p.disk_bytes, 5ULL << 30);
+}
+
+/* Compressed files count at their size on disk for storage.max_disk_bytes and for the space a
+ * free-space purge reclaims, not at their original size. */
+static void test_plan_size_on_disk(void **state)
+{
+    (void)state;
+    struct pfx x;
+    files(&x, 6);
+    for (int i = 0; i < 3; i++) x.f[i].disk = 10;   /* the three oldest compressed 10:1 */
+    x.in.max_disk = 350;   /* 600 original bytes, but 330 on disk: nothing to purge */
+    plan(&x);
+    assert_int_equal(x.p.count, 0);
+    assert_int_equal(x.p.stop, PURGE_CAUSE_NONE);
+    x.in.max_disk = 330;   /* exactly at the limit */
+    plan(&x);
+    assert_int_equal(x.p.count, 0);
+    x.in.max_disk = 300;   /* 30 over: the three compressed files (10 each) must all go */
+    plan(&x);
+    assert_int_equal(x.p.count, 3);
+    assert_int_equal(x.p.cause, PURGE_CAUSE_SIZE);
+    assert_int_equal(x.p.bytes, 300);       /* original bytes purged */
+    assert_int_equal(x.p.disk_bytes, 30);   /* bytes given back on disk */
+    x.in.max_disk = 229;   /* 101 over: the compressed three and one plain file */
+    plan(&x);
+    assert_int_equal(x.p.count, 4);
+    assert_int_equal(x.p.disk_bytes, 130);
+    /* the free-space rule counts what a purge gives back on disk */
+    x.in.max_disk = 0;
+    x.in.want_free = 25;
+    plan(&x);
+    assert_int_equal(x.p.count, 3);
+    assert_int_equal(x.p.cause, PURGE_CAUSE_FREE);
+    x.in.want_free = 20;
+    plan(&x);
+    assert_int_equal(x.p.count, 2);
+    /* a compressed file is still kept when it is not archived, whatever its size */
+    x.in.want_free = 0;
+    x.in.max_disk = 1;
+    x.f[1].keep = 1;
+    plan(&x);
+    assert_int_equal(x.p.count, 1);
+    assert_int_equal(x.p.stop, PURGE_STOP_KEEP);
+    /* large compressed files add up in 64 bits */
+    files(&x, 3);
+    x.f[0].size = x.f[1].size = 9ULL << 30;
+    x.f[0].disk = x.f[1].disk = 3ULL << 30;
+    x.in.max_disk = 6ULL << 30;   /* 6 GiB + 100 on disk */
+    plan(&x);
+    assert_int_equal(x.p.count, 1);
+    assert_int_equal(x.p.bytes, 9ULL << 30);
+    assert_int_equal(x.p.disk_bytes, 3ULL << 30);
 }
 
 static void test_plan_statement(void **state)
@@ -698,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_plan_min_files),
         cmocka_unit_test(test_plan_readers),
         cmocka_unit_test(test_plan_size_and_keep),
+        cmocka_unit_test(test_plan_size_on_disk),
         cmocka_unit_test(test_plan_statement),
         cmocka_unit_test_setup_teardown(test_store_purge, sfx_setup, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_after_intent, sfx_setup, sfx_teardown),

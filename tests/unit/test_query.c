@@ -452,6 +452,40 @@ static void test_admin_statements(void **state)
     assert_int_equal(parse(q, "CHANGE MASTER TO MASTER_SSL_CA='unterminated"), QUERY_UNKNOWN);
     assert_int_equal(parse(q, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='x', SOURCE_PORT=1"), QUERY_CHANGE_MASTER);
     assert_int_equal(q->nassign, 2);
+    /* MySQL 8.0.23's option names and the MASTER_* name each is an alias of */
+    static const char *const alias[][2] = {
+        {"SOURCE_HOST", "MASTER_HOST"}, {"source_port", "MASTER_PORT"}, {"Source_User", "MASTER_USER"},
+        {"SOURCE_PASSWORD", "MASTER_PASSWORD"}, {"SOURCE_LOG_FILE", "MASTER_LOG_FILE"},
+        {"SOURCE_LOG_POS", "MASTER_LOG_POS"}, {"SOURCE_SSL", "MASTER_SSL"}, {"SOURCE_SSL_CA", "MASTER_SSL_CA"},
+        {"SOURCE_SSL_CAPATH", "MASTER_SSL_CAPATH"}, {"SOURCE_SSL_CERT", "MASTER_SSL_CERT"},
+        {"SOURCE_SSL_KEY", "MASTER_SSL_KEY"}, {"SOURCE_SSL_CIPHER", "MASTER_SSL_CIPHER"},
+        {"SOURCE_SSL_CRL", "MASTER_SSL_CRL"}, {"SOURCE_SSL_CRLPATH", "MASTER_SSL_CRLPATH"},
+        {"SOURCE_SSL_VERIFY_SERVER_CERT", "MASTER_SSL_VERIFY_SERVER_CERT"},
+        {"SOURCE_AUTO_POSITION", "MASTER_AUTO_POSITION"}, {"SOURCE_HEARTBEAT_PERIOD", "MASTER_HEARTBEAT_PERIOD"},
+        {"SOURCE_CONNECT_RETRY", "MASTER_CONNECT_RETRY"}, {"SOURCE_RETRY_COUNT", "MASTER_RETRY_COUNT"},
+        {"SOURCE_DELAY", "MASTER_DELAY"}, {"SOURCE_BIND", "MASTER_BIND"},
+        {"SOURCE_TLS_VERSION", "MASTER_TLS_VERSION"}, {"SOURCE_TLS_CIPHERSUITES", "MASTER_TLS_CIPHERSUITES"},
+        {"SOURCE_PUBLIC_KEY_PATH", "MASTER_PUBLIC_KEY_PATH"}, {"GET_SOURCE_PUBLIC_KEY", "GET_MASTER_PUBLIC_KEY"},
+        {"SOURCE_COMPRESSION_ALGORITHMS", "MASTER_COMPRESSION_ALGORITHMS"},
+        {"SOURCE_ZSTD_COMPRESSION_LEVEL", "MASTER_ZSTD_COMPRESSION_LEVEL"},
+    };
+    for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
+        const char *got = query_source_option_alias(alias[i][0], strlen(alias[i][0]));
+        assert_non_null(got);
+        assert_string_equal(got, alias[i][1]);
+    }
+    /* not aliases: MASTER_* names, near misses, prefixes, a name cut short, empty */
+    static const char *const not_alias[] = {
+        "MASTER_HOST", "SOURCE", "SOURCE_", "SOURCE_HOS", "SOURCE_HOSTS", "XSOURCE_HOST", "SOURCE HOST",
+        "SOURCE_USE_GTID", "MASTER_USE_GTID", "SOURCE_COMPRESSION_ALGORITHM", "GET_SOURCE_PUBLIC", "REPLICA_HOST", "",
+    };
+    for (size_t i = 0; i < sizeof(not_alias) / sizeof(not_alias[0]); i++)
+        assert_null(query_source_option_alias(not_alias[i], strlen(not_alias[i])));
+    assert_string_equal(query_source_option_alias("SOURCE_HOST=x", 11), "MASTER_HOST");   /* a length, not a NUL */
+    assert_null(query_source_option_alias("SOURCE_HOST", 10));
+    /* a mix of spellings parses (replctl.c maps them) */
+    assert_int_equal(parse(q, "CHANGE MASTER TO SOURCE_HOST='x', MASTER_PORT=1, source_user='u'"), QUERY_CHANGE_MASTER);
+    assert_int_equal(q->nassign, 3);
     assert_int_equal(parse(q, "CHANGE MASTER TO IGNORE_SERVER_IDS=(1,2)"), QUERY_UNKNOWN);
     assert_int_equal(parse(q, "CHANGE MASTER 'conn' TO MASTER_HOST='x'"), QUERY_UNKNOWN);
     assert_int_equal(parse(q, "CHANGE MASTER TO"), QUERY_UNKNOWN);

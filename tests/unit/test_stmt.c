@@ -322,123 +322,6 @@ static void test_show_slave_status(void **state)
     assert_string_equal(cell(r, "Master_SSL_CA_File"), "");
 }
 
-/* CHANGE MASTER's TLS keys: accepted forms, what SHOW SLAVE STATUS shows, what is stored. */
-static void test_change_master_tls(void **state)
-{
-    struct fx *f = *state;
-    struct stmt_result *r = run(f, "STOP SLAVE");
-    assert_int_equal(r->later.ready(r->later.arg), 1);
-    r = run(f, "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/etc/ca.pem', MASTER_SSL_CAPATH='/etc/cas', "
-               "MASTER_SSL_CERT='/etc/c.pem', master_ssl_key='/etc/k.pem', MASTER_SSL_CIPHER='ECDHE-RSA-AES256-GCM-SHA384', "
-               "MASTER_SSL_CRL='/etc/crl.pem', MASTER_SSL_CRLPATH='/etc/crls', MASTER_SSL_VERIFY_SERVER_CERT=0");
-    assert_int_equal(r->kind, STMT_OK);
-    struct upstream_conf c;
-    ingest_get_conf(f->ingest, &c);
-    assert_int_equal(c.ssl, 1);
-    assert_int_equal(c.ssl_verify_server_cert, 0);
-    assert_string_equal(c.ssl_ca, "/etc/ca.pem");
-    assert_string_equal(c.ssl_key, "/etc/k.pem");
-    assert_int_equal(c.switch_pending, 0);   /* the same primary: no continuity check needed */
-
-    r = run(f, "SHOW SLAVE STATUS");
-    assert_int_equal(r->nrows, 1);
-    assert_string_equal(cell(r, "Master_SSL_Allowed"), "Yes");
-    assert_string_equal(cell(r, "Master_SSL_CA_File"), "/etc/ca.pem");
-    assert_string_equal(cell(r, "Master_SSL_CA_Path"), "/etc/cas");
-    assert_string_equal(cell(r, "Master_SSL_Cert"), "/etc/c.pem");
-    assert_string_equal(cell(r, "Master_SSL_Cipher"), "ECDHE-RSA-AES256-GCM-SHA384");
-    assert_string_equal(cell(r, "Master_SSL_Key"), "/etc/k.pem");
-    assert_string_equal(cell(r, "Master_SSL_Verify_Server_Cert"), "No");
-    assert_string_equal(cell(r, "Master_SSL_Crl"), "/etc/crl.pem");
-    assert_string_equal(cell(r, "Master_SSL_Crlpath"), "/etc/crls");
-    /* mariadbd's relative order: the SSL group after Slave_SQL_Running, the verify flag just
-     * before Last_IO_Errno, the CRL pair after Master_Server_Id. */
-    assert_true(col(r, "Slave_SQL_Running") + 1 == col(r, "Master_SSL_Allowed"));
-    assert_true(col(r, "Master_SSL_Verify_Server_Cert") + 1 == col(r, "Last_IO_Errno"));
-    assert_true(col(r, "Master_Server_Id") + 1 == col(r, "Master_SSL_Crl"));
-
-    /* Stored with the other settings, owner-only. */
-    char path[128];
-    snprintf(path, sizeof(path), "%s/.binlogd-upstream", f->path);
-    struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    char text[8192];
-    size_t n = fread(text, 1, sizeof(text) - 1, fp);
-    fclose(fp);
-    text[n] = 0;
-    assert_non_null(strstr(text, "\nssl=1\n"));
-    assert_non_null(strstr(text, "\nssl_ca=/etc/ca.pem\n"));
-    assert_non_null(strstr(text, "\nssl_verify_server_cert=0\n"));
-
-    /* Any non-zero number is on, as mariadbd's ulong_num; '' clears a path. */
-    r = run(f, "CHANGE MASTER TO MASTER_SSL=0, MASTER_SSL_VERIFY_SERVER_CERT=2, MASTER_SSL_CA='', "
-               "MASTER_SSL_CERT='', MASTER_SSL_KEY=''");
-    assert_int_equal(r->kind, STMT_OK);
-    ingest_get_conf(f->ingest, &c);
-    assert_int_equal(c.ssl, 0);
-    assert_int_equal(c.ssl_verify_server_cert, 1);
-    assert_string_equal(c.ssl_ca, "");
-    assert_string_equal(c.ssl_capath, "/etc/cas");   /* not named: kept */
-}
-
-/* Malformed TLS options: refused with mariadbd's codes, nothing changed or stored. */
-static void test_change_master_tls_malformed(void **state)
-{
-    struct fx *f = *state;
-    struct stmt_result *r = run(f, "STOP SLAVE");
-    assert_int_equal(r->later.ready(r->later.arg), 1);
-    assert_int_equal(run(f, "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/ok.pem'")->kind, STMT_OK);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/.binlogd-upstream", f->path);
-    struct stat before;
-    assert_int_equal(stat(path, &before), 0);
-
-    char longpath[700];
-    memset(longpath, 'a', sizeof(longpath));
-    memcpy(longpath, "CHANGE MASTER TO MASTER_SSL_CA='", 32);
-    memcpy(longpath + sizeof(longpath) - 3, "'", 2);   /* a 634-byte path: over 511 */
-    static const struct { const char *sql; unsigned code; } bad[] = {
-        {"CHANGE MASTER TO MASTER_SSL='1'", 1064},                 /* quoted: not a number */
-        {"CHANGE MASTER TO MASTER_SSL=-1", 1064},
-        {"CHANGE MASTER TO MASTER_SSL=1.5", 1064},
-        {"CHANGE MASTER TO MASTER_SSL=ON", 1064},                  /* a word */
-        {"CHANGE MASTER TO MASTER_SSL=NULL", 1064},
-        {"CHANGE MASTER TO MASTER_SSL", 1064},                     /* no value */
-        {"CHANGE MASTER TO MASTER_SSL=", 1064},
-        {"CHANGE MASTER TO MASTER_SSL_VERIFY_SERVER_CERT='yes'", 1064},
-        {"CHANGE MASTER TO MASTER_SSL_CA=/etc/ca.pem", 1064},      /* unquoted path */
-        {"CHANGE MASTER TO MASTER_SSL_CA=42", 1064},
-        {"CHANGE MASTER TO MASTER_SSL_CA='a\nb'", 1470},           /* a newline would forge a key */
-        {"CHANGE MASTER TO MASTER_SSL_KEY='a\\0b'", 1470},        /* an escaped NUL */
-        {"CHANGE MASTER TO MASTER_SSL_CERT='/c.pem'", 1064},       /* a certificate without its key */
-        {"CHANGE MASTER TO MASTER_SSL_KEY='/k.pem'", 1064},
-        {"CHANGE MASTER TO MASTER_SSL_CA='/x.pem' MASTER_SSL=1", 1064},   /* missing comma */
-        {"CHANGE MASTER TO MASTER_SSL_CA='/x.pem', MASTER_SSL_FOO=1", 1235},
-        {"CHANGE MASTER TO MASTER_SSL_VERIFY=1", 1235},
-        {"CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/x.pem', MASTER_SSL=x", 1064},  /* all or nothing */
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = run(f, bad[i].sql);
-        if (r->kind != STMT_ERR || r->err.code != bad[i].code)
-            fail_msg("%s: kind %d code %u, want ERR %u", bad[i].sql, r->kind, r->err.code, bad[i].code);
-    }
-    r = run(f, longpath);
-    assert_int_equal(r->kind, STMT_ERR);
-    assert_int_equal(r->err.code, 1470);
-
-    struct upstream_conf c;
-    ingest_get_conf(f->ingest, &c);
-    assert_int_equal(c.ssl, 1);
-    assert_string_equal(c.ssl_ca, "/ok.pem");
-    assert_string_equal(c.ssl_cert, "");
-    struct stat after;
-    assert_int_equal(stat(path, &after), 0);
-    assert_int_equal(after.st_ino, before.st_ino);   /* not rewritten */
-}
-
 static void test_stop_slave_answers_later(void **state)
 {
     struct fx *f = *state;
@@ -972,8 +855,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_master_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_slave_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_master_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_master_tls_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),

@@ -5,7 +5,8 @@
  * flipped byte is EIO), the shared block cache (one inflation per block for many readers and
  * threads, the bound, a failing load), and a store whose closed file is compressed: the cursor
  * hands out the same events with the same bytes, from the start and from mid-file, and a
- * restart finds the compressed file with its original size.
+ * restart finds the compressed file with its original size; zfile_inflate_to (the plain copy
+ * an archive command reads) refuses a damaged or inconsistent NAME.z naming file and block.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -382,6 +384,101 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* zfile_stored_bytes, and zfile_inflate_to: the plain copy for an archive command, byte for byte, and every way a
+ * damaged or inconsistent NAME.z is refused with the file and the block named. */
+static void test_inflate_to(void **state)
+{
+    (void)state;
+    struct dirfx d;
+    dir_make(&d);
+    size_t len = 5 * 4096 + 123;
+    uint8_t *orig = write_plain(d.dfd, "f.000001", len);
+    memcpy(orig, "\xfe" "bin", 4);   /* a binlog starts with the magic */
+    int fd = openat(d.dfd, "f.000001", O_WRONLY);
+    assert_int_equal(pwrite(fd, orig, 4, 0), 4);
+    close(fd);
+    char err[512];
+    uint64_t stored = 0;
+    assert_int_equal(zfile_compress_to(d.dfd, "f.000001", len, 4096, 6, NULL, NULL, &stored, err, sizeof(err)), 0);
+    /* what it takes on disk: the plain file while it is there, then NAME.z */
+    int compressed = -1;
+    uint64_t bytes = 0;
+    assert_int_equal(zfile_stored_bytes(d.dfd, "f.000001", &compressed, &bytes), 0);
+    assert_int_equal(compressed, 0);
+    assert_int_equal(bytes, len);
+    assert_int_equal(unlinkat(d.dfd, "f.000001", 0), 0);
+    assert_int_equal(zfile_stored_bytes(d.dfd, "f.000001", &compressed, &bytes), 0);
+    assert_int_equal(compressed, 1);
+    assert_int_equal(bytes, stored);
+    errno = 0;
+    assert_int_equal(zfile_stored_bytes(d.dfd, "f.000002", &compressed, &bytes), -1);
+    assert_int_equal(errno, ENOENT);
+
+    uint8_t *buf = malloc(len + 16);
+    int out = openat(d.dfd, "copy", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(out >= 0);
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len, out, NULL, NULL, err, sizeof(err)), 0);
+    struct stat st;
+    assert_int_equal(fstat(out, &st), 0);
+    assert_int_equal((uint64_t)st.st_size, len);
+    assert_int_equal(pread(out, buf, len + 16, 0), (ssize_t)len);
+    assert_memory_equal(buf, orig, len);
+
+    /* the index's size must be the one the blocks hold */
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len + 1, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "f.000001.z: holds 20603 original bytes, the index says 20604"));
+    /* a shutdown stops it between blocks */
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len, out, stop_after_two, &(int){0}, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "stopped"));
+    /* neither form there */
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000009", len, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "f.000009.z: cannot open"));
+    /* a name that cannot take the suffix */
+    char longname[NAME_MAX + 1];
+    memset(longname, 'x', NAME_MAX);
+    longname[NAME_MAX] = 0;
+    assert_int_equal(zfile_inflate_to(d.dfd, longname, len, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "name too long"));
+
+    /* a flipped byte in block 3's compressed bytes: named with its original offsets */
+    int zfd = openat(d.dfd, "f.000001.z", O_RDWR);
+    uint8_t ib[ZB_ENTRY_LEN], tb[ZB_TRAILER_LEN], c;
+    assert_int_equal(pread(zfd, tb, sizeof(tb), (off_t)stored - ZB_TRAILER_LEN), ZB_TRAILER_LEN);
+    uint64_t index_off = wire_u64(tb);
+    assert_int_equal(pread(zfd, ib, sizeof(ib), (off_t)(index_off + 3 * ZB_ENTRY_LEN)), ZB_ENTRY_LEN);
+    uint64_t b3 = wire_u64(ib);
+    assert_int_equal(pread(zfd, &c, 1, (off_t)b3 + 7), 1);
+    c ^= 0x21;
+    assert_int_equal(pwrite(zfd, &c, 1, (off_t)b3 + 7), 1);
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "f.000001.z: block 3 of 6 (original offsets 12288-16383): "));
+    c ^= 0x21;
+    assert_int_equal(pwrite(zfd, &c, 1, (off_t)b3 + 7), 1);
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len, out, NULL, NULL, err, sizeof(err)), 0);
+    /* a damaged trailer: the file does not open as a compressed file */
+    assert_int_equal(pread(zfd, &c, 1, (off_t)stored - 1), 1);
+    c ^= 0xff;
+    assert_int_equal(pwrite(zfd, &c, 1, (off_t)stored - 1), 1);
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "f.000001.z: damaged compressed file: "));
+    /* truncated to nothing */
+    assert_int_equal(ftruncate(zfd, 0), 0);
+    assert_int_equal(zfile_inflate_to(d.dfd, "f.000001", len, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "damaged compressed file"));
+    close(zfd);
+
+    /* a file that is not a binlog (no magic) is not handed out as one */
+    uint8_t *other = write_plain(d.dfd, "g.000001", 3000);
+    assert_int_equal(zfile_compress_to(d.dfd, "g.000001", 3000, 4096, 6, NULL, NULL, &stored, err, sizeof(err)), 0);
+    assert_int_equal(zfile_inflate_to(d.dfd, "g.000001", 3000, out, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "g.000001.z: block 0 (original offset 0): does not start with the binlog magic"));
+    free(other);
+    close(out);
+    free(buf);
+    free(orig);
+    dir_drop(&d);
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -661,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_format_roundtrip),
         cmocka_unit_test(test_format_malformed),
         cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_inflate_to),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_store_compressed),
         cmocka_unit_test(test_compress_faults),
