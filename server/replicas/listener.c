@@ -418,6 +418,12 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
         listener_free(srv);
         return NULL;
     }
+    /* Sessions' descriptors up to the connection limit (and the files, sockets and pipes
+     * around them) get their loop map entries now, packed at the start of the heap. */
+    uint64_t t0 = session_now_ms();
+    unsigned presized = memtrim_presize_fd_map(base, cfg->max_connections + 1024u);
+    log_debug(TAG, "loop descriptor map sized for %u descriptors in %llu ms", presized,
+              (unsigned long long)(session_now_ms() - t0));
     struct memtrim_opts mo = MEMTRIM_OPTS;
     mo.quiet_ms = cfg->memory_trim_after * 1000u;
     if (srv->pool) {

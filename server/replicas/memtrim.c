@@ -5,8 +5,11 @@
  */
 #include "server/replicas/memtrim.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -152,3 +155,39 @@ void memtrim_note_session_end(struct memtrim *mt)
 }
 
 void memtrim_stats_get(const struct memtrim *mt, struct memtrim_stats *out) { *out = mt->st; }
+
+static void fd_map_noop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what; (void)arg;
+}
+
+unsigned memtrim_presize_fd_map(struct event_base *base, unsigned upto)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < upto)
+        upto = (unsigned)rl.rlim_cur;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) return 0;
+    unsigned made = 0;
+    struct event *e = NULL;
+    for (int want = 0; want >= 0 && (unsigned)want < upto;) {
+        /* the lowest free number >= want: never one another thread holds */
+        int fd = fcntl(sv[0], F_DUPFD_CLOEXEC, want);
+        if (fd == -1 || (unsigned)fd >= upto) {
+            if (fd != -1) close(fd);
+            break;
+        }
+        if (!e) e = event_new(base, fd, EV_READ, fd_map_noop, NULL);
+        else event_assign(e, base, fd, EV_READ, fd_map_noop, NULL);
+        if (e && event_add(e, NULL) == 0) {
+            event_del(e);
+            made++;
+        }
+        close(fd);
+        want = fd + 1;
+    }
+    event_free(e);
+    close(sv[0]);
+    close(sv[1]);
+    return made;
+}
