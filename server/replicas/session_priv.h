@@ -29,7 +29,7 @@
  * equal share, between a floor that keeps the syscalls per byte low and the single-reader
  * maximum (256 KiB out, 128 KiB read-ahead up to 256 dumps; 64 + 32 KiB at 1000). A dump
  * that is caught up holds neither (its window is dropped, its buffer drains). */
-#define DUMPS_OUT_BUDGET (32u << 20)
+#define DUMPS_OUT_BUDGET (64u << 20)
 #define DUMPS_WINDOW_BUDGET (16u << 20)
 #define OUT_HIGH_FLOOR (32u * 1024)
 
