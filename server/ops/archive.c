@@ -203,6 +203,21 @@ static void update_progress(struct archive *a)
 
 /* ---- the child ---- */
 
+/* The attempt for a->cur failed before any command ran (msg): retry it with backoff. Returns
+ * the delay. Also for a command that ran and failed (msg says how). */
+static uint32_t retry_later(struct archive *a, struct timespec now, const char *msg)
+{
+    if (strcmp(a->failing, a->cur)) {
+        snprintf(a->failing, sizeof(a->failing), "%s", a->cur);
+        a->consecutive = 0;
+    }
+    a->consecutive++;
+    uint32_t delay = archive_backoff_ms(a->consecutive, a->retry_max_ms);
+    a->retry_at = plus_ms(now, delay);
+    archive_state_failed(a->st, a->cur, msg);
+    return delay;
+}
+
 /* The command for a->cur ended with wait status `status` (its output drained). */
 static void finished(struct archive *a, int status)
 {
@@ -241,16 +256,9 @@ static void finished(struct archive *a, int status)
     else
         child_status_text(status, why, sizeof(why));
     child_output_summary(&a->child, out, sizeof(out));
-    if (strcmp(a->failing, a->cur)) {
-        snprintf(a->failing, sizeof(a->failing), "%s", a->cur);
-        a->consecutive = 0;
-    }
-    a->consecutive++;
-    uint32_t delay = archive_backoff_ms(a->consecutive, a->retry_max_ms);
-    a->retry_at = plus_ms(now, delay);
     char full[2 * ARCHIVE_ERR_MAX + 8];
     snprintf(full, sizeof(full), "%s%s%s", why, out[0] ? ": " : "", out);
-    archive_state_failed(a->st, a->cur, full);
+    uint32_t delay = retry_later(a, now, full);
     log_warn(TAG, "archive_command failed for %s (attempt %u, %lld ms): %s; stderr: %s; retrying in %u ms", a->cur,
              a->consecutive, (long long)took, why, out[0] ? out : "(empty)", delay);
 }
@@ -278,20 +286,6 @@ static void supervise(struct archive *a)
     }
 }
 
-/* The attempt for a->cur failed before any command ran (msg): retry it with backoff. Returns
- * the delay. */
-static uint32_t retry_later(struct archive *a, struct timespec now, const char *msg)
-{
-    if (strcmp(a->failing, a->cur)) {
-        snprintf(a->failing, sizeof(a->failing), "%s", a->cur);
-        a->consecutive = 0;
-    }
-    a->consecutive++;
-    uint32_t delay = archive_backoff_ms(a->consecutive, a->retry_max_ms);
-    a->retry_at = plus_ms(now, delay);
-    archive_state_failed(a->st, a->cur, msg);
-    return delay;
-}
 
 /* Run the command for a->cur (a->cur_size bytes) reading `path`: the file itself, or its
  * plain copy in the spool (spooled, removed when the command ends). */
