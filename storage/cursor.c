@@ -167,15 +167,16 @@ static size_t win_limit(const struct cursor *c)
 
 void cursor_set_window_max(struct cursor *c, const uint32_t *max) { c->win_max = max; }
 
-/* Copy the 19-byte header at off into hdr, through the window. */
-static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, size_t errlen)
+/* (Re)fill the window from off on: what is committed, up to its capacity (at least a header's
+ * worth). Allocates, grows or shrinks it first as the budget says. 0, or -1 with err (the
+ * window is then empty or absent: a failed allocation leaves it absent). */
+static int fill_window(struct cursor *c, uint64_t off, char *err, size_t errlen)
 {
-    if (c->win && off >= c->win_off && off + EV_HEADER_LEN <= c->win_off + c->win_len) {
-        memcpy(hdr, c->win + (off - c->win_off), EV_HEADER_LEN);
-        return 0;
-    }
     if (!c->win) {
-        if (!(c->win = malloc(CURSOR_WIN))) return cursor_pread(c, hdr, EV_HEADER_LEN, off, err, errlen);
+        if (!(c->win = malloc(CURSOR_WIN))) {
+            snprintf(err, errlen, "%s: out of memory for the read-ahead window", c->name);
+            return -1;
+        }
         c->win_cap = CURSOR_WIN;
     } else if (c->win_cap > win_limit(c)) {
         /* More readers share the budget now: give back what this one holds above it. */
@@ -204,7 +205,18 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
     }
     c->win_off = off;
     c->win_len = want;
-    memcpy(hdr, c->win, EV_HEADER_LEN);
+    return 0;
+}
+
+/* Copy the 19-byte header at off into hdr, through the window. */
+static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, size_t errlen)
+{
+    if (!(c->win && off >= c->win_off && off + EV_HEADER_LEN <= c->win_off + c->win_len)) {
+        if (!c->win && !(c->win = malloc(CURSOR_WIN))) return cursor_pread(c, hdr, EV_HEADER_LEN, off, err, errlen);
+        if (!c->win_cap) c->win_cap = CURSOR_WIN;
+        if (fill_window(c, off, err, errlen) == -1) return -1;
+    }
+    memcpy(hdr, c->win + (off - c->win_off), EV_HEADER_LEN);
     return 0;
 }
 
@@ -568,6 +580,16 @@ have_data:
     item->offset = c->pos;
     item->len = item->h.event_size;
     item->data = NULL;
+    /* An event whose header is in the window but whose body runs past it: read the window
+     * again from the event's start, when it fits, instead of reading the event on its own
+     * and the window again after it (two reads where one does; a third of the reads at 1000
+     * streaming readers, whose windows are small). */
+    if (c->win && c->pos >= c->win_off && c->pos < c->win_off + c->win_len &&
+        c->pos + item->len > c->win_off + c->win_len && item->len <= c->win_cap &&
+        fill_window(c, c->pos, err, errlen) == -1) {
+        set_fault(c, CURSOR_FAULT_IO, c->pos, c->pos + item->len);
+        return CURSOR_ERROR;
+    }
     if (c->win && c->pos >= c->win_off && c->pos + item->len <= c->win_off + c->win_len)
         item->data = c->win + (c->pos - c->win_off);
     if (verify_event(c, item, err, errlen) == -1) return CURSOR_ERROR;

@@ -154,6 +154,48 @@ static void test_stream_and_hop(void **state)
     cursor_free(c);
 }
 
+/* With the smallest window (many readers share the budget) events straddle its end all the
+ * time: each one that fits a window still comes from the window (read again from the event's
+ * start: one read, not the event alone and then the window), with the file's bytes. */
+static void test_straddling_events_from_window(void **state)
+{
+    struct fx *f = *state;
+    evgen_init(&f->g);
+    size_t l = evgen_fde(&f->g, f->buf, sizeof(f->buf));
+    assert_int_equal(store_file_begin(f->s, "m.000001", f->buf, l, f->err, sizeof(f->err)), STORE_OK);
+    for (int i = 0; i < 600; i++) {
+        l = evgen_gtid(&f->g, f->buf, 256, 0, (uint64_t)i + 1, EV_MGTID_TRANSACTIONAL);
+        append_ok(f, f->buf, l);
+        l = evgen_query(&f->g, f->buf, 512, "d", i % 7 ? "INSERT INTO t VALUES (1)" : "INSERT INTO t VALUES (1), (2), (3), (4)");
+        append_ok(f, f->buf, l);
+        l = evgen_xid(&f->g, f->buf, 256, (uint64_t)i);
+        append_ok(f, f->buf, l);
+    }
+    assert_int_equal(store_sync(f->s, f->err, sizeof(f->err)), STORE_OK);
+    assert_true(f->g.pos > 3 * 16384);   /* several windows' worth */
+    static const uint32_t small = 16384;
+    struct cursor *c = cursor_new(f->s);
+    cursor_set_window_max(c, &small);
+    char err[256];
+    assert_int_equal(cursor_open(c, "m.000001", 4, err, sizeof(err)), CURSOR_OPEN_OK);
+    struct cursor_item it;
+    uint8_t copy[1024];
+    int events = 0;
+    enum cursor_result r;
+    while ((r = cursor_next(c, &it, err, sizeof(err))) == CURSOR_EVENT) {
+        events++;
+        assert_non_null(it.data);
+        assert_true(it.len <= sizeof(copy));
+        memcpy(copy, it.data, it.len);   /* the window's bytes, before cursor_pread */
+        uint8_t disk[1024];
+        assert_int_equal(cursor_pread(c, disk, it.len, it.offset, err, sizeof(err)), 0);
+        assert_memory_equal(copy, disk, it.len);
+    }
+    assert_int_equal(r, CURSOR_WAIT);
+    assert_int_equal(events, 1 + 600 * 3);
+    cursor_free(c);
+}
+
 /* A file outside the store (a copy restored from the archive): the same start checks, every
  * event, then CURSOR_FILE_END instead of a hop; the cursor goes back to the store after. */
 static void test_open_path(void **state)
@@ -382,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_hop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_straddling_events_from_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fde_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_below_horizon_same_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_header_refused, setup, teardown),
