@@ -27,12 +27,12 @@
 #define OUT_HIGH_WATERMARK (256u * 1024)
 /* What all dumps together may hold in output buffers and read-ahead windows: each gets an
  * equal share, between a floor that keeps the syscalls per byte low and the single-reader
- * maximum (256 KiB out up to 256 dumps, 128 KiB read-ahead up to 128; 64 + 16 KiB at 1000).
+ * maximum (256 KiB out up to 256 dumps, 128 KiB read-ahead up to 192; 64 + 24 KiB at 1000).
  * A dump that is caught up holds neither (its window is dropped, its buffer drains). A refill
  * reserves at most the room left under its share (dump.c, stage_room), so a dump holds about
  * its share, not its share plus a chunk. */
 #define DUMPS_OUT_BUDGET (64u << 20)
-#define DUMPS_WINDOW_BUDGET (16u << 20)
+#define DUMPS_WINDOW_BUDGET (24u << 20)
 #define OUT_HIGH_FLOOR (32u * 1024)
 
 /* A dump of s began (+1) or ended (-1): recompute every dump's share of the buffer budget
