@@ -15,7 +15,21 @@
 #include "server/admin/sql.h"
 #include "tests/unit/tmpdir.h"
 
-int stmtfx_open(struct stmtfx *f, const char *name, int with_ingest)
+/* Free what open_fx made (any part of it) and remove the directory; f itself stays. */
+static void close_fx(struct stmtfx *f)
+{
+    stmt_result_free(&f->r);
+    ingest_free(f->ingest);   /* it holds the store: freed first */
+    f->ingest = NULL;
+    store_free(f->store);
+    f->store = NULL;
+    uservars_free(&f->vars);
+    if (f->path[0]) tmpdir_remove(f->path);
+    f->path[0] = 0;
+}
+
+/* Open f (zeroed) as stmtfx_new says: 0, or -1 with what was made freed. */
+static int open_fx(struct stmtfx *f, const char *name, int with_ingest)
 {
     stmt_result_init(&f->r);
     snprintf(f->path, sizeof(f->path), "/tmp/binlogd-%s-XXXXXX", name);
@@ -29,7 +43,7 @@ int stmtfx_open(struct stmtfx *f, const char *name, int with_ingest)
     struct store_opts o = {.dir = f->path, .sync = STORE_SYNC_TRX};
     if (store_open(&o, &f->store, err, sizeof(err)) != STORE_OK) {
         f->store = NULL;
-        stmtfx_close(f);
+        close_fx(f);
         return -1;
     }
     if (with_ingest) {
@@ -40,7 +54,7 @@ int stmtfx_open(struct stmtfx *f, const char *name, int with_ingest)
         snprintf(io.up.user, sizeof(io.up.user), "repl");
         f->ingest = ingest_new(&io, f->store, NULL, NULL);
         if (!f->ingest) {
-            stmtfx_close(f);
+            close_fx(f);
             return -1;
         }
     }
@@ -49,16 +63,23 @@ int stmtfx_open(struct stmtfx *f, const char *name, int with_ingest)
     return 0;
 }
 
-void stmtfx_close(struct stmtfx *f)
+void *stmtfx_new(size_t size, const char *name, int with_ingest)
 {
-    stmt_result_free(&f->r);
-    ingest_free(f->ingest);   /* before the store it writes to */
-    f->ingest = NULL;
-    store_free(f->store);
-    f->store = NULL;
-    uservars_free(&f->vars);
-    if (f->path[0]) tmpdir_remove(f->path);
-    f->path[0] = 0;
+    if (size < sizeof(struct stmtfx)) return NULL;
+    struct stmtfx *f = calloc(1, size);
+    if (!f) return NULL;
+    if (open_fx(f, name, with_ingest) == -1) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+int stmtfx_teardown(void **state)
+{
+    close_fx(*state);
+    free(*state);
+    return 0;
 }
 
 struct stmt_result *stmtfx_run(struct stmtfx *f, const char *sql)

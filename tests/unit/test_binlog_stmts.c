@@ -24,7 +24,7 @@
 #define EVCAP 65536
 
 struct fx {
-    struct stmtfx s;   /* store (no ingest), context, answer (tests/unit/stmtfx.h) */
+    struct stmtfx s;   /* first (stmtfx_new): store (no ingest), context, answer */
     uint64_t end1, end2, trx_end[4], gtid2_at;   /* boundaries of file 1 */
 };
 
@@ -57,11 +57,8 @@ static void trx(struct store *s, struct evgen *g, uint8_t *ev, uint64_t seq)
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    if (!f || stmtfx_open(&f->s, "bstmt", 0) == -1) {
-        free(f);
-        return -1;
-    }
+    struct fx *f = stmtfx_new(sizeof(*f), "bstmt", 0);
+    if (!f) return -1;
     char err[512];
     uint8_t *ev = malloc(EVCAP);
     struct evgen g;
@@ -84,14 +81,6 @@ static int setup(void **state)
     /* A replica's session, without user variables. */
     f->s.ctx = (struct stmt_ctx){.cfg = &f->s.cfg, .store = f->s.store, .conn_id = 1, .user = "ops", .peer_host = "h"};
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    stmtfx_close(&f->s);
-    free(f);
     return 0;
 }
 
@@ -263,9 +252,9 @@ static void test_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_show_binlog_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_binlog_gtid_pos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_events, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_cap, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_binlog_gtid_pos, setup, stmtfx_teardown),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

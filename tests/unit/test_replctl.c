@@ -23,20 +23,8 @@
 
 static int setup(void **state)
 {
-    struct stmtfx *f = calloc(1, sizeof(*f));
-    if (!f || stmtfx_open(f, "replctl", 1) == -1) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    stmtfx_close(*state);
-    free(*state);
-    return 0;
+    *state = stmtfx_new(sizeof(struct stmtfx), "replctl", 1);
+    return *state ? 0 : -1;
 }
 
 /* Stop the upstream with stop_sql (STOP SLAVE or STOP REPLICA: answered later, and ready at
@@ -273,9 +261,9 @@ static void test_change_replication_source(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_change_master_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_master_tls_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_replication_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_tls, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_tls_malformed, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_replication_source, setup, stmtfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,7 @@
 #define EVCAP 65536
 
 struct fx {
-    struct stmtfx s;             /* store, ingest, context, answer (tests/unit/stmtfx.h) */
+    struct stmtfx s;             /* first (stmtfx_new): store, ingest, context, answer */
     uint64_t end1, end2;         /* sizes of the two files */
     /* what the fake upper wing reports */
     size_t n_replicas;
@@ -110,11 +110,8 @@ static enum stmt_kill_outcome fake_kill(void *up, uint32_t id, const struct stmt
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    if (!f || stmtfx_open(&f->s, "stmt", 1) == -1) {
-        free(f);
-        return -1;
-    }
+    struct fx *f = stmtfx_new(sizeof(*f), "stmt", 1);
+    if (!f) return -1;
     snprintf(f->s.cfg.server_version, sizeof(f->s.cfg.server_version), "10.11.99-binlogd");
 
     /* mariadb-bin.000001: trx 1, 2, rotate; mariadb-bin.000002: trx 3 */
@@ -140,14 +137,6 @@ static int setup(void **state)
     f->s.ctx.threads = fake_threads;
     f->s.ctx.kill = fake_kill;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    stmtfx_close(&f->s);
-    free(f);
     return 0;
 }
 
@@ -807,24 +796,24 @@ static void test_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_show_master_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_binary_logs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_variables_like, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_statement, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_master_while_running, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_slave_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_com_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_monitor_role, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_role_matrix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_binlog_archive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_master_status, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_binary_logs, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_variables_like, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_statement, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_while_running, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_slave_status, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_status_like, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_kill, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_flush, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_com_names, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_processlist, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_monitor_role, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_role_matrix, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_archive, setup, stmtfx_teardown),
         cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_result_building),
     };
