@@ -19,16 +19,12 @@
 #include "server/admin/sql.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
-#include "tests/unit/tmpdir.h"
+#include "tests/unit/stmtfx.h"
 
 #define EVCAP 65536
 
 struct fx {
-    char path[64];
-    struct config cfg;
-    struct store *store;
-    struct stmt_ctx ctx;
-    struct stmt_result r;
+    struct stmtfx s;   /* first (stmtfx_new): store (no ingest), context, answer */
     uint64_t end1, end2, trx_end[4], gtid2_at;   /* boundaries of file 1 */
 };
 
@@ -61,45 +57,30 @@ static void trx(struct store *s, struct evgen *g, uint8_t *ev, uint64_t seq)
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/binlogd-bstmt-XXXXXX");
-    if (!mkdtemp(f->path)) return -1;
-    config_defaults(&f->cfg);
-    f->cfg.server_id = 42;
+    struct fx *f = stmtfx_new(sizeof(*f), "bstmt", 0);
+    if (!f) return -1;
     char err[512];
-    struct store_opts o = {.dir = f->path, .sync = STORE_SYNC_TRX};
-    if (store_open(&o, &f->store, err, sizeof(err)) != STORE_OK) return -1;
     uint8_t *ev = malloc(EVCAP);
     struct evgen g;
     /* m-bin.000001: FDE, GTID_LIST [], trx 1..3, ROTATE; m-bin.000002: FDE, GTID_LIST [0-1-3], trx 4 */
-    begin(f->store, &g, ev, "m-bin.000001", 0, 0);
+    begin(f->s.store, &g, ev, "m-bin.000001", 0, 0);
     f->trx_end[0] = g.pos;
     for (uint64_t seq = 1; seq <= 3; seq++) {
         if (seq == 2) f->gtid2_at = g.pos;
-        trx(f->store, &g, ev, seq);
+        trx(f->s.store, &g, ev, seq);
         f->trx_end[seq] = g.pos;
     }
-    append(f->store, ev, evgen_rotate(&g, ev, EVCAP, "m-bin.000002", 4));
+    append(f->s.store, ev, evgen_rotate(&g, ev, EVCAP, "m-bin.000002", 4));
     f->end1 = g.pos;
-    if (store_sync(f->store, err, sizeof(err)) != STORE_OK) return -1;
-    begin(f->store, &g, ev, "m-bin.000002", 1, 3);
-    trx(f->store, &g, ev, 4);
+    if (store_sync(f->s.store, err, sizeof(err)) != STORE_OK) return -1;
+    begin(f->s.store, &g, ev, "m-bin.000002", 1, 3);
+    trx(f->s.store, &g, ev, 4);
     f->end2 = g.pos;
-    if (store_sync(f->store, err, sizeof(err)) != STORE_OK) return -1;
+    if (store_sync(f->s.store, err, sizeof(err)) != STORE_OK) return -1;
     free(ev);
-    f->ctx = (struct stmt_ctx){.cfg = &f->cfg, .store = f->store, .conn_id = 1, .user = "ops", .peer_host = "h"};
-    stmt_result_init(&f->r);
+    /* A replica's session, without user variables. */
+    f->s.ctx = (struct stmt_ctx){.cfg = &f->s.cfg, .store = f->s.store, .conn_id = 1, .user = "ops", .peer_host = "h"};
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    stmt_result_free(&f->r);
-    store_free(f->store);
-    tmpdir_remove(f->path);
-    free(f);
     return 0;
 }
 
@@ -110,10 +91,7 @@ static struct stmt_result *run(struct fx *f, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sql, sizeof(sql), fmt, ap);
     va_end(ap);
-    stmt_result_free(&f->r);
-    sql_execute(&f->ctx, sql, strlen(sql), &f->r);
-    assert_false(f->r.oom);
-    return &f->r;
+    return stmtfx_run(&f->s, sql);
 }
 
 static void assert_err(const struct stmt_result *r, uint16_t code, const char *text)
@@ -171,10 +149,10 @@ static void test_show_binlog_events(void **state)
     assert_err(run(f, "SHOW BINLOG EVENTS IN 'nosuch'"), 1220,
                "Error when executing command SHOW BINLOG EVENTS: Could not find target log");
     /* As mariadbd: the six column definitions go out first, then the ERR. */
-    assert_true(f->r.err_after_columns);
-    assert_int_equal(f->r.ncols, 6);
-    assert_int_equal(f->r.nrows, 0);
-    assert_string_equal(stmt_name(&f->r, 5), "Info");
+    assert_true(f->s.r.err_after_columns);
+    assert_int_equal(f->s.r.ncols, 6);
+    assert_int_equal(f->s.r.nrows, 0);
+    assert_string_equal(stmt_name(&f->s.r, 5), "Info");
     assert_err(run(f, "SHOW BINLOG EVENTS IN '../m-bin.000001'"), 1220, NULL);
     assert_err(run(f, "SHOW BINLOG EVENTS FROM %" PRIu64, f->gtid2_at + 1), 1220,
                "Error when executing command SHOW BINLOG EVENTS: Wrong offset or I/O error");
@@ -189,18 +167,18 @@ static void test_cap(void **state)
     struct fx *f = *state;
     struct query *q = query_new();
     assert_int_equal(query_parse(q, "SHOW BINLOG EVENTS", 18), QUERY_SHOW_BINLOG_EVENTS);
-    stmt_result_free(&f->r);
-    binlog_events_show(&f->ctx, q, &f->r, 5, BINLOG_EVENTS_MAX_BYTES);
-    assert_err(&f->r, 1220, NULL);
-    assert_non_null(strstr(f->r.err.msg, "cap of 5 rows"));
-    stmt_result_free(&f->r);
-    binlog_events_show(&f->ctx, q, &f->r, 1000, 600);
-    assert_err(&f->r, 1220, NULL);
+    stmt_result_free(&f->s.r);
+    binlog_events_show(&f->s.ctx, q, &f->s.r, 5, BINLOG_EVENTS_MAX_BYTES);
+    assert_err(&f->s.r, 1220, NULL);
+    assert_non_null(strstr(f->s.r.err.msg, "cap of 5 rows"));
+    stmt_result_free(&f->s.r);
+    binlog_events_show(&f->s.ctx, q, &f->s.r, 1000, 600);
+    assert_err(&f->s.r, 1220, NULL);
     assert_int_equal(query_parse(q, "SHOW BINLOG EVENTS LIMIT 5", 26), QUERY_SHOW_BINLOG_EVENTS);
-    stmt_result_free(&f->r);
-    binlog_events_show(&f->ctx, q, &f->r, 5, BINLOG_EVENTS_MAX_BYTES);
-    assert_int_equal(f->r.kind, STMT_ROWS);
-    assert_int_equal(f->r.nrows, 5);
+    stmt_result_free(&f->s.r);
+    binlog_events_show(&f->s.ctx, q, &f->s.r, 5, BINLOG_EVENTS_MAX_BYTES);
+    assert_int_equal(f->s.r.kind, STMT_ROWS);
+    assert_int_equal(f->s.r.nrows, 5);
     query_free(q);
 }
 
@@ -274,9 +252,9 @@ static void test_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_show_binlog_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_binlog_gtid_pos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_events, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_cap, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_binlog_gtid_pos, setup, stmtfx_teardown),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,7 @@
  * (server/admin/replctl.c) through sql_execute(): CHANGE MASTER's TLS keys (accepted forms,
  * SHOW SLAVE STATUS, the 0600 settings file, malformed values refused with mariadbd's codes
  * and nothing stored), and CHANGE REPLICATION SOURCE TO with MySQL 8.0.23's SOURCE_* names.
- * A real store (empty) and a real ingest that is never started.
+ * A real store (empty) and a real ingest that is never started (tests/unit/stmtfx.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,120 +16,61 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf/config.h"
-#include "server/admin/sql.h"
 #include "server/admin/stmt.h"
-#include "server/admin/uservars.h"
 #include "server/upstream/ingest.h"
 #include "server/upstream/upstream_conf.h"
-#include "storage/store.h"
-#include "tests/unit/tmpdir.h"
-
-struct fx {
-    char path[64];
-    struct config cfg;
-    struct store *store;
-    struct ingest *ingest;
-    struct uservars vars;
-    struct stmt_ctx ctx;
-    struct stmt_result r;
-};
+#include "tests/unit/stmtfx.h"
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/binlogd-replctl-XXXXXX");
-    if (!mkdtemp(f->path)) return -1;
-    config_defaults(&f->cfg);
-    f->cfg.server_id = 42;
-    char err[512];
-    struct store_opts o = {.dir = f->path, .sync = STORE_SYNC_TRX};
-    if (store_open(&o, &f->store, err, sizeof(err)) != STORE_OK) return -1;
-    /* An upstream is configured and not stopped: CHANGE MASTER needs a STOP SLAVE first. */
-    struct ingest_opts io = {.server_id = 42, .connect_timeout_s = 1, .net_timeout_s = 1, .retry_min_ms = 100,
-                             .retry_max_ms = 1000, .max_packet = 1 << 20};
-    snprintf(io.up.host, sizeof(io.up.host), "127.0.0.1");
-    io.up.port = 3306;
-    snprintf(io.up.user, sizeof(io.up.user), "repl");
-    f->ingest = ingest_new(&io, f->store, NULL, NULL);
-    if (!f->ingest) return -1;
-    f->ctx = (struct stmt_ctx){.cfg = &f->cfg, .store = f->store, .ingest = f->ingest, .conn_id = 11, .user = "admin",
-                               .peer_host = "127.0.0.1", .is_admin = 1, .vars = &f->vars};
-    stmt_result_init(&f->r);
-    *state = f;
-    return 0;
+    *state = stmtfx_new(sizeof(struct stmtfx), "replctl", 1);
+    return *state ? 0 : -1;
 }
 
-static int teardown(void **state)
+/* Stop the upstream with stop_sql (STOP SLAVE or STOP REPLICA: answered later, and ready at
+ * once, as the ingest thread never ran), then run change_sql, which must be accepted. Fills
+ * *c, when not NULL, with the upstream settings it left. */
+static void stop_and_change(struct stmtfx *f, const char *stop_sql, const char *change_sql, struct upstream_conf *c)
 {
-    struct fx *f = *state;
-    stmt_result_free(&f->r);
-    ingest_free(f->ingest);
-    store_free(f->store);
-    uservars_free(&f->vars);
-    tmpdir_remove(f->path);
-    free(f);
-    return 0;
-}
-
-static struct stmt_result *run(struct fx *f, const char *sql)
-{
-    stmt_result_free(&f->r);
-    sql_execute(&f->ctx, sql, strlen(sql), &f->r);
-    assert_false(f->r.oom);
-    return &f->r;
-}
-
-/* Column index by name (fails the test if absent), and the first row's cell by name. */
-static size_t col(const struct stmt_result *r, const char *name)
-{
-    for (size_t i = 0; i < r->ncols; i++)
-        if (!strcmp(stmt_name(r, i), name)) return i;
-    fail_msg("no column %s", name);
-    return 0;
-}
-
-static const char *cell(const struct stmt_result *r, const char *name)
-{
-    const char *v = stmt_cell(r, 0, col(r, name));
-    assert_non_null(v);
-    return v;
+    struct stmt_result *r = stmtfx_run(f, stop_sql);
+    assert_int_equal(r->later.ready(r->later.arg), 1);
+    r = stmtfx_run(f, change_sql);
+    if (r->kind != STMT_OK) fail_msg("%s: kind %d: %u %s", change_sql, r->kind, r->err.code, r->err.msg);
+    if (c) ingest_get_conf(f->ingest, c);
 }
 
 /* CHANGE MASTER's TLS keys: accepted forms, what SHOW SLAVE STATUS shows, what is stored. */
 static void test_change_master_tls(void **state)
 {
-    struct fx *f = *state;
-    struct stmt_result *r = run(f, "STOP SLAVE");
-    assert_int_equal(r->later.ready(r->later.arg), 1);
-    r = run(f, "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/etc/ca.pem', MASTER_SSL_CAPATH='/etc/cas', "
-               "MASTER_SSL_CERT='/etc/c.pem', master_ssl_key='/etc/k.pem', MASTER_SSL_CIPHER='ECDHE-RSA-AES256-GCM-SHA384', "
-               "MASTER_SSL_CRL='/etc/crl.pem', MASTER_SSL_CRLPATH='/etc/crls', MASTER_SSL_VERIFY_SERVER_CERT=0");
-    assert_int_equal(r->kind, STMT_OK);
+    struct stmtfx *f = *state;
     struct upstream_conf c;
-    ingest_get_conf(f->ingest, &c);
+    stop_and_change(f, "STOP SLAVE",
+                    "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/etc/ca.pem', MASTER_SSL_CAPATH='/etc/cas', "
+                    "MASTER_SSL_CERT='/etc/c.pem', master_ssl_key='/etc/k.pem', "
+                    "MASTER_SSL_CIPHER='ECDHE-RSA-AES256-GCM-SHA384', MASTER_SSL_CRL='/etc/crl.pem', "
+                    "MASTER_SSL_CRLPATH='/etc/crls', MASTER_SSL_VERIFY_SERVER_CERT=0", &c);
     assert_int_equal(c.ssl, 1);
     assert_int_equal(c.ssl_verify_server_cert, 0);
     assert_string_equal(c.ssl_ca, "/etc/ca.pem");
     assert_string_equal(c.ssl_key, "/etc/k.pem");
     assert_int_equal(c.switch_pending, 0);   /* the same primary: no continuity check needed */
 
-    r = run(f, "SHOW SLAVE STATUS");
+    struct stmt_result *r = stmtfx_run(f, "SHOW SLAVE STATUS");
     assert_int_equal(r->nrows, 1);
-    assert_string_equal(cell(r, "Master_SSL_Allowed"), "Yes");
-    assert_string_equal(cell(r, "Master_SSL_CA_File"), "/etc/ca.pem");
-    assert_string_equal(cell(r, "Master_SSL_CA_Path"), "/etc/cas");
-    assert_string_equal(cell(r, "Master_SSL_Cert"), "/etc/c.pem");
-    assert_string_equal(cell(r, "Master_SSL_Cipher"), "ECDHE-RSA-AES256-GCM-SHA384");
-    assert_string_equal(cell(r, "Master_SSL_Key"), "/etc/k.pem");
-    assert_string_equal(cell(r, "Master_SSL_Verify_Server_Cert"), "No");
-    assert_string_equal(cell(r, "Master_SSL_Crl"), "/etc/crl.pem");
-    assert_string_equal(cell(r, "Master_SSL_Crlpath"), "/etc/crls");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Allowed"), "Yes");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_CA_File"), "/etc/ca.pem");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_CA_Path"), "/etc/cas");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Cert"), "/etc/c.pem");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Cipher"), "ECDHE-RSA-AES256-GCM-SHA384");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Key"), "/etc/k.pem");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Verify_Server_Cert"), "No");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Crl"), "/etc/crl.pem");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Crlpath"), "/etc/crls");
     /* mariadbd's relative order: the SSL group after Slave_SQL_Running, the verify flag just
      * before Last_IO_Errno, the CRL pair after Master_Server_Id. */
-    assert_true(col(r, "Slave_SQL_Running") + 1 == col(r, "Master_SSL_Allowed"));
-    assert_true(col(r, "Master_SSL_Verify_Server_Cert") + 1 == col(r, "Last_IO_Errno"));
-    assert_true(col(r, "Master_Server_Id") + 1 == col(r, "Master_SSL_Crl"));
+    assert_true(stmtfx_col(r, "Slave_SQL_Running") + 1 == stmtfx_col(r, "Master_SSL_Allowed"));
+    assert_true(stmtfx_col(r, "Master_SSL_Verify_Server_Cert") + 1 == stmtfx_col(r, "Last_IO_Errno"));
+    assert_true(stmtfx_col(r, "Master_Server_Id") + 1 == stmtfx_col(r, "Master_SSL_Crl"));
 
     /* Stored with the other settings, owner-only. */
     char path[128];
@@ -148,8 +89,8 @@ static void test_change_master_tls(void **state)
     assert_non_null(strstr(text, "\nssl_verify_server_cert=0\n"));
 
     /* Any non-zero number is on, as mariadbd's ulong_num; '' clears a path. */
-    r = run(f, "CHANGE MASTER TO MASTER_SSL=0, MASTER_SSL_VERIFY_SERVER_CERT=2, MASTER_SSL_CA='', "
-               "MASTER_SSL_CERT='', MASTER_SSL_KEY=''");
+    r = stmtfx_run(f, "CHANGE MASTER TO MASTER_SSL=0, MASTER_SSL_VERIFY_SERVER_CERT=2, MASTER_SSL_CA='', "
+                      "MASTER_SSL_CERT='', MASTER_SSL_KEY=''");
     assert_int_equal(r->kind, STMT_OK);
     ingest_get_conf(f->ingest, &c);
     assert_int_equal(c.ssl, 0);
@@ -161,10 +102,8 @@ static void test_change_master_tls(void **state)
 /* Malformed TLS options: refused with mariadbd's codes, nothing changed or stored. */
 static void test_change_master_tls_malformed(void **state)
 {
-    struct fx *f = *state;
-    struct stmt_result *r = run(f, "STOP SLAVE");
-    assert_int_equal(r->later.ready(r->later.arg), 1);
-    assert_int_equal(run(f, "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/ok.pem'")->kind, STMT_OK);
+    struct stmtfx *f = *state;
+    stop_and_change(f, "STOP SLAVE", "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/ok.pem'", NULL);
     char path[128];
     snprintf(path, sizeof(path), "%s/.binlogd-upstream", f->path);
     struct stat before;
@@ -194,12 +133,13 @@ static void test_change_master_tls_malformed(void **state)
         {"CHANGE MASTER TO MASTER_SSL_VERIFY=1", 1235},
         {"CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/x.pem', MASTER_SSL=x", 1064},  /* all or nothing */
     };
+    struct stmt_result *r;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = run(f, bad[i].sql);
+        r = stmtfx_run(f, bad[i].sql);
         if (r->kind != STMT_ERR || r->err.code != bad[i].code)
             fail_msg("%s: kind %d code %u, want ERR %u", bad[i].sql, r->kind, r->err.code, bad[i].code);
     }
-    r = run(f, longpath);
+    r = stmtfx_run(f, longpath);
     assert_int_equal(r->kind, STMT_ERR);
     assert_int_equal(r->err.code, 1470);
 
@@ -219,17 +159,14 @@ static void test_change_master_tls_malformed(void **state)
  * under their MASTER_* names. */
 static void test_change_replication_source(void **state)
 {
-    struct fx *f = *state;
-    struct stmt_result *r = run(f, "STOP REPLICA");
-    assert_int_equal(r->later.ready(r->later.arg), 1);
-    r = run(f, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db2', SOURCE_PORT=3307, SOURCE_USER='r2', "
-               "SOURCE_PASSWORD='pw2', SOURCE_LOG_FILE='mb.000007', SOURCE_LOG_POS=4, SOURCE_SSL=1, "
-               "SOURCE_SSL_CA='/ca.pem', SOURCE_SSL_CAPATH='/cas', SOURCE_SSL_CERT='/c.pem', source_ssl_key='/k.pem', "
-               "SOURCE_SSL_CIPHER='AES256-SHA', SOURCE_SSL_CRL='/crl.pem', SOURCE_SSL_CRLPATH='/crls', "
-               "Source_Ssl_Verify_Server_Cert=1");
-    if (r->kind != STMT_OK) fail_msg("kind %d: %u %s", r->kind, r->err.code, r->err.msg);
+    struct stmtfx *f = *state;
     struct upstream_conf c;
-    ingest_get_conf(f->ingest, &c);
+    stop_and_change(f, "STOP REPLICA",
+                    "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db2', SOURCE_PORT=3307, SOURCE_USER='r2', "
+                    "SOURCE_PASSWORD='pw2', SOURCE_LOG_FILE='mb.000007', SOURCE_LOG_POS=4, SOURCE_SSL=1, "
+                    "SOURCE_SSL_CA='/ca.pem', SOURCE_SSL_CAPATH='/cas', SOURCE_SSL_CERT='/c.pem', "
+                    "source_ssl_key='/k.pem', SOURCE_SSL_CIPHER='AES256-SHA', SOURCE_SSL_CRL='/crl.pem', "
+                    "SOURCE_SSL_CRLPATH='/crls', Source_Ssl_Verify_Server_Cert=1", &c);
     assert_string_equal(c.host, "db2");
     assert_int_equal(c.port, 3307);
     assert_string_equal(c.user, "r2");
@@ -247,9 +184,9 @@ static void test_change_replication_source(void **state)
     assert_string_equal(c.ssl_crlpath, "/crls");
 
     /* both spellings, with either statement, in one statement */
-    r = run(f, "CHANGE MASTER TO SOURCE_HOST='db3', MASTER_PORT=3308, SOURCE_SSL=0");
+    struct stmt_result *r = stmtfx_run(f, "CHANGE MASTER TO SOURCE_HOST='db3', MASTER_PORT=3308, SOURCE_SSL=0");
     assert_int_equal(r->kind, STMT_OK);
-    r = run(f, "CHANGE REPLICATION SOURCE TO MASTER_USER='u3', SOURCE_PASSWORD='p3', MASTER_USE_GTID=slave_pos");
+    r = stmtfx_run(f, "CHANGE REPLICATION SOURCE TO MASTER_USER='u3', SOURCE_PASSWORD='p3', MASTER_USE_GTID=slave_pos");
     assert_int_equal(r->kind, STMT_OK);
     ingest_get_conf(f->ingest, &c);
     assert_string_equal(c.host, "db3");
@@ -259,10 +196,10 @@ static void test_change_replication_source(void **state)
     assert_string_equal(c.password, "p3");
     assert_int_equal(c.use_gtid, 1);
     assert_string_equal(c.log_file, "");
-    r = run(f, "SHOW REPLICA STATUS");
+    r = stmtfx_run(f, "SHOW REPLICA STATUS");
     assert_int_equal(r->kind, STMT_ROWS);
-    assert_string_equal(cell(r, "Master_Host"), "db3");
-    assert_string_equal(cell(r, "Master_Port"), "3308");
+    assert_string_equal(stmtfx_cell(r, "Master_Host"), "db3");
+    assert_string_equal(stmtfx_cell(r, "Master_Port"), "3308");
 
     static const struct { const char *sql; unsigned code; const char *says; } bad[] = {
         /* MySQL names binlogd does not support, as their MASTER_* names are not: the user's spelling */
@@ -303,7 +240,7 @@ static void test_change_replication_source(void **state)
         {"CHANGE REPLICATION SOURCE TO 'SOURCE_HOST'='db9'", 1064, "syntax"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = run(f, bad[i].sql);
+        r = stmtfx_run(f, bad[i].sql);
         if (r->kind != STMT_ERR || r->err.code != bad[i].code || !strstr(r->err.msg, bad[i].says))
             fail_msg("%s: kind %d code %u '%s', want ERR %u with '%s'", bad[i].sql, r->kind, r->err.code,
                      r->kind == STMT_ERR ? r->err.msg : "", bad[i].code, bad[i].says);
@@ -316,7 +253,7 @@ static void test_change_replication_source(void **state)
 
     /* without the admin role, whatever the spelling */
     f->ctx.is_admin = 0;
-    r = run(f, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db4'");
+    r = stmtfx_run(f, "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db4'");
     assert_int_equal(r->kind, STMT_ERR);
     assert_int_equal(r->err.code, 1227);
 }
@@ -324,9 +261,9 @@ static void test_change_replication_source(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_change_master_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_master_tls_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_replication_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_tls, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_tls_malformed, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_replication_source, setup, stmtfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

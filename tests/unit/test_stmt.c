@@ -29,18 +29,12 @@
 #include "storage/archive_state.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
-#include "tests/unit/tmpdir.h"
+#include "tests/unit/stmtfx.h"
 
 #define EVCAP 65536
 
 struct fx {
-    char path[64];
-    struct config cfg;
-    struct store *store;
-    struct ingest *ingest;
-    struct uservars vars;
-    struct stmt_ctx ctx;
-    struct stmt_result r;
+    struct stmtfx s;             /* first (stmtfx_new): store, ingest, context, answer */
     uint64_t end1, end2;         /* sizes of the two files */
     /* what the fake upper wing reports */
     size_t n_replicas;
@@ -116,89 +110,43 @@ static enum stmt_kill_outcome fake_kill(void *up, uint32_t id, const struct stmt
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/binlogd-stmt-XXXXXX");
-    if (!mkdtemp(f->path)) return -1;
-    config_defaults(&f->cfg);
-    f->cfg.server_id = 42;
-    snprintf(f->cfg.server_version, sizeof(f->cfg.server_version), "10.11.99-binlogd");
-    char err[512];
-    struct store_opts o = {.dir = f->path, .sync = STORE_SYNC_TRX};
-    if (store_open(&o, &f->store, err, sizeof(err)) != STORE_OK) return -1;
+    struct fx *f = stmtfx_new(sizeof(*f), "stmt", 1);
+    if (!f) return -1;
+    snprintf(f->s.cfg.server_version, sizeof(f->s.cfg.server_version), "10.11.99-binlogd");
 
     /* mariadb-bin.000001: trx 1, 2, rotate; mariadb-bin.000002: trx 3 */
+    char err[512];
     uint8_t *ev = malloc(EVCAP);
     struct evgen g;
-    begin(f->store, &g, ev, "mariadb-bin.000001");
-    for (uint64_t seq = 1; seq <= 2; seq++) trx(f->store, &g, ev, seq);
-    append(f->store, ev, evgen_rotate(&g, ev, EVCAP, "mariadb-bin.000002", 4));
+    begin(f->s.store, &g, ev, "mariadb-bin.000001");
+    for (uint64_t seq = 1; seq <= 2; seq++) trx(f->s.store, &g, ev, seq);
+    append(f->s.store, ev, evgen_rotate(&g, ev, EVCAP, "mariadb-bin.000002", 4));
     f->end1 = g.pos;
-    if (store_sync(f->store, err, sizeof(err)) != STORE_OK) return -1;
-    begin(f->store, &g, ev, "mariadb-bin.000002");
-    trx(f->store, &g, ev, 3);
+    if (store_sync(f->s.store, err, sizeof(err)) != STORE_OK) return -1;
+    begin(f->s.store, &g, ev, "mariadb-bin.000002");
+    trx(f->s.store, &g, ev, 3);
     f->end2 = g.pos;
-    if (store_sync(f->store, err, sizeof(err)) != STORE_OK) return -1;
+    if (store_sync(f->s.store, err, sizeof(err)) != STORE_OK) return -1;
     free(ev);
 
-    /* An upstream is configured and not stopped: CHANGE MASTER must be refused. */
-    struct ingest_opts io = {.server_id = 42, .connect_timeout_s = 1, .net_timeout_s = 1, .retry_min_ms = 100,
-                             .retry_max_ms = 1000, .max_packet = 1 << 20};
-    snprintf(io.up.host, sizeof(io.up.host), "127.0.0.1");
-    io.up.port = 3306;
-    snprintf(io.up.user, sizeof(io.up.user), "repl");
-    f->ingest = ingest_new(&io, f->store, NULL, NULL);
-    if (!f->ingest) return -1;
-
-    f->ctx = (struct stmt_ctx){.cfg = &f->cfg, .store = f->store, .ingest = f->ingest, .conn_id = 11, .user = "admin",
-                               .peer_host = "127.0.0.1", .is_admin = 1, .vars = &f->vars, .up = f,
-                               .replicas = fake_replicas, .counters = fake_counters, .threads = fake_threads,
-                               .kill = fake_kill};
-    stmt_result_init(&f->r);
+    /* The upstream is configured and not stopped (stmtfx): CHANGE MASTER must be refused.
+     * The upper wing is the test's. */
+    f->s.ctx.up = f;
+    f->s.ctx.replicas = fake_replicas;
+    f->s.ctx.counters = fake_counters;
+    f->s.ctx.threads = fake_threads;
+    f->s.ctx.kill = fake_kill;
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    stmt_result_free(&f->r);
-    ingest_free(f->ingest);
-    store_free(f->store);
-    uservars_free(&f->vars);
-    tmpdir_remove(f->path);
-    free(f);
-    return 0;
-}
-
-static struct stmt_result *run(struct fx *f, const char *sql)
-{
-    stmt_result_free(&f->r);
-    sql_execute(&f->ctx, sql, strlen(sql), &f->r);
-    assert_false(f->r.oom);
-    return &f->r;
-}
+static struct stmt_result *run(struct fx *f, const char *sql) { return stmtfx_run(&f->s, sql); }
 
 static void assert_columns(const struct stmt_result *r, const char *const *names, size_t n)
 {
     assert_int_equal(r->kind, STMT_ROWS);
     assert_int_equal(r->ncols, n);
     for (size_t i = 0; i < n; i++) assert_string_equal(stmt_name(r, i), names[i]);
-}
-
-/* Column index by name (fails the test if absent), and the first row's cell by name. */
-static size_t col(const struct stmt_result *r, const char *name)
-{
-    for (size_t i = 0; i < r->ncols; i++)
-        if (!strcmp(stmt_name(r, i), name)) return i;
-    fail_msg("no column %s", name);
-    return 0;
-}
-
-static const char *cell(const struct stmt_result *r, const char *name)
-{
-    const char *v = stmt_cell(r, 0, col(r, name));
-    assert_non_null(v);
-    return v;
 }
 
 static void test_show_master_status(void **state)
@@ -233,7 +181,7 @@ static void test_show_binary_logs(void **state)
     /* The sizes are the files' own. */
     char p[128];
     struct stat st;
-    snprintf(p, sizeof(p), "%s/mariadb-bin.000001", f->path);
+    snprintf(p, sizeof(p), "%s/mariadb-bin.000001", f->s.path);
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal((uint64_t)st.st_size, f->end1);
     /* SHOW MASTER LOGS is the same statement. */
@@ -291,12 +239,12 @@ static void test_change_master_while_running(void **state)
                         "This operation cannot be performed as you have a running slave ''; run STOP SLAVE '' first");
     /* Nothing changed. */
     struct upstream_conf c;
-    ingest_get_conf(f->ingest, &c);
+    ingest_get_conf(f->s.ingest, &c);
     assert_string_equal(c.host, "127.0.0.1");
     assert_int_equal(c.port, 3306);
 
     /* Without the admin role: access denied before anything else. */
-    f->ctx.is_admin = 0;
+    f->s.ctx.is_admin = 0;
     r = run(f, "CHANGE MASTER TO MASTER_HOST='db2'");
     assert_int_equal(r->kind, STMT_ERR);
     assert_int_equal(r->err.code, 1227);
@@ -317,9 +265,9 @@ static void test_show_slave_status(void **state)
     assert_string_equal(stmt_cell(r, 0, 3), "3306");
     assert_string_equal(stmt_cell(r, 0, 21), "0-1-3");
     /* TLS not configured */
-    assert_int_equal(col(r, "Master_SSL_Allowed"), 8);
-    assert_string_equal(cell(r, "Master_SSL_Allowed"), "No");
-    assert_string_equal(cell(r, "Master_SSL_CA_File"), "");
+    assert_int_equal(stmtfx_col(r, "Master_SSL_Allowed"), 8);
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_Allowed"), "No");
+    assert_string_equal(stmtfx_cell(r, "Master_SSL_CA_File"), "");
 }
 
 static void test_stop_slave_answers_later(void **state)
@@ -337,7 +285,7 @@ static void test_stop_slave_answers_later(void **state)
     r = run(f, "CHANGE MASTER TO MASTER_HOST='127.0.0.2', MASTER_PORT=3307");
     assert_int_equal(r->kind, STMT_OK);
     struct upstream_conf c;
-    ingest_get_conf(f->ingest, &c);
+    ingest_get_conf(f->s.ingest, &c);
     assert_string_equal(c.host, "127.0.0.2");
     assert_int_equal(c.port, 3307);
 }
@@ -347,7 +295,7 @@ static void test_set_and_select_user_variable(void **state)
     struct fx *f = *state;
     struct stmt_result *r = run(f, "SET @master_binlog_checksum = 'CRC32', @slave_connect_state = '0-1-2'");
     assert_int_equal(r->kind, STMT_OK);
-    assert_string_equal(uservars_get(&f->vars, "master_binlog_checksum"), "CRC32");
+    assert_string_equal(uservars_get(&f->s.vars, "master_binlog_checksum"), "CRC32");
     r = run(f, "SELECT @slave_connect_state, @unset, @@server_id, CONNECTION_ID()");
     assert_int_equal(r->kind, STMT_ROWS);
     assert_int_equal(r->ncols, 4);
@@ -480,9 +428,9 @@ static void test_show_processlist(void **state)
     assert_string_equal(stmt_cell(r, 3, 7), sql);
 
     /* Without admin: only the caller's user (as mariadbd without PROCESS) */
-    f->ctx.is_admin = 0;
-    f->ctx.is_monitor = 1;
-    f->ctx.user = "mon";
+    f->s.ctx.is_admin = 0;
+    f->s.ctx.is_monitor = 1;
+    f->s.ctx.user = "mon";
     r = run(f, "show full processlist");
     assert_int_equal(r->nrows, 2);
     assert_string_equal(stmt_cell(r, 0, 1), "mon");
@@ -491,7 +439,7 @@ static void test_show_processlist(void **state)
     assert_string_equal(stmt_cell(r, 1, 4), "Query");
 
     /* No wing above: the caller alone */
-    f->ctx.threads = NULL;
+    f->s.ctx.threads = NULL;
     r = run(f, "SHOW PROCESSLIST");
     assert_int_equal(r->nrows, 1);
     assert_string_equal(stmt_cell(r, 0, 0), "11");
@@ -535,7 +483,7 @@ static void test_show_binlog_archive(void **state)
 
     struct archive_state *st = archive_state_new(-1);
     assert_non_null(st);
-    f->ctx.archive = st;
+    f->s.ctx.archive = st;
     archive_state_set_enabled(st, 1);
     r = run(f, "SHOW BINLOG ARCHIVE");
     assert_string_equal(stmt_cell(r, 0, 3), "waiting");
@@ -559,8 +507,8 @@ static void test_show_binlog_archive(void **state)
     assert_int_equal(archive_state_parse(st, text, strlen(text), err, sizeof(err)), 0);
     archive_state_attempt(st, "mariadb-bin.000001", f->end1, 1700000001);
     assert_int_equal(archive_state_done(st, "mariadb-bin.000001", f->end1, 1700000002, 1, "", "0-1-2", err, sizeof(err)), 0);
-    f->ctx.is_admin = 0;
-    f->ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
+    f->s.ctx.is_admin = 0;
+    f->s.ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
     r = run(f, "show binlog archive");
     assert_int_equal(r->nrows, 3);
     assert_string_equal(stmt_cell(r, 0, 0), "mariadb-bin.000000");
@@ -582,7 +530,7 @@ static void test_show_binlog_archive(void **state)
     assert_string_equal(stmt_cell(r, 3, 0), "Binlogd_archive_lag_seconds");
     assert_string_equal(stmt_cell(r, 3, 1), "42");
     assert_string_equal(stmt_cell(r, 4, 1), "3");
-    f->ctx.archive = NULL;
+    f->s.ctx.archive = NULL;
     archive_state_free(st);
 }
 
@@ -600,7 +548,7 @@ static void test_show_binlog_watch(void **state)
     assert_int_equal(r->com, QUERY_SHOW_BINLOG_WATCH);
     assert_string_equal(sql_com_name(QUERY_SHOW_BINLOG_WATCH), "Com_show_binlog_watch");
     struct watch_opts wo = {.mode = WATCH_ON, .interval_ms = 100, .connect_timeout_ms = 1000, .candidates = "127.0.0.1:1"};
-    struct watch *w = watch_new(&wo, f->ingest, f->store);
+    struct watch *w = watch_new(&wo, f->s.ingest, f->s.store);
     assert_non_null(w);
     assert_int_equal(watch_start(w), 0);
     struct watch_summary sum;
@@ -613,9 +561,9 @@ static void test_show_binlog_watch(void **state)
     assert_int_equal(sum.servers, 2);
     assert_int_equal(sum.unreachable, 2);
     assert_int_equal(sum.split_brain, 0);
-    f->ctx.watch = w;
-    f->ctx.is_admin = 0;
-    f->ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
+    f->s.ctx.watch = w;
+    f->s.ctx.is_admin = 0;
+    f->s.ctx.is_monitor = 1;   /* a read: monitor accounts may run it */
     r = run(f, "show binlog watch");
     assert_int_equal(r->nrows, 2);
     assert_string_equal(stmt_cell(r, 0, 0), "127.0.0.1:1");
@@ -638,15 +586,15 @@ static void test_show_binlog_watch(void **state)
     assert_int_equal(sum.servers, 0);
     assert_int_equal(run(f, "SHOW BINLOG WATCH")->nrows, 0);
     watch_free(w);
-    f->ctx.watch = NULL;
+    f->s.ctx.watch = NULL;
 }
 
 static void test_monitor_role(void **state)
 {
     struct fx *f = *state;
-    f->ctx.is_admin = 0;
-    f->ctx.is_monitor = 1;
-    f->ctx.user = "mon";
+    f->s.ctx.is_admin = 0;
+    f->s.ctx.is_monitor = 1;
+    f->s.ctx.user = "mon";
     struct stmt_result *r = run(f, "FLUSH LOGS");
     assert_int_equal(r->kind, STMT_ERR);
     assert_int_equal(r->err.code, 1227);
@@ -667,8 +615,8 @@ static void test_monitor_role(void **state)
     f->kill_says = STMT_KILL_NOT_FOUND;
     assert_int_equal(run(f, "KILL 3")->err.code, 1094);
     /* an admin may flush (a no-op) */
-    f->ctx.is_admin = 1;
-    f->ctx.is_monitor = 0;
+    f->s.ctx.is_admin = 1;
+    f->s.ctx.is_monitor = 0;
     assert_int_equal(run(f, "FLUSH LOGS")->kind, STMT_OK);
 }
 
@@ -720,8 +668,8 @@ static void test_role_matrix(void **state)
         covered[m[i].kind] = 1;
         static const char letters[] = "RMA";
         for (int role = 0; role < 3; role++) {
-            f->ctx.is_admin = letters[role] == 'A';
-            f->ctx.is_monitor = letters[role] == 'M';
+            f->s.ctx.is_admin = letters[role] == 'A';
+            f->s.ctx.is_monitor = letters[role] == 'M';
             enum config_role cr = letters[role] == 'A' ? CONFIG_ROLE_ADMIN
                                   : letters[role] == 'M' ? CONFIG_ROLE_MONITOR : CONFIG_ROLE_REPLICA;
             int want = strchr(m[i].roles, letters[role]) != NULL;
@@ -818,7 +766,7 @@ static void test_flush(void **state)
 {
     struct fx *f = *state;
     char log[128], rotated[140], err[256];
-    snprintf(log, sizeof(log), "%s/binlogd.log", f->path);
+    snprintf(log, sizeof(log), "%s/binlogd.log", f->s.path);
     snprintf(rotated, sizeof(rotated), "%s.1", log);
     assert_int_equal(log_set_file(log, err, sizeof(err)), 0);
     assert_int_equal(rename(log, rotated), 0);
@@ -837,7 +785,7 @@ static void test_flush(void **state)
         assert_int_equal(r->err.code, 1235);
         assert_non_null(strstr(r->err.msg, "primary"));
     }
-    f->ctx.is_admin = 0;
+    f->s.ctx.is_admin = 0;
     struct stmt_result *r = run(f, "FLUSH LOGS");
     assert_int_equal(r->kind, STMT_ERR);
     assert_int_equal(r->err.code, 1227);
@@ -848,24 +796,24 @@ static void test_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_show_master_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_binary_logs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_variables_like, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_statement, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_master_while_running, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_slave_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_status_like, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_com_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_processlist, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_monitor_role, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_role_matrix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_binlog_archive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_master_status, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_binary_logs, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_variables_like, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_statement, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_master_while_running, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_slave_status, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_slave_answers_later, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_set_and_select_user_variable, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_slave_hosts_all_rows, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_status_like, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_kill, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_flush, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_com_names, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_processlist, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_monitor_role, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_role_matrix, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_watch, setup, stmtfx_teardown),
+        cmocka_unit_test_setup_teardown(test_show_binlog_archive, setup, stmtfx_teardown),
         cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_result_building),
     };
