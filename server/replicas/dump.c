@@ -835,7 +835,8 @@ enum dump_state dump_restore_step(struct dump *d)
     return d->state;
 }
 
-enum dump_state dump_pump(struct dump *d)
+/* dump_pump, and with write_streaming the direct write below also for a streaming dump. */
+static enum dump_state pump_queue(struct dump *d, int write_streaming)
 {
     if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED || d->state == DUMP_RESTORING) return d->state;
     int was_reached = d->reached;
@@ -851,12 +852,16 @@ enum dump_state dump_pump(struct dump *d)
      * went out this way has no write callback coming: its session queues the next pump
      * (session_dump.c). Whatever the kernel does not take (or an error) is left to the
      * bufferevent, which reports errors. */
-    if ((st == DUMP_WAITING || (!was_reached && d->reached)) && !d->o.in_memory && evbuffer_get_length(out) == 0 &&
-        evbuffer_get_length(d->stage))
+    if ((st == DUMP_WAITING || (!was_reached && d->reached) || (write_streaming && st == DUMP_STREAMING)) &&
+        !d->o.in_memory && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage))
         (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
     evbuffer_add_buffer(out, d->stage);
     return st;
 }
+
+enum dump_state dump_pump(struct dump *d) { return pump_queue(d, 0); }
+
+enum dump_state dump_pump_write(struct dump *d) { return pump_queue(d, 1); }
 
 void dump_heartbeat(struct dump *d)
 {

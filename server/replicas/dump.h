@@ -129,6 +129,13 @@ struct gtid_start *dump_gtid_resolve_mysql(struct store *store, struct archive_s
  * Returns the new state. On DUMP_FAILED an ERR packet has been queued. */
 enum dump_state dump_pump(struct dump *d);
 
+/* dump_pump for a caller that writes the socket buffer itself right after (the streaming
+ * rounds): when the socket buffer was empty, what the pump queued goes to the socket at once
+ * and only what the kernel does not take enters the socket buffer. Through the buffer, every
+ * refill armed EPOLLOUT and the next loop turn disarmed it, two epoll_ctl per refill even
+ * when the write took everything. Not under TLS (in_memory): the same as dump_pump. */
+enum dump_state dump_pump_write(struct dump *d);
+
 /* Queue a heartbeat (only while waiting at a transaction boundary, after the first fake
  * ROTATE, naming the current file and the end of the last event sent). */
 void dump_heartbeat(struct dump *d);

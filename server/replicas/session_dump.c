@@ -281,7 +281,7 @@ void session_stream_pump(void *arg)
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evutil_socket_t fd = bufferevent_getfd(s->bev);
     for (int round = 0; round < STREAM_ROUNDS && st == DUMP_STREAMING; round++) {
-        st = dump_pump(s->dump);
+        st = s->tls ? dump_pump(s->dump) : dump_pump_write(s->dump);
         /* TLS: OpenSSL encrypts from the bufferevent's output on the loop thread; a write
          * here would put plaintext on the wire. One pump fills to the high watermark. */
         if (s->tls) break;
