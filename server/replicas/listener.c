@@ -33,6 +33,11 @@
 /* Streaming dumps pumped in one loop turn: below this many the helpers' wake-up costs more
  * than the sends they would take over. */
 #define STREAM_PARALLEL_MIN 4
+/* A round of streaming refills stops starting new ones after this long; the rest go first in
+ * the next round. The loop thread waits for the whole round, and everything else (a scrape, a
+ * login, a dump start) waits for it: 128 readers taking 256 KiB refills as fast as the kernel
+ * took them made rounds of 60-100 ms, and a /metrics scrape waited for two or three of them. */
+#define STREAM_ROUND_MS 5
 #define DUMP_ID_BUCKETS 4096
 /* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
  * the next binlogd.memory_trim_after seconds saw no more than a trickle; at most every 10 s. */
@@ -60,6 +65,8 @@ struct listener {
     struct wake_pool *pool;     /* NULL: one thread wakes every dump */
     struct event *ev_flush;     /* pumps queued by streaming dumps, run once per loop turn */
     void **pend;                /* those dumps (cap_sess long); session.pump_pending marks them */
+    uint64_t flush_deadline_ms; /* the current round of refills starts no pump after this */
+    int in_flush;               /* inside on_flush: a pump queued now waits for the next loop turn */
     size_t n_pend;
     uint32_t next_id;
     struct replicas_counters st;
@@ -317,16 +324,36 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->scratch[i], 0);
     srv->st.stream_rounds++;
     srv->st.stream_rounds_parallel += (uint64_t)(n >= STREAM_PARALLEL_MIN);
+    srv->flush_deadline_ms = session_now_ms() + STREAM_ROUND_MS;
+    srv->in_flush = 1;
     wake_pool_run(n >= STREAM_PARALLEL_MIN ? srv->pool : NULL, srv->scratch, n, session_stream_pump);
-    for (size_t i = 0; i < n; i++) session_stream_finish(srv->scratch[i]);
+    /* Those the deadline skipped first in line for the next round, then the others' outcomes
+     * (which may queue them again, behind). */
+    for (size_t i = 0; i < n; i++)
+        if (session_stream_skipped(srv->scratch[i])) (void)listener_queue_pump(srv, srv->scratch[i]);
+    for (size_t i = 0; i < n; i++)
+        if (!session_stream_skipped(srv->scratch[i])) session_stream_finish(srv->scratch[i]);
+    srv->in_flush = 0;
+    /* Pumps queued during this round run in a later loop turn, after a look at the sockets:
+     * event_active from inside this callback would run it again in the same pass of the
+     * loop's active queue, and dumps that keep their sockets drained (every refill written at
+     * once) would then keep the loop from ever polling: no scrape, login or dump start served
+     * until the readers finished (a 3.5 s /metrics request during a 128-reader fan-out). A
+     * zero timeout fires in the next turn, after epoll_wait. */
+    if (srv->n_pend) {
+        static const struct timeval now = {0, 0};
+        event_add(srv->ev_flush, &now);
+    }
 }
+
+uint64_t listener_flush_deadline_ms(const struct listener *srv) { return srv->flush_deadline_ms; }
 
 int listener_queue_pump(struct listener *srv, struct session *s)
 {
     if (session_pump_pending(s)) return 0;
     session_set_pump_pending(s, 1);
     srv->pend[srv->n_pend++] = s;
-    if (srv->n_pend == 1) event_active(srv->ev_flush, EV_READ, 0);
+    if (srv->n_pend == 1 && !srv->in_flush) event_active(srv->ev_flush, EV_READ, 0);
     return 0;
 }
 

@@ -75,6 +75,9 @@ void listener_kill_dumps_with_server_id(struct listener *srv, struct session *ex
  * where all queued pumps run together (in parallel with binlogd.wake_threads helpers).
  * Without helpers the queued pumps run on the loop thread alone. Returns 0. */
 int listener_queue_pump(struct listener *srv, struct session *s);
+/* When the current round of queued pumps stops starting new ones (session_now_ms clock): read
+ * by session_stream_pump on the loop thread and the helpers during the round. */
+uint64_t listener_flush_deadline_ms(const struct listener *srv);
 
 /* ---- what statements see of the listener (struct stmt_ctx's functions; loop thread) ---- */
 

@@ -51,9 +51,13 @@ void session_wake_finish(struct session *s);
  *                      session_wake_pump (arg: struct session *)
  * session_stream_finish: outcomes on the loop thread; queues the dump again when it stopped
  *                      at the burst bound with its buffer drained (no write event would come).
- * session_pump_pending / session_set_pump_pending: the server's "queued" mark (loop thread). */
+ * session_pump_pending / session_set_pump_pending: the server's "queued" mark (loop thread).
+ * session_stream_skipped: session_stream_pump did nothing because the round's deadline
+ *                      (listener_flush_deadline_ms) had passed: queue it again, first, and
+ *                      do not call session_stream_finish (loop thread). */
 void session_stream_pump(void *arg);
 void session_stream_finish(struct session *s);
+int session_stream_skipped(const struct session *s);
 int session_pump_pending(const struct session *s);
 void session_set_pump_pending(struct session *s, int on);
 

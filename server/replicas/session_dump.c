@@ -278,6 +278,9 @@ void session_stream_pump(void *arg)
 {
     struct session *s = arg;
     enum dump_state st = dump_get_state(s->dump);
+    s->wake_result = st;
+    s->stream_skipped = session_now_ms() > listener_flush_deadline_ms(s->ctx->lis);
+    if (s->stream_skipped) return;
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evutil_socket_t fd = bufferevent_getfd(s->bev);
     for (int round = 0; round < STREAM_ROUNDS && st == DUMP_STREAMING; round++) {
@@ -305,6 +308,7 @@ void session_stream_finish(struct session *s)
 }
 
 int session_pump_pending(const struct session *s) { return s->pump_pending; }
+int session_stream_skipped(const struct session *s) { return s->stream_skipped; }
 void session_set_pump_pending(struct session *s, int on) { s->pump_pending = on; }
 
 int session_dump_info(const struct session *s, uint64_t now_ms, struct dump_info *out)

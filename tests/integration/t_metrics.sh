@@ -119,17 +119,20 @@ fi
 
 # ---- 3. scrape latency under load ----
 lat_us() { curl -s -o /dev/null -w '%{time_total}' "$URL/metrics" | awk '{printf "%d", $1 * 1000000}'; }
-# 128 readers of everything stored (non-blocking dumps to the end), scraped all along
-"$FANOUT" -n 128 -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 > "$W/fanout.out" 2>&1 &
+# 128 readers of everything stored (non-blocking dumps to the end), scraped all along; four
+# rounds of them, one after the other, so that the load outlasts a few scrapes however fast
+# binlogd serves them (one round took about a second)
+( for i in 1 2 3 4; do "$FANOUT" -n 128 -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -o 4 || exit 1; done ) \
+  > "$W/fanout.out" 2>&1 &
 fan=$!
 tl_wait_until 20 bash -c "[ \$(curl -sf $URL/metrics | awk '/^binlogd_replicas_streaming / {print \$2}') -ge 100 ]"
 max=0; n=0
 while kill -0 "$fan" 2>/dev/null && [ $n -lt 200 ]; do
-  l=$(lat_us); n=$((n + 1)); [ "$l" -gt "$max" ] && max=$l
+  l=$(lat_us); n=$((n + 1)); [ "$l" -gt "$max" ] && max=$l; lats="${lats:-} $l"
 done
 wait "$fan"; frc=$?
 echo "  fan-out: $(cat "$W/fanout.out")"
-echo "  $n scrapes during the 128-reader fan-out, slowest ${max} us"
+echo "  $n scrapes during the 128-reader fan-out, slowest ${max} us (all:${lats:-})"
 tl_assert_eq "the 128 readers finished" "$frc" 0
 tl_assert "scrapes during the fan-out: $n, slowest ${max} us < 100 ms" [ "$n" -ge 3 -a "$max" -lt 100000 ]
 # STOP SLAVE waiting on a session hung in the handshake (t_admin.sh's setup)
