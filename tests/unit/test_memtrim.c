@@ -252,6 +252,44 @@ static void test_thread_arena(void **state)
 #endif
 }
 
+/* The descriptor map is sized for numbers up to the bound without touching descriptors in
+ * use (a pipe opened before still carries bytes both ways), leaves no descriptor behind, and
+ * the loop still watches new descriptors afterwards. */
+static void fd_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    char c;
+    if (read(fd, &c, 1) == 1) *(int *)arg = c;
+}
+
+static void test_presize_fd_map(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    int free_before = dup(0);   /* the lowest free number now */
+    assert_true(free_before >= 0);
+    close(free_before);
+    unsigned made = memtrim_presize_fd_map(base, (unsigned)free_before + 200);
+    assert_true(made >= 190 && made <= 200);   /* the free numbers in [0, bound) */
+    int after = dup(0);
+    assert_int_equal(after, free_before);      /* none left open */
+    close(after);
+    assert_int_equal(write(p[1], "x", 1), 1);  /* the pipe is still ours */
+    int got = 0;
+    struct event *ev = event_new(base, p[0], EV_READ, fd_read_cb, &got);
+    assert_non_null(ev);
+    assert_int_equal(event_add(ev, NULL), 0);
+    assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+    assert_int_equal(got, 'x');
+    event_free(ev);
+    close(p[0]);
+    close(p[1]);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_min_interval),
         cmocka_unit_test(test_gives_memory_back),
         cmocka_unit_test(test_thread_arena),
+        cmocka_unit_test(test_presize_fd_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
