@@ -166,6 +166,9 @@ unsigned memtrim_presize_fd_map(struct event_base *base, unsigned upto)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < upto)
         upto = (unsigned)rl.rlim_cur;
+    /* A few microseconds per number: beyond this the start would take seconds; the numbers
+     * above it get their entries at first use, as before. */
+    if (upto > MEMTRIM_PRESIZE_MAX) upto = MEMTRIM_PRESIZE_MAX;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) return 0;
     unsigned made = 0;

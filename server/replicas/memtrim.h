@@ -59,6 +59,7 @@ void memtrim_stats_get(const struct memtrim *mt, struct memtrim_stats *out);
  * at ~3x its size before its first 2000-replica storm (1.4x with this). Costs a few
  * syscalls per descriptor number once, and about 50 bytes each. Loop thread, at startup;
  * safe with other threads (F_DUPFD takes only free numbers). Returns how many were made. */
+#define MEMTRIM_PRESIZE_MAX 65536u   /* at most this many numbers (about 0.5 s) */
 unsigned memtrim_presize_fd_map(struct event_base *base, unsigned upto);
 
 #endif
