@@ -140,7 +140,6 @@ static uint8_t *stage_room(struct dump *d, size_t n)
     return p;
 }
 
-
 static void put_header(struct evbuffer *out, uint32_t len, uint8_t seq)
 {
     uint8_t h[4];
