@@ -64,10 +64,22 @@ void processlist_show(const struct stmt_ctx *c, int full, const char *sql, size_
             char id[16], secs[24];
             snprintf(id, sizeof(id), "%" PRIu32, th->id);
             snprintf(secs, sizeof(secs), "%" PRIu64, self ? 0 : th->time);
+            /* Another connection's statement (one that waits, as STOP SLAVE on a hung
+             * primary): cut as the caller's own. */
+            char *other = NULL;
+            if (!self && th->info) {
+                size_t ol = full ? th->info_len : processlist_utf8_prefix(th->info, th->info_len, PROCESSLIST_INFO_WIDTH);
+                if ((other = malloc(ol + 1))) {
+                    memcpy(other, th->info, ol);
+                    other[ol] = 0;
+                }
+            }
             const char *cells[9] = {id, user, th->host ? th->host : "", NULL,
                                     self ? "Query" : th->command ? th->command : "Sleep", secs,
-                                    self ? "starting" : th->state, self ? info : NULL, "0.000"};
-            if (stmt_row(r, cells) == -1) break;
+                                    self ? "starting" : th->state, self ? info : other, "0.000"};
+            int rc = stmt_row(r, cells);
+            free(other);
+            if (rc == -1) break;
         }
     }
     free(info);

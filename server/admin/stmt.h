@@ -106,6 +106,8 @@ struct stmt_thread {
     const char *command;         /* mariadbd's command name: Sleep, Connect, Query, Binlog Dump */
     const char *state;           /* its state text; NULL = SQL NULL */
     uint64_t time;               /* seconds in the current command / state */
+    const char *info;            /* the statement it runs (Info), info_len bytes; NULL = SQL NULL */
+    size_t info_len;
 };
 
 enum stmt_kill_outcome {

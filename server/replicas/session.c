@@ -129,6 +129,10 @@ void session_thread_info(const struct session *s, uint64_t now_ms, struct stmt_t
     case SESSION_COMMAND:
         out->command = session_busy(s) ? "Query" : "Sleep";
         out->state = session_busy(s) ? "starting" : "";
+        if (s->later && s->later_sql) {   /* waiting for its answer: mariadbd shows the statement */
+            out->info = s->later_sql;
+            out->info_len = s->later_sql_len;
+        }
         return;
     case SESSION_DUMP:
         out->command = "Binlog Dump";
@@ -368,6 +372,8 @@ static void later_poll(evutil_socket_t fd, short what, void *arg)
     }
     event_free(s->later);
     s->later = NULL;
+    free(s->later_sql);
+    s->later_sql = NULL;
     session_mark(s);
     send_result(s, &r);
     /* From the timer, read what arrived meanwhile. Called from on_query (what == 0) the
@@ -412,6 +418,12 @@ static void on_query(struct session *s, const char *sql, size_t len)
     if (r.kind == STMT_LATER) {
         s->later_what = r.later;
         s->later_waited_ms = 0;
+        free(s->later_sql);
+        if ((s->later_sql = malloc(len + 1))) {   /* len: one packet, bounded by the session */
+            memcpy(s->later_sql, sql, len);
+            s->later_sql[len] = 0;
+            s->later_sql_len = len;
+        }
         if (!(s->later = event_new(s->ctx->base, -1, 0, later_poll, s))) {
             session_send_err(s, 1037, "Out of memory");
         } else {
@@ -726,6 +738,7 @@ void session_free(struct session *s)
     uservars_free(&s->vars);
     free(s->warn);
     if (s->later) event_free(s->later);
+    free(s->later_sql);
     SSL_CTX_free(s->tls_ctx);   /* the SSL object (freed with the bufferevent) held its own */
     session_auth_free(s);
     free(s);

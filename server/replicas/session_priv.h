@@ -46,6 +46,8 @@ struct session {
     struct event *hb;            /* heartbeat timer while dumping */
     struct event *later;         /* polls a statement that answers later; input waits meanwhile */
     struct stmt_later later_what;
+    char *later_sql;               /* the statement that answers later (PROCESSLIST's Info) */
+    size_t later_sql_len;
     uint64_t later_waited_ms;
     uint32_t id;
     size_t slot;

@@ -148,6 +148,9 @@ for i in 1 2 3 4 5; do l=$(lat_us); [ "$l" -gt "$max" ] && max=$l; done
 echo "  5 scrapes while STOP SLAVE waits, slowest ${max} us"
 tl_assert "STOP SLAVE is still waiting" kill -0 "$stopper"
 tl_assert "scrapes while STOP SLAVE waits: slowest ${max} us < 100 ms" [ "$max" -lt 100000 ]
+# the waiting connection's statement in another connection's PROCESSLIST (Info), as mariadbd
+tl_assert "PROCESSLIST shows the waiting STOP SLAVE as its Info" bash -c \
+  "mariadb -h127.0.0.1 -P$A -uops -popspass -N -B -e 'SHOW PROCESSLIST' | awk -F'\t' '\$5 == \"Query\" && \$8 == \"STOP SLAVE\"' | grep -q ."
 tl_assert_eq "... and /healthz answers too" "$(code "$URL/healthz")" 503
 kill -CONT "$(cat "$W/p.pid")"
 tl_assert "STOP SLAVE completes once the session ends" tl_wait_pid "$stopper" 30

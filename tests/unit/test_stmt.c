@@ -41,6 +41,7 @@ struct fx {
     uint32_t kill_target;
     enum stmt_kill_outcome kill_says;
     uint32_t killed_by;
+    int with_waiting;            /* fake_threads adds connection 7, waiting in STOP SLAVE */
 };
 
 static void append(struct store *s, const uint8_t *ev, size_t n)
@@ -89,15 +90,19 @@ static size_t fake_counters(void *up, struct stmt_counter *out, size_t cap)
  * and the caller itself, handed out of id order. */
 static size_t fake_threads(void *up, struct stmt_thread *out, size_t cap)
 {
-    (void)up;
+    const struct fx *f = up;
+    static const char stop[] = "STOP SLAVE /* a comment long enough to be cut at one hundred characters in SHOW PROCESSLIST, and then some more of it ..... */";
     const struct stmt_thread t[] = {
-        {5, "", "10.0.0.9:5000", "Connect", "Reading from net", 1},
-        {11, "admin", "127.0.0.1:4000", "Sleep", "", 99},
-        {3, "repl", "10.0.0.2:3000", "Binlog Dump", "Master has sent all binlog to slave; waiting for more updates", 120},
-        {2, "mon", "10.0.0.3:2000", "Sleep", "", 7},
+        {5, "", "10.0.0.9:5000", "Connect", "Reading from net", 1, NULL, 0},
+        {11, "admin", "127.0.0.1:4000", "Sleep", "", 99, NULL, 0},
+        {3, "repl", "10.0.0.2:3000", "Binlog Dump", "Master has sent all binlog to slave; waiting for more updates", 120,
+         NULL, 0},
+        {2, "mon", "10.0.0.3:2000", "Sleep", "", 7, NULL, 0},
+        {7, "admin", "127.0.0.1:4001", "Query", "starting", 4, stop, sizeof(stop) - 1},
     };
-    for (size_t i = 0; i < 4 && i < cap; i++) out[i] = t[i];
-    return 4;
+    size_t n = f && f->with_waiting ? 5 : 4;
+    for (size_t i = 0; i < n && i < cap; i++) out[i] = t[i];
+    return n;
 }
 
 static enum stmt_kill_outcome fake_kill(void *up, uint32_t id, const struct stmt_ctx *by)
@@ -437,6 +442,23 @@ static void test_show_processlist(void **state)
     assert_string_equal(stmt_cell(r, 0, 4), "Sleep");
     assert_string_equal(stmt_cell(r, 1, 0), "11");
     assert_string_equal(stmt_cell(r, 1, 4), "Query");
+
+    /* Another connection waiting in a statement (STOP SLAVE on a hung primary): its Info is
+     * the statement, cut at 100 characters, whole with FULL */
+    f->s.ctx.is_admin = 1;
+    f->s.ctx.is_monitor = 0;
+    f->s.ctx.user = "admin";
+    f->with_waiting = 1;
+    r = run(f, "SHOW PROCESSLIST");
+    assert_int_equal(r->nrows, 5);
+    assert_string_equal(stmt_cell(r, 3, 0), "7");
+    assert_string_equal(stmt_cell(r, 3, 4), "Query");
+    assert_int_equal(strlen(stmt_cell(r, 3, 7)), PROCESSLIST_INFO_WIDTH);
+    assert_memory_equal(stmt_cell(r, 3, 7), "STOP SLAVE /* a comment", 23);
+    r = run(f, "SHOW FULL PROCESSLIST");
+    assert_true(strlen(stmt_cell(r, 3, 7)) > PROCESSLIST_INFO_WIDTH);
+    assert_null(stmt_cell(r, 1, 7));   /* the dump: no statement */
+    f->with_waiting = 0;
 
     /* No wing above: the caller alone */
     f->s.ctx.threads = NULL;
