@@ -330,7 +330,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     /* Those the deadline skipped first in line for the next round, then the others' outcomes
      * (which may queue them again, behind). */
     for (size_t i = 0; i < n; i++)
-        if (session_stream_skipped(srv->scratch[i])) (void)listener_queue_pump(srv, srv->scratch[i]);
+        if (session_stream_skipped(srv->scratch[i])) listener_queue_pump(srv, srv->scratch[i]);
     for (size_t i = 0; i < n; i++)
         if (!session_stream_skipped(srv->scratch[i])) session_stream_finish(srv->scratch[i]);
     srv->in_flush = 0;
@@ -348,13 +348,12 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 uint64_t listener_flush_deadline_ms(const struct listener *srv) { return srv->flush_deadline_ms; }
 
-int listener_queue_pump(struct listener *srv, struct session *s)
+void listener_queue_pump(struct listener *srv, struct session *s)
 {
-    if (session_pump_pending(s)) return 0;
+    if (session_pump_pending(s)) return;
     session_set_pump_pending(s, 1);
     srv->pend[srv->n_pend++] = s;
     if (srv->n_pend == 1 && !srv->in_flush) event_active(srv->ev_flush, EV_READ, 0);
-    return 0;
 }
 
 void listener_notify_watermark(void *arg)

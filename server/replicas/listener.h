@@ -73,8 +73,8 @@ void listener_dump_id(struct listener *srv, uint32_t server_id, int delta);
 void listener_kill_dumps_with_server_id(struct listener *srv, struct session *except, uint32_t server_id);
 /* A streaming dump's socket buffer drained: queue its pump for the end of this loop turn,
  * where all queued pumps run together (in parallel with binlogd.wake_threads helpers).
- * Without helpers the queued pumps run on the loop thread alone. Returns 0. */
-int listener_queue_pump(struct listener *srv, struct session *s);
+ * Without helpers the queued pumps run on the loop thread alone. */
+void listener_queue_pump(struct listener *srv, struct session *s);
 /* When the current round of queued pumps stops starting new ones (session_now_ms clock): read
  * by session_stream_pump on the loop thread and the helpers during the round. */
 uint64_t listener_flush_deadline_ms(const struct listener *srv);

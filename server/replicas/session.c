@@ -604,9 +604,8 @@ static void on_write(struct bufferevent *bev, void *arg)
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) session_free(s);
         return;
     }
-    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING &&
-        listener_queue_pump(s->ctx->lis, s) == -1)
-        session_dump_step(s);
+    if (s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_STREAMING)
+        listener_queue_pump(s->ctx->lis, s);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

@@ -52,7 +52,7 @@ static void dump_after_pump(struct session *s, enum dump_state st)
      * no write callback will come, so the streaming queue pumps it on, after the loop's
      * other work (logins and dump starts first). */
     if (st == DUMP_STREAMING && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-        (void)listener_queue_pump(s->ctx->lis, s);
+        listener_queue_pump(s->ctx->lis, s);
     if (st == DUMP_RESTORING) {   /* here, on the loop thread: the restore is not thread-safe */
         st = dump_restore_step(s->dump);
         if (st == DUMP_STREAMING) {   /* the copy was in the spool already, or the file is local */
@@ -80,12 +80,13 @@ void session_dump_step(struct session *s)
 }
 
 /* A dump left DUMP_RESTORING (dump_opts.resume): pump it again, through the streaming queue
- * when there is one (the write callback's way), else at once. Loop thread. */
+ * (the write callback's way) when it streams, else at once. Loop thread. */
 static void session_dump_resume(void *arg)
 {
     struct session *s = arg;
     if (s->state != SESSION_DUMP || !s->dump) return;
-    if (dump_get_state(s->dump) != DUMP_STREAMING || listener_queue_pump(s->ctx->lis, s) == -1) session_dump_step(s);
+    if (dump_get_state(s->dump) == DUMP_STREAMING) listener_queue_pump(s->ctx->lis, s);
+    else session_dump_step(s);
 }
 
 /* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on). */
@@ -304,7 +305,7 @@ void session_stream_finish(struct session *s)
      * so queue the next pump ourselves. */
     if (st == DUMP_STREAMING && s->state == SESSION_DUMP &&
         evbuffer_get_length(bufferevent_get_output(s->bev)) <= low_mark(s))
-        (void)listener_queue_pump(s->ctx->lis, s);
+        listener_queue_pump(s->ctx->lis, s);
 }
 
 int session_pump_pending(const struct session *s) { return s->pump_pending; }

@@ -236,6 +236,20 @@ tl_slave_field() {
 tl_replica_at() {
   [ "$(tl_slave_field "$1" Relay_Master_Log_File) $(tl_slave_field "$1" Exec_Master_Log_Pos)" = "$2" ]
 }
+# GTID replica R has applied everything primary P logged (@@gtid_slave_pos = @@gtid_binlog_pos).
+tl_gtid_at() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$(tl_sql "$2" 'SELECT @@gtid_binlog_pos')" ]; }
+# CHECKSUM TABLE on R equals P's for TABLE... (default: every table of schema w on P); says
+# which differ.
+tl_same_tables() {  # R P [TABLE...]
+  local r=$1 p=$2 t bad=0; shift 2
+  local ts=("$@")
+  [ ${#ts[@]} -gt 0 ] ||
+    mapfile -t ts < <(tl_sql "$p" "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'")
+  for t in "${ts[@]}"; do
+    [ "$(tl_sql "$r" "CHECKSUM TABLE $t")" = "$(tl_sql "$p" "CHECKSUM TABLE $t")" ] || { echo "  $r: $t differs"; bad=1; }
+  done
+  return $bad
+}
 
 # ---- binlogd ----
 # The first lines of a binlogd configuration file: listen on 127.0.0.1:LISTEN, mirror the

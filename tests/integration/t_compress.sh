@@ -81,20 +81,12 @@ tl_sql g1 "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A, MASTER_USER
    MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE"
 tl_wl_small p 100; tl_flush_logs p; tl_wl_small p 30
 tl_assert "binlogd mirrors the primary" tl_wait_until 60 mirrored
-same_tables() {
-  local t bad=0
-  for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
-    [ "$(tl_sql "$1" "CHECKSUM TABLE $t")" = "$(tl_sql p "CHECKSUM TABLE $t")" ] || { echo "  $1: $t differs"; bad=1; }
-  done
-  return $bad
-}
 at_primary() { [ "$(tl_slave_field "$1" Relay_Master_Log_File) $(tl_slave_field "$1" Exec_Master_Log_Pos)" = "$(tl_master_status p)" ]; }
-gtid_at() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$(tl_sql p 'SELECT @@gtid_binlog_pos')" ]; }
 tl_assert "r1 (file/pos from mid-$f2, compressed) reaches the primary's position" tl_wait_until 60 at_primary r1
-tl_assert "g1 (GTID, from the first, compressed, file) reaches the primary's GTID position" tl_wait_until 60 gtid_at g1
+tl_assert "g1 (GTID, from the first, compressed, file) reaches the primary's GTID position" tl_wait_until 60 tl_gtid_at g1 p
 for r in r1 g1; do
   tl_assert_eq "$r: threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes"
-  tl_assert "$r: CHECKSUM TABLE equal to the primary on every table" same_tables "$r"
+  tl_assert "$r: CHECKSUM TABLE equal to the primary on every table" tl_same_tables "$r" p
 done
 
 # ---- 3. statements reading compressed files ----

@@ -16,14 +16,6 @@ tl_wl_small p 300
 tl_flush_logs p
 tl_wl_small p 300
 
-gtid_at() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$(tl_sql p 'SELECT @@gtid_binlog_pos')" ]; }
-same_tables() {
-  local t bad=0
-  for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
-    [ "$(tl_sql "$1" "CHECKSUM TABLE $t")" = "$(tl_sql p "CHECKSUM TABLE $t")" ] || { echo "  $1: $t differs"; bad=1; }
-  done
-  return $bad
-}
 point() {  # REPLICA PORT
   tl_sql "$1" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$2, MASTER_USER='repl', MASTER_PASSWORD='replpass',
      MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1; START SLAVE"
@@ -53,10 +45,10 @@ tl_wait_pid "$wl"
 tl_wl_small p 100
 tl_wait_mirror_caught_up p "$D" 120
 for r in g1 g2; do
-  tl_assert "$r: reached the primary's GTID position $(tl_sql p 'SELECT @@gtid_binlog_pos')" tl_wait_until 120 gtid_at "$r"
+  tl_assert "$r: reached the primary's GTID position $(tl_sql p 'SELECT @@gtid_binlog_pos')" tl_wait_until 120 tl_gtid_at "$r" p
   tl_assert_eq "$r: threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes"
   tl_assert_eq "$r: Using_Gtid" "$(tl_slave_field "$r" Using_Gtid)" "Slave_Pos"
-  tl_assert "$r: CHECKSUM TABLE equal to the primary on every table" same_tables "$r"
+  tl_assert "$r: CHECKSUM TABLE equal to the primary on every table" tl_same_tables "$r" p
 done
 tl_assert "binlogd logged the GTID dumps" tl_log_has b "GTID 0-"
 tl_assert "binlogd answers @@gtid_binlog_pos like the primary" \

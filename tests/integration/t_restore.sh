@@ -103,18 +103,10 @@ sql_stopped() { [ "$(tl_slave_field g Slave_SQL_Running)" = No ]; }
 tl_assert "... its SQL thread stopped there" tl_wait_until 30 sql_stopped
 tl_sql g "STOP SLAVE; CHANGE MASTER TO MASTER_PORT=$A, MASTER_CONNECT_RETRY=1; START SLAVE"
 tl_wl_small p 100   # live traffic after the restored history
-same_tables() {
-  local t bad=0
-  for t in w.k w.s; do
-    [ "$(tl_sql "$1" "CHECKSUM TABLE $t")" = "$(tl_sql p "CHECKSUM TABLE $t")" ] || { echo "  $1: $t differs"; bad=1; }
-  done
-  return $bad
-}
-caught_up() { [ "$(tl_sql "$1" 'SELECT @@gtid_slave_pos')" = "$(tl_sql p 'SELECT @@gtid_binlog_pos')" ]; }
 for x in r g; do
-  tl_assert "$x reached the primary's GTID position" tl_wait_until 60 caught_up "$x"
+  tl_assert "$x reached the primary's GTID position" tl_wait_until 60 tl_gtid_at "$x" p
   tl_assert_eq "$x: threads running" "$(tl_slave_field "$x" Slave_IO_Running)$(tl_slave_field "$x" Slave_SQL_Running)" "YesYes"
-  tl_assert "$x: CHECKSUM TABLE equal to the primary's" same_tables "$x"
+  tl_assert "$x: CHECKSUM TABLE equal to the primary's" tl_same_tables "$x" p w.k w.s
 done
 tl_assert "the GTID replica started in a purged file" grep -q "binlog dump for server_id .* from ${FILES[1]}:4 GTID $mid" "$W/b.log"
 kill "$DU" 2>/dev/null
