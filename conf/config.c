@@ -54,6 +54,9 @@ static const struct opt opts[] = {
     {"binlogd.wake_threads", OPT_UINT32, OFF(wake_threads), 0, 0, 64,
      "helper threads that share the sends when a commit wakes many waiting replicas (0 = none)", 0,
      "one per further CPU, at most 3", 0},
+    {"binlogd.direct_wakes", OPT_UINT32, OFF(direct_wakes), 0, 0, 64,
+     "waiting replicas the ingest thread sends each commit to itself, before the event loop wakes (0 = none)", 0, NULL,
+     0},
     {"binlogd.memory_trim_after", OPT_UINT32, OFF(memory_trim_after), 0, 0, 86400,
      "seconds after a burst of 32+ ended sessions (then only a trickle) before their memory goes back to the system (0 = never)",
      0, NULL, 0},
@@ -216,6 +219,9 @@ void config_defaults(struct config *cfg)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->memory_trim_after = 30;
     cfg->wake_threads = ncpu > 1 ? (uint32_t)(ncpu - 1 < 3 ? ncpu - 1 : 3) : 0;
+    /* A tier below and a few latency-sensitive replicas; more would delay the ingest thread's
+     * next read by a send each (park.h). */
+    cfg->direct_wakes = 8;
     cfg->max_connections = 20000;       /* a fan-out server: thousands of idle replicas are normal */
     cfg->connect_timeout = 10;          /* mariadbd's connect_timeout */
     cfg->idle_timeout = 28800;          /* mariadbd's wait_timeout */

@@ -43,6 +43,7 @@ struct config {
     enum config_log_level log_level;
     char     log_file[CONFIG_STR_MAX];   /* "" = stderr */
     uint32_t wake_threads;           /* helpers that send to waiting replicas after a commit */
+    uint32_t direct_wakes;           /* waiting replicas the ingest thread sends a commit to itself */
     uint32_t memory_trim_after;      /* s of quiet after a burst of ended sessions before their
                                         memory is given back (server/replicas/memtrim.h); 0 = never */
     uint32_t max_connections;        /* client sessions; one more is kept for an admin login */

@@ -229,10 +229,14 @@ static enum store_result sync_now(struct store *s, int force, char *err, size_t 
     int do_sync = s->sync_mode != STORE_SYNC_NONE || finishing, was_sealed = s->sealed;
     /* The file write first: if it fails (disk full) the batch is rolled back before any
      * journal record describes it, so no record can ever bring back bytes that were cut. */
+    /* The batch's bytes, when the write buffer holds all of them: they stay there after the
+     * flush (until the next append), and the journal copies them from there. */
+    const uint8_t *mem = s->disk_end <= s->committed && s->boundary <= s->disk_end + s->wlen
+                             ? s->wbuf + (s->committed - s->disk_end) : NULL;
     if ((r = store_flush_buf(s, err, errlen)) != STORE_OK) return r;
     /* A small batch is made durable by the commit journal (an overwrite: no size change for
      * the filesystem to commit); a finished file always by its own fdatasync. */
-    int journaled = do_sync && !finishing ? store_journal_try(s, err, errlen) : 0;
+    int journaled = do_sync && !finishing ? store_journal_try(s, mem, err, errlen) : 0;
     if (journaled == -1) return STORE_FATAL;
     if (do_sync && !journaled) {
         if (fsio_fdatasync(s->fd) == -1)

@@ -158,17 +158,20 @@ static void journal_lazy_open(struct store *s)
                     "the binlog file)", s->dir, jerr);
 }
 
-int store_journal_try(struct store *s, char *err, size_t errlen)
+int store_journal_try(struct store *s, const uint8_t *mem, char *err, size_t errlen)
 {
     uint64_t len = s->boundary - s->committed;
     if (!s->jr && s->want_journal && s->sync_mode == STORE_SYNC_TRX && !s->journal_tried) journal_lazy_open(s);
     if (!s->jr || !len || len > JOURNAL_MAX_DATA || s->committed < BINLOG_MAGIC_LEN) return 0;
     uint8_t *d = journal_data_buf(s->jr, (size_t)len);
     if (!d) return 0;
-    /* store_flush_buf ran first: the batch is in the file (page cache), read it back from there. */
+    /* store_flush_buf ran first: the batch is in the file (page cache). Copied from the write
+     * buffer it came from when it was all there (one small transaction: the common case; a
+     * read back costs a syscall on the path to the replicas); else read back from the file. */
     size_t got = 0;
-    if (s->disk_end < s->boundary || fsio_pread_all(s->fd, d, (size_t)len, s->committed, &got) == -1 || got != len)
-        return 0;
+    if (s->disk_end < s->boundary) return 0;
+    if (mem) memcpy(d, mem, (size_t)len);
+    else if (fsio_pread_all(s->fd, d, (size_t)len, s->committed, &got) == -1 || got != len) return 0;
     enum fsio_op op;
     int rc = journal_commit(s->jr, s->cur, s->committed, (size_t)len, &op);
     if (rc == 0) atomic_store_explicit(&s->jr_used, journal_used(s->jr), memory_order_relaxed);

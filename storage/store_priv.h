@@ -118,10 +118,11 @@ enum store_result store_journal_replay(struct store *s, char *err, size_t errlen
 /* With sync=trx and the journal wanted: make the last file durable (the journal itself is
  * opened, with a new generation, by the first batch). */
 enum store_result store_journal_start(struct store *s, char *err, size_t errlen);
-/* Make [committed, boundary) durable through the journal, after store_flush_buf. Returns 1
- * when it did, 0 when the caller must fdatasync the file instead, -1 when the store is now
- * poisoned (err filled). Writer thread. */
-int store_journal_try(struct store *s, char *err, size_t errlen);
+/* Make [committed, boundary) durable through the journal, after store_flush_buf. mem: those
+ * bytes in memory (the write buffer that was just flushed), or NULL to read them back from
+ * the file. Returns 1 when it did, 0 when the caller must fdatasync the file instead, -1 when
+ * the store is now poisoned (err filled). Writer thread. */
+int store_journal_try(struct store *s, const uint8_t *mem, char *err, size_t errlen);
 /* The current file was just fdatasync'ed (everything before is durable): new lap. */
 void store_journal_file_synced(struct store *s);
 /* Bytes below committed are about to be cut: fdatasync the file, retire every record. */

@@ -74,6 +74,7 @@ struct dump {
     char pinned[EV_MAX_NAME_LEN + 1];       /* the restored copy the cursor reads ("": none) */
     int begun;                              /* a fake ROTATE was sent (heartbeats may name it) */
     int reached;                            /* an event at/after the requested start was sent */
+    int socket_full;                        /* the last direct write left bytes (dump_socket_full) */
 };
 
 const char *dump_state_name(enum dump_state s)
@@ -348,7 +349,10 @@ fail:
 
 static uint32_t high_mark(const struct dump *d)
 {
-    return d->o.live_high && *d->o.live_high ? *d->o.live_high : d->o.high_watermark;
+    /* live_high is the loop thread's (session_dumps_changed); a parked dump reads it on the
+     * writer thread (dump_pump_direct), hence the atomic load. */
+    uint32_t live = d->o.live_high ? __atomic_load_n(d->o.live_high, __ATOMIC_RELAXED) : 0;
+    return live ? live : d->o.high_watermark;
 }
 
 /* Account a stored event as sent. */
@@ -851,9 +855,12 @@ static enum dump_state pump_queue(struct dump *d, int write_streaming)
      * went out this way has no write callback coming: its session queues the next pump
      * (session_dump.c). Whatever the kernel does not take (or an error) is left to the
      * bufferevent, which reports errors. */
+    d->socket_full = 0;
     if ((st == DUMP_WAITING || (!was_reached && d->reached) || (write_streaming && st == DUMP_STREAMING)) &&
-        !d->o.in_memory && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage))
+        !d->o.in_memory && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage)) {
         (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
+        d->socket_full = evbuffer_get_length(d->stage) != 0;
+    }
     evbuffer_add_buffer(out, d->stage);
     return st;
 }
@@ -861,6 +868,27 @@ static enum dump_state pump_queue(struct dump *d, int write_streaming)
 enum dump_state dump_pump(struct dump *d) { return pump_queue(d, 0); }
 
 enum dump_state dump_pump_write(struct dump *d) { return pump_queue(d, 1); }
+
+int dump_socket_full(const struct dump *d) { return d->socket_full; }
+
+int dump_direct_ok(const struct dump *d)
+{
+    return d->state == DUMP_WAITING && !d->o.in_memory && !d->big.active && !d->fetching &&
+           evbuffer_get_length(d->stage) == 0 && evbuffer_get_length(bufferevent_get_output(d->bev)) == 0;
+}
+
+enum dump_state dump_pump_direct(struct dump *d)
+{
+    if (d->state != DUMP_WAITING) return d->state;
+    enum dump_state st = pump(d);
+    stage_commit(d);
+    /* The socket buffer stays empty while parked (pump counts it, and nothing adds to it):
+     * whatever the kernel does not take waits in the stage for dump_flush. */
+    if (evbuffer_get_length(d->stage)) (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
+    return st;
+}
+
+void dump_flush(struct dump *d) { flush_stage(d); }
 
 void dump_heartbeat(struct dump *d)
 {

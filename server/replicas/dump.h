@@ -136,6 +136,23 @@ enum dump_state dump_pump(struct dump *d);
  * when the write took everything. Not under TLS (in_memory): the same as dump_pump. */
 enum dump_state dump_pump_write(struct dump *d);
 
+/* The last dump_pump / dump_pump_write wrote to the socket itself and the kernel did not take
+ * everything (the rest is in the socket buffer): another write now would only meet EAGAIN. */
+int dump_socket_full(const struct dump *d);
+
+/* Can the writer thread take this dump over (park.h)? Waiting at the end of the log, not
+ * under TLS, nothing staged or in the socket buffer, no large event or restore in flight.
+ * Loop thread. */
+int dump_direct_ok(const struct dump *d);
+
+/* A parked dump, on the writer thread: pump what was committed and write it straight to the
+ * socket. Never touches the bufferevent: what the kernel does not take stays staged until
+ * the loop calls dump_flush. Returns the new state (as dump_pump); the loop reacts to it. */
+enum dump_state dump_pump_direct(struct dump *d);
+
+/* Move what is staged into the socket buffer (after dump_pump_direct). Loop thread. */
+void dump_flush(struct dump *d);
+
 /* Queue a heartbeat (only while waiting at a transaction boundary, after the first fake
  * ROTATE, naming the current file and the end of the last event sent). */
 void dump_heartbeat(struct dump *d);

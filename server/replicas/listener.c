@@ -22,6 +22,7 @@
 #include "server/replicas/dump_info.h"
 #include "server/replicas/limits.h"
 #include "server/replicas/memtrim.h"
+#include "server/replicas/park.h"
 #include "server/replicas/session.h"
 #include "server/replicas/tls.h"
 #include "server/replicas/wake_pool.h"
@@ -39,6 +40,9 @@
  * took them made rounds of 60-100 ms, and a /metrics scrape waited for two or three of them. */
 #define STREAM_ROUND_MS 5
 #define DUMP_ID_BUCKETS 4096
+/* binlogd.direct_wakes is capped here: each parked dump costs the writer thread a read and a
+ * send per commit (some 30 us here) before it reads the primary's next packet. */
+#define PARK_MAX 64
 /* Memory of ended sessions goes back to the system (memtrim.h) after 32 or more ended and
  * the next binlogd.memory_trim_after seconds saw no more than a trickle; at most every 10 s. */
 static const struct memtrim_opts MEMTRIM_OPTS = {.min_interval_ms = 10000, .min_sessions = 32};
@@ -76,6 +80,7 @@ struct listener {
     struct auth_throttle *throttle;   /* failed logins per host */
     uint64_t started_ms;        /* session_now_ms at creation: Uptime */
     struct memtrim *trim;       /* returns ended sessions' memory once the loop is quiet */
+    struct park *park;          /* dumps the writer thread sends commits to itself (park.h) */
 };
 
 void listener_set_ingest(struct listener *srv, struct ingest *ingest) { srv->ctx.ingest = ingest; }
@@ -138,6 +143,7 @@ size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t 
         {"Binlogd_bytes_sent", st.bytes_sent}, {"Binlogd_auth_failures", st.auth_failures},
         {"Binlogd_semi_sync_acks", st.semi_sync_acks}, {"Binlogd_wakeups", st.wakeups},
         {"Binlogd_wakeups_parallel", st.wakeups_parallel}, {"Binlogd_wake_threads", st.wake_threads},
+        {"Binlogd_direct_wakes", st.direct_wakes},
         {"Binlogd_stream_rounds", st.stream_rounds}, {"Binlogd_stream_rounds_parallel", st.stream_rounds_parallel},
         {"Ssl_accepts", st.ssl_accepts}, {"Ssl_finished_accepts", st.ssl_finished_accepts},
         {"Binlogd_tls_refused", st.tls_refused},
@@ -156,7 +162,9 @@ size_t listener_counters(struct listener *srv, struct stmt_counter *out, size_t 
 size_t listener_threads(struct listener *srv, struct stmt_thread *out, size_t cap)
 {
     uint64_t now = session_now_ms();
+    park_lock(srv->park);   /* parked dumps move on the writer thread: read them whole */
     for (size_t i = 0; i < srv->n_sess && i < cap; i++) session_thread_info(srv->sess[i], now, &out[i]);
+    park_unlock(srv->park);
     return srv->n_sess;
 }
 
@@ -181,10 +189,12 @@ size_t listener_dumps(struct listener *srv, struct dump_info *out, size_t cap)
 {
     uint64_t now = session_now_ms();
     size_t n = 0;
+    park_lock(srv->park);
     for (size_t i = 0; i < srv->n_sess; i++) {
         struct dump_info tmp;
         if (session_dump_info(srv->sess[i], now, n < cap ? &out[n] : &tmp) == 0) n++;
     }
+    park_unlock(srv->park);
     return n;
 }
 
@@ -195,7 +205,10 @@ size_t listener_reader_files(struct listener *srv,
     for (size_t i = 0; i < srv->n_sess; i++) {
         char file[EV_MAX_NAME_LEN + 1], host[256];
         uint32_t sid = 0;
-        if (session_dump_file(srv->sess[i], file, sizeof(file), &sid, host, sizeof(host)) == 0 && file[0]) {
+        park_lock(srv->park);   /* not around cb: it may take its own locks */
+        int have = session_dump_file(srv->sess[i], file, sizeof(file), &sid, host, sizeof(host)) == 0 && file[0];
+        park_unlock(srv->park);
+        if (have) {
             cb(arg, file, sid, host);
             n++;
         }
@@ -298,6 +311,16 @@ static void on_watermark(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct listener *srv = arg;
+    /* Read before any pump reads the store's watermark (park.h: a round must not park a
+     * session that a commit after this read would miss). */
+    uint64_t gen = park_generation(srv->park);
+    /* Those the writer thread sent to: theirs are the loop's outcomes to apply. They are
+     * waiting dumps again (usually), so the scan below pumps them too: a commit after the
+     * writer's run but before this round reaches them that way. */
+    void *handed[PARK_MAX];
+    size_t nh = park_take_handed(srv->park, handed, PARK_MAX);
+    srv->st.direct_wakes += nh;
+    for (size_t i = 0; i < nh; i++) session_direct_finish(handed[i]);
     size_t n = 0;
     for (size_t i = 0; i < srv->n_sess; i++)
         if (session_wake_wanted(srv->sess[i])) srv->scratch[n++] = srv->sess[i];
@@ -309,7 +332,16 @@ static void on_watermark(evutil_socket_t fd, short what, void *arg)
     srv->st.wakeups_parallel += (uint64_t)parallel;
     wake_pool_run(parallel ? srv->pool : NULL, srv->scratch, n, session_wake_pump);
     for (size_t i = 0; i < n; i++) session_wake_finish(srv->scratch[i]);
+    /* Hand the first few that wait again to the writer thread for the next commit. */
+    for (size_t i = 0; i < n; i++) {
+        struct session *s = srv->scratch[i];
+        if (!session_park_eligible(s)) continue;
+        if (park_add(srv->park, s, gen) == -1) break;   /* full, off, or a commit came meanwhile */
+        session_set_parked(s);
+    }
 }
+
+int listener_unpark(struct listener *srv, struct session *s) { return park_claim(srv->park, s); }
 
 /* Streaming dumps whose socket buffers drained during this loop turn: pump and write them
  * all, on the loop thread and the helpers, then apply the outcomes on the loop thread. */
@@ -322,6 +354,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     memcpy(srv->scratch, srv->pend, n * sizeof(*srv->scratch));
     srv->n_pend = 0;
     for (size_t i = 0; i < n; i++) session_set_pump_pending(srv->scratch[i], 0);
+    /* Streaming dumps are never parked (only waiting ones are); claiming costs nothing then. */
+    for (size_t i = 0; i < n; i++) session_claim(srv->scratch[i]);
     srv->st.stream_rounds++;
     srv->st.stream_rounds_parallel += (uint64_t)(n >= STREAM_PARALLEL_MIN);
     srv->flush_deadline_ms = session_now_ms() + STREAM_ROUND_MS;
@@ -359,6 +393,9 @@ void listener_queue_pump(struct listener *srv, struct session *s)
 void listener_notify_watermark(void *arg)
 {
     struct listener *srv = arg;
+    /* The parked dumps get the commit from this thread now; the loop wakes after, to apply
+     * their outcomes and to wake everyone else. */
+    park_run(srv->park, session_direct_pump);
     event_active(srv->ev_wm, EV_READ, 0);
 }
 
@@ -435,6 +472,8 @@ struct listener *listener_new(struct event_base *base, const struct config *cfg,
     srv->rl_refused.burst = 3;
     if (!(srv->throttle = auth_throttle_new(0))) { snprintf(err, errlen, "out of memory"); free(srv); return NULL; }
     srv->ctx.throttle = srv->throttle;
+    unsigned pc = cfg->direct_wakes < PARK_MAX ? cfg->direct_wakes : PARK_MAX;
+    if (!(srv->park = park_new(pc))) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_wm = event_new(base, -1, 0, on_watermark, srv);
     if (!srv->ev_wm) { snprintf(err, errlen, "out of memory"); listener_free(srv); return NULL; }
     srv->ev_flush = event_new(base, -1, 0, on_flush, srv);
@@ -491,7 +530,8 @@ void listener_free(struct listener *srv)
 {
     if (!srv) return;
     if (srv->lis) evconnlistener_free(srv->lis);
-    while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);
+    while (srv->n_sess) session_free(srv->sess[srv->n_sess - 1]);   /* each claimed from the park */
+    park_free(srv->park);
     memtrim_free(srv->trim);
     free(srv->sess);
     free(srv->scratch);

@@ -3,7 +3,8 @@
  * "watermark moved" wake-up that lets every waiting dump pull what was just committed
  * (one wake-up per committed batch for all replicas, not one per event per replica).
  *
- * Thread: the loop thread, except listener_notify_watermark() which the ingest thread calls.
+ * Thread: the loop thread, except listener_notify_watermark() which the ingest thread calls
+ * (and which sends to the parked dumps there: park.h).
  */
 #ifndef BINLOGD_SERVER_REPLICAS_LISTENER_H
 #define BINLOGD_SERVER_REPLICAS_LISTENER_H
@@ -58,6 +59,10 @@ void listener_free(struct listener *srv);
 
 /* Wake the loop: the store's watermark moved. Safe from any thread (hook for store_set_notify). */
 void listener_notify_watermark(void *srv);
+
+/* Take session s back from the writer thread (park.h). 1: the writer had sent to it, apply
+ * the outcome (session_direct_finish). Loop thread; sessions call it through session_claim. */
+int listener_unpark(struct listener *srv, struct session *s);
 
 /* A copy of the counters, with the gauges (connections, dumps, helpers) filled in. */
 void listener_stats_get(const struct listener *srv, struct replicas_counters *st);

@@ -44,6 +44,7 @@ struct replicas_counters {
     uint64_t wakeups;            /* "watermark moved" rounds that found waiting dumps */
     uint64_t wakeups_parallel;   /* of those, rounds shared with the wake helper threads */
     uint64_t wake_threads;       /* helper threads running */
+    uint64_t direct_wakes;       /* commits the writer thread sent to a parked dump itself (park.h) */
     uint64_t stream_rounds;      /* loop turns that pumped streaming dumps through the helpers' path */
     uint64_t stream_rounds_parallel;   /* of those, turns with more than one dump (shared) */
     /* mariadbd's status names (SHOW GLOBAL STATUS, COM_STATISTICS), same meaning: */

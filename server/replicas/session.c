@@ -197,6 +197,7 @@ void session_dump_id_off(struct session *s)
 
 void session_close(struct session *s)
 {
+    session_claim(s);   /* first: finishing a parked dump may close it itself */
     if (s->state == SESSION_CLOSING) return;
     session_dump_id_off(s);
     s->state = SESSION_CLOSING;
@@ -213,6 +214,7 @@ void session_close(struct session *s)
 
 void session_kill(struct session *s, uint16_t code, const char *msg)
 {
+    session_claim(s);   /* a partly written packet of a parked dump goes first */
     if (s->state == SESSION_CLOSING) return;
     /* The dump queues whole packets only, so an ERR appended now is well framed. */
     reply_err(&s->out, &s->seq, code, NULL, msg);
@@ -551,6 +553,7 @@ static void start_tls(struct session *s)
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
+    session_claim(s);
     struct evbuffer *in = bufferevent_get_input(bev);
     while (s->state != SESSION_CLOSING && !s->later) {
         size_t avail = evbuffer_get_length(in);
@@ -600,6 +603,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
+    session_claim(s);
     if (s->state == SESSION_CLOSING) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) session_free(s);
         return;
@@ -611,6 +615,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct session *s = arg;
+    session_claim(s);
     if (what & BEV_EVENT_CONNECTED) {   /* only TLS bufferevents say so: the handshake ended */
         s->tls_handshake_done = 1;
         s->ctx->counters->ssl_finished_accepts++;
@@ -719,6 +724,9 @@ struct session *session_new(const struct replicas_ctx *ctx, uint32_t conn_id, ev
 void session_free(struct session *s)
 {
     if (!s) return;
+    /* Never free a session the writer thread may be sending to; finishing it here may
+     * close it, which is moot now. */
+    session_claim(s);
     if (s->slot != (size_t)-1) {
         /* Never authenticated (a bare-connect health check, a wrong password, a scanner):
          * mariadbd's Aborted_connects. */

@@ -56,6 +56,23 @@ void session_wake_finish(struct session *s);
  *                      (listener_flush_deadline_ms) had passed: queue it again, first, and
  *                      do not call session_stream_finish (loop thread). */
 void session_stream_pump(void *arg);
+/* Direct wake-ups (park.h):
+ * session_park_eligible: a plaintext dump waiting at the end of the log, nothing queued, not
+ *                      parked (loop thread).
+ * session_set_parked:  the listener parked it (loop thread).
+ * session_direct_pump: pump and write to the socket (the writer thread, park_run; arg:
+ *                      struct session *).
+ * session_direct_finish: after the writer pumped it: what the socket did not take goes to the
+ *                      socket buffer, then as session_wake_finish (loop thread; the session
+ *                      is no longer parked).
+ * session_claim:       take a parked session back before the loop touches its dump or its
+ *                      socket; finishes it when the writer had pumped it. Every loop entry
+ *                      into a dumping session calls it first (loop thread). */
+int session_park_eligible(const struct session *s);
+void session_set_parked(struct session *s);
+void session_direct_pump(void *arg);
+void session_direct_finish(struct session *s);
+void session_claim(struct session *s);
 void session_stream_finish(struct session *s);
 int session_stream_skipped(const struct session *s);
 int session_pump_pending(const struct session *s);

@@ -29,6 +29,7 @@ static void hb_fire(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct session *s = arg;
+    session_claim(s);
     if (s->state == SESSION_DUMP && s->dump) dump_heartbeat(s->dump);
 }
 
@@ -84,6 +85,7 @@ void session_dump_step(struct session *s)
 static void session_dump_resume(void *arg)
 {
     struct session *s = arg;
+    session_claim(s);
     if (s->state != SESSION_DUMP || !s->dump) return;
     if (dump_get_state(s->dump) == DUMP_STREAMING) listener_queue_pump(s->ctx->lis, s);
     else session_dump_step(s);
@@ -236,7 +238,35 @@ void session_dump_input(struct session *s, const uint8_t *p, size_t len)
 
 int session_wake_wanted(const struct session *s)
 {
-    return s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_WAITING;
+    return !s->in_park && s->state == SESSION_DUMP && s->dump && dump_get_state(s->dump) == DUMP_WAITING;
+}
+
+int session_park_eligible(const struct session *s)
+{
+    return !s->in_park && !s->tls && s->state == SESSION_DUMP && s->dump && dump_direct_ok(s->dump);
+}
+
+void session_set_parked(struct session *s) { s->in_park = 1; }
+
+void session_direct_pump(void *arg)
+{
+    struct session *s = arg;
+    s->wake_result = dump_pump_direct(s->dump);
+}
+
+void session_direct_finish(struct session *s)
+{
+    s->in_park = 0;
+    if (s->state != SESSION_DUMP || !s->dump) return;
+    dump_flush(s->dump);
+    dump_after_pump(s, s->wake_result);
+}
+
+void session_claim(struct session *s)
+{
+    if (!s->in_park) return;
+    if (listener_unpark(s->ctx->lis, s)) session_direct_finish(s);
+    else s->in_park = 0;   /* parked, never pumped: nothing to apply */
 }
 
 void session_wake_pump(void *arg)
@@ -290,7 +320,9 @@ void session_stream_pump(void *arg)
          * here would put plaintext on the wire. One pump fills to the high watermark. */
         if (s->tls) break;
         /* The write happens here, on this thread: it is the kernel's TCP path that costs.
-         * An error leaves the bytes to the bufferevent, whose write reports it. */
+         * An error leaves the bytes to the bufferevent, whose write reports it. A direct write
+         * that the kernel cut short means the socket is full: no second try (EAGAIN). */
+        if (dump_socket_full(s->dump)) break;
         if (evbuffer_get_length(out) && evbuffer_write(out, fd) == -1) break;
         if (evbuffer_get_length(out) > low_mark(s)) break;   /* socket full: its write event goes on */
     }

@@ -69,6 +69,7 @@ struct session {
     enum dump_state wake_result;   /* set by session_*_pump, read by session_*_finish */
     int pump_pending;              /* queued in the listener's flush list */
     int stream_skipped;            /* the last streaming round ran out of time before this one */
+    int in_park;                   /* handed to the writer thread (park.h): session_claim first */
     uint32_t dump_id;              /* the server_id counted in the listener (listener_dump_id) */
     int dump_id_on;                /* ... while this is set: from the dump start to its end */
     int in_command;                /* a command is being executed (Threads_running) */

@@ -53,14 +53,18 @@ tl_wait_mirror_caught_up p "$DB" 120
 tl_assert "tier A identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DA"
 tl_assert "tier B identical to the primary" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DB"
 
-for r in r1 r2 r3; do
-  at_primary() { tl_replica_at "$1" "$(tl_master_status p)"; }   # re-read: the primary may append a checkpoint
-  tl_assert "$r: reached the primary's position $(tl_master_status p)" tl_wait_until 120 at_primary "$r"
-  tl_assert_eq "$r: replica threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes"
-  for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
-    tl_assert_eq "$r: CHECKSUM TABLE $t" "$(tl_sql "$r" "CHECKSUM TABLE $t")" "$(tl_sql p "CHECKSUM TABLE $t")"
+replicas_consistent() {
+  local r t
+  for r in r1 r2 r3; do
+    at_primary() { tl_replica_at "$1" "$(tl_master_status p)"; }   # re-read: the primary may append a checkpoint
+    tl_assert "$r: reached the primary's position $(tl_master_status p)" tl_wait_until 120 at_primary "$r"
+    tl_assert_eq "$r: replica threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes"
+    for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
+      tl_assert_eq "$r: CHECKSUM TABLE $t" "$(tl_sql "$r" "CHECKSUM TABLE $t")" "$(tl_sql p "CHECKSUM TABLE $t")"
+    done
   done
-done
+}
+replicas_consistent
 
 # Idle link: heartbeats at the replica's period, at a transaction boundary, accepted.
 hb0=$(tl_sql r1 "SHOW GLOBAL STATUS LIKE 'Slave_received_heartbeats'" | cut -f2)
@@ -89,6 +93,28 @@ tl_assert "--stop-never tailer is still waiting for events at the end" kill -0 "
 kill -TERM "$tailer"; tl_wait_pid "$tailer" 20   # it flushes its files on exit
 tl_assert "--stop-never tailer received the live file" tl_file_prefix_of "$(tl_binlog_dir p)/$last" "$tail_dir/$last"
 tl_assert_eq "--stop-never tailer: live file complete" "$(stat -c %s "$tail_dir/$last")" "$(stat -c %s "$(tl_binlog_dir p)/$last")"
+
+# Direct wake-ups (binlogd.direct_wakes, server/replicas/park.h): a commit reaches a caught-up
+# dump from the ingest thread before the event loop wakes. Such dumps then go through a
+# rotation, commits one at a time and a KILL of every dump on A (r1, r3 and tier B reconnect
+# by themselves): the tiers stay identical and the replicas end with the primary's checksums.
+bstat() { mariadb -h127.0.0.1 -P"$1" -uops -psecret -N -B -e "SHOW STATUS LIKE '$2'" | cut -f2; }
+dwa=$(bstat "$A" Binlogd_direct_wakes); dwb=$(bstat "$B" Binlogd_direct_wakes)
+tl_sql p "FLUSH BINARY LOGS"
+tl_wl_small p 100
+tl_log "direct wake-ups so far: A $(bstat "$A" Binlogd_direct_wakes) (was $dwa), B $(bstat "$B" Binlogd_direct_wakes) (was $dwb)"
+tl_assert "A's ingest thread sent commits to caught-up dumps itself" test "$(bstat "$A" Binlogd_direct_wakes)" -gt "$dwa"
+tl_assert "so did B's (replica r2 behind the chain)" test "$(bstat "$B" Binlogd_direct_wakes)" -gt "$dwb"
+tl_assert "SHOW PROCESSLIST while dumps are parked" bash -c "mariadb -h127.0.0.1 -P$A -uops -psecret -N -e 'SHOW PROCESSLIST' | grep -q 'Binlog Dump'"
+for id in $(mariadb -h127.0.0.1 -P"$A" -uops -psecret -N -B -e "SHOW PROCESSLIST" | awk -F'\t' '$5 == "Binlog Dump" {print $1}'); do
+  mariadb -h127.0.0.1 -P"$A" -uops -psecret -e "KILL $id" || tl_fail "KILL $id of a dump on A"
+done
+tl_wl_small p 100
+tl_wait_mirror_caught_up p "$DA" 120
+tl_wait_mirror_caught_up p "$DB" 120
+tl_assert "tier A identical to the primary after the KILLs" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DA"
+tl_assert "tier B identical to the primary after the KILLs" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DB"
+replicas_consistent
 
 # 5. hostile requests against A.
 DC=("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -e 1236)
