@@ -161,7 +161,10 @@ int cursor_pread(struct cursor *c, uint8_t *buf, size_t len, uint64_t offset, ch
 
 static size_t win_limit(const struct cursor *c)
 {
-    size_t m = c->win_max && *c->win_max ? *c->win_max : CURSOR_WIN_MAX;
+    /* Written by its owner's thread while a cursor may be read on another (a parked dump on
+     * the writer thread): an atomic load. */
+    uint32_t live = c->win_max ? __atomic_load_n(c->win_max, __ATOMIC_RELAXED) : 0;
+    size_t m = live ? live : CURSOR_WIN_MAX;
     return m < CURSOR_WIN ? CURSOR_WIN : m > CURSOR_WIN_MAX ? CURSOR_WIN_MAX : m;
 }
 

@@ -287,8 +287,11 @@ void session_dumps_changed(struct session *s, int delta)
     else if (delta > 0) c->dumps_live++;
     uint64_t n = c->dumps_live ? c->dumps_live : 1;
     uint64_t high = DUMPS_OUT_BUDGET / n, win = DUMPS_WINDOW_BUDGET / n;
-    c->dump_high = (uint32_t)(high > OUT_HIGH_WATERMARK ? OUT_HIGH_WATERMARK : high < OUT_HIGH_FLOOR ? OUT_HIGH_FLOOR : high);
-    c->dump_window = (uint32_t)(win > UINT32_MAX ? UINT32_MAX : win);   /* the cursor clamps it */
+    /* Atomic stores: parked dumps read both on the writer thread (park.h). */
+    __atomic_store_n(&c->dump_high,
+                     (uint32_t)(high > OUT_HIGH_WATERMARK ? OUT_HIGH_WATERMARK : high < OUT_HIGH_FLOOR ? OUT_HIGH_FLOOR : high),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&c->dump_window, (uint32_t)(win > UINT32_MAX ? UINT32_MAX : win), __ATOMIC_RELAXED);   /* the cursor clamps it */
 }
 
 /* Writes per streaming pump before the dump yields to the others, when the kernel keeps
