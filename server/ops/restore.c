@@ -267,16 +267,20 @@ void restore_put(struct restore *r, const char *name)
 
 void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
 {
-    for (struct rplan_copy *c = r->plan.copies; c; c = c->next)
-        for (struct waiter **p = (struct waiter **)&c->data; *p;) {
-            if ((*p)->fn == fn && (*p)->arg == arg) {
-                struct waiter *w = *p;
-                *p = w->next;
+    for (struct rplan_copy *c = r->plan.copies; c; c = c->next) {
+        struct waiter *keep = NULL, **tail = &keep, *next;
+        for (struct waiter *w = c->data; w; w = next) {
+            next = w->next;
+            if (w->fn == fn && w->arg == arg) {
                 free(w);
             } else {
-                p = &(*p)->next;
+                *tail = w;
+                tail = &w->next;
             }
         }
+        *tail = NULL;
+        c->data = keep;
+    }
 }
 
 uint64_t restore_spool_used(const struct restore *r) { return r->plan.used; }
