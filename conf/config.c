@@ -155,6 +155,9 @@ static const struct opt opts[] = {
     {"storage.restore_spool_bytes", OPT_UINT64, OFF(restore_spool_bytes), 0, 1, 1ULL << 60,
      "bound of the spool of restored files (DATA_DIR/.binlogd-restore): the least recently used copies nobody "
      "reads are removed", 0, NULL, 0},
+    {"storage.restore_jobs", OPT_UINT32, OFF(restore_jobs), 0, 1, 16,
+     "restore commands run at most at once, for different files (oldest request first; a fetch starts beside "
+     "others only when the spool has room for it too)", 0, NULL, 0},
     {"storage.compress_after", OPT_UINT64, OFF(compress_after), 0, 0, 1ULL << 40,
      "seconds after a binlog file was closed (and archived, when storage.archive_command is set) to replace it by "
      "its seekable zlib-compressed form NAME.z, on a background thread (0 = off); readers get the original bytes",
@@ -247,6 +250,7 @@ void config_defaults(struct config *cfg)
     cfg->archive_max_lag = 3600;
     cfg->restore_timeout = 600;
     cfg->restore_spool_bytes = 4ULL * 1024 * 1024 * 1024;
+    cfg->restore_jobs = 2;
     cfg->metrics_replica_series = 20;
     cfg->metrics_traffic_series = 20;
     cfg->metrics_health_max_lag = 60;

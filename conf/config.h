@@ -95,6 +95,7 @@ struct config {
     char     restore_command[1024];  /* "" = no restore on demand; %p destination path, %f name, %% percent */
     uint32_t restore_timeout;        /* seconds before a restore command's process group is killed (0 = never) */
     uint64_t restore_spool_bytes;    /* bound of the spool of restored copies (LRU, never one being read) */
+    uint32_t restore_jobs;           /* restore commands at most at once (1..16) */
     /* compressed history (server/ops/compress.c, storage/zfile.h) */
     uint64_t compress_after;         /* seconds after a file was closed (0 = off) */
     uint32_t compress_block_bytes;   /* original bytes per block */

@@ -653,7 +653,8 @@ int main(int argc, char **argv)
      * the restore command's copy (checked whole) in DATA_DIR/.binlogd-restore. */
     if (app.cfg.restore_command[0]) {
         struct restore_opts rso = {.data_dir = app.cfg.data_dir, .command = app.cfg.restore_command,
-                                   .timeout_s = app.cfg.restore_timeout, .spool_bytes = app.cfg.restore_spool_bytes};
+                                   .timeout_s = app.cfg.restore_timeout, .spool_bytes = app.cfg.restore_spool_bytes,
+                                   .jobs = app.cfg.restore_jobs};
         if (!(app.restore = restore_new(app.base, app.archive_state, &rso, err, sizeof(err)))) {
             log_error(TAG, "cannot start restoring from the archive: %s", err);
             return 1;
@@ -661,8 +662,8 @@ int main(int argc, char **argv)
         app.restore_if = (struct dump_restore){.arg = app.restore, .archive = app.archive_state, .get = restore_if_get,
                                                .put = restore_if_put, .cancel = restore_if_cancel};
         listener_set_restore(app.server, &app.restore_if);
-        log_info(TAG, "restore on demand: storage.restore_command set, spool %s/%s bounded at %llu bytes",
-                 app.cfg.data_dir, RESTORE_SPOOL_DIR, (unsigned long long)app.cfg.restore_spool_bytes);
+        log_info(TAG, "restore on demand: storage.restore_command set, up to %u at once, spool %s/%s bounded at %llu bytes",
+                 app.cfg.restore_jobs, app.cfg.data_dir, RESTORE_SPOOL_DIR, (unsigned long long)app.cfg.restore_spool_bytes);
     }
     /* The compressor: its own thread; it waits for the archive when archiving is on. */
     struct compress_opts co;

@@ -22,13 +22,12 @@
 #include "server/ops/archive.h"
 #include "server/ops/child.h"
 #include "server/ops/prom.h"
+#include "server/ops/restore_plan.h"
 #include "storage/archive_state.h"
 #include "storage/restore_check.h"
 
 #define TAG "restore"
 #define TICK_MS 100
-
-enum copy_state { COPY_QUEUED = 0, COPY_FETCHING, COPY_READY };
 
 struct waiter {
     restore_done_fn fn;
@@ -36,14 +35,12 @@ struct waiter {
     struct waiter *next;
 };
 
-struct copy {
-    char name[EV_MAX_NAME_LEN + 1];
-    uint64_t size;
-    enum copy_state state;
-    unsigned pins;
-    uint64_t last_used;              /* a use counter: the smallest is the least recently used */
-    struct waiter *waiters;
-    struct copy *next;
+/* One command slot: the fetch of c (NULL: free). */
+struct job {
+    struct rplan_copy *c;
+    struct ops_child child;
+    struct timespec started;
+    int timed_out;
 };
 
 struct restore {
@@ -53,81 +50,69 @@ struct restore {
     int spool_fd;
     char command[8192];
     uint32_t timeout_s;
-    uint64_t spool_bytes, used, clock;
+    struct rplan plan;               /* the copies (data: their waiters) and the spool's accounting */
     struct restore_stats stats;
-    struct copy *copies;
-    struct copy *cur;                /* being fetched */
-    struct ops_child child;
-    struct timespec started;
-    int timed_out;
+    unsigned njobs;
+    struct job jobs[RESTORE_JOBS_MAX];
     struct event *tick;
 };
 
-static struct copy *find(struct restore *r, const char *name)
+static void free_waiters(struct waiter *w)
 {
-    for (struct copy *c = r->copies; c; c = c->next)
-        if (!strcmp(c->name, name)) return c;
-    return NULL;
-}
-
-static void drop(struct restore *r, struct copy *c)
-{
-    for (struct copy **p = &r->copies; *p; p = &(*p)->next)
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    while (c->waiters) {
-        struct waiter *w = c->waiters;
-        c->waiters = w->next;
+    while (w) {
+        struct waiter *next = w->next;
         free(w);
+        w = next;
     }
-    free(c);
 }
 
-static void part_name(const struct copy *c, char *buf, size_t cap) { snprintf(buf, cap, ".%s.part", c->name); }
+static void part_name(const char *name, char *buf, size_t cap) { snprintf(buf, cap, ".%s.part", name); }
 
 /* Remove unpinned verified copies, least recently used first, until the spool fits with
- * room bytes more (a copy about to be fetched). */
+ * room bytes more (a copy about to be fetched) beside the fetches in flight. */
 static void evict(struct restore *r, uint64_t room)
 {
-    while (r->used + room > r->spool_bytes) {
-        struct copy *lru = NULL;
-        for (struct copy *c = r->copies; c; c = c->next)
-            if (c->state == COPY_READY && !c->pins && (!lru || c->last_used < lru->last_used)) lru = c;
-        if (!lru) return;   /* everything left is being read */
+    struct rplan_copy *lru;
+    while ((lru = rplan_victim(&r->plan, room))) {
         if (unlinkat(r->spool_fd, lru->name, 0) == -1 && errno != ENOENT)
             log_warn(TAG, "cannot remove %s/%s from the spool: %s", r->spool, lru->name, strerror(errno));
         log_info(TAG, "spool over %llu bytes: removed %s (%llu bytes, least recently used)",
-                 (unsigned long long)r->spool_bytes, lru->name, (unsigned long long)lru->size);
-        r->used -= lru->size;
+                 (unsigned long long)r->plan.bound, lru->name, (unsigned long long)lru->size);
         r->stats.evicted++;
-        drop(r, lru);
+        free_waiters(lru->data);
+        rplan_remove(&r->plan, lru);
     }
 }
 
-/* Answer every waiter of c: with its path (pinning it for each) or with why. */
-static void answer(struct restore *r, struct copy *c, const char *why)
+/* Answer the waiters w (taken from the copy of name_): with the path of the ready copy c
+ * (pinned for each) or with why (c NULL: already forgotten). A callback may free c (its put
+ * lets the spool evict it): nothing of c is read after the first. */
+static void answer(struct restore *r, struct rplan_copy *c, const char *name_, struct waiter *w, const char *why)
 {
-    char path[sizeof(r->spool) + EV_MAX_NAME_LEN + 2];
-    snprintf(path, sizeof(path), "%s/%s", r->spool, c->name);
-    struct waiter *w = c->waiters;
-    c->waiters = NULL;
-    char name[EV_MAX_NAME_LEN + 1];
-    snprintf(name, sizeof(name), "%s", c->name);
-    if (why) {
-        drop(r, c);   /* a later request fetches again */
-    } else {
-        /* Pin for every waiter before calling any: a callback may put its pin back at once. */
-        for (struct waiter *x = w; x; x = x->next) c->pins++;
-        c->last_used = ++r->clock;
-    }
+    char name[EV_MAX_NAME_LEN + 1], path[sizeof(r->spool) + EV_MAX_NAME_LEN + 2];
+    snprintf(name, sizeof(name), "%s", name_);
+    snprintf(path, sizeof(path), "%s/%s", r->spool, name);
+    /* Pin for every waiter before calling any: a callback may put its pin back at once. */
+    if (!why)
+        for (struct waiter *x = w; x; x = x->next) rplan_pin(&r->plan, c);
     while (w) {
         struct waiter *next = w->next;
         w->fn(w->arg, name, why ? NULL : path, why);
         free(w);
         w = next;
     }
+}
+
+/* Refuse the copy c (not fetching, or its fetch ended): forget it, answer its waiters. */
+static void refuse(struct restore *r, struct rplan_copy *c, int fetched, const char *why)
+{
+    char name[EV_MAX_NAME_LEN + 1];
+    snprintf(name, sizeof(name), "%s", c->name);
+    struct waiter *w = c->data;
+    c->data = NULL;
+    if (fetched) rplan_fetched(&r->plan, c, 0);
+    else rplan_remove(&r->plan, c);
+    answer(r, NULL, name, w, why);   /* a later request fetches again */
 }
 
 static void arm(struct restore *r, uint32_t ms)
@@ -143,19 +128,19 @@ static int64_t ms_since(struct timespec t)
     return (int64_t)(now.tv_sec - t.tv_sec) * 1000 + (now.tv_nsec - t.tv_nsec) / 1000000;
 }
 
-/* The fetch of r->cur ended with wait status `status`. */
-static void fetched(struct restore *r, int status)
+/* The fetch in job j ended with wait status `status`. */
+static void fetched(struct restore *r, struct job *j, int status)
 {
-    struct copy *c = r->cur;
-    r->cur = NULL;
+    struct rplan_copy *c = j->c;
+    j->c = NULL;
     char part[EV_MAX_NAME_LEN + 8], why[6144];
-    part_name(c, part, sizeof(part));
-    int ok = !r->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    part_name(c->name, part, sizeof(part));
+    int ok = !j->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!ok) {
         char st[128], out[256];
-        if (r->timed_out) snprintf(st, sizeof(st), "timed out after %us", r->timeout_s);
+        if (j->timed_out) snprintf(st, sizeof(st), "timed out after %us", r->timeout_s);
         else child_status_text(status, st, sizeof(st));
-        child_output_summary(&r->child, out, sizeof(out));
+        child_output_summary(&j->child, out, sizeof(out));
         snprintf(why, sizeof(why), "%s: restore_command failed: %s%s%s", c->name, st, out[0] ? ": " : "", out);
     } else {
         int flavor = 0;
@@ -173,129 +158,136 @@ static void fetched(struct restore *r, int status)
         (void)unlinkat(r->spool_fd, part, 0);
         log_error(TAG, "restore of %s refused: %s", c->name, why);
         r->stats.refused++;
-        answer(r, c, why);
+        refuse(r, c, 1, why);
         return;
     }
-    c->state = COPY_READY;
-    r->used += c->size;
     r->stats.restored_files++;
     r->stats.restored_bytes += c->size;
     log_info(TAG, "restored %s from the archive (%llu bytes, checked) in %lld ms", c->name,
-             (unsigned long long)c->size, (long long)ms_since(r->started));
-    answer(r, c, NULL);
+             (unsigned long long)c->size, (long long)ms_since(j->started));
+    rplan_fetched(&r->plan, c, 1);
+    struct waiter *w = c->data;
+    c->data = NULL;
+    answer(r, c, c->name, w, NULL);
     evict(r, 0);
 }
 
+/* Start the fetches the plan allows (oldest request first), each in a free job. */
 static void start_next(struct restore *r)
 {
-    struct copy *c = NULL;
-    for (struct copy *x = r->copies; x; x = x->next)
-        if (x->state == COPY_QUEUED) c = x;   /* the list is newest first: the last is the oldest request */
-    if (!c) return;
-    char part[EV_MAX_NAME_LEN + 8], path[sizeof(r->spool) + sizeof(part) + 2], cmd[8192];
-    part_name(c, part, sizeof(part));
-    snprintf(path, sizeof(path), "%s/%s", r->spool, part);
-    (void)unlinkat(r->spool_fd, part, 0);
-    evict(r, c->size);   /* make room first: the spool stays within its bound while fetching */
-    const char *why;
-    if (archive_expand(r->command, path, c->name, cmd, sizeof(cmd), &why) == -1) {
-        char msg[1024];
-        snprintf(msg, sizeof(msg), "%s: storage.restore_command: %s", c->name, why);
-        log_error(TAG, "%s", msg);
-        answer(r, c, msg);
-        return;
+    struct rplan_copy *c;
+    while ((c = rplan_next(&r->plan))) {
+        struct job *j = NULL;
+        for (unsigned i = 0; i < r->njobs && !j; i++)
+            if (!r->jobs[i].c) j = &r->jobs[i];
+        if (!j) return;   /* cannot be: the plan counts the running jobs */
+        char part[EV_MAX_NAME_LEN + 8], path[sizeof(r->spool) + sizeof(part) + 2], cmd[8192];
+        part_name(c->name, part, sizeof(part));
+        snprintf(path, sizeof(path), "%s/%s", r->spool, part);
+        (void)unlinkat(r->spool_fd, part, 0);
+        evict(r, c->size);   /* make room first: the spool stays within its bound while fetching */
+        const char *why;
+        if (archive_expand(r->command, path, c->name, cmd, sizeof(cmd), &why) == -1) {
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "%s: storage.restore_command: %s", c->name, why);
+            log_error(TAG, "%s", msg);
+            refuse(r, c, 0, msg);
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &j->started);
+        j->timed_out = 0;
+        if (child_spawn(&j->child, r->base, r->dir, cmd) == -1) {
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "%s: could not start /bin/sh: %s", c->name, strerror(errno));
+            log_error(TAG, "%s", msg);
+            refuse(r, c, 0, msg);
+            continue;
+        }
+        rplan_started(&r->plan, c);
+        j->c = c;
+        log_info(TAG, "fetching %s from the archive (pid %d, %u of %u restore jobs running)", c->name,
+                 (int)j->child.pid, r->plan.running, r->njobs);
     }
-    clock_gettime(CLOCK_MONOTONIC, &r->started);
-    r->timed_out = 0;
-    if (child_spawn(&r->child, r->base, r->dir, cmd) == -1) {
-        char msg[1024];
-        snprintf(msg, sizeof(msg), "%s: could not start /bin/sh: %s", c->name, strerror(errno));
-        log_error(TAG, "%s", msg);
-        answer(r, c, msg);
-        return;
-    }
-    c->state = COPY_FETCHING;
-    r->cur = c;
-    log_info(TAG, "fetching %s from the archive (pid %d)", c->name, (int)r->child.pid);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct restore *r = arg;
-    if (r->cur) {
-        int status = 0, rc = child_poll(&r->child, &status);
-        if (rc == 1) fetched(r, status);
-        else if (rc == -1) fetched(r, 255 << 8);
-        else if (r->timeout_s && !r->timed_out && ms_since(r->started) >= (int64_t)r->timeout_s * 1000) {
-            log_warn(TAG, "restore_command for %s still runs after %us: killing process group %d", r->cur->name,
-                     r->timeout_s, (int)r->child.pid);
-            r->timed_out = 1;
-            child_kill(&r->child);
+    for (unsigned i = 0; i < r->njobs; i++) {
+        struct job *j = &r->jobs[i];
+        if (!j->c) continue;
+        int status = 0, rc = child_poll(&j->child, &status);
+        if (rc == 1) fetched(r, j, status);
+        else if (rc == -1) fetched(r, j, 255 << 8);
+        else if (r->timeout_s && !j->timed_out && ms_since(j->started) >= (int64_t)r->timeout_s * 1000) {
+            log_warn(TAG, "restore_command for %s still runs after %us: killing process group %d", j->c->name,
+                     r->timeout_s, (int)j->child.pid);
+            j->timed_out = 1;
+            child_kill(&j->child);
         }
     }
-    if (!r->cur) start_next(r);
-    int more = r->cur != NULL;
-    for (struct copy *c = r->copies; c && !more; c = c->next) more = c->state == COPY_QUEUED;
-    if (more) arm(r, TICK_MS);
+    start_next(r);
+    if (r->plan.running || rplan_queued(&r->plan)) arm(r, TICK_MS);
 }
 
 int restore_get(struct restore *r, const char *name, restore_done_fn fn, void *arg)
 {
     struct archive_file_status a;
     if (!r->command[0] || archive_state_get(r->st, name, &a) == -1 || !a.archived) return -1;
-    struct copy *c = find(r, name);
-    if (c && c->state == COPY_READY) {
+    struct rplan_copy *c = rplan_find(&r->plan, name);
+    if (c && c->state == RPLAN_READY) {
         char path[sizeof(r->spool) + EV_MAX_NAME_LEN + 2];
         snprintf(path, sizeof(path), "%s/%s", r->spool, c->name);
-        c->pins++;
-        c->last_used = ++r->clock;
+        rplan_pin(&r->plan, c);
         fn(arg, c->name, path, NULL);
         return 0;
     }
     struct waiter *w = calloc(1, sizeof(*w));
     if (!w) return -1;
-    if (!c) {
-        if (!(c = calloc(1, sizeof(*c)))) {
-            free(w);
-            return -1;
-        }
-        snprintf(c->name, sizeof(c->name), "%s", name);
-        c->size = a.size;
-        c->state = COPY_QUEUED;
-        c->next = r->copies;
-        r->copies = c;
+    if (!c && !(c = rplan_add(&r->plan, name, a.size))) {
+        free(w);
+        return -1;
     }
     w->fn = fn;
     w->arg = arg;
-    w->next = c->waiters;
-    c->waiters = w;
+    w->next = c->data;
+    c->data = w;
     arm(r, 0);
     return 0;
 }
 
 void restore_put(struct restore *r, const char *name)
 {
-    struct copy *c = find(r, name);
-    if (c && c->pins) c->pins--;
+    struct rplan_copy *c = rplan_find(&r->plan, name);
+    if (c && c->state == RPLAN_READY) rplan_unpin(&r->plan, c);
     evict(r, 0);
+    if (rplan_queued(&r->plan)) arm(r, 0);   /* the room a queued fetch waited for */
 }
 
 void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
 {
-    for (struct copy *c = r->copies; c; c = c->next)
-        for (struct waiter **p = &c->waiters; *p;) {
-            if ((*p)->fn == fn && (*p)->arg == arg) {
-                struct waiter *w = *p;
-                *p = w->next;
+    for (struct rplan_copy *c = r->plan.copies; c; c = c->next) {
+        struct waiter *keep = NULL, **tail = &keep, *next;
+        for (struct waiter *w = c->data; w; w = next) {
+            next = w->next;
+            if (w->fn == fn && w->arg == arg) {
                 free(w);
             } else {
-                p = &(*p)->next;
+                *tail = w;
+                tail = &w->next;
             }
         }
+        *tail = NULL;
+        c->data = keep;
+    }
 }
 
-uint64_t restore_spool_used(const struct restore *r) { return r->used; }
+uint64_t restore_spool_used(const struct restore *r) { return r->plan.used; }
+
+unsigned restore_running(const struct restore *r) { return r->plan.running; }
+
+unsigned restore_queued(const struct restore *r) { return rplan_queued(&r->plan); }
 
 void restore_get_stats(const struct restore *r, struct restore_stats *out) { *out = r->stats; }
 
@@ -311,7 +303,13 @@ void restore_collect(void *arg, struct prom *p)
                     r->stats.refused);
     prom_scalar_u64(p, "binlogd_restore_evicted_total", PROM_COUNTER,
                     "copies removed from the spool to keep storage.restore_spool_bytes, since start", r->stats.evicted);
-    prom_scalar_u64(p, "binlogd_restore_spool_bytes", PROM_GAUGE, "bytes of checked copies in the spool", r->used);
+    prom_scalar_u64(p, "binlogd_restore_spool_bytes", PROM_GAUGE, "bytes of checked copies in the spool", r->plan.used);
+    prom_scalar_u64(p, "binlogd_restore_running", PROM_GAUGE,
+                    "restore commands running now (at most storage.restore_jobs)", r->plan.running);
+    prom_scalar_u64(p, "binlogd_restore_queued", PROM_GAUGE,
+                    "requested files waiting for a restore job or for room in the spool", rplan_queued(&r->plan));
+    prom_scalar_u64(p, "binlogd_restore_reserved_bytes", PROM_GAUGE,
+                    "spool bytes reserved by the fetches running (their recorded sizes)", r->plan.reserved);
 }
 
 /* Start with an empty spool: copies from an earlier run would have to be checked again. */
@@ -340,10 +338,11 @@ struct restore *restore_new(struct event_base *base, struct archive_state *st, c
     r->base = base;
     r->st = st;
     r->spool_fd = -1;
-    child_init(&r->child);
+    r->njobs = o->jobs < 1 ? 1 : o->jobs > RESTORE_JOBS_MAX ? RESTORE_JOBS_MAX : o->jobs;
+    for (unsigned i = 0; i < r->njobs; i++) child_init(&r->jobs[i].child);
     snprintf(r->command, sizeof(r->command), "%s", o->command);
     r->timeout_s = o->timeout_s;
-    r->spool_bytes = o->spool_bytes;
+    rplan_init(&r->plan, o->spool_bytes, r->njobs);
     if (!realpath(o->data_dir, r->dir)) {
         snprintf(err, errlen, "%s: %s", o->data_dir, strerror(errno));
         free(r);
@@ -375,8 +374,12 @@ struct restore *restore_new(struct event_base *base, struct archive_state *st, c
 void restore_free(struct restore *r)
 {
     if (!r) return;
-    child_kill_wait(&r->child);
-    while (r->copies) drop(r, r->copies);
+    for (unsigned i = 0; i < r->njobs; i++)
+        if (r->jobs[i].c) child_kill_wait(&r->jobs[i].child);
+    while (r->plan.copies) {
+        free_waiters(r->plan.copies->data);
+        rplan_remove(&r->plan, r->plan.copies);
+    }
     if (r->spool_fd >= 0) {
         empty_spool(r);
         close(r->spool_fd);

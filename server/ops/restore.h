@@ -6,13 +6,16 @@
  * GTID states equal to the ones recorded when it was archived) and hand its path to every
  * reader that asked for it.
  *
- * One command at a time, supervised like the archive runner (server/ops/child.h): the loop
- * never waits. Requests for a file already being fetched join that fetch. The spool
- * (DATA_DIR/.binlogd-restore, emptied at start) is bounded by spool_bytes: before a fetch
- * starts, and whenever a reader lets a copy go, the least recently used copies nobody reads are
- * removed until the new copy fits; a copy being read (pinned between restore_get's answer and
- * restore_put) is never removed, so the spool can stay over its bound while readers hold more
- * than it.
+ * Up to `jobs` commands at once, each supervised like the archive runner (server/ops/child.h:
+ * its own process group, killed after timeout_s): the loop never waits. Requests for a file
+ * already being fetched join that fetch; the oldest request starts first. The spool
+ * (DATA_DIR/.binlogd-restore, emptied at start) is bounded by spool_bytes, counting the
+ * fetches in flight at their recorded sizes: before a fetch starts, and whenever a reader
+ * lets a copy go, the least recently used copies nobody reads are removed until the new copy
+ * fits; a copy being read (pinned between restore_get's answer and restore_put) is never
+ * removed. A fetch starts beside running ones only when its room can be made, else it waits
+ * for them; alone it starts anyway, so the spool can stay over its bound while readers hold
+ * more than it (server/ops/restore_plan.h has the rules).
  *
  * The dump (server/replicas/dump.h, struct dump_restore, wired in main.c) calls restore_get
  * for a file purged here but archived, when a replica starts in it (by name, or by a GTID
@@ -31,12 +34,14 @@ struct event_base;
 struct archive_state;
 
 #define RESTORE_SPOOL_DIR ".binlogd-restore"
+#define RESTORE_JOBS_MAX 16
 
 struct restore_opts {
     const char *data_dir;        /* made absolute here */
     const char *command;         /* "" = restoring off */
     uint32_t timeout_s;          /* a command running longer is killed (0 = no limit) */
     uint64_t spool_bytes;        /* bound of the spool */
+    unsigned jobs;               /* commands at most at once (1..RESTORE_JOBS_MAX; 0 = 1) */
 };
 
 /* The answer to restore_get: path (absolute, valid until restore_put) of the verified copy,
@@ -67,6 +72,10 @@ void restore_cancel(struct restore *r, restore_done_fn fn, void *arg);
 
 /* Bytes of verified copies in the spool. */
 uint64_t restore_spool_used(const struct restore *r);
+
+/* Commands running now; files requested and waiting for a job or for room. */
+unsigned restore_running(const struct restore *r);
+unsigned restore_queued(const struct restore *r);
 
 /* Counters since start, for /metrics. */
 struct restore_stats {

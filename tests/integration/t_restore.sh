@@ -8,7 +8,9 @@
 #  b. a GTID replica whose state lies in a purged file does too;
 #  c. a corrupted archive copy is refused: ERR 1236 naming the file and the reason, and a log line;
 #  d. the spool stays under storage.restore_spool_bytes while the replicas read (du, sampled);
-#  and a reader stalled in a restored copy keeps every local file from PURGE BINARY LOGS.
+#  and a reader stalled in a restored copy keeps every local file from PURGE BINARY LOGS;
+#  e. storage.restore_jobs: two dumps needing two different purged files, with a command that
+#     takes 1.5 s, get their first events after about one fetch with 2 jobs, two with 1 job.
 source "$(dirname "$0")/harness.sh"
 tl_init restore
 
@@ -136,4 +138,55 @@ fi
 tl_binlogd_stop b
 tl_assert_eq "binlogd stops cleanly" "$?" "0"
 tl_assert "binlogd verify passes (the spool is not a binlog file)" "$BINLOGD_BIN" verify "$D"
+
+# ---- storage.restore_jobs: replicas needing different purged files are not served in turn ----
+# binlogd restarts on the same data directory (the spool is emptied) with a restore command
+# that takes FETCH_S seconds; two dumps at once from two different purged files. With
+# restore_jobs = 2 both get their first event (the fake ROTATE, sent once the copy is checked)
+# after about one fetch; with restore_jobs = 1 the second waits for the first (about two).
+FETCH_S=1.5
+metric() { curl -s "http://127.0.0.1:$M/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+metric_is() { [ "$(metric "$1")" = "$2" ]; }
+secs() { sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' "$1"; }
+# first_events JOBS: start binlogd with it, run the two dumps, stop it; sets T1 and T2
+first_events() {
+  local jobs=$1 i pids=()
+  tl_binlogd_start b "$D" --config="$W/b.conf" --storage.restore_jobs="$jobs" \
+    --storage.restore_command="sleep $FETCH_S; cp $W/arch/%f %p"
+  tl_assert "restore_jobs=$jobs: binlogd listens" tl_wait_until 20 tl_port_open "$A"
+  for i in 1 2; do
+    "$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "${FILES[$i]}" -o 4 -F 1 -s $((920 + i)) \
+      -m 1 -t > "$W/jobs$jobs.$i" 2>&1 &
+    pids+=($!); tl_track_pid $!
+  done
+  if [ "$jobs" = 2 ]; then
+    tl_assert "... /metrics: two restore commands run at once" tl_wait_until 10 metric_is binlogd_restore_running 2
+  else
+    tl_assert "... /metrics: one restore command runs, the other file waits" tl_wait_until 10 \
+      bash -c "curl -s http://127.0.0.1:$M/metrics | grep -qx 'binlogd_restore_queued 1'"
+    tl_assert "... ... and one runs" metric_is binlogd_restore_running 1
+  fi
+  for i in "${pids[@]}"; do wait "$i"; done
+  for i in 1 2; do
+    tl_assert "... the dump from ${FILES[$i]} got its first event ($(cat "$W/jobs$jobs.$i"))" \
+      grep -q "events=1 .*end=limit errno=0" "$W/jobs$jobs.$i"
+  done
+  T1=$(secs "$W/jobs$jobs.1"); T2=$(secs "$W/jobs$jobs.2")
+  for i in 1 2; do tl_assert "... ${FILES[$i]} fetched and checked" tl_log_has b "restored ${FILES[$i]} from the archive"; done
+  [ "$jobs" = 2 ] && tl_assert "... the log says two ran at once" tl_log_has b "(pid [0-9]*, 2 of 2 restore jobs running)"
+  tl_binlogd_stop b
+  tl_assert_eq "... binlogd stops cleanly" "$?" "0"
+}
+first_events 2
+P1=$T1; P2=$T2
+tl_log "restore_jobs=2 (parallel): first events after $P1 s and $P2 s (a fetch takes $FETCH_S s)"
+tl_assert "restore_jobs=2: both first events well under 2 x $FETCH_S s (${P1}s, ${P2}s)" \
+  awk -v a="$P1" -v b="$P2" -v f="$FETCH_S" 'BEGIN { m = a > b ? a : b; exit !(a >= f - 0.2 && b >= f - 0.2 && m < 1.5 * f) }'
+first_events 1
+S1=$T1; S2=$T2
+tl_log "restore_jobs=1 (serial): first events after $S1 s and $S2 s"
+tl_assert "restore_jobs=1: the second waits for the first fetch (${S1}s, ${S2}s: the later >= 2 x $FETCH_S s - 0.5)" \
+  awk -v a="$S1" -v b="$S2" -v f="$FETCH_S" 'BEGIN { m = a > b ? a : b; exit !(m >= 2 * f - 0.5) }'
+tl_assert "... the oldest request first: one of them after about one fetch" \
+  awk -v a="$S1" -v b="$S2" -v f="$FETCH_S" 'BEGIN { m = a < b ? a : b; exit !(m < 1.5 * f) }'
 tl_done

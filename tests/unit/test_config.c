@@ -180,6 +180,12 @@ static void test_cli_errors(void **state)
     assert_int_equal(config_set(&c, "storage.restore_spool_bytes=1048576", "arg", err, sizeof(err)), 0);
     assert_int_equal(c.restore_spool_bytes, 1048576);
     assert_int_equal(config_set(&c, "storage.restore_timeout=604801", "arg", err, sizeof(err)), -1);
+    assert_int_equal(c.restore_jobs, 2);
+    assert_int_equal(config_set(&c, "storage.restore_jobs=0", "arg", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "storage.restore_jobs"));
+    assert_int_equal(config_set(&c, "storage.restore_jobs=17", "arg", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "storage.restore_jobs=16", "arg", err, sizeof(err)), 0);
+    assert_int_equal(c.restore_jobs, 16);
     config_defaults(&c);
     assert_int_equal(config_set(&c, "binlogd.server_id=1", "arg", err, sizeof(err)), 0);
     assert_int_equal(config_set(&c, "user.r.role=replica", "arg", err, sizeof(err)), 0);

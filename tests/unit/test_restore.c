@@ -3,7 +3,10 @@
  * shell command: a copy fetched with restore_command, checked and handed to every reader;
  * a second request served from the spool; the spool bound (least recently used copies nobody
  * reads are removed, a copy being read never); copies refused for a flipped byte, other GTID
- * states or a failing command, with the file and the reason.
+ * states or a failing command, with the file and the reason. Several commands at once
+ * (storage.restore_jobs): with one job the second request waits for the first; with two they
+ * run together, the oldest request first, and a hung command (killed at its timeout) holds
+ * only its own job.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -197,10 +200,144 @@ static void test_restore(void **state)
     tmpdir_remove(arch);
 }
 
+struct order {
+    int n;
+    char names[4][32];
+};
+struct ordered {
+    struct answer a;
+    struct order *o;
+};
+static void on_done_ordered(void *arg, const char *name, const char *path, const char *why)
+{
+    struct ordered *x = arg;
+    on_done(&x->a, name, path, why);
+    snprintf(x->o->names[x->o->n++ & 3], sizeof(x->o->names[0]), "%s", name);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char p[600];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+/* Run the loop until dir/name exists (10 s at most); whether it does. */
+static int loop_until(struct event_base *base, const char *dir, const char *name)
+{
+    for (int i = 0; i < 1000 && !exists(dir, name); i++) {
+        event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        usleep(10000);
+    }
+    return exists(dir, name);
+}
+
+static void touch(const char *dir, const char *name)
+{
+    char p[600];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+static void test_restore_jobs(void **state)
+{
+    (void)state;
+    char data[] = "/tmp/binlogd-restore-d-XXXXXX", arch[] = "/tmp/binlogd-restore-a-XXXXXX",
+         mark[] = "/tmp/binlogd-restore-m-XXXXXX";
+    assert_non_null(mkdtemp(data));
+    assert_non_null(mkdtemp(arch));
+    assert_non_null(mkdtemp(mark));
+    size_t size = write_binlog(arch, "m.000001");
+    write_binlog(arch, "m.000002");
+    write_binlog(arch, "m.000003");
+    struct archive_state *st = archive_state_new(-1);
+    record(st, arch, "m.000001", size, NULL);
+    record(st, arch, "m.000002", size, NULL);
+    record(st, arch, "m.000003", size, NULL);
+    /* Each command says it started (MARK/NAME.started), waits for MARK/go, then copies;
+     * m.000003's hangs until its timeout kills it. */
+    char cmd[1024], err[256];
+    snprintf(cmd, sizeof(cmd),
+             "touch %s/%%f.started; while [ ! -e %s/go ]; do sleep 0.01; done; "
+             "case %%f in m.000003) exec sleep 60;; esac; cp %s/%%f %%p",
+             mark, mark, arch);
+    struct event_base *base = event_base_new();
+
+    /* one job: the second request waits for the first */
+    struct restore_opts o = {.data_dir = data, .command = cmd, .timeout_s = 30, .spool_bytes = 10 * size, .jobs = 1};
+    struct restore *r = restore_new(base, st, &o, err, sizeof(err));
+    assert_non_null(r);
+    struct order ord = {0};
+    struct ordered a = {.o = &ord}, b = {.o = &ord};
+    assert_int_equal(restore_get(r, "m.000002", on_done_ordered, &a), 0);
+    assert_int_equal(restore_get(r, "m.000001", on_done_ordered, &b), 0);
+    assert_true(loop_until(base, mark, "m.000002.started"));
+    for (int i = 0; i < 30; i++) event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(10000);
+    assert_false(exists(mark, "m.000001.started"));
+    assert_int_equal(restore_running(r), 1);
+    assert_int_equal(restore_queued(r), 1);
+    touch(mark, "go");
+    wait_answer(base, &b.a);
+    assert_int_equal(a.a.done, 1);
+    assert_string_equal(ord.names[0], "m.000002");   /* the oldest request first */
+    assert_string_equal(ord.names[1], "m.000001");
+    assert_string_equal(b.a.why, "");
+    restore_put(r, "m.000002");
+    restore_put(r, "m.000001");
+    restore_free(r);
+    char p[600];
+    snprintf(p, sizeof(p), "%s/go", mark);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/m.000001.started", mark);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/m.000002.started", mark);
+    unlink(p);
+
+    /* two jobs: m.000003 (hangs) and m.000001 run together, m.000002 waits for a job and
+     * gets m.000001's when it ends, while m.000003 still runs; then its timeout kills it */
+    o.jobs = 2;
+    o.timeout_s = 2;
+    r = restore_new(base, st, &o, err, sizeof(err));
+    assert_non_null(r);
+    struct order ord2 = {0};
+    struct ordered x = {.o = &ord2}, y = {.o = &ord2}, z = {.o = &ord2};
+    assert_int_equal(restore_get(r, "m.000003", on_done_ordered, &x), 0);
+    assert_int_equal(restore_get(r, "m.000001", on_done_ordered, &y), 0);
+    assert_int_equal(restore_get(r, "m.000002", on_done_ordered, &z), 0);
+    assert_true(loop_until(base, mark, "m.000003.started"));
+    assert_true(loop_until(base, mark, "m.000001.started"));   /* both before either may end */
+    assert_int_equal(restore_running(r), 2);
+    assert_int_equal(restore_queued(r), 1);
+    assert_false(exists(mark, "m.000002.started"));
+    touch(mark, "go");
+    wait_answer(base, &z.a);
+    assert_int_equal(y.a.done, 1);
+    assert_int_equal(x.a.done, 0);   /* still hung */
+    assert_string_equal(y.a.why, "");
+    assert_string_equal(z.a.why, "");
+    assert_int_equal(restore_running(r), 1);
+    assert_int_equal(restore_spool_used(r), 2 * size);
+    wait_answer(base, &x.a);
+    assert_non_null(strstr(x.a.why, "m.000003: restore_command failed: timed out after 2s"));
+    assert_int_equal(restore_running(r), 0);
+    assert_int_equal(restore_queued(r), 0);
+    assert_false(exists(data, RESTORE_SPOOL_DIR "/.m.000003.part"));
+
+    restore_free(r);
+    event_base_free(base);
+    archive_state_free(st);
+    tmpdir_remove(data);
+    tmpdir_remove(arch);
+    tmpdir_remove(mark);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_restore_jobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
