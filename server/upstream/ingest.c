@@ -101,6 +101,7 @@ struct ingest *ingest_new(const struct ingest_opts *opts, struct store *store,
     char err[512];
     if (upstream_history_load(store_dir_fd(store), &in->hist, err, sizeof(err)) == -1)
         log_warn(TAG, "%s (previous upstreams not known to the split-brain watch)", err);
+    ingest_zombie_load(in);
     return in;
 }
 

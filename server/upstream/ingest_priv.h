@@ -19,6 +19,7 @@
 #include "server/log.h"
 #include "server/upstream/upstream_conf.h"
 #include "server/upstream/upstream_history.h"
+#include "server/upstream/zombie_state.h"
 
 enum sess_result { SESS_RETRY = 0, SESS_STOP, SESS_FATAL };
 
@@ -47,10 +48,13 @@ struct ingest {
     struct upstream_history hist;    /* primaries followed before (persisted; the watch polls them) */
     struct log_ratelimit rl;
     /* The last dump asked for (ingest thread only; ingest_zombie.c): its connection id on the
-     * primary, "host:port" and when it began, to end it there if it outlives us. */
-    uint64_t dump_conn_id;
-    char dump_conn_of[300];
-    uint64_t dump_started_ms;
+     * primary, host:port, account and when it began, to end it there if it outlives its
+     * session or binlogd itself. Loaded from ZOMBIE_STATE_FILE by ingest_new, saved at every
+     * dump. zs_from_file: zs came from the file (a previous run of binlogd). */
+    struct zombie_state zs;
+    int zs_from_file;
+    int zs_save_failing;             /* the last save failed (warned once until one succeeds) */
+    char boot_id[ZOMBIE_BOOT_ID_MAX];
 };
 
 /* Per-connection stream state: what the last fake ROTATE announced, and the format of the
@@ -91,7 +95,11 @@ MYSQL *ingest_connect(struct ingest *in, const struct upstream_conf *up, unsigne
 
 /* ---- ingest_zombie.c (ingest thread) ---- */
 
-/* The dump was asked for on m: remember its connection id, host:port and start. */
+/* At ingest_new: read what the previous run of binlogd left in ZOMBIE_STATE_FILE (a missing
+ * or damaged file only means there is nothing to end; logged at debug/info). */
+void ingest_zombie_load(struct ingest *in);
+/* The dump was asked for on m: remember its connection id, host:port, account and start, in
+ * memory and in ZOMBIE_STATE_FILE (a failed save is a warning: see ingest_zombie.c). */
 void ingest_zombie_note(struct ingest *in, MYSQL *m, const struct upstream_conf *up);
 /* Before asking for a dump on m (a new session to up): if binlogd's previous dump to the
  * same host:port is still on the primary's processlist (same account, at least as old as

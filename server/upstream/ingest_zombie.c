@@ -19,14 +19,35 @@
  *   session stays silent for that minute (observed: State "starting").
  *
  * What binlogd does: it remembers the connection id (the handshake's thread id, the
- * processlist ID) and the start of each dump it asks for. On the next session to the same
- * host:port, before COM_BINLOG_DUMP, it looks for that id in SHOW PROCESSLIST as a dump
- * of the same account that is at least as old as ours (after a primary restart an
- * id can be reused by someone else's connection: that one is left alone), and sends
- * KILL CONNECTION <id>. KILL CONNECTION reaches THD::awake_no_mutex() with KILL_CONNECTION:
- * the old thread's socket is shut down, its blocked write returns at once, the thread ends.
- * A user may kill its own connections (no extra privilege); a refusal (1095) or a thread
- * already gone (1094) is logged and the session goes on as before.
+ * processlist ID), the account and the start of each dump it asks for, in memory and in the
+ * data directory (zombie_state.h, ZOMBIE_STATE_FILE), so a binlogd that was restarted while
+ * its old dump hung on the primary (kill -9, crash, upgrade) knows it too. On the next
+ * session to the same host:port with the same account, before COM_BINLOG_DUMP, it looks for
+ * that id in SHOW PROCESSLIST as a dump of the same account that is at least as old as ours,
+ * and sends KILL CONNECTION <id>. KILL CONNECTION reaches THD::awake_no_mutex() with
+ * KILL_CONNECTION: the old thread's socket is shut down, its blocked write returns at once,
+ * the thread ends. A user may kill its own connections (no extra privilege); a refusal
+ * (1095) or a thread already gone (1094) is logged and the session goes on as before.
+ *
+ * Never someone else's connection. A primary gives every live connection its own id, so a
+ * row with our id that has been a dump of our account since no later than our dump began
+ * was alive when ours was, and is ours. Ids are reused only across a restart of the primary,
+ * and every connection of the restarted primary began after it, i.e. after our dump began
+ * on the old instance: younger than ours, it is left alone. "Our age" is therefore the heart
+ * of the guard, and after a restart of binlogd it comes from the file:
+ * - same boot of binlogd's host (boot_id unchanged): CLOCK_BOOTTIME now minus then, exact
+ *   across the restart and not moved by wall clock steps (NTP), suspend included like the
+ *   primary's clock;
+ * - after a reboot only the wall clock can date it. A clock stepped forward makes our dump
+ *   look older: a real zombie may be left alone (the primary ends it after net_write_timeout,
+ *   the old minute). A clock stepped back makes it look younger, which loosens the guard by
+ *   the step; a start in the future makes the age unknown and nothing is ended.
+ * Time (processlist) counts from the start of the dump command on the primary; both sides
+ * measure durations, so the clocks' offset does not matter. 2 s of slack cover rounding and
+ * the round trip. The remaining risk is the one without the file: a primary that restarted
+ * within those 2 s after our dump began and gave our id to another dump of our account.
+ * A file from a clean stop is harmless: the old dump ended with its connection, the id is
+ * not found, or found on a younger connection and left alone.
  *
  * Thread: the ingest thread only (the fields it uses in struct ingest are its own).
  */
@@ -35,21 +56,72 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <mysql.h>
 
 #include "server/log.h"
 #include "server/upstream/ingest_priv.h"
+#include "server/upstream/zombie_state.h"
+#include "storage/store.h"
 
 #define TAG "ingest"
 #define ER_NO_SUCH_THREAD 1094
 #define ER_KILL_DENIED_ERROR 1095
 
+static int64_t unix_ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ingest_zombie_load(struct ingest *in)
+{
+    char err[256];
+    zombie_boot_id(in->boot_id, sizeof(in->boot_id));
+    int rc = zombie_state_load(store_dir_fd(in->store), &in->zs, err, sizeof(err));
+    if (rc == 1) {
+        log_debug(TAG, "%s: none (no previous dump to end on the primary)", ZOMBIE_STATE_FILE);
+    } else if (rc == -1) {
+        log_info(TAG, "%s ignored: %s (binlogd will not end a dump left by its previous run; the primary ends it "
+                 "by itself at its net_write_timeout)", ZOMBIE_STATE_FILE, err);
+    } else {
+        in->zs_from_file = 1;
+        log_debug(TAG, "%s: previous dump was connection %" PRIu64 " on %s:%u", ZOMBIE_STATE_FILE, in->zs.conn_id,
+                  in->zs.host, in->zs.port);
+    }
+}
+
 void ingest_zombie_note(struct ingest *in, MYSQL *m, const struct upstream_conf *up)
 {
-    in->dump_conn_id = mysql_thread_id(m);
-    in->dump_started_ms = ingest_now_ms();
-    snprintf(in->dump_conn_of, sizeof(in->dump_conn_of), "%.255s:%u", up->host, up->port);
+    struct zombie_state *z = &in->zs;
+    memset(z, 0, sizeof(*z));
+    z->conn_id = mysql_thread_id(m);
+    snprintf(z->host, sizeof(z->host), "%s", up->host);
+    z->port = up->port;
+    snprintf(z->user, sizeof(z->user), "%s", up->user);
+    z->started_unix_ms = unix_ms_now();
+    snprintf(z->boot_id, sizeof(z->boot_id), "%s", in->boot_id);
+    z->started_boot_ms = zombie_boot_ms();
+    in->zs_from_file = 0;
+
+    /* Write-path policy: the file only lets a restarted binlogd end this dump early. A failed
+     * write (ENOSPC, EIO, a failed fsync or rename) loses that and nothing else: the memory
+     * copy still serves this run, fsio_replace left the previous file whole or none, and a
+     * stale file is harmless (see the guard above). So: warn once, go on streaming; warn
+     * again only after a save succeeded in between. */
+    char err[256];
+    if (zombie_state_save(store_dir_fd(in->store), z, err, sizeof(err)) == -1) {
+        if (!in->zs_save_failing)
+            log_warn(TAG, "%s; a restarted binlogd cannot end this dump on the primary early (it waits for the "
+                     "primary's net_write_timeout if the dump hangs)", err);
+        else
+            log_debug(TAG, "%s", err);
+        in->zs_save_failing = 1;
+    } else {
+        in->zs_save_failing = 0;
+    }
 }
 
 /* SHOW PROCESSLIST on m: the Time of connection id if it is a dump ("Binlog Dump...") of
@@ -84,13 +156,25 @@ static int processlist_dump_age(MYSQL *m, uint64_t id, const char *user, long lo
 
 void ingest_zombie_end(struct ingest *in, MYSQL *m, const struct upstream_conf *up)
 {
-    char who[sizeof(in->dump_conn_of)];
+    char who[300];
     snprintf(who, sizeof(who), "%.255s:%u", up->host, up->port);
-    uint64_t id = in->dump_conn_id;
-    uint64_t age_s = (ingest_now_ms() - in->dump_started_ms) / 1000;
-    int same = id && !strcmp(who, in->dump_conn_of);
-    in->dump_conn_id = 0;   /* one attempt per previous dump */
-    if (!same || id == mysql_thread_id(m)) return;
+    struct zombie_state z = in->zs;
+    const char *since = in->zs_from_file ? " (remembered from binlogd's previous run)" : "";
+    in->zs.conn_id = 0;   /* one attempt per previous dump */
+    in->zs_from_file = 0;
+    uint64_t id = z.conn_id, age_ms = 0;
+    if (!id || z.port != up->port || strcmp(z.host, up->host) || id == mysql_thread_id(m)) return;
+    if (strcmp(z.user, up->user)) {
+        log_debug(TAG, "upstream %s: binlogd's previous dump (connection %" PRIu64 ") ran as another account: left "
+                  "alone", who, id);
+        return;
+    }
+    if (zombie_state_age_ms(&z, in->boot_id, zombie_boot_ms(), unix_ms_now(), &age_ms) == -1) {
+        log_info(TAG, "upstream %s: binlogd's previous dump (connection %" PRIu64 ") began in the future by the "
+                 "clock; cannot tell it from another: left alone", who, id);
+        return;
+    }
+    uint64_t age_s = age_ms / 1000;
 
     /* Ours and still there? A dump, same account, started no later than ours (Time counts
      * from the start of the dump command; 2 s of slack for rounding and the round trip).
@@ -113,8 +197,8 @@ void ingest_zombie_end(struct ingest *in, MYSQL *m, const struct upstream_conf *
     uint64_t t0 = ingest_now_ms();
     e = ingest_query_value(m, sql, NULL, 0, NULL);
     if (e == 0)
-        log_info(TAG, "upstream %s: ended binlogd's previous dump, connection %" PRIu64 " (%lld s old, %" PRIu64
-                 " ms), so the new dump does not wait for the primary's net_write_timeout", who, id, t,
+        log_info(TAG, "upstream %s: ended binlogd's previous dump, connection %" PRIu64 "%s (%lld s old, %" PRIu64
+                 " ms), so the new dump does not wait for the primary's net_write_timeout", who, id, since, t,
                  ingest_now_ms() - t0);
     else if (e == ER_NO_SUCH_THREAD)
         log_info(TAG, "upstream %s: binlogd's previous dump (connection %" PRIu64 ") ended meanwhile", who, id);
