@@ -8,9 +8,13 @@
 #  - B notices after net_timeout, reconnects, ends its previous dump on P (KILL CONNECTION,
 #    see server/upstream/ingest_zombie.c: P's same-server_id rule would wait for
 #    net_write_timeout), and R is caught up with P within net_timeout + 5 s;
-#  - R ends with P's checksums, B's files are cmp-identical to P's.
 #  - then 200 dump readers connect, read 300 events each and disconnect: B's RSS is back
 #    within 2x of before them (server/replicas/memtrim.c).
+#  - then the flows go silent again and B is killed (kill -9) before it notices: the
+#    restarted B knows its old dump only from the data directory (.binlogd-upstream-dump,
+#    server/upstream/zombie_state.h), ends it all the same, and R is caught up within
+#    net_timeout + 5 s of the restart (FORGET=1 removes the file first: about a minute).
+#  - R ends with P's checksums, B's files are cmp-identical to P's, binlogd verify passes.
 # COMPARE=1 also puts a stock MariaDB replica S behind the same proxy and prints how long it
 # takes (about a minute: it waits for P's net_write_timeout); not part of `make test`.
 source "$(dirname "$0")/harness.sh"
@@ -29,10 +33,11 @@ X=$(cat "$(tl_workdir)/proxy.port")
 tl_sql p "CREATE DATABASE w; CREATE TABLE w.big (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(1100)) ENGINE=InnoDB"
 A=$(tl_free_port)
 D=$(tl_workdir)/b
-tl_binlogd_start b "$D" --upstream.host=127.0.0.1 --upstream.port="$X" --upstream.user=repl \
-    --upstream.password=replpass --upstream.net_timeout=$NET_TIMEOUT --upstream.connect_timeout=2 \
-    --upstream.retry_min_ms=200 --upstream.retry_max_ms=1000 --binlogd.listen=127.0.0.1:"$A" \
-    --user.repl.password=replpass --binlogd.memory_trim_after=2
+BARGS=(--upstream.host=127.0.0.1 --upstream.port="$X" --upstream.user=repl
+    --upstream.password=replpass --upstream.net_timeout=$NET_TIMEOUT --upstream.connect_timeout=2
+    --upstream.retry_min_ms=200 --upstream.retry_max_ms=1000 --binlogd.listen=127.0.0.1:"$A"
+    --user.repl.password=replpass --binlogd.memory_trim_after=2)
+tl_binlogd_start b "$D" "${BARGS[@]}"
 tl_assert "B streams through the proxy" tl_wait_until 20 tl_log_has b "dumping from"
 first=$(tl_binlogs p | head -1)
 tl_mariadb_start r --skip-log-bin
@@ -48,13 +53,17 @@ fi
 
 # Load: 1 MiB transactions, one after the other, until the stop file appears.
 STOP=$(tl_workdir)/stop-load
-(
-  while [ ! -e "$STOP" ]; do
-    mariadb -S "$(tl_sock p)" -uroot w -e "INSERT INTO w.big (v) SELECT REPEAT(MD5(seq), 32) FROM seq_1_to_1000"
-  done
-) > /dev/null 2>&1 &
-LOAD=$!
-tl_track_pid "$LOAD"
+start_load() {
+  rm -f "$STOP"
+  (
+    while [ ! -e "$STOP" ]; do
+      mariadb -S "$(tl_sock p)" -uroot w -e "INSERT INTO w.big (v) SELECT REPEAT(MD5(seq), 32) FROM seq_1_to_1000"
+    done
+  ) > /dev/null 2>&1 &
+  LOAD=$!
+  tl_track_pid "$LOAD"
+}
+start_load
 tl_assert "B mirrors the load" tl_wait_until 30 tl_dir_grew "$D" 20000000
 
 dumps() { tl_sql p "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump' ORDER BY ID" | tr '\n' ' '; }
@@ -108,6 +117,55 @@ t1=$(date +%s%N)
 tl_assert "RSS back within 2x of before the readers" tl_wait_until 15 rss_within $((2 * rss0))
 tl_log "memory figures: RSS before $rss0 KiB, peak $peak KiB, after $(rss) KiB ($(ms_since "$t1") ms after the readers ended)"
 tl_assert "binlogd trimmed" tl_log_has b "returned .* KiB of freed memory"
+
+# binlogd itself restarts while its old dump hangs on P (kill -9 here; a crash, an upgrade):
+# the new process knows that connection only from .binlogd-upstream-dump
+# (server/upstream/zombie_state.h) and must end it all the same, or its dump waits for P's
+# net_write_timeout. FORGET=1 removes the file before the restart, to measure that minute
+# (not part of `make test`).
+start_load
+sz=$(du -sb "$D" | cut -f1)
+tl_assert "B mirrors the load again" tl_wait_until 30 tl_dir_grew "$D" $((sz + 5000000))
+zid=$(sed -n 's/^connection_id //p' "$D/.binlogd-upstream-dump")
+tl_assert "B's state file names its current dump on P (connection ${zid:-none})" \
+  bash -c "[ -n '$zid' ] && grep -qw '$zid' <<< '$(dumps)'"
+b_status() {
+  mariadb -h127.0.0.1 -P"$A" -urepl -preplpass -N -B -e "SHOW MASTER STATUS" 2>/dev/null | awk '{print $1, $2}'
+}
+r_has_all_of_b() {   # R's IO thread holds every byte B committed: R is between transactions
+  [ "$(tl_slave_field r Master_Log_File) $(tl_slave_field r Read_Master_Log_Pos)" = "$(b_status)" ]
+}
+sessions=$(grep -c "dumping from" "$(tl_workdir)/b.log")
+kill -USR1 "$PROXY"
+t0=$(date +%s%N)
+silenced_twice() { [ "$(grep -c 'silenced [1-9]' "$(tl_workdir)/proxy.log")" -ge 2 ]; }
+tl_assert "the proxy silenced the flows again" tl_wait_until 5 silenced_twice
+# Kill B before it notices the silence itself (net_timeout), once R has all it committed (a
+# file/position replica cut inside a transaction by its master's death stops, t_crash.sh).
+tl_assert "R received everything B committed" tl_wait_until $((NET_TIMEOUT - 1)) r_has_all_of_b
+tl_binlogd_kill b
+tl_assert_eq "B had not reconnected before the kill" "$(grep -c "dumping from" "$(tl_workdir)/b.log")" "$sessions"
+zstate() { tl_sql p "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = $zid"; }
+zblocked() { [ "$(zstate)" = "Writing to net" ]; }
+tl_assert "P's old dump thread blocks in a socket write" tl_wait_until 15 zblocked
+touch "$STOP"
+tl_wait_pid "$LOAD" 30
+read -r pf pp < <(tl_master_status p)
+[ "${FORGET:-0}" = 1 ] && rm -f "$D/.binlogd-upstream-dump"
+tl_log "restart: P's old dump $zid is '$(zstate)' $(ms_since "$t0") ms after the silence; P at $pf:$pp"
+t1=$(date +%s%N)
+tl_binlogd_start b "$D" "${BARGS[@]}"
+tl_assert "restarted B catches up with P" tl_wait_until 90 _tl_caught_up p "$D"
+tb=$(ms_since "$t1")
+tl_assert "R catches up with P through the restarted B" tl_wait_until 90 tl_replica_at r "$pf $pp"
+tr=$(ms_since "$t1")
+tl_log "restart figures: B caught up ${tb} ms, R ${tr} ms after B was started again (the flows went silent $(ms_since "$t0") ms ago; FORGET=${FORGET:-0})"
+if [ "${FORGET:-0}" != 1 ]; then
+  tl_assert "R caught up within net_timeout + 5 s of the restart (${tr} ms)" test "$tr" -le $(( (NET_TIMEOUT + 5) * 1000 ))
+  tl_assert "the restarted B ended its previous run's dump on P" \
+    tl_log_has b "ended binlogd's previous dump, connection $zid (remembered from binlogd's previous run)"
+  tl_assert "the old dump thread is gone from P" bash -c "! grep -qw '$zid' <<< '$(dumps)'"
+fi
 
 tl_assert_eq "R: CHECKSUM TABLE w.big equals P's" "$(tl_sql r 'CHECKSUM TABLE w.big')" "$(tl_sql p 'CHECKSUM TABLE w.big')"
 tl_assert "B's files identical to P's" tl_cmp_binlogs "$(tl_binlog_dir p)" "$D"
