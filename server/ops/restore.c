@@ -40,10 +40,10 @@ struct waiter {
  * The check of one fetched copy (restore_check_file reads all of it: a second or more for a
  * 1 GiB file), run on a thread of its own so the loop keeps serving replicas, logins and
  * /metrics meanwhile. Shared by the loop and that worker, each holding a reference; the last
- * to let go frees it. The worker reads only what it owns here (its own dup of the spool's
- * descriptor, copies of the name and the archived states), writes rc/why/finished under mu
+ * to let go frees it. The worker reads only what it owns here (its own descriptor of the
+ * spool, copies of the name and the archived states), writes rc/why/finished under mu
  * and then wakes the loop with event_active(ev) (thread-safe: libevent threading is on, see
- * restore_new); the loop reads the result under mu in on_checked. restore_free abandons a
+ * restore.h); the loop reads the result under mu in on_checked. restore_free abandons a
  * check in flight instead of waiting for it: under mu it sets abandoned, after which the
  * worker never touches ev (the loop frees it) and its result is dropped.
  */
@@ -193,7 +193,7 @@ static void *check_main(void *arg)
     return NULL;
 }
 
-/* The copy of job j's file is refused: why. */
+/* The fetched copy c is refused (the command failed, or the check): remove it, answer why. */
 static void refused(struct restore *r, struct rplan_copy *c, const char *why)
 {
     char part[EV_MAX_NAME_LEN + 8];
