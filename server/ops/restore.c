@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,41 @@ struct waiter {
     struct waiter *next;
 };
 
-/* One command slot: the fetch of c (NULL: free). */
+/*
+ * The check of one fetched copy (restore_check_file reads all of it: a second or more for a
+ * 1 GiB file), run on a thread of its own so the loop keeps serving replicas, logins and
+ * /metrics meanwhile. Shared by the loop and that worker, each holding a reference; the last
+ * to let go frees it. The worker reads only what it owns here (its own descriptor of the
+ * spool, copies of the name and the archived states), writes rc/why/finished under mu
+ * and then wakes the loop with event_active(ev) (thread-safe: libevent threading is on, see
+ * restore.h); the loop reads the result under mu in on_checked. restore_free abandons a
+ * check in flight instead of waiting for it: under mu it sets abandoned, after which the
+ * worker never touches ev (the loop frees it) and its result is dropped.
+ */
+struct check {
+    pthread_mutex_t mu;
+    int refs;                        /* under mu: the loop's and the worker's */
+    int abandoned;                   /* under mu: the loop gave it up (restore_free) */
+    int finished;                    /* under mu: rc and why are set */
+    struct event *ev;                /* the loop's; activated under mu unless abandoned */
+    /* the worker's inputs, set before it starts and read only by it afterwards */
+    int dirfd;                       /* the spool, opened for it: stays open when the loop closes its own */
+    char part[EV_MAX_NAME_LEN + 8], name[EV_MAX_NAME_LEN + 1];
+    uint64_t size;
+    int flavor;
+    char *gtid_start, *gtid_end;     /* archived GTID states (owned copies, NULL: not compared) */
+    /* the result */
+    int rc;
+    char why[6144];
+};
+
+/* One command slot: the fetch of c (NULL: free), then the check of its copy (check set). */
 struct job {
     struct rplan_copy *c;
     struct ops_child child;
     struct timespec started;
     int timed_out;
+    struct check *check;             /* the check running (the command has ended), else NULL */
 };
 
 struct restore {
@@ -55,6 +85,7 @@ struct restore {
     unsigned njobs;
     struct job jobs[RESTORE_JOBS_MAX];
     struct event *tick;
+    struct event *checked;           /* activated by a check's worker when it is done */
 };
 
 static void free_waiters(struct waiter *w)
@@ -128,37 +159,64 @@ static int64_t ms_since(struct timespec t)
     return (int64_t)(now.tv_sec - t.tv_sec) * 1000 + (now.tv_nsec - t.tv_nsec) / 1000000;
 }
 
-/* The fetch in job j ended with wait status `status`. */
-static void fetched(struct restore *r, struct job *j, int status)
+static void start_next(struct restore *r);
+
+/* Let go of one reference to k (either thread); the last frees it. */
+static void check_unref(struct check *k)
+{
+    pthread_mutex_lock(&k->mu);
+    int last = --k->refs == 0;
+    pthread_mutex_unlock(&k->mu);
+    if (!last) return;
+    if (k->dirfd >= 0) close(k->dirfd);
+    free(k->gtid_start);
+    free(k->gtid_end);
+    pthread_mutex_destroy(&k->mu);
+    free(k);
+}
+
+/* The worker: check the copy, hand the result to the loop. Touches only k. */
+static void *check_main(void *arg)
+{
+    struct check *k = arg;
+    char why[sizeof(k->why)];
+    why[0] = 0;
+    int rc = restore_check_file(k->dirfd, k->part, k->name, k->size, k->flavor, k->gtid_start, k->gtid_end, why,
+                                sizeof(why));
+    pthread_mutex_lock(&k->mu);
+    k->rc = rc;
+    memcpy(k->why, why, sizeof(why));
+    k->finished = 1;
+    if (!k->abandoned) event_active(k->ev, EV_TIMEOUT, 0);
+    pthread_mutex_unlock(&k->mu);
+    check_unref(k);
+    return NULL;
+}
+
+/* The fetched copy c is refused (the command failed, or the check): remove it, answer why. */
+static void refused(struct restore *r, struct rplan_copy *c, const char *why)
+{
+    char part[EV_MAX_NAME_LEN + 8];
+    part_name(c->name, part, sizeof(part));
+    (void)unlinkat(r->spool_fd, part, 0);
+    log_error(TAG, "restore of %s refused: %s", c->name, why);
+    r->stats.refused++;
+    refuse(r, c, 1, why);
+}
+
+/* The copy of job j's file passed its check (ok) or not (why): serve it or refuse it. */
+static void checked(struct restore *r, struct job *j, int ok, char *why, size_t cap)
 {
     struct rplan_copy *c = j->c;
     j->c = NULL;
-    char part[EV_MAX_NAME_LEN + 8], why[6144];
+    char part[EV_MAX_NAME_LEN + 8];
     part_name(c->name, part, sizeof(part));
-    int ok = !j->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!ok) {
-        char st[128], out[256];
-        if (j->timed_out) snprintf(st, sizeof(st), "timed out after %us", r->timeout_s);
-        else child_status_text(status, st, sizeof(st));
-        child_output_summary(&j->child, out, sizeof(out));
-        snprintf(why, sizeof(why), "%s: restore_command failed: %s%s%s", c->name, st, out[0] ? ": " : "", out);
-    } else {
-        int flavor = 0;
-        char *gs = NULL, *ge = NULL;
-        if (archive_state_gtid(r->st, c->name, &flavor, &gs, &ge) == -1) flavor = 0;
-        ok = restore_check_file(r->spool_fd, part, c->name, c->size, flavor, gs, ge, why, sizeof(why)) == 0;
-        free(gs);
-        free(ge);
-        if (ok && renameat(r->spool_fd, part, r->spool_fd, c->name) == -1) {
-            snprintf(why, sizeof(why), "%s: cannot rename the restored copy in %s: %s", c->name, r->spool, strerror(errno));
-            ok = 0;
-        }
+    if (ok && renameat(r->spool_fd, part, r->spool_fd, c->name) == -1) {
+        snprintf(why, cap, "%s: cannot rename the restored copy in %s: %s", c->name, r->spool, strerror(errno));
+        ok = 0;
     }
     if (!ok) {
-        (void)unlinkat(r->spool_fd, part, 0);
-        log_error(TAG, "restore of %s refused: %s", c->name, why);
-        r->stats.refused++;
-        refuse(r, c, 1, why);
+        refused(r, c, why);
         return;
     }
     r->stats.restored_files++;
@@ -170,6 +228,90 @@ static void fetched(struct restore *r, struct job *j, int status)
     c->data = NULL;
     answer(r, c, c->name, w, NULL);
     evict(r, 0);
+}
+
+/* Start the check of job j's copy on a worker thread (the job stays busy until on_checked
+ * applies its result). 0, or -1 with why when it cannot even be set up. */
+static int check_start(struct restore *r, struct job *j, char *why, size_t cap)
+{
+    struct rplan_copy *c = j->c;
+    struct check *k = calloc(1, sizeof(*k));
+    if (!k) {
+        snprintf(why, cap, "%s: out of memory for the check of the restored copy", c->name);
+        return -1;
+    }
+    k->dirfd = openat(r->spool_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* its own, independent of spool_fd */
+    if (k->dirfd == -1 || pthread_mutex_init(&k->mu, NULL)) {
+        snprintf(why, cap, "%s: cannot set up the check of the restored copy: %s", c->name, strerror(errno));
+        if (k->dirfd >= 0) close(k->dirfd);
+        free(k);
+        return -1;
+    }
+    k->refs = 2;
+    k->ev = r->checked;
+    part_name(c->name, k->part, sizeof(k->part));
+    snprintf(k->name, sizeof(k->name), "%s", c->name);
+    k->size = c->size;
+    if (archive_state_gtid(r->st, c->name, &k->flavor, &k->gtid_start, &k->gtid_end) == -1) {
+        k->flavor = 0;
+        k->gtid_start = k->gtid_end = NULL;
+    }
+    j->check = k;
+    pthread_t t;
+    pthread_attr_t at;
+    int e = pthread_attr_init(&at);
+    if (!e) {
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);   /* nobody joins: see struct check */
+        e = pthread_create(&t, &at, check_main, k);
+        pthread_attr_destroy(&at);
+    }
+    if (e) {
+        /* No thread: check here, as before threads were used; the result still comes back
+         * through the event, like a worker's. */
+        log_warn(TAG, "cannot start a thread to check %s (%s): checking it on the event loop", c->name, strerror(e));
+        check_main(k);
+    }
+    return 0;
+}
+
+/* The fetch in job j ended with wait status `status`: check the copy, or refuse it. */
+static void fetched(struct restore *r, struct job *j, int status)
+{
+    struct rplan_copy *c = j->c;
+    char why[6144];
+    int ok = !j->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok) {
+        char st[128], out[256];
+        if (j->timed_out) snprintf(st, sizeof(st), "timed out after %us", r->timeout_s);
+        else child_status_text(status, st, sizeof(st));
+        child_output_summary(&j->child, out, sizeof(out));
+        snprintf(why, sizeof(why), "%s: restore_command failed: %s%s%s", c->name, st, out[0] ? ": " : "", out);
+    } else if (check_start(r, j, why, sizeof(why)) == 0) {
+        return;   /* on_checked goes on */
+    }
+    j->c = NULL;
+    refused(r, c, why);
+}
+
+/* A worker is done (checked activated): apply every finished check's result. */
+static void on_checked(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct restore *r = arg;
+    for (unsigned i = 0; i < r->njobs; i++) {
+        struct job *j = &r->jobs[i];
+        struct check *k = j->check;
+        if (!k) continue;
+        pthread_mutex_lock(&k->mu);
+        int finished = k->finished;
+        pthread_mutex_unlock(&k->mu);
+        if (!finished) continue;
+        j->check = NULL;
+        checked(r, j, k->rc == 0, k->why, sizeof(k->why));   /* finished: the worker writes k no more */
+        check_unref(k);
+    }
+    start_next(r);
+    if (r->plan.running || rplan_queued(&r->plan)) arm(r, TICK_MS);
 }
 
 /* Start the fetches the plan allows (oldest request first), each in a free job. */
@@ -216,7 +358,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct restore *r = arg;
     for (unsigned i = 0; i < r->njobs; i++) {
         struct job *j = &r->jobs[i];
-        if (!j->c) continue;
+        if (!j->c || j->check) continue;   /* free, or its command ended and its copy is being checked */
         int status = 0, rc = child_poll(&j->child, &status);
         if (rc == 1) fetched(r, j, status);
         else if (rc == -1) fetched(r, j, 255 << 8);
@@ -289,6 +431,13 @@ unsigned restore_running(const struct restore *r) { return r->plan.running; }
 
 unsigned restore_queued(const struct restore *r) { return rplan_queued(&r->plan); }
 
+unsigned restore_checking(const struct restore *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->njobs; i++) n += r->jobs[i].check != NULL;
+    return n;
+}
+
 void restore_get_stats(const struct restore *r, struct restore_stats *out) { *out = r->stats; }
 
 void restore_collect(void *arg, struct prom *p)
@@ -321,6 +470,7 @@ static void empty_spool(struct restore *r)
         if (fd >= 0) close(fd);
         return;
     }
+    rewinddir(d);   /* the dup shares spool_fd's position: at its end after the first call */
     struct dirent *e;
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) (void)unlinkat(r->spool_fd, e->d_name, 0);
@@ -362,8 +512,9 @@ struct restore *restore_new(struct event_base *base, struct archive_state *st, c
         return NULL;
     }
     empty_spool(r);
-    if (!(r->tick = event_new(base, -1, 0, on_tick, r))) {
+    if (!(r->tick = event_new(base, -1, 0, on_tick, r)) || !(r->checked = event_new(base, -1, 0, on_checked, r))) {
         snprintf(err, errlen, "out of memory");
+        if (r->tick) event_free(r->tick);
         close(r->spool_fd);
         free(r);
         return NULL;
@@ -374,8 +525,21 @@ struct restore *restore_new(struct event_base *base, struct archive_state *st, c
 void restore_free(struct restore *r)
 {
     if (!r) return;
-    for (unsigned i = 0; i < r->njobs; i++)
-        if (r->jobs[i].c) child_kill_wait(&r->jobs[i].child);
+    for (unsigned i = 0; i < r->njobs; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->check) {
+            /* Abandon it rather than wait for it (a big copy takes seconds): the worker
+             * finishes alone, never touches r->checked after this, and frees it. The copy
+             * goes with the spool below (the worker's open descriptor keeps it readable). */
+            pthread_mutex_lock(&j->check->mu);
+            j->check->abandoned = 1;
+            pthread_mutex_unlock(&j->check->mu);
+            check_unref(j->check);
+            j->check = NULL;
+        } else if (j->c) {
+            child_kill_wait(&j->child);
+        }
+    }
     while (r->plan.copies) {
         free_waiters(r->plan.copies->data);
         rplan_remove(&r->plan, r->plan.copies);
@@ -385,5 +549,6 @@ void restore_free(struct restore *r)
         close(r->spool_fd);
     }
     if (r->tick) event_free(r->tick);
+    if (r->checked) event_free(r->checked);   /* no worker may activate it any more: all abandoned */
     free(r);
 }

@@ -22,7 +22,17 @@
  * state the archive state places in it) or reaches it from the restored file before; the
  * dump waits (no loop blocking) and then reads the copy at the path it gets.
  *
- * Thread: the loop thread, for every function here.
+ * The check of a fetched copy reads all of it (seconds for a 1 GiB file), so it runs on a
+ * thread of its own, one per job whose command has ended (so at most `jobs` at once): the
+ * loop goes on serving replicas, logins and /metrics meanwhile, and applies the result (the
+ * rename into place, the waiters' answers, the counters, the log line) when the worker wakes
+ * it through an event on its base. The job stays busy (and counted as running) until then,
+ * so what readers, the log and /metrics see is what a check on the loop would give.
+ *
+ * Thread: the loop thread, for every function here. The check workers touch nothing of the
+ * struct restore: only their own copies of what they check (see struct check in restore.c).
+ * They wake the loop with event_active from their thread, so the base must have been made
+ * after evthread_use_pthreads() (main.c does it first thing).
  */
 #ifndef BINLOGD_SERVER_OPS_RESTORE_H
 #define BINLOGD_SERVER_OPS_RESTORE_H
@@ -55,7 +65,9 @@ struct restore;
 struct restore *restore_new(struct event_base *base, struct archive_state *st, const struct restore_opts *o,
                             char *err, size_t errlen);
 
-/* Kill a running command, remove the spool's files; waiting requests are dropped silently. */
+/* Kill a running command, remove the spool's files; waiting requests are dropped silently.
+ * A check in flight is abandoned, not waited for: its worker ends alone, frees what it owns
+ * and never touches r or the base afterwards; its copy is removed with the spool. */
 void restore_free(struct restore *r);
 
 /* Ask for the copy of `name`. fn(arg, ...) is called once: at once (before this returns) when
@@ -76,6 +88,10 @@ uint64_t restore_spool_used(const struct restore *r);
 /* Commands running now; files requested and waiting for a job or for room. */
 unsigned restore_running(const struct restore *r);
 unsigned restore_queued(const struct restore *r);
+
+/* Of the running jobs, those whose command has ended and whose copy is being checked on a
+ * worker thread now (for tests and status; not a metric). */
+unsigned restore_checking(const struct restore *r);
 
 /* Counters since start, for /metrics. */
 struct restore_stats {

@@ -6,7 +6,11 @@
  * states or a failing command, with the file and the reason. Several commands at once
  * (storage.restore_jobs): with one job the second request waits for the first; with two they
  * run together, the oldest request first, and a hung command (killed at its timeout) holds
- * only its own job.
+ * only its own job. The check of a big copy (several hundred MB) runs off the loop: a timer on
+ * the same base keeps firing meanwhile (the longest gap is measured against the time the
+ * same check takes on this thread, what the loop stalled for when it ran there), its result
+ * arrives and answers the waiter; a check in flight at restore_free is abandoned (free does
+ * not wait for it, the waiter is not called) and its worker ends alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,15 +21,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "protocol/gtid_track.h"
 #include "server/ops/restore.h"
 #include "storage/archive_state.h"
 #include "storage/gtid_index.h"
+#include "storage/restore_check.h"
 #include "tests/unit/evgen.h"
 #include "tests/unit/tmpdir.h"
 
@@ -333,11 +341,182 @@ static void test_restore_jobs(void **state)
     tmpdir_remove(mark);
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* A closed binlog of about `mb` MiB: FDE, 64 KiB transactions, ROTATE. Its size. */
+static uint64_t write_big_binlog(const char *dir, const char *name, unsigned mb)
+{
+    enum { SQL = 64 * 1024 };
+    static char sql[SQL + 1];
+    static uint8_t buf[SQL + 4096];
+    memcpy(sql, "INSERT INTO t VALUES ('", 23);
+    memset(sql + 23, 'x', SQL - 25);
+    memcpy(sql + SQL - 2, "')", 3);
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    struct evgen g;
+    evgen_init(&g);
+    memcpy(buf, "\xfe\x62\x69\x6e", 4);
+    size_t n = 4 + evgen_fde(&g, buf + 4, sizeof(buf) - 4);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    for (uint64_t seq = 1; seq <= (uint64_t)mb * 16; seq++) {
+        n = evgen_trx(&g, buf, sizeof(buf), seq, sql);
+        assert_true(n > SQL);
+        assert_int_equal(fwrite(buf, 1, n, f), n);
+    }
+    n = evgen_rotate(&g, buf, sizeof(buf), "m.000009", 4);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    return g.pos;
+}
+
+/* Threads of this process now (the check workers are the only ones this test starts; a
+ * sanitizer may run one of its own). */
+static int threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* A 5 ms timer on the loop's base: how long the loop went without running it. */
+struct pulse {
+    struct restore *r;
+    double last, max_gap, max_gap_checking;
+    unsigned fired, fired_checking;
+    int saw_checking;
+};
+static void on_pulse(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct pulse *p = arg;
+    double t = now_ms(), gap = t - p->last;
+    p->last = t;
+    if (gap > p->max_gap) p->max_gap = gap;
+    p->fired++;
+    if (p->r && restore_checking(p->r)) {
+        p->saw_checking = 1;
+        p->fired_checking++;
+        if (gap > p->max_gap_checking) p->max_gap_checking = gap;
+    }
+}
+
+static void test_restore_check_off_loop(void **state)
+{
+    (void)state;
+    char data[] = "/tmp/binlogd-restore-d-XXXXXX", arch[] = "/tmp/binlogd-restore-a-XXXXXX";
+    assert_non_null(mkdtemp(data));
+    assert_non_null(mkdtemp(arch));
+    const unsigned mb = 320;
+    int idle_threads = threads();   /* this one (and a sanitizer's own) */
+    uint64_t size = write_big_binlog(arch, "m.000001", mb);
+    struct archive_state *st = archive_state_new(-1);
+    record(st, arch, "m.000001", size, NULL);
+
+    /* What the loop stalled for when it checked the copy itself: the same check, here. */
+    int flavor;
+    char *gs, *ge, why[1024];
+    assert_int_equal(archive_state_gtid(st, "m.000001", &flavor, &gs, &ge), 0);
+    int afd = open(arch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    double t0 = now_ms();
+    assert_int_equal(restore_check_file(afd, "m.000001", "m.000001", size, flavor, gs, ge, why, sizeof(why)), 0);
+    double on_thread = now_ms() - t0;
+    close(afd);
+    free(gs);
+    free(ge);
+
+    struct event_base *base = event_base_new();
+    char cmd[256], err[256];
+    snprintf(cmd, sizeof(cmd), "cp %s/%%f %%p", arch);
+    struct restore_opts o = {.data_dir = data, .command = cmd, .timeout_s = 60, .spool_bytes = 2 * size};
+    struct restore *r = restore_new(base, st, &o, err, sizeof(err));
+    assert_non_null(r);
+    struct pulse p = {.r = r, .last = now_ms()};
+    struct event *pulse = event_new(base, -1, EV_PERSIST, on_pulse, &p);
+    struct timeval tv = {0, 5000};
+    event_add(pulse, &tv);
+
+    struct answer a = {0};
+    assert_int_equal(restore_get(r, "m.000001", on_done, &a), 0);
+    p.last = now_ms();
+    for (int i = 0; i < 100000 && !a.done; i++) event_base_loop(base, EVLOOP_ONCE);
+    /* up to the answer: a check on the loop thread would end in the callback that answers */
+    double tail = now_ms() - p.last;
+    if (tail > p.max_gap) p.max_gap = tail;
+    if (tail > p.max_gap_checking) p.max_gap_checking = tail;
+    assert_int_equal(a.done, 1);
+    assert_string_equal(a.why, "");
+    struct stat sb;
+    assert_int_equal(stat(a.path, &sb), 0);
+    assert_int_equal((uint64_t)sb.st_size, size);
+    /* the result was applied: counted, in the spool, the job free again */
+    struct restore_stats rs;
+    restore_get_stats(r, &rs);
+    assert_int_equal(rs.restored_files, 1);
+    assert_int_equal(rs.restored_bytes, size);
+    assert_int_equal(restore_spool_used(r), size);
+    assert_int_equal(restore_running(r), 0);
+    assert_int_equal(restore_checking(r), 0);
+    print_message("check of a %u MiB copy: %.0f ms on the calling thread; run by restore: the loop's timer fired "
+                  "%u times during it, longest gap %.1f ms up to the answer (%.1f ms over the whole restore)\n",
+                  mb, on_thread, p.fired_checking, p.max_gap_checking, p.max_gap);
+    /* The loop ran all along: its timer kept firing while the copy was checked, with no gap
+     * near the length of the check (from the command's end to the answer: the gaps while the
+     * command runs are the machine's, not the check's). */
+    assert_true(p.saw_checking);
+    assert_true(p.fired_checking >= 3);
+    assert_true(p.max_gap_checking < on_thread / 2);
+    restore_put(r, "m.000001");
+    restore_free(r);
+
+    /* A check in flight at restore_free: abandoned, not waited for; nobody is answered; the
+     * worker ends alone (the base it would have woken is gone by then). */
+    r = restore_new(base, st, &o, err, sizeof(err));
+    assert_non_null(r);
+    p = (struct pulse){.r = r, .last = now_ms()};
+    struct answer b = {0};
+    assert_int_equal(restore_get(r, "m.000001", on_done, &b), 0);
+    for (int i = 0; i < 100000 && !restore_checking(r) && !b.done; i++) event_base_loop(base, EVLOOP_ONCE);
+    assert_int_equal(restore_checking(r), 1);
+    int during = threads();
+    t0 = now_ms();
+    restore_free(r);
+    double freeing = now_ms() - t0;
+    event_free(pulse);
+    event_base_free(base);
+    print_message("restore_free with a check in flight (%d threads): %.1f ms\n", during, freeing);
+    assert_true(freeing < on_thread / 2);
+    assert_int_equal(b.done, 0);
+    assert_false(exists(data, RESTORE_SPOOL_DIR "/.m.000001.part"));
+    /* wait (bounded) for the abandoned worker to end: under ASan a touch of what was freed shows */
+    for (int i = 0; i < 60000 && threads() > idle_threads; i++) usleep(1000);
+    assert_int_equal(threads(), idle_threads);
+
+    archive_state_free(st);
+    tmpdir_remove(data);
+    tmpdir_remove(arch);
+}
+
 int main(void)
 {
+    /* The check workers wake the loop with event_active from their threads (as in main.c). */
+    if (evthread_use_pthreads() == -1) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_restore_jobs),
+        cmocka_unit_test(test_restore_check_off_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
