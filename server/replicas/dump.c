@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -73,6 +74,15 @@ struct dump {
     int in_get;                             /* inside that get: its answer must not resume */
     char pinned[EV_MAX_NAME_LEN + 1];       /* the restored copy the cursor reads ("": none) */
     int begun;                              /* a fake ROTATE was sent (heartbeats may name it) */
+    uint64_t copy_end;                      /* size of the restored copy the cursor reads */
+    /* The copy's last event (its ROTATE, or STOP), held back while the next file is fetched:
+     * see dump_heartbeat. Sent by entered() before the next file's fake ROTATE. */
+    uint8_t held[64 + EV_MAX_NAME_LEN];
+    size_t held_len;                        /* 0: nothing held */
+    uint64_t held_off;
+    /* The replica's own coordinates from its request (opts.replica_file): "" when unknown. */
+    char asked[EV_MAX_NAME_LEN + 1];
+    uint32_t asked_pos;
     int reached;                            /* an event at/after the requested start was sent */
     int socket_full;                        /* the last direct write left bytes (dump_socket_full) */
 };
@@ -318,6 +328,11 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
     d->seq = seq;
     d->o = *opts;
     d->alg = opts->alg;
+    if (opts->replica_file && opts->replica_pos >= BINLOG_MAGIC_LEN && opts->replica_pos <= UINT32_MAX) {
+        snprintf(d->asked, sizeof(d->asked), "%s", opts->replica_file);
+        d->asked_pos = (uint32_t)opts->replica_pos;
+    }
+    d->o.replica_file = NULL;   /* not ours to keep */
     if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) {
         if (*why != CURSOR_OPEN_NO_FILE || !file[0] || !restorable(d, file)) goto fail;
         /* Purged here, archived: the session calls dump_restore_step, which fetches it. */
@@ -566,6 +581,20 @@ static int next_after(struct dump *d, char *err, size_t errlen)
 
 int dump_reached(const struct dump *d) { return d->reached; }
 
+/* *it is the last event of the restored copy the cursor reads (a checked copy ends with its
+ * ROTATE, or STOP): keep its bytes in d->held instead of sending it. 1 when held; 0 to send
+ * it as any event (not a copy, not the last event, too large to hold, or unreadable). */
+static int hold_last(struct dump *d, const struct cursor_item *it)
+{
+    char err[512];
+    if (!d->pinned[0] || it->offset + it->len != d->copy_end || it->len > sizeof(d->held)) return 0;
+    if (it->data) memcpy(d->held, it->data, it->len);
+    else if (cursor_pread(d->cur, d->held, it->len, it->offset, err, sizeof(err)) == -1) return 0;
+    d->held_len = it->len;
+    d->held_off = it->offset;
+    return 1;
+}
+
 static enum dump_state pump(struct dump *d)
 {
     struct evbuffer *out = bufferevent_get_output(d->bev);
@@ -607,6 +636,15 @@ static enum dump_state pump(struct dump *d)
                 if (queue_fake_list(d, it.offset + it.len) == -1) return d->state = DUMP_FAILED;
                 continue;
             }
+        }
+        if (r == CURSOR_EVENT && hold_last(d, &it)) {
+            /* The copy's last event (its ROTATE): the next file is fetched first (see
+             * dump_heartbeat), the event goes out with that file's start (entered). */
+            d->jump_tried = 0;
+            if (queue_skip_heartbeat(d) == -1) goto failed;
+            if (next_after(d, err, sizeof(err)) == -1) goto failed;
+            d->want_pos = BINLOG_MAGIC_LEN;
+            return d->state = DUMP_RESTORING;
         }
         if (r == CURSOR_EVENT) {
             if (send_event(d, &it, err, sizeof(err)) == -1) goto failed;
@@ -659,80 +697,6 @@ failed:
     return d->state = DUMP_FAILED;
 }
 
-/* Both GTID dialects: the store's GTID view in, a resolved start (and its file) out. data/len
- * is the MySQL set (mysql = 1), req the MariaDB @slave_connect_state otherwise. */
-static struct gtid_start *resolve(struct store *store, struct archive_state *archive, int mysql, const char *req,
-                                  int strict, int ignore_duplicates, const uint8_t *data, size_t len, char *file,
-                                  size_t cap, struct myerr *e)
-{
-    struct store_gtid_file *v = NULL;
-    struct archive_purged_file *pv = NULL;
-    size_t n = 0, np = 0, na = 0;
-    struct gtid_start *gs = calloc(1, sizeof(*gs));
-    struct gtid_start_file *files = NULL;
-    if (!gs || store_gtid_files(store, &v, &n) == -1 || (archive && archive_state_purged_files(archive, &pv, &np) == -1) ||
-        (n + np && !(files = calloc(n + np, sizeof(*files))))) {
-        myerr_custom(e, 1037, "Out of memory");
-        goto fail;
-    }
-    gtid_start_init(gs);
-    /* Purged but archived files come first (oldest first), with the GTID states recorded
-     * when they were archived; a name the index still lists is the local file's. Only the
-     * newest run of them whose states are known: an older state then gets the primary's
-     * "too old" refusal, not an unreadable-list one. */
-    size_t from = np;
-    while (from > 0 && pv[from - 1].flavor != GTID_TRACK_NONE) from--;
-    for (size_t i = from; i < np; i++) {
-        int local = 0;
-        for (size_t k = 0; k < n && !local; k++) local = !strcmp(v[k].name, pv[i].name);
-        if (local) continue;
-        files[na].name = pv[i].name;
-        files[na].known = 1;
-        files[na].flavor = (enum gtid_track_flavor)pv[i].flavor;
-        files[na].start = pv[i].start;
-        na++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        files[na + i].name = v[i].name;
-        files[na + i].known = v[i].known;
-        files[na + i].flavor = (enum gtid_track_flavor)v[i].flavor;
-        files[na + i].start = v[i].start;
-    }
-    /* The state the history ends with is the newest file's end (each file's list carries it on). */
-    enum gtid_track_flavor want = mysql ? GTID_TRACK_MYSQL : GTID_TRACK_MARIA;
-    const char *end = n && v[n - 1].known && v[n - 1].flavor == (int)want ? v[n - 1].end : "";
-    size_t at = 0;
-    int rc = mysql ? gtid_start_resolve_mysql(gs, data, len, end, files, na + n, &at, e)
-                   : gtid_start_resolve(gs, req, strlen(req), strict, ignore_duplicates, end, files, na + n, &at, e);
-    if (rc == -1) {
-        gtid_start_free(gs);
-        goto fail;
-    }
-    snprintf(file, cap, "%s", files[at].name);
-    free(files);
-    store_gtid_files_free(v, n);
-    archive_state_purged_free(pv, np);
-    return gs;
-fail:
-    free(gs);
-    free(files);
-    store_gtid_files_free(v, n);
-    archive_state_purged_free(pv, np);
-    return NULL;
-}
-
-struct gtid_start *dump_gtid_resolve_mysql(struct store *store, struct archive_state *archive, const uint8_t *data,
-                                           size_t len, char *file, size_t cap, struct myerr *e)
-{
-    return resolve(store, archive, 1, NULL, 0, 0, data, len, file, cap, e);
-}
-
-struct gtid_start *dump_gtid_resolve(struct store *store, struct archive_state *archive, const char *req, int strict,
-                                     int ignore_duplicates, char *file, size_t cap, struct myerr *e)
-{
-    return resolve(store, archive, 0, req, strict, ignore_duplicates, NULL, 0, file, cap, e);
-}
-
 /* Hand what the dump queued to the socket buffer (outside a pump: loop thread). */
 static void flush_stage(struct dump *d)
 {
@@ -769,6 +733,12 @@ static enum dump_state entered(struct dump *d, const char *pinned)
     char err[512];
     if (d->pinned[0] && strcmp(d->pinned, pinned ? pinned : "")) d->o.restore->put(d->o.restore->arg, d->pinned);
     snprintf(d->pinned, sizeof(d->pinned), "%s", pinned ? pinned : "");
+    if (d->held_len) {   /* the previous copy's ROTATE, held while this file was fetched */
+        size_t n = d->held_len;
+        d->held_len = 0;
+        if (queue_mem_event(d, d->held, n) == -1) return local_failed(d, "out of memory sending the held ROTATE");
+        event_sent(d, d->held_off, (uint32_t)n);
+    }
     if (begin_file(d, d->want_pos, err, sizeof(err)) == -1) return pinned ? restore_failed(d, err) : local_failed(d, err);
     return d->state = DUMP_STREAMING;
 }
@@ -796,6 +766,8 @@ static void restored(void *arg, const char *name, const char *path, const char *
             d->o.restore->put(d->o.restore->arg, name);
             restore_failed(d, err);
         } else {
+            struct stat sb;
+            d->copy_end = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;   /* 0: nothing is held */
             log_info(TAG, "dump to replica server_id %u: reading %s:%llu restored from the archive",
                      d->o.replica_server_id, name, (unsigned long long)d->want_pos);
             entered(d, name);
@@ -890,14 +862,56 @@ enum dump_state dump_pump_direct(struct dump *d)
 
 void dump_flush(struct dump *d) { flush_stage(d); }
 
+/*
+ * Heartbeats while a restore runs: what a replica accepts before and between files.
+ *
+ * A replica checks a heartbeat against its own coordinates and stops with
+ * ER_SLAVE_HEARTBEAT_FAILURE unless the name equals its master_log_name and the position is
+ * not below its master_log_pos (MariaDB sql/slave.cc queue_event, case HEARTBEAT_LOG_EVENT:
+ * "memcmp(mi->master_log_name, hb.get_log_ident(), hb.get_ident_len()) ||
+ * mi->master_log_pos > hb.log_pos"; MySQL 8.0 rpl_replica.cc, the same test with
+ * ER_REPLICA_HEARTBEAT_FAILURE). A heartbeat changes nothing else: it is not relay-logged
+ * ("goto skip_relay_logging") and counts in Slave_received_heartbeats.
+ *
+ * A primary never sends anything but the FORMAT_DESCRIPTION after a ROTATE, and a MariaDB
+ * replica before 11.0 cannot take anything else there: process_io_rotate replaces its
+ * description_event_for_queue with "new Format_description_log_event(3)", and queue_event
+ * hands every later non-FDE event to queue_old_event ("binlog_version<4 &&
+ * buf[EVENT_TYPE_OFFSET] != FORMAT_DESCRIPTION_EVENT"), whose queue_binlog_ver_3_event fails
+ * a type-27 heartbeat with "Read invalid event from master" and the I/O thread stops
+ * (MDEV-29981, MariaDB/server pull request 4246). So the fake ROTATE cannot go out early,
+ * and the heartbeats go out where the replica already stands instead:
+ *  - at the start (nothing sent yet): the replica's own coordinates, which it sent in its
+ *    request (sql/slave.cc request_dump: "logname = mi->master_log_name",
+ *    "int4store(buf, mi->master_log_pos)"; a MariaDB GTID replica sends them too, and
+ *    mariadbd ignores them). Equal name, equal position: accepted. MySQL auto-position
+ *    replicas send an empty name (their master_log_name is unknown here): no heartbeat;
+ *  - between two files: the restored copy's last event (its ROTATE) is held back until the
+ *    next file is open (hold_last), so the replica stands at the end of the last
+ *    transaction of the copy, as at the end of a primary's active file: name the copy and
+ *    the held event's offset (the end of the last event sent).
+ * The checksum is the negotiated one before the first FDE (mi->checksum_alg_before_fd, as
+ * for the fake ROTATE), the files' afterwards (d->alg). A MariaDB replica strips the CRC by
+ * its relay log's algorithm (relay_log_checksum_alg) when it parses the heartbeat: that is
+ * the same unless the replica's own binlog_checksum (or slave_sql_verify_checksum=OFF)
+ * differs from the stored files' and it has received no FORMAT_DESCRIPTION since it started.
+ */
 void dump_heartbeat(struct dump *d)
 {
-    /* RESTORING between two files is at a transaction boundary too; before the first fake
-     * ROTATE (a dump that starts in a purged file) there is nothing to name. */
-    if (d->state != DUMP_WAITING && !(d->state == DUMP_RESTORING && d->begun)) return;
+    const char *name = d->st.file;
+    uint32_t pos = (uint32_t)d->st.pos;
+    if (d->state == DUMP_RESTORING && !d->begun) {          /* before the first fake ROTATE */
+        if (!d->asked[0]) return;
+        name = d->asked;
+        pos = d->asked_pos;
+    } else if (d->state == DUMP_RESTORING) {
+        if (!d->held_len) return;                            /* a ROTATE went out: only the FDE may follow */
+        pos = (uint32_t)d->held_off;
+    } else if (d->state != DUMP_WAITING) {
+        return;
+    }
     uint8_t hb[64 + EV_MAX_NAME_LEN];
-    size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, (uint32_t)d->st.pos, d->st.file,
-                                  strlen(d->st.file), d->alg);
+    size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, pos, name, strlen(name), d->alg);
     if (n && queue_mem_event(d, hb, n) == 0) {
         stage_commit(d);
         evbuffer_add_buffer(bufferevent_get_output(d->bev), d->stage);

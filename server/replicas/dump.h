@@ -76,6 +76,12 @@ struct dump_opts {
                                              replica gets the primary's ERR 1236) */
     void (*resume)(void *arg);     /* a restore ended (DUMP_RESTORING left): pump again (loop thread) */
     void *resume_arg;
+    /* The coordinates the replica sent in its dump request: its own master_log_name and
+     * master_log_pos (a MariaDB replica sends them also with MASTER_USE_GTID). NULL when it
+     * sent none (MySQL auto-position) or they are not its own. Heartbeats of a dump that
+     * starts in DUMP_RESTORING name them (dump_heartbeat). Copied by dump_start. */
+    const char *replica_file;
+    uint64_t replica_pos;
 };
 
 struct dump_stats {
@@ -153,8 +159,12 @@ enum dump_state dump_pump_direct(struct dump *d);
 /* Move what is staged into the socket buffer (after dump_pump_direct). Loop thread. */
 void dump_flush(struct dump *d);
 
-/* Queue a heartbeat (only while waiting at a transaction boundary, after the first fake
- * ROTATE, naming the current file and the end of the last event sent). */
+/* Queue a heartbeat, only where a replica takes it (see dump.c): waiting at the end of the log
+ * (naming the current file and the end of the last event sent); waiting for the next file's
+ * copy with the restored copy's last event held back (naming the copy and that event's
+ * offset); waiting for the first copy before anything was sent (naming the replica's own
+ * coordinates, opts.replica_file). Never between a ROTATE and the FORMAT_DESCRIPTION after
+ * it. Loop thread. */
 void dump_heartbeat(struct dump *d);
 
 enum dump_state dump_get_state(const struct dump *d);

@@ -495,7 +495,7 @@ static void on_command(struct session *s, const uint8_t *p, size_t len)
         if (!refuse_monitor(s)) on_register_slave(s, &c.u.reg);
         return;
     case CMD_BINLOG_DUMP:
-        if (!refuse_monitor(s)) session_dump_start(s, &c.u.dump, NULL);
+        if (!refuse_monitor(s)) session_dump_start(s, &c.u.dump, NULL, 1);
         return;
     case CMD_BINLOG_DUMP_GTID:
         if (!refuse_monitor(s)) session_dump_start_gtid(s, &c.u.dump_gtid);

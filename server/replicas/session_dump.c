@@ -91,8 +91,10 @@ static void session_dump_resume(void *arg)
     else session_dump_step(s);
 }
 
-/* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on). */
-void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, struct gtid_start *mysql_gs)
+/* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs, owned from here on).
+ * replica_coords: dp's file and position are the replica's own (what it asked for). */
+void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, struct gtid_start *mysql_gs,
+                        int replica_coords)
 {
     struct cmd_binlog_dump d = *dp;
     struct myerr e;
@@ -100,6 +102,8 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
     char file[EV_MAX_NAME_LEN + 1];
     memcpy(file, d.name, d.name_len);
     file[d.name_len] = 0;
+    char asked[EV_MAX_NAME_LEN + 1];   /* kept: a GTID start replaces file */
+    memcpy(asked, file, sizeof(asked));
 
     struct store *st = s->ctx->store;
     struct store_watermark wm;
@@ -126,6 +130,8 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         .restore = s->ctx->restore,
         .resume = session_dump_resume,
         .resume_arg = s,
+        .replica_file = replica_coords && asked[0] ? asked : NULL,
+        .replica_pos = d.pos,
     };
     const char *mc = uservars_get(&s->vars, "master_binlog_checksum");
     if (!mc) mc = uservars_get(&s->vars, "source_binlog_checksum");
@@ -216,7 +222,7 @@ void session_dump_start_gtid(struct session *s, const struct cmd_binlog_dump_gti
         d.name_len = g->name_len;
         d.pos = (uint32_t)g->pos;
     }
-    session_dump_start(s, &d, gs);
+    session_dump_start(s, &d, gs, g->name_len != 0);
 }
 
 /* Semi-sync ACKs and COM_QUIT arrive on the dump socket; any sequence id is fine there. */

@@ -129,12 +129,15 @@ int session_is_secure(const struct session *s);
 
 /* ---- session_dump.c ---- */
 
-/* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs: owned from here on, NULL
- * for a plain dump): start streaming, or answer the error a primary would. */
 /* Count (on) / uncount (off, idempotent) the session's dump server_id in the listener. */
 void session_dump_id_on(struct session *s, uint32_t server_id);
 void session_dump_id_off(struct session *s);
-void session_dump_start(struct session *s, const struct cmd_binlog_dump *d, struct gtid_start *mysql_gs);
+/* COM_BINLOG_DUMP, or a resolved COM_BINLOG_DUMP_GTID (mysql_gs: owned from here on, NULL
+ * for a plain dump): start streaming, or answer the error a primary would. replica_coords:
+ * d's file and position are the replica's own (heartbeats while its first file is restored
+ * name them); 0 for a MySQL auto-position dump, which names no file. Loop thread. */
+void session_dump_start(struct session *s, const struct cmd_binlog_dump *d, struct gtid_start *mysql_gs,
+                        int replica_coords);
 /* COM_BINLOG_DUMP_GTID (MySQL MASTER_AUTO_POSITION=1): resolve the GTID set, then start. */
 void session_dump_start_gtid(struct session *s, const struct cmd_binlog_dump_gtid *g);
 /* A packet from a replica while it dumps: semi-sync ACK or COM_QUIT; anything else closes. */

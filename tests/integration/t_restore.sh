@@ -11,6 +11,10 @@
 #  and a reader stalled in a restored copy keeps every local file from PURGE BINARY LOGS;
 #  e. storage.restore_jobs: two dumps needing two different purged files, with a command that
 #     takes 1.5 s, get their first events after about one fetch with 2 jobs, two with 1 job.
+#  f. a MariaDB replica waiting for a slow archive (a FIFO the test fills when it chooses) does
+#     not time out: with slave_net_timeout=2 and MASTER_HEARTBEAT_PERIOD=0.5 it gets heartbeats
+#     while its first file is fetched, and again while the next file is (the first copy's
+#     ROTATE held back), with one dump for it in binlogd's log, its I/O thread running.
 source "$(dirname "$0")/harness.sh"
 tl_init restore
 
@@ -72,30 +76,57 @@ bad=0; for f in "${FILES[@]:0:5}"; do cmp -s "$PD/$f" "$W/raw/$f" || { bad=1; ec
 tl_assert "... the four restored files and the local closed one are cmp-identical to the primary's" [ $bad = 0 ]
 tl_assert "... fetched with restore_command and checked" grep -q "restored $first from the archive (.* bytes, checked)" "$W/b.log"
 
-# A replica waiting for a copy, or reading one, protects every local file (all are ahead of
-# it). The archive's copy of the (evicted) first file is made a FIFO, so that the command's cp
-# waits until the test writes the file into it: a slow archive, deterministically.
+# f. A replica waiting for a copy, or reading one, protects every local file (all are ahead
+# of it). The archive's copies of the first two files are made FIFOs, so that the
+# command's cp waits until the test writes the file into it: a slow archive,
+# deterministically. The waiting replica is a MariaDB replica with a short slave_net_timeout:
+# it would reconnect after 2 s of silence.
 tl_assert "$first was evicted from the spool" test ! -e "$SP/$first"
-mv "$W/arch/$first" "$W/first.real"; mkfifo "$W/arch/$first"
-"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$first" -s 901 -F 0 > "$W/wait.out" 2>&1 &
-R1=$!; tl_track_pid "$R1"
-tl_assert "a replica waits for $first from the archive" tl_wait_until 10 grep -q "fetching $first from the archive" "$W/b.log"
+for f in "$first" "${FILES[1]}"; do mv "$W/arch/$f" "$W/$f.real"; mkfifo "$W/arch/$f"; done
+fetches() { grep -c "fetching $1 from the archive" "$W/b.log"; }   # the raw dump fetched each once
+fetched_again() { [ "$(fetches "$1")" -gt "$2" ]; }
+n0=$(fetches "$first"); n1=$(fetches "${FILES[1]}")
+tl_mariadb_start r --skip-log-bin
+RSID=${TL_SID[r]}
+tl_sql r "SET GLOBAL slave_net_timeout=2; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A,
+   MASTER_USER='repl', MASTER_PASSWORD='replpass', MASTER_LOG_FILE='$first', MASTER_LOG_POS=4,
+   MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.5; START SLAVE"
+tl_assert "r waits for $first from the archive" tl_wait_until 10 fetched_again "$first" "$n0"
 act=$(tl_binlogs p | tail -1)
 out=$(q "PURGE BINARY LOGS TO '$act'; SHOW WARNINGS" 2>&1)
 tl_assert "PURGE keeps $keep for it: Note 1375 in use" \
   grep -q "^Note	1375	Binary log '$keep' is not purged because it is in use by a connected replica" <<<"$out"
 tl_assert "... $keep is still here" test -f "$D/$keep"
-tl_assert "the archive's copy arrives" timeout 10 sh -c "cat '$W/first.real' > '$W/arch/$first'"
+heartbeats() { tl_sql r "SHOW GLOBAL STATUS LIKE 'Slave_received_heartbeats'" | cut -f2; }
+hb_above() { [ "$(heartbeats)" -ge "$1" ]; }
+dumps_for_r() { grep -c "binlog dump for server_id $RSID from" "$W/b.log"; }
+live() {   # one dump for r so far, its I/O thread running without error
+  [ "$(dumps_for_r)" = 1 ] && [ "$(tl_slave_field r Slave_IO_Running)" = Yes ] &&
+    [ "$(tl_slave_field r Last_IO_Errno)" = 0 ]
+}
+# 5 heartbeats at 0.5 s: 2.5 s of waiting, longer than slave_net_timeout
+tl_assert "f. r gets heartbeats while $first is fetched" tl_wait_until 15 hb_above 5
+tl_assert "... and did not reconnect: one dump for it, I/O thread running" live
+tl_assert "... it stands where it asked to start" \
+  [ "$(tl_slave_field r Master_Log_File) $(tl_slave_field r Read_Master_Log_Pos)" = "$first 4" ]
+tl_assert "the archive's copy of $first arrives" timeout 10 sh -c "cat '$W/$first.real' > '$W/arch/$first'"
 restored_again() { [ "$(grep -c "restored $first from the archive" "$W/b.log")" -ge 2 ]; }
 tl_assert "... checked and served" tl_wait_until 10 restored_again
-kill "$R1"; wait "$R1" 2>/dev/null
-rm -f "$W/arch/$first"; mv "$W/first.real" "$W/arch/$first"
+tl_assert "f. r reads $first to its ROTATE and waits for ${FILES[1]}" \
+  tl_wait_until 10 fetched_again "${FILES[1]}" "$n1"
+hb=$(heartbeats)
+tl_assert "... heartbeats again while it is fetched" tl_wait_until 15 hb_above $((hb + 5))
+tl_assert "... still no reconnect: one dump for it, I/O thread running" live
+# the copy's last event is its ROTATE naming the next file: header, position, name, CRC32
+rotate_at=$(( $(stat -c %s "$W/$first.real") - (19 + 8 + ${#FILES[1]} + 4) ))
+tl_assert "... at the end of $first's last transaction: the held ROTATE's offset $rotate_at" \
+  [ "$(tl_slave_field r Master_Log_File) $(tl_slave_field r Read_Master_Log_Pos)" = "$first $rotate_at" ]
+tl_assert "the archive's copy of ${FILES[1]} arrives" timeout 10 sh -c "cat '$W/${FILES[1]}.real' > '$W/arch/${FILES[1]}'"
+for f in "$first" "${FILES[1]}"; do rm -f "$W/arch/$f"; mv "$W/$f.real" "$W/arch/$f"; done
 
-# a. + b. two MariaDB replicas at once: file/position from the first file, GTID from $mid
-tl_mariadb_start r --skip-log-bin
+# a. + b. two MariaDB replicas at once: file/position from the first file (r, above), GTID
+# from $mid
 tl_mariadb_start g --skip-log-bin
-tl_sql r "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A, MASTER_USER='repl', MASTER_PASSWORD='replpass',
-   MASTER_LOG_FILE='$first', MASTER_LOG_POS=4, MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=1; START SLAVE"
 # g first gets the primary's data up to $mid straight from the primary, then moves to binlogd
 tl_sql g "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass',
    MASTER_USE_GTID=slave_pos; START SLAVE UNTIL master_gtid_pos='$mid'"

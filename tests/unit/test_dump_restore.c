@@ -159,10 +159,16 @@ static int teardown(void **state)
     return 0;
 }
 
-/* What reached the replica's end: fake ROTATEs (names joined by ' '), events, an ERR. */
+/* What reached the replica's end: fake ROTATEs (names joined by ' '), events, an ERR;
+ * heartbeats apart (the last one's name and position), and the order of what came:
+ * R fake ROTATE, r a file's ROTATE, F FORMAT_DESCRIPTION, H heartbeat, e anything else. */
 struct seen {
     char rotates[256];
     int events;
+    int heartbeats;
+    char hb_name[64];
+    uint32_t hb_pos;
+    char order[256];
     int err_code;
     char err_msg[512];
 };
@@ -185,6 +191,23 @@ static void drain(struct fx *f, struct seen *sn)
             sn->err_code = wire_u16(p + 1);
             snprintf(sn->err_msg, sizeof(sn->err_msg), "%.*s", (int)(len > 9 ? len - 9 : 0), (const char *)p + 9);
         } else if (p[0] == 0x00 && len > 1 + EV_HEADER_LEN) {
+            uint8_t type = p[1 + EV_TYPE_OFFSET];
+            size_t o = strlen(sn->order);
+            char c = type == EV_HEARTBEAT ? 'H' : type == EV_FORMAT_DESCRIPTION ? 'F'
+                     : type == EV_ROTATE ? (wire_u32(p + 1 + EV_LOG_POS_OFFSET) ? 'r' : 'R') : 'e';
+            if (o + 1 < sizeof(sn->order) && (c != 'e' || o == 0 || sn->order[o - 1] != 'e')) {
+                sn->order[o] = c;   /* a run of other events is one 'e' */
+                sn->order[o + 1] = '\0';
+            }
+            if (type == EV_HEARTBEAT) {   /* the names here are 8 bytes; a CRC32 may follow them */
+                sn->heartbeats++;
+                sn->hb_pos = wire_u32(p + 1 + EV_LOG_POS_OFFSET);
+                size_t nl = len - 1 - EV_HEADER_LEN;
+                assert_true(nl == 8 || nl == 8 + EV_CRC_LEN);
+                snprintf(sn->hb_name, sizeof(sn->hb_name), "%.8s", (const char *)p + 1 + EV_HEADER_LEN);
+                free(p);
+                continue;
+            }
             sn->events++;
             if (p[1 + EV_TYPE_OFFSET] == EV_ROTATE && wire_u32(p + 1 + EV_LOG_POS_OFFSET) == 0) {
                 size_t nl = len - 1 - EV_HEADER_LEN - 8;
@@ -258,6 +281,81 @@ static void test_start_in_purged_file(void **state)
     dump_free(d);
     assert_int_equal(f->fk.n_cancel, 0);
     assert_int_equal(f->fk.n_put, 2);
+}
+
+/* A replica waiting for restores gets heartbeats it accepts, never one after a ROTATE:
+ * before anything was sent they name its own coordinates (its request); between two copies
+ * the first copy's ROTATE is held back and they name the copy and that ROTATE's offset. The
+ * events and their order are the same as without the waits. */
+static void test_heartbeats_while_restoring(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    f->o.replica_file = "m.000001";
+    f->o.replica_pos = 4;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    f->o.replica_file = NULL;   /* dump_start copied it */
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    dump_heartbeat(d);
+    dump_heartbeat(d);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_string_equal(sn.order, "HH");   /* no fake ROTATE before the copy is there */
+    assert_string_equal(sn.hb_name, "m.000001");
+    assert_int_equal(sn.hb_pos, 4);
+    /* the first copy arrives; the second is being fetched when its ROTATE is reached */
+    char p[512];
+    snprintf(p, sizeof(p), "%s/m.000001", f->arch);
+    f->fk.fn(f->fk.fn_arg, "m.000001", p, NULL);
+    assert_int_equal(run(d), DUMP_RESTORING);
+    assert_int_equal(f->fk.n_asked, 2);
+    assert_string_equal(f->fk.asked[1], "m.000002");
+    dump_heartbeat(d);
+    drain(f, &sn);
+    assert_string_equal(sn.order, "HHRFeH");   /* its transactions, then no ROTATE yet */
+    assert_string_equal(sn.hb_name, "m.000001");
+    long s1 = 0;
+    FILE *fp = fopen(p, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    s1 = ftell(fp);
+    fclose(fp);
+    struct evgen g;
+    uint8_t rot[128];
+    evgen_init(&g);
+    size_t rl = evgen_rotate(&g, rot, sizeof(rot), "m.000002", 4);
+    assert_int_equal(sn.hb_pos, (uint32_t)(s1 - (long)rl));   /* where the held ROTATE starts */
+    struct dump_stats ds;
+    dump_get_stats(d, &ds);
+    assert_int_equal(ds.pos, sn.hb_pos);   /* = the end of the last event sent */
+    /* the second copy arrives: the held ROTATE, then that file's start, and on to the local one */
+    snprintf(p, sizeof(p), "%s/m.000002", f->arch);
+    f->fk.fn(f->fk.fn_arg, "m.000002", p, NULL);
+    assert_int_equal(run(d), DUMP_WAITING);
+    dump_heartbeat(d);
+    drain(f, &sn);
+    assert_string_equal(sn.order, "HHRFeHrRFerRFeH");
+    assert_string_equal(sn.rotates, "m.000001 m.000002 m.000003");
+    assert_int_equal(sn.events, (2 + 2 * 3 + 1) + (2 + 3 * 3 + 1) + (2 + 1 * 3));
+    assert_string_equal(sn.hb_name, "m.000003");
+    assert_int_equal(sn.heartbeats, 4);
+    dump_free(d);
+}
+
+/* No coordinates from the replica (MySQL auto-position): nothing until the copy is there. */
+static void test_no_heartbeat_without_coordinates(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    dump_heartbeat(d);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_int_equal(sn.heartbeats + sn.events, 0);
+    dump_free(d);
 }
 
 static void test_refused_copy(void **state)
@@ -386,6 +484,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_start_in_purged_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_heartbeats_while_restoring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_heartbeat_without_coordinates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freed_while_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_restorable, setup, teardown),
