@@ -80,7 +80,8 @@ struct dump {
     uint8_t held[64 + EV_MAX_NAME_LEN];
     size_t held_len;                        /* 0: nothing held */
     uint64_t held_off;
-    /* The replica's own coordinates from its request (opts.replica_file): "" when unknown. */
+    /* The replica's own coordinates from its request (opts.replica_file; the name may be ""). */
+    int asked_ok;
     char asked[EV_MAX_NAME_LEN + 1];
     uint32_t asked_pos;
     int reached;                            /* an event at/after the requested start was sent */
@@ -331,6 +332,7 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
     if (opts->replica_file && opts->replica_pos >= BINLOG_MAGIC_LEN && opts->replica_pos <= UINT32_MAX) {
         snprintf(d->asked, sizeof(d->asked), "%s", opts->replica_file);
         d->asked_pos = (uint32_t)opts->replica_pos;
+        d->asked_ok = 1;
     }
     d->o.replica_file = NULL;   /* not ours to keep */
     if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) {
@@ -884,8 +886,13 @@ void dump_flush(struct dump *d) { flush_stage(d); }
  *  - at the start (nothing sent yet): the replica's own coordinates, which it sent in its
  *    request (sql/slave.cc request_dump: "logname = mi->master_log_name",
  *    "int4store(buf, mi->master_log_pos)"; a MariaDB GTID replica sends them too, and
- *    mariadbd ignores them). Equal name, equal position: accepted. MySQL auto-position
- *    replicas send an empty name (their master_log_name is unknown here): no heartbeat;
+ *    mariadbd ignores them). Equal name, equal position: accepted. An empty name (a MariaDB
+ *    GTID replica after CHANGE MASTER TO MASTER_HOST/PORT: master_log_name '') cannot go out
+ *    empty: MariaDB 10.11 stops with "inconsistent heartbeat event content" (seen in
+ *    t_restore); as the one NUL byte of that C string the memcmp above compares
+ *    master_log_name[0] = '\0' with it: accepted (t_restore's GTID replica). MySQL refuses an
+ *    empty name, and its auto-position replicas send one whatever their master_log_name is:
+ *    the session passes no coordinates for them, and they get no heartbeat;
  *  - between two files: the restored copy's last event (its ROTATE) is held back until the
  *    next file is open (hold_last), so the replica stands at the end of the last
  *    transaction of the copy, as at the end of a primary's active file: name the copy and
@@ -901,7 +908,7 @@ void dump_heartbeat(struct dump *d)
     const char *name = d->st.file;
     uint32_t pos = (uint32_t)d->st.pos;
     if (d->state == DUMP_RESTORING && !d->begun) {          /* before the first fake ROTATE */
-        if (!d->asked[0]) return;
+        if (!d->asked_ok) return;
         name = d->asked;
         pos = d->asked_pos;
     } else if (d->state == DUMP_RESTORING) {
@@ -911,7 +918,11 @@ void dump_heartbeat(struct dump *d)
         return;
     }
     uint8_t hb[64 + EV_MAX_NAME_LEN];
-    size_t n = ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, pos, name, strlen(name), d->alg);
+    /* An empty name (a MariaDB replica's, see above) goes out as its one NUL byte:
+     * ev_build_heartbeat refuses empty names, and so does the replica. */
+    size_t n = name[0] ? ev_build_heartbeat(hb, sizeof(hb), d->o.server_id, pos, name, strlen(name), d->alg)
+                       : ev_build_event(hb, sizeof(hb), EV_HEARTBEAT, d->o.server_id, pos, 0, (const uint8_t *)"", 1,
+                                        d->alg);
     if (n && queue_mem_event(d, hb, n) == 0) {
         stage_commit(d);
         evbuffer_add_buffer(bufferevent_get_output(d->bev), d->stage);

@@ -77,9 +77,10 @@ struct dump_opts {
     void (*resume)(void *arg);     /* a restore ended (DUMP_RESTORING left): pump again (loop thread) */
     void *resume_arg;
     /* The coordinates the replica sent in its dump request: its own master_log_name and
-     * master_log_pos (a MariaDB replica sends them also with MASTER_USE_GTID). NULL when it
-     * sent none (MySQL auto-position) or they are not its own. Heartbeats of a dump that
-     * starts in DUMP_RESTORING name them (dump_heartbeat). Copied by dump_start. */
+     * master_log_pos (a MariaDB replica sends them also with MASTER_USE_GTID). NULL when
+     * they are not its own (MySQL auto-position) or not usable ("" from a MySQL replica).
+     * Heartbeats of a dump that starts in DUMP_RESTORING name them (dump_heartbeat). Copied
+     * by dump_start. */
     const char *replica_file;
     uint64_t replica_pos;
 };

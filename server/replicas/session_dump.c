@@ -130,7 +130,10 @@ void session_dump_start(struct session *s, const struct cmd_binlog_dump *dp, str
         .restore = s->ctx->restore,
         .resume = session_dump_resume,
         .resume_arg = s,
-        .replica_file = replica_coords && asked[0] ? asked : NULL,
+        /* an empty name only from MariaDB, whose heartbeat check compares 0 bytes of it
+         * (MySQL refuses an empty heartbeat name): see dump_heartbeat */
+        .replica_file = replica_coords && (asked[0] || uservars_exists(&s->vars, "mariadb_slave_capability")) ? asked
+                                                                                                          : NULL,
         .replica_pos = d.pos,
     };
     const char *mc = uservars_get(&s->vars, "master_binlog_checksum");

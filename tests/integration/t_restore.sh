@@ -14,7 +14,8 @@
 #  f. a MariaDB replica waiting for a slow archive (a FIFO the test fills when it chooses) does
 #     not time out: with slave_net_timeout=2 and MASTER_HEARTBEAT_PERIOD=0.5 it gets heartbeats
 #     while its first file is fetched, and again while the next file is (the first copy's
-#     ROTATE held back), with one dump for it in binlogd's log, its I/O thread running.
+#     ROTATE held back), as does a GTID replica that joins that second fetch (its
+#     Master_Log_File empty); one dump for each in binlogd's log, their I/O threads running.
 source "$(dirname "$0")/harness.sh"
 tl_init restore
 
@@ -87,7 +88,15 @@ fetches() { grep -c "fetching $1 from the archive" "$W/b.log"; }   # the raw dum
 fetched_again() { [ "$(fetches "$1")" -gt "$2" ]; }
 n0=$(fetches "$first"); n1=$(fetches "${FILES[1]}")
 tl_mariadb_start r --skip-log-bin
-RSID=${TL_SID[r]}
+tl_mariadb_start g --skip-log-bin
+RSID=${TL_SID[r]}; GSID=${TL_SID[g]}
+# g first gets the primary's data up to $mid straight from the primary; it moves to binlogd below
+tl_sql g "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass',
+   MASTER_USE_GTID=slave_pos; START SLAVE UNTIL master_gtid_pos='$mid'"
+tl_assert "g stopped at the old GTID state $mid" tl_wait_until 60 bash -c \
+  "[ \"\$(mariadb -S $(tl_sock g) -uroot -N -e 'SELECT @@gtid_slave_pos')\" = '$mid' ]"
+sql_stopped() { [ "$(tl_slave_field g Slave_SQL_Running)" = No ]; }
+tl_assert "... its SQL thread stopped there" tl_wait_until 30 sql_stopped
 tl_sql r "SET GLOBAL slave_net_timeout=2; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A,
    MASTER_USER='repl', MASTER_PASSWORD='replpass', MASTER_LOG_FILE='$first', MASTER_LOG_POS=4,
    MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.5; START SLAVE"
@@ -97,16 +106,15 @@ out=$(q "PURGE BINARY LOGS TO '$act'; SHOW WARNINGS" 2>&1)
 tl_assert "PURGE keeps $keep for it: Note 1375 in use" \
   grep -q "^Note	1375	Binary log '$keep' is not purged because it is in use by a connected replica" <<<"$out"
 tl_assert "... $keep is still here" test -f "$D/$keep"
-heartbeats() { tl_sql r "SHOW GLOBAL STATUS LIKE 'Slave_received_heartbeats'" | cut -f2; }
-hb_above() { [ "$(heartbeats)" -ge "$1" ]; }
-dumps_for_r() { grep -c "binlog dump for server_id $RSID from" "$W/b.log"; }
-live() {   # one dump for r so far, its I/O thread running without error
-  [ "$(dumps_for_r)" = 1 ] && [ "$(tl_slave_field r Slave_IO_Running)" = Yes ] &&
-    [ "$(tl_slave_field r Last_IO_Errno)" = 0 ]
+heartbeats() { tl_sql "$1" "SHOW GLOBAL STATUS LIKE 'Slave_received_heartbeats'" | cut -f2; }
+hb_above() { [ "$(heartbeats "$1")" -ge "$2" ]; }
+live() {   # X SID: one dump for X so far, its I/O thread running without error
+  [ "$(grep -c "binlog dump for server_id $2 from" "$W/b.log")" = 1 ] &&
+    [ "$(tl_slave_field "$1" Slave_IO_Running)" = Yes ] && [ "$(tl_slave_field "$1" Last_IO_Errno)" = 0 ]
 }
 # 5 heartbeats at 0.5 s: 2.5 s of waiting, longer than slave_net_timeout
-tl_assert "f. r gets heartbeats while $first is fetched" tl_wait_until 15 hb_above 5
-tl_assert "... and did not reconnect: one dump for it, I/O thread running" live
+tl_assert "f. r gets heartbeats while $first is fetched" tl_wait_until 15 hb_above r 5
+tl_assert "... and did not reconnect: one dump for it, I/O thread running" live r "$RSID"
 tl_assert "... it stands where it asked to start" \
   [ "$(tl_slave_field r Master_Log_File) $(tl_slave_field r Read_Master_Log_Pos)" = "$first 4" ]
 tl_assert "the archive's copy of $first arrives" timeout 10 sh -c "cat '$W/$first.real' > '$W/arch/$first'"
@@ -114,9 +122,19 @@ restored_again() { [ "$(grep -c "restored $first from the archive" "$W/b.log")" 
 tl_assert "... checked and served" tl_wait_until 10 restored_again
 tl_assert "f. r reads $first to its ROTATE and waits for ${FILES[1]}" \
   tl_wait_until 10 fetched_again "${FILES[1]}" "$n1"
-hb=$(heartbeats)
-tl_assert "... heartbeats again while it is fetched" tl_wait_until 15 hb_above $((hb + 5))
-tl_assert "... still no reconnect: one dump for it, I/O thread running" live
+# g moves to binlogd now: its GTID state starts in ${FILES[1]}, whose fetch it joins; after
+# CHANGE MASTER TO MASTER_PORT its Master_Log_File is empty (heartbeats name that)
+tl_sql g "STOP SLAVE; SET GLOBAL slave_net_timeout=2; CHANGE MASTER TO MASTER_PORT=$A, MASTER_CONNECT_RETRY=1,
+   MASTER_HEARTBEAT_PERIOD=0.5"
+gfile=$(tl_slave_field g Master_Log_File)
+tl_sql g "START SLAVE"
+tl_assert "e. g (GTID, Master_Log_File '$gfile') waits for ${FILES[1]} too" tl_wait_until 10 \
+  grep -q "binlog dump for server_id $GSID from ${FILES[1]}:4 GTID $mid" "$W/b.log"
+hb=$(heartbeats r)
+tl_assert "... r gets heartbeats again while it is fetched" tl_wait_until 15 hb_above r $((hb + 5))
+tl_assert "... and g" tl_wait_until 15 hb_above g 5
+tl_assert "... still no reconnect of r: one dump for it, I/O thread running" live r "$RSID"
+tl_assert "... none of g" live g "$GSID"
 # the copy's last event is its ROTATE naming the next file: header, position, name, CRC32
 rotate_at=$(( $(stat -c %s "$W/$first.real") - (19 + 8 + ${#FILES[1]} + 4) ))
 tl_assert "... at the end of $first's last transaction: the held ROTATE's offset $rotate_at" \
@@ -124,24 +142,14 @@ tl_assert "... at the end of $first's last transaction: the held ROTATE's offset
 tl_assert "the archive's copy of ${FILES[1]} arrives" timeout 10 sh -c "cat '$W/${FILES[1]}.real' > '$W/arch/${FILES[1]}'"
 for f in "$first" "${FILES[1]}"; do rm -f "$W/arch/$f"; mv "$W/$f.real" "$W/arch/$f"; done
 
-# a. + b. two MariaDB replicas at once: file/position from the first file (r, above), GTID
-# from $mid
-tl_mariadb_start g --skip-log-bin
-# g first gets the primary's data up to $mid straight from the primary, then moves to binlogd
-tl_sql g "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass',
-   MASTER_USE_GTID=slave_pos; START SLAVE UNTIL master_gtid_pos='$mid'"
-tl_assert "g stopped at the old GTID state $mid" tl_wait_until 60 bash -c \
-  "[ \"\$(mariadb -S $(tl_sock g) -uroot -N -e 'SELECT @@gtid_slave_pos')\" = '$mid' ]"
-sql_stopped() { [ "$(tl_slave_field g Slave_SQL_Running)" = No ]; }
-tl_assert "... its SQL thread stopped there" tl_wait_until 30 sql_stopped
-tl_sql g "STOP SLAVE; CHANGE MASTER TO MASTER_PORT=$A, MASTER_CONNECT_RETRY=1; START SLAVE"
+# a. + b. two MariaDB replicas at once (above): file/position from the first file, GTID from
+# $mid
 tl_wl_small p 100   # live traffic after the restored history
 for x in r g; do
   tl_assert "$x reached the primary's GTID position" tl_wait_until 60 tl_gtid_at "$x" p
   tl_assert_eq "$x: threads running" "$(tl_slave_field "$x" Slave_IO_Running)$(tl_slave_field "$x" Slave_SQL_Running)" "YesYes"
   tl_assert "$x: CHECKSUM TABLE equal to the primary's" tl_same_tables "$x" p w.k w.s
 done
-tl_assert "the GTID replica started in a purged file" grep -q "binlog dump for server_id .* from ${FILES[1]}:4 GTID $mid" "$W/b.log"
 kill "$DU" 2>/dev/null
 peak=$(sort -n "$W/spool.du" | tail -1)
 tl_assert "the spool was used (peak $peak bytes)" [ "${peak:-0}" -gt "$max" ]

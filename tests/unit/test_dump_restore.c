@@ -199,11 +199,11 @@ static void drain(struct fx *f, struct seen *sn)
                 sn->order[o] = c;   /* a run of other events is one 'e' */
                 sn->order[o + 1] = '\0';
             }
-            if (type == EV_HEARTBEAT) {   /* the names here are 8 bytes; a CRC32 may follow them */
+            if (type == EV_HEARTBEAT) {   /* the names here are 8 bytes (or one NUL); a CRC32 may follow */
                 sn->heartbeats++;
                 sn->hb_pos = wire_u32(p + 1 + EV_LOG_POS_OFFSET);
                 size_t nl = len - 1 - EV_HEADER_LEN;
-                assert_true(nl == 8 || nl == 8 + EV_CRC_LEN);
+                assert_true(nl == 8 || nl == 8 + EV_CRC_LEN || (nl == 1 && p[1 + EV_HEADER_LEN] == 0));
                 snprintf(sn->hb_name, sizeof(sn->hb_name), "%.8s", (const char *)p + 1 + EV_HEADER_LEN);
                 free(p);
                 continue;
@@ -340,6 +340,26 @@ static void test_heartbeats_while_restoring(void **state)
     assert_int_equal(sn.events, (2 + 2 * 3 + 1) + (2 + 3 * 3 + 1) + (2 + 1 * 3));
     assert_string_equal(sn.hb_name, "m.000003");
     assert_int_equal(sn.heartbeats, 4);
+    dump_free(d);
+}
+
+/* A MariaDB replica whose master_log_name is empty (CHANGE MASTER TO MASTER_HOST/PORT, then
+ * GTID): heartbeats name it as its one NUL byte (an empty name is refused by the replica). */
+static void test_heartbeat_empty_name(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    f->o.replica_file = "";
+    f->o.replica_pos = 4;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    dump_heartbeat(d);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_string_equal(sn.order, "H");
+    assert_string_equal(sn.hb_name, "");
+    assert_int_equal(sn.hb_pos, 4);
     dump_free(d);
 }
 
@@ -485,6 +505,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_start_in_purged_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heartbeats_while_restoring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_heartbeat_empty_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_heartbeat_without_coordinates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freed_while_waiting, setup, teardown),
