@@ -90,13 +90,10 @@ n0=$(fetches "$first"); n1=$(fetches "${FILES[1]}")
 tl_mariadb_start r --skip-log-bin
 tl_mariadb_start g --skip-log-bin
 RSID=${TL_SID[r]}; GSID=${TL_SID[g]}
-# g first gets the primary's data up to $mid straight from the primary; it moves to binlogd below
+# g first gets the primary's data up to $mid straight from the primary (meanwhile); it moves
+# to binlogd below
 tl_sql g "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$P, MASTER_USER='repl', MASTER_PASSWORD='replpass',
    MASTER_USE_GTID=slave_pos; START SLAVE UNTIL master_gtid_pos='$mid'"
-tl_assert "g stopped at the old GTID state $mid" tl_wait_until 60 bash -c \
-  "[ \"\$(mariadb -S $(tl_sock g) -uroot -N -e 'SELECT @@gtid_slave_pos')\" = '$mid' ]"
-sql_stopped() { [ "$(tl_slave_field g Slave_SQL_Running)" = No ]; }
-tl_assert "... its SQL thread stopped there" tl_wait_until 30 sql_stopped
 tl_sql r "SET GLOBAL slave_net_timeout=2; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$A,
    MASTER_USER='repl', MASTER_PASSWORD='replpass', MASTER_LOG_FILE='$first', MASTER_LOG_POS=4,
    MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.5; START SLAVE"
@@ -122,13 +119,17 @@ restored_again() { [ "$(grep -c "restored $first from the archive" "$W/b.log")" 
 tl_assert "... checked and served" tl_wait_until 10 restored_again
 tl_assert "f. r reads $first to its ROTATE and waits for ${FILES[1]}" \
   tl_wait_until 10 fetched_again "${FILES[1]}" "$n1"
+tl_assert "g stopped at the old GTID state $mid" tl_wait_until 60 bash -c \
+  "[ \"\$(mariadb -S $(tl_sock g) -uroot -N -e 'SELECT @@gtid_slave_pos')\" = '$mid' ]"
+sql_stopped() { [ "$(tl_slave_field g Slave_SQL_Running)" = No ]; }
+tl_assert "... its SQL thread stopped there" tl_wait_until 30 sql_stopped
 # g moves to binlogd now: its GTID state starts in ${FILES[1]}, whose fetch it joins; after
 # CHANGE MASTER TO MASTER_PORT its Master_Log_File is empty (heartbeats name that)
 tl_sql g "STOP SLAVE; SET GLOBAL slave_net_timeout=2; CHANGE MASTER TO MASTER_PORT=$A, MASTER_CONNECT_RETRY=1,
    MASTER_HEARTBEAT_PERIOD=0.5"
 gfile=$(tl_slave_field g Master_Log_File)
 tl_sql g "START SLAVE"
-tl_assert "e. g (GTID, Master_Log_File '$gfile') waits for ${FILES[1]} too" tl_wait_until 10 \
+tl_assert "f. g (GTID, Master_Log_File '$gfile') waits for ${FILES[1]} too" tl_wait_until 10 \
   grep -q "binlog dump for server_id $GSID from ${FILES[1]}:4 GTID $mid" "$W/b.log"
 hb=$(heartbeats r)
 tl_assert "... r gets heartbeats again while it is fetched" tl_wait_until 15 hb_above r $((hb + 5))
