@@ -116,6 +116,55 @@ tl_assert "tier A identical to the primary after the KILLs" tl_cmp_binlogs "$(tl
 tl_assert "tier B identical to the primary after the KILLs" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DB"
 replicas_consistent
 
+# The same under churn: 8 mariadb-binlog tailers (each its own server_id) while commits come
+# one at a time with rotations between; meanwhile tailers are killed and restarted, dumps are
+# KILLed (a KILLed tailer exits and is restarted) and SHOW PROCESSLIST runs. Every file any
+# tailer holds is a prefix of the primary's; at the end every tailer has the file that was live
+# during the churn whole.
+NT=8; declare -A TP TD
+start_tailer() {
+  local i=$1 d; d=$(tl_workdir)/churn$i.$RANDOM; mkdir -p "$d"
+  (cd "$d" && exec mariadb-binlog --read-from-remote-server --raw --stop-never --stop-never-slave-server-id=$((2000 + i)) \
+     -h127.0.0.1 -P"$A" -urepl -preplpass "$first") 2>/dev/null &
+  TP[$i]=$!; TD[$i]=$d; tl_track_pid "${TP[$i]}"
+}
+for i in $(seq $NT); do start_tailer "$i"; done
+churn_stop=$(tl_workdir)/churn.stop
+( while [ ! -e "$churn_stop" ]; do tl_wl_small p 60; tl_sql p "FLUSH BINARY LOGS"; done ) &
+churn_wl=$!
+churn=0
+while [ "$churn" -lt 20 ]; do
+  for j in $(seq $NT); do kill -0 "${TP[$j]}" 2>/dev/null || start_tailer "$j"; done
+  i=$(( RANDOM % NT + 1 )); churn=$((churn + 1))
+  case $(( RANDOM % 3 )) in
+    0) kill -9 "${TP[$i]}" 2>/dev/null; wait "${TP[$i]}" 2>/dev/null; start_tailer "$i" ;;
+    1) id=$(mariadb -h127.0.0.1 -P"$A" -uops -psecret -N -B -e "SHOW PROCESSLIST" | awk -F'\t' '$5 == "Binlog Dump" {print $1}' | shuf -n1)
+       [ -n "$id" ] && mariadb -h127.0.0.1 -P"$A" -uops -psecret -e "KILL $id" 2>/dev/null ;;
+    2) mariadb -h127.0.0.1 -P"$A" -uops -psecret -N -e "SHOW FULL PROCESSLIST; SHOW SLAVE HOSTS" > /dev/null ;;
+  esac
+done
+touch "$churn_stop"; wait "$churn_wl"
+for j in $(seq $NT); do kill -0 "${TP[$j]}" 2>/dev/null || start_tailer "$j"; done
+# mariadb-binlog writes a file out whole when the ROTATE ends it: one more rotation closes
+# the file that was live during the churn.
+last=$(tl_binlogs p | tail -1)
+tl_sql p "FLUSH BINARY LOGS"
+tl_wl_small p 1
+tl_wait_mirror_caught_up p "$DA" 120
+tailers_whole() {
+  local i
+  for i in $(seq $NT); do cmp -s "$(tl_binlog_dir p)/$last" "${TD[$i]}/$last" || return 1; done
+}
+tl_log "churn: $churn actions; direct wake-ups on A: $(bstat "$A" Binlogd_direct_wakes)"
+tl_assert "churn: every tailer has the file that was live, equal to the primary's" tl_wait_until 60 tailers_whole
+bad=0
+for f in "$(tl_workdir)"/churn*/*; do
+  [ -f "$f" ] && ! tl_file_prefix_of "$(tl_binlog_dir p)/$(basename "$f")" "$f" && bad=$((bad + 1))
+done
+tl_assert_eq "churn: no tailer's file differs from the primary's" "$bad" 0
+for i in $(seq $NT); do kill "${TP[$i]}" 2>/dev/null; done
+replicas_consistent
+
 # 5. hostile requests against A.
 DC=("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -e 1236)
 tl_assert "unknown file -> 1236" "${DC[@]}" -f nosuch.000001 -o 4
