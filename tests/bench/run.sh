@@ -121,7 +121,10 @@ printf 'corpus: %.1f MB in %d files (max_binlog_size %d MB), sysbench oltp_write
 L=$(tl_free_port); D=$W/b; LM=$(tl_free_port)
 BARGS=(--upstream.host=127.0.0.1 --upstream.port="$P" --upstream.user=repl --upstream.password=replpass
        --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$L" --user.repl.password=replpass
-       --storage.sync=trx --metrics.listen=127.0.0.1:"$LM" ${BENCH_BINLOGD_ARGS:-})
+       --storage.sync=trx ${BENCH_BINLOGD_ARGS:-})
+# Only binlogd "b" serves /metrics (the hop reads its fdatasync figures): the stats-off and
+# BENCH_BEFORE binlogds run beside it with BARGS and must not ask for the same port.
+BMETRICS=(--metrics.listen=127.0.0.1:"$LM")
 # binlogd's own fdatasync figures (binlogd_storage_sync_duration_seconds): sum, count, and
 # the calls within 250 us, printed as "sum count le250".
 bsyncs() {
@@ -163,7 +166,7 @@ if wants ingest; then
   t1=$(ns_now)
   rawb=$(cat "$W"/raw/* | wc -c); rm -rf "$W/raw"
   c0=$(cpu "$mpid"); t2=$(ns_now)
-  tl_binlogd_start b "$D" "${BARGS[@]}" "${TLSARGS[@]}"
+  tl_binlogd_start b "$D" "${BARGS[@]}" "${BMETRICS[@]}" "${TLSARGS[@]}"
   bpid=$(tl_binlogd_pid b)
   "$BT/waitpos" -P "$L" -u repl -p replpass -f "$TF" -o "$TP" -i 1000 -t 900 > "$W/ingest.wait" ||
     { echo "bench: binlogd did not catch up: $(cat "$W/ingest.wait")"; exit 2; }
@@ -212,7 +215,7 @@ if wants ingest; then
   [ "$rawb" -ge $(( bytes * 99 / 100 )) ] || echo "  WARNING: mariadb-binlog wrote $rawb bytes of $bytes"
   tl_sql p "SELECT 1" >/dev/null
 else
-  tl_binlogd_start b "$D" "${BARGS[@]}" "${TLSARGS[@]}"
+  tl_binlogd_start b "$D" "${BARGS[@]}" "${BMETRICS[@]}" "${TLSARGS[@]}"
   binlogd_caught_up 900 || { echo "bench: binlogd did not catch up"; exit 2; }
   if [ -n "$BEFORE" ]; then
     before_start
@@ -452,7 +455,7 @@ if wants idle; then
   for n in $IDLE_NS; do
     tl_binlogd_stop b
     tl_mariadb_restart p; mpid=${TL_PID[p]}
-    tl_binlogd_start b "$D" "${BARGS[@]}"; bpid=$(tl_binlogd_pid b)
+    tl_binlogd_start b "$D" "${BARGS[@]}" "${BMETRICS[@]}"; bpid=$(tl_binlogd_pid b)
     binlogd_caught_up 120 || { echo "bench: binlogd did not reconnect: $(cat "$W/waitpos.out")"; exit 2; }
     ib=$("$BT/idlescale" -n "$n" -P "$L" -u repl -p replpass -x "$bpid" -W 127.0.0.1:"$P" -t bench.idle -r "$IDLE_ROUNDS" 2> "$W/idle.b.$n.err" | tail -1)
     idle_row "$n" binlogd "$ib"
@@ -492,7 +495,7 @@ if wants compress; then
   # readers, one after the other in this run.
   echo; hr
   if [ -z "${bpid:-}" ] || ! kill -0 "$bpid" 2>/dev/null; then
-    tl_binlogd_start b "$D" "${BARGS[@]}"; bpid=$(tl_binlogd_pid b)
+    tl_binlogd_start b "$D" "${BARGS[@]}" "${BMETRICS[@]}"; bpid=$(tl_binlogd_pid b)
   fi
   binlogd_caught_up 900 || { echo "bench: binlogd did not catch up: $(cat "$W/waitpos.out")"; exit 2; }
   tl_binlogd_stop b
