@@ -813,7 +813,13 @@ enum dump_state dump_restore_step(struct dump *d)
 }
 
 /* dump_pump, and with write_streaming the direct write below also for a streaming dump. */
-static enum dump_state pump_queue(struct dump *d, int write_streaming)
+/* How a pump hands over what it queued: to the bufferevent (a direct write first in the cases
+ * below), with a direct write for a streaming dump too (the streaming rounds), or, parked on
+ * the writer thread, straight to the socket with the rest left staged (never touching the
+ * bufferevent, which is the loop's: dump_flush moves the rest there). */
+enum pump_mode { PUMP_QUEUE, PUMP_WRITE_STREAMING, PUMP_PARKED };
+
+static enum dump_state pump_queue(struct dump *d, enum pump_mode mode)
 {
     if (d->state == DUMP_FINISHED || d->state == DUMP_FAILED || d->state == DUMP_RESTORING) return d->state;
     int was_reached = d->reached;
@@ -828,20 +834,22 @@ static enum dump_state pump_queue(struct dump *d, int write_streaming)
      * event would wait for the last command of the turn. A streaming dump whose bytes all
      * went out this way has no write callback coming: its session queues the next pump
      * (session_dump.c). Whatever the kernel does not take (or an error) is left to the
-     * bufferevent, which reports errors. */
+     * bufferevent, which reports errors. A parked dump's socket buffer is empty (nothing
+     * adds to it while parked) and it is never in_memory (dump_direct_ok). */
     d->socket_full = 0;
-    if ((st == DUMP_WAITING || (!was_reached && d->reached) || (write_streaming && st == DUMP_STREAMING)) &&
+    if ((st == DUMP_WAITING || (!was_reached && d->reached) || (mode == PUMP_WRITE_STREAMING && st == DUMP_STREAMING) ||
+         mode == PUMP_PARKED) &&
         !d->o.in_memory && evbuffer_get_length(out) == 0 && evbuffer_get_length(d->stage)) {
         (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
         d->socket_full = evbuffer_get_length(d->stage) != 0;
     }
-    evbuffer_add_buffer(out, d->stage);
+    if (mode != PUMP_PARKED) evbuffer_add_buffer(out, d->stage);
     return st;
 }
 
-enum dump_state dump_pump(struct dump *d) { return pump_queue(d, 0); }
+enum dump_state dump_pump(struct dump *d) { return pump_queue(d, PUMP_QUEUE); }
 
-enum dump_state dump_pump_write(struct dump *d) { return pump_queue(d, 1); }
+enum dump_state dump_pump_write(struct dump *d) { return pump_queue(d, PUMP_WRITE_STREAMING); }
 
 int dump_socket_full(const struct dump *d) { return d->socket_full; }
 
@@ -851,16 +859,7 @@ int dump_direct_ok(const struct dump *d)
            evbuffer_get_length(d->stage) == 0 && evbuffer_get_length(bufferevent_get_output(d->bev)) == 0;
 }
 
-enum dump_state dump_pump_direct(struct dump *d)
-{
-    if (d->state != DUMP_WAITING) return d->state;
-    enum dump_state st = pump(d);
-    stage_commit(d);
-    /* The socket buffer stays empty while parked (pump counts it, and nothing adds to it):
-     * whatever the kernel does not take waits in the stage for dump_flush. */
-    if (evbuffer_get_length(d->stage)) (void)evbuffer_write(d->stage, bufferevent_getfd(d->bev));
-    return st;
-}
+enum dump_state dump_pump_direct(struct dump *d) { return pump_queue(d, PUMP_PARKED); }
 
 void dump_flush(struct dump *d) { flush_stage(d); }
 

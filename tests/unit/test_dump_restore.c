@@ -235,6 +235,16 @@ static enum dump_state run(struct dump *d)
     return st;
 }
 
+/* A dump started in purged file `file`, its fetch asked for (DUMP_RESTORING). */
+static struct dump *start_restoring(struct fx *f, const char *file)
+{
+    enum cursor_open_error why;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, file, 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    return d;
+}
+
 static void test_start_in_purged_file(void **state)
 {
     struct fx *f = *state;
@@ -290,13 +300,10 @@ static void test_start_in_purged_file(void **state)
 static void test_heartbeats_while_restoring(void **state)
 {
     struct fx *f = *state;
-    enum cursor_open_error why;
     f->o.replica_file = "m.000001";
     f->o.replica_pos = 4;
-    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
-    assert_non_null(d);
+    struct dump *d = start_restoring(f, "m.000001");
     f->o.replica_file = NULL;   /* dump_start copied it */
-    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
     dump_heartbeat(d);
     dump_heartbeat(d);
     struct seen sn = {0};
@@ -348,12 +355,9 @@ static void test_heartbeats_while_restoring(void **state)
 static void test_heartbeat_empty_name(void **state)
 {
     struct fx *f = *state;
-    enum cursor_open_error why;
     f->o.replica_file = "";
     f->o.replica_pos = 4;
-    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
-    assert_non_null(d);
-    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    struct dump *d = start_restoring(f, "m.000001");
     dump_heartbeat(d);
     struct seen sn = {0};
     drain(f, &sn);
@@ -367,10 +371,7 @@ static void test_heartbeat_empty_name(void **state)
 static void test_no_heartbeat_without_coordinates(void **state)
 {
     struct fx *f = *state;
-    enum cursor_open_error why;
-    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
-    assert_non_null(d);
-    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    struct dump *d = start_restoring(f, "m.000001");
     dump_heartbeat(d);
     struct seen sn = {0};
     drain(f, &sn);
@@ -381,10 +382,7 @@ static void test_no_heartbeat_without_coordinates(void **state)
 static void test_refused_copy(void **state)
 {
     struct fx *f = *state;
-    enum cursor_open_error why;
-    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000002", 4, NULL, &why, f->err, sizeof(f->err));
-    assert_non_null(d);
-    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    struct dump *d = start_restoring(f, "m.000002");
     f->fk.fn(f->fk.fn_arg, "m.000002", NULL, "m.000002:120: CRC32 mismatch");
     assert_int_equal(f->resumed, 1);
     assert_int_equal(dump_get_state(d), DUMP_FAILED);
@@ -401,10 +399,7 @@ static void test_refused_copy(void **state)
 static void test_freed_while_waiting(void **state)
 {
     struct fx *f = *state;
-    enum cursor_open_error why;
-    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000001", 4, NULL, &why, f->err, sizeof(f->err));
-    assert_non_null(d);
-    assert_int_equal(dump_restore_step(d), DUMP_RESTORING);
+    struct dump *d = start_restoring(f, "m.000001");
     dump_free(d);
     assert_int_equal(f->fk.n_cancel, 1);
 }
