@@ -125,6 +125,12 @@ static void publish(struct store *s)
     snprintf(s->wm.file, sizeof(s->wm.file), "%s", s->cur);
     s->wm.offset = s->committed;
     s->wm.generation++;
+    if (s->end_type == EV_ROTATE && s->committed == s->end) {
+        snprintf(s->wm_next, sizeof(s->wm_next), "%s", s->rot_name);
+        s->wm_next_pos = s->rot_pos;
+    } else {
+        s->wm_next[0] = 0;
+    }
     if (s->nfiles) {
         s->files[s->nfiles - 1].size = s->committed;
         s->files[s->nfiles - 1].sealed = s->end_type != 0 || s->closed;
@@ -619,6 +625,20 @@ int store_file_lookup(struct store *s, const char *name, struct store_file_info 
             rc = 0;
             break;
         }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int store_announced_next(struct store *s, char *name, size_t cap, uint64_t *pos, struct store_file_info *last)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    if (s->wm_next[0] && s->nfiles && !strcmp(s->files[s->nfiles - 1].name, s->wm.file)) {
+        snprintf(name, cap, "%s", s->wm_next);
+        *pos = s->wm_next_pos;
+        *last = s->files[s->nfiles - 1];
+        rc = 0;
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

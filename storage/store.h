@@ -159,6 +159,13 @@ size_t store_files(struct store *s, struct store_file_info *out, size_t cap);
 /* Find a file by exact name; 0 and *info, or -1. */
 int store_file_lookup(struct store *s, const char *name, struct store_file_info *info);
 
+/* The primary's next file, announced but not here yet: when the newest file ends with a
+ * committed ROTATE, 0 with the name and position it names (name, cap, *pos) and the newest
+ * file's entry (*last); else -1 (no ROTATE yet, or the file it names has been opened). A
+ * replica that received that ROTATE may ask for exactly this before the file exists: a
+ * primary never refuses it, since it opens the next file before readers see the ROTATE. */
+int store_announced_next(struct store *s, char *name, size_t cap, uint64_t *pos, struct store_file_info *last);
+
 /* The file after `name` in the index; 0 and *next, or -1 (name unknown or the last file). */
 int store_file_next(struct store *s, const char *name, struct store_file_info *next);
 

@@ -90,6 +90,10 @@ struct store {
     struct store_file_info *files;
     size_t nfiles, fcap;
     struct store_watermark wm;
+    /* The file the newest file's committed ROTATE names (and its position), "" otherwise:
+     * the primary's next file, announced but not received yet (store_announced_next). */
+    char wm_next[EV_MAX_NAME_LEN + 1];
+    uint64_t wm_next_pos;
 };
 
 /* snprintf into err when err/errlen are usable. */

@@ -332,6 +332,10 @@ static enum store_result recover_last(struct store *s, const char *name, char *e
     s->rot_pos = sc->rotate_pos;
     snprintf(s->wm.file, sizeof(s->wm.file), "%s", name);
     s->wm.offset = sc->safe_end;
+    if (sc->end_type == EV_ROTATE) {
+        snprintf(s->wm_next, sizeof(s->wm_next), "%s", sc->rotate_name);
+        s->wm_next_pos = sc->rotate_pos;
+    }
 out:
     if (fd != -1) close(fd);
     free(sc);

@@ -309,6 +309,26 @@ static int restorable(const struct dump *d, const char *name)
     return r && r->archive && archive_state_is_purged(r->archive, name);
 }
 
+/* The replica asks for (file, pos) that is not here: the file the newest file's committed
+ * ROTATE names. It received that ROTATE and reconnected before the primary's next file
+ * arrived (a KILL or a lost link at a rotation; binlogd restarted while the primary is
+ * away). A primary never refuses this (its next file exists before readers see the ROTATE),
+ * and a MariaDB replica stops for good on the refusal (1236): wait at the end of the newest
+ * file instead, as a replica that stayed connected does, so that the next file's fake ROTATE
+ * and FORMAT_DESCRIPTION are the first events sent. 0: positioned there; 1: the file was
+ * opened meanwhile and the cursor is at pos in it (*why OK); -1: neither (*why says why). */
+static int start_announced(struct dump *d, const char *file, uint64_t pos, enum cursor_open_error *why, char *err,
+                           size_t errlen)
+{
+    char next[EV_MAX_NAME_LEN + 1];
+    uint64_t npos;
+    struct store_file_info last;
+    if (store_announced_next(d->store, next, sizeof(next), &npos, &last) == -1)
+        return (*why = cursor_open(d->cur, file, pos, err, errlen)) == CURSOR_OPEN_OK ? 1 : -1;
+    if (strcmp(next, file) || npos != pos) return -1;
+    return cursor_open(d->cur, last.name, last.size, err, errlen) == CURSOR_OPEN_OK ? 0 : -1;
+}
+
 struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *seq,
                         const struct dump_opts *opts, const char *file, uint64_t pos, struct gtid_start *gs,
                         enum cursor_open_error *why, char *err, size_t errlen)
@@ -335,7 +355,20 @@ struct dump *dump_start(struct store *store, struct bufferevent *bev, uint8_t *s
         d->asked_ok = 1;
     }
     d->o.replica_file = NULL;   /* not ours to keep */
-    if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK) {
+    int announced = -1;
+    if ((*why = cursor_open(d->cur, file, pos, err, errlen)) != CURSOR_OPEN_OK && *why == CURSOR_OPEN_NO_FILE &&
+        file[0] && !restorable(d, file) && (announced = start_announced(d, file, pos, why, err, errlen)) == 0) {
+        *why = CURSOR_OPEN_OK;
+        /* Heartbeats name (file, pos) until the next file begins (dump_heartbeat); readers'
+         * positions (PROCESSLIST, retention) say the end of the newest file. */
+        snprintf(d->start_file, sizeof(d->start_file), "%s", file);
+        d->start_pos = pos;
+        snprintf(d->st.file, sizeof(d->st.file), "%s", cursor_file(d->cur));
+        d->st.pos = cursor_pos(d->cur);
+        d->state = DUMP_WAITING;
+        return d;
+    }
+    if (*why != CURSOR_OPEN_OK && announced != 1) {
         if (*why != CURSOR_OPEN_NO_FILE || !file[0] || !restorable(d, file)) goto fail;
         /* Purged here, archived: the session calls dump_restore_step, which fetches it. */
         *why = CURSOR_OPEN_OK;
@@ -895,7 +928,9 @@ void dump_flush(struct dump *d) { flush_stage(d); }
  *  - between two files: the restored copy's last event (its ROTATE) is held back until the
  *    next file is open (hold_last), so the replica stands at the end of the last
  *    transaction of the copy, as at the end of a primary's active file: name the copy and
- *    the held event's offset (the end of the last event sent).
+ *    the held event's offset (the end of the last event sent);
+ *  - waiting for the file a ROTATE announced (start_announced): the requested file and
+ *    position, which are the replica's own (a GTID start never comes here).
  * The checksum is the negotiated one before the first FDE (mi->checksum_alg_before_fd, as
  * for the fake ROTATE), the files' afterwards (d->alg). A MariaDB replica strips the CRC by
  * its relay log's algorithm (relay_log_checksum_alg) when it parses the heartbeat: that is
@@ -915,6 +950,9 @@ void dump_heartbeat(struct dump *d)
         pos = (uint32_t)d->held_off;
     } else if (d->state != DUMP_WAITING) {
         return;
+    } else if (!d->begun) {   /* waiting for the file a ROTATE announced: the replica's coordinates */
+        name = d->start_file;
+        pos = (uint32_t)d->start_pos;
     }
     uint8_t hb[64 + EV_MAX_NAME_LEN];
     /* An empty name (a MariaDB replica's, see above) goes out as its one NUL byte:

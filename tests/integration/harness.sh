@@ -298,7 +298,7 @@ tl_assert() {  # DESCRIPTION CMD...
 }
 tl_assert_eq() {  # DESCRIPTION GOT WANT
   if [ "$2" = "$3" ]; then TL_PASS=$((TL_PASS + 1)); echo "ok   - $1"
-  else TL_FAIL=$((TL_FAIL + 1)); echo "FAIL - $1: got '$2', want '$3'"; fi
+  else TL_FAIL=$((TL_FAIL + 1)); echo "FAIL - $1: got '$2', want '$3'"; return 1; fi
 }
 tl_done() {
   echo "$TL_NAME: $TL_PASS passed, $TL_FAIL failed"

@@ -58,7 +58,8 @@ replicas_consistent() {
   for r in r1 r2 r3; do
     at_primary() { tl_replica_at "$1" "$(tl_master_status p)"; }   # re-read: the primary may append a checkpoint
     tl_assert "$r: reached the primary's position $(tl_master_status p)" tl_wait_until 120 at_primary "$r"
-    tl_assert_eq "$r: replica threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes"
+    tl_assert_eq "$r: replica threads running" "$(tl_slave_field "$r" Slave_IO_Running)$(tl_slave_field "$r" Slave_SQL_Running)" "YesYes" ||
+      tl_log "$r: IO error $(tl_slave_field "$r" Last_IO_Errno): $(tl_slave_field "$r" Last_IO_Error); SQL error $(tl_slave_field "$r" Last_SQL_Errno): $(tl_slave_field "$r" Last_SQL_Error)"
     for t in $(tl_sql p "SELECT CONCAT(table_schema,'.',table_name) FROM information_schema.tables WHERE table_schema='w'"); do
       tl_assert_eq "$r: CHECKSUM TABLE $t" "$(tl_sql "$r" "CHECKSUM TABLE $t")" "$(tl_sql p "CHECKSUM TABLE $t")"
     done
@@ -151,9 +152,14 @@ last=$(tl_binlogs p | tail -1)
 tl_sql p "FLUSH BINARY LOGS"
 tl_wl_small p 1
 tl_wait_mirror_caught_up p "$DA" 120
+# A tailer whose dump the last action KILLed may still have been exiting when the loop above
+# looked: one found dead here is started again (it reads from the first file).
 tailers_whole() {
   local i
-  for i in $(seq $NT); do cmp -s "$(tl_binlog_dir p)/$last" "${TD[$i]}/$last" || return 1; done
+  for i in $(seq $NT); do
+    kill -0 "${TP[$i]}" 2>/dev/null || start_tailer "$i"
+    cmp -s "$(tl_binlog_dir p)/$last" "${TD[$i]}/$last" || return 1
+  done
 }
 tl_log "churn: $churn actions; direct wake-ups on A: $(bstat "$A" Binlogd_direct_wakes)"
 tl_assert "churn: every tailer has the file that was live, equal to the primary's" tl_wait_until 60 tailers_whole
@@ -163,6 +169,34 @@ for f in "$(tl_workdir)"/churn*/*; do
 done
 tl_assert_eq "churn: no tailer's file differs from the primary's" "$bad" 0
 for i in $(seq $NT); do kill "${TP[$i]}" 2>/dev/null; done
+replicas_consistent
+
+# A replica that received a ROTATE and reconnects before the file it names exists here: B
+# restarted after the ROTATE of a rotation while its upstream is away, and r2 asks for the
+# new file at 4. A primary never refuses that (its next file exists before a reader sees the
+# ROTATE); a 1236 would stop r2's IO thread for good. It waits with heartbeats naming its own
+# coordinates, and takes the file when B's upstream is back.
+tl_sql p "FLUSH BINARY LOGS"   # the new file holds no transaction, so r2 can stand at its 4
+nf=$(tl_binlogs p | tail -1)
+tl_wait_mirror_caught_up p "$DB" 120
+r2_at_primary() { tl_replica_at r2 "$(tl_master_status p)"; }
+tl_wait_until 60 r2_at_primary
+tl_assert "B stops cleanly" tl_binlogd_stop b
+rm "$DB/$nf"; sed -i "/$nf\$/d" "$DB/p-bin.index"
+tl_binlogd_start b "$DB" --upstream.host=127.0.0.1 --upstream.port="$(tl_free_port)" --upstream.user=repl \
+    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$B" "${USERS[@]}"
+tl_wait_until 30 tl_port_open "$B"
+tl_sql r2 "STOP SLAVE; CHANGE MASTER TO MASTER_LOG_FILE='$nf', MASTER_LOG_POS=4, MASTER_HEARTBEAT_PERIOD=1; START SLAVE"
+hb0=$(tl_sql r2 "SHOW GLOBAL STATUS LIKE 'Slave_received_heartbeats'" | cut -f2)
+tl_assert "r2 asking for the announced $nf gets heartbeats" tl_wait_until 20 tl_status_above r2 Slave_received_heartbeats $((hb0 + 1))
+tl_assert_eq "... and its IO thread runs" "$(tl_slave_field r2 Slave_IO_Running) $(tl_slave_field r2 Last_IO_Errno)" "Yes 0"
+tl_assert "B logged r2's dump from $nf:4" tl_log_has b "from $nf:4"
+tl_binlogd_stop b
+tl_binlogd_start b "$DB" --upstream.host=127.0.0.1 --upstream.port="$A" --upstream.user=repl \
+    --upstream.password=replpass --upstream.retry_min_ms=100 --binlogd.listen=127.0.0.1:"$B" "${USERS[@]}"
+tl_wl_small p 20
+tl_wait_mirror_caught_up p "$DB" 120
+tl_assert "tier B identical to the primary after its upstream came back" tl_cmp_binlogs "$(tl_binlog_dir p)" "$DB"
 replicas_consistent
 
 # 5. hostile requests against A.

@@ -5,7 +5,8 @@
  * file, hops to the next archived file (a copy already there: answered at once) and on into
  * the oldest local file, releasing each copy once it has moved on; a refused copy ends the
  * dump with ERR 1236 naming the file and the reason; a dump freed while waiting cancels its
- * request; a purged file the archive does not hold is refused as before.
+ * request; a purged file the archive does not hold is refused as before. Also a start in the
+ * file the newest file's ROTATE announced before it exists here (it waits).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -495,6 +496,83 @@ static void test_gtid_resolve(void **state)
     tmpdir_remove(dir);
 }
 
+/* Append the events in buf (whole events, back to back) to the store and commit them. */
+static void append_all(struct fx *f, const uint8_t *buf, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        uint32_t n = wire_u32(buf + off + EV_SIZE_OFFSET);
+        assert_int_equal(store_append(f->s, buf + off, n, f->err, sizeof(f->err)), STORE_OK);
+        off += n;
+    }
+    assert_int_equal(store_sync(f->s, f->err, sizeof(f->err)), STORE_OK);
+}
+
+/* A replica that received the newest file's ROTATE and reconnected before the next file
+ * arrived asks for that file at 4: it waits (not ERR 1236, which stops a MariaDB replica for
+ * good), its heartbeats name its own coordinates, and when the file begins it gets the same
+ * fake ROTATE + FDE + events as a dump started in it. Also after a restart (recovery finds
+ * the ROTATE); anything but exactly the announced (file, pos) is refused as before. */
+static void test_start_in_announced_file(void **state)
+{
+    struct fx *f = *state;
+    struct evgen g;
+    uint8_t buf[4096];
+    evgen_init(&g);
+    g.pos = store_write_offset(f->s);
+    append_all(f, buf, evgen_rotate(&g, buf, sizeof(buf), "m.000004", 4));
+    /* recovery knows it too */
+    store_free(f->s);
+    struct store_opts so = {.dir = f->dir, .sync = STORE_SYNC_TRX};
+    assert_int_equal(store_open(&so, &f->s, f->err, sizeof(f->err)), STORE_OK);
+    char next[64];
+    uint64_t npos = 0;
+    struct store_file_info last;
+    assert_int_equal(store_announced_next(f->s, next, sizeof(next), &npos, &last), 0);
+    assert_string_equal(next, "m.000004");
+    assert_int_equal(npos, 4);
+    assert_string_equal(last.name, "m.000003");
+
+    enum cursor_open_error why;
+    assert_null(dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000004", 5, NULL, &why, f->err, sizeof(f->err)));
+    assert_int_equal(why, CURSOR_OPEN_NO_FILE);
+    assert_null(dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000005", 4, NULL, &why, f->err, sizeof(f->err)));
+    assert_int_equal(why, CURSOR_OPEN_NO_FILE);
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000004", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(why, CURSOR_OPEN_OK);
+    assert_int_equal(dump_get_state(d), DUMP_WAITING);
+    struct dump_stats ds;
+    dump_get_stats(d, &ds);
+    assert_string_equal(ds.file, "m.000003");   /* for retention: the end of the newest file */
+    assert_int_equal(ds.pos, last.size);
+    assert_int_equal(dump_pump(d), DUMP_WAITING);
+    dump_heartbeat(d);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_string_equal(sn.order, "H");   /* nothing of m.000003, not even its ROTATE again */
+    assert_string_equal(sn.hb_name, "m.000004");
+    assert_int_equal(sn.hb_pos, 4);
+
+    /* the next file begins: the dump starts it as a dump started in it would */
+    evgen_init(&g);
+    size_t l = evgen_fde(&g, buf, sizeof(buf));
+    assert_int_equal(store_file_begin(f->s, "m.000004", buf, l, f->err, sizeof(f->err)), STORE_OK);
+    assert_int_equal(store_announced_next(f->s, next, sizeof(next), &npos, &last), -1);
+    append_all(f, buf, evgen_trx(&g, buf, sizeof(buf), 10, "INSERT INTO t VALUES (4)"));
+    assert_int_equal(run(d), DUMP_WAITING);
+    dump_heartbeat(d);
+    drain(f, &sn);
+    assert_string_equal(sn.order, "HRFeH");
+    assert_string_equal(sn.rotates, "m.000004");
+    assert_int_equal(sn.events, 2 + 3);
+    assert_int_equal(sn.err_code, 0);
+    dump_get_stats(d, &ds);
+    assert_string_equal(ds.file, "m.000004");
+    assert_string_equal(sn.hb_name, "m.000004");
+    assert_int_equal(sn.hb_pos, ds.pos);
+    dump_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_freed_while_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_restorable, setup, teardown),
         cmocka_unit_test(test_gtid_resolve),
+        cmocka_unit_test_setup_teardown(test_start_in_announced_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
