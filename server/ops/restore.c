@@ -409,7 +409,8 @@ void restore_put(struct restore *r, const char *name)
 
 void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
 {
-    for (struct rplan_copy *c = r->plan.copies; c; c = c->next) {
+    for (struct rplan_copy *c = r->plan.copies, *cn; c; c = cn) {
+        cn = c->next;
         struct waiter *keep = NULL, **tail = &keep, *next;
         for (struct waiter *w = c->data; w; w = next) {
             next = w->next;
@@ -422,6 +423,13 @@ void restore_cancel(struct restore *r, restore_done_fn fn, void *arg)
         }
         *tail = NULL;
         c->data = keep;
+        /* A fetch nobody waits for any more is not started: it would only take a job and
+         * spool room from the replicas that do wait. One already running goes on (its copy
+         * may serve the next reader). */
+        if (!keep && c->state == RPLAN_QUEUED) {
+            log_info(TAG, "restore of %s dropped before it started: no replica waits for it", c->name);
+            rplan_remove(&r->plan, c);
+        }
     }
 }
 

@@ -79,7 +79,8 @@ int restore_get(struct restore *r, const char *name, restore_done_fn fn, void *a
 /* A reader that got `name`'s path is done with it. */
 void restore_put(struct restore *r, const char *name);
 
-/* A waiting reader went away (fn/arg as given to restore_get): it will not be called. */
+/* A waiting reader went away (fn/arg as given to restore_get): it will not be called. A
+ * fetch not started yet that no reader waits for any more is dropped. */
 void restore_cancel(struct restore *r, restore_done_fn fn, void *arg);
 
 /* Bytes of verified copies in the spool. */

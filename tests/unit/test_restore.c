@@ -286,12 +286,22 @@ static void test_restore_jobs(void **state)
     assert_false(exists(mark, "m.000001.started"));
     assert_int_equal(restore_running(r), 1);
     assert_int_equal(restore_queued(r), 1);
+    /* a queued fetch whose only reader left is dropped before it starts */
+    struct ordered c3 = {.o = &ord};
+    assert_int_equal(restore_get(r, "m.000003", on_done_ordered, &c3), 0);
+    assert_int_equal(restore_queued(r), 2);
+    restore_cancel(r, on_done_ordered, &c3);
+    assert_int_equal(restore_queued(r), 1);
     touch(mark, "go");
     wait_answer(base, &b.a);
     assert_int_equal(a.a.done, 1);
     assert_string_equal(ord.names[0], "m.000002");   /* the oldest request first */
     assert_string_equal(ord.names[1], "m.000001");
     assert_string_equal(b.a.why, "");
+    assert_int_equal(restore_queued(r), 0);
+    assert_int_equal(restore_running(r), 0);
+    assert_false(exists(mark, "m.000003.started"));
+    assert_int_equal(c3.a.done, 0);
     restore_put(r, "m.000002");
     restore_put(r, "m.000001");
     restore_free(r);
