@@ -49,6 +49,8 @@ struct cursor {
     enum cursor_fault fault;
     uint64_t fault_at, fault_upto;
     int outside;           /* the current file is not the store's (cursor_open_path) */
+    int orphan;            /* the store's file was purged while read (orphan_end) */
+    char orphan_next[EV_MAX_NAME_LEN + 1];   /* the file the current one's ROTATE names, once read */
 };
 
 const char *cursor_open_error_name(enum cursor_open_error e)
@@ -94,7 +96,7 @@ static int positioned(const struct cursor *c) { return c->fd >= 0 || c->z; }
 /* Push our horizon to the store and take a further one if another reader got there first. */
 static void visit_horizon(struct cursor *c)
 {
-    if (!positioned(c) || c->outside) return;
+    if (!positioned(c) || c->outside || c->orphan) return;
     uint64_t h = store_file_mark_verified(c->store, c->name, c->verified);
     if (h > c->verified) c->verified = h;
     c->shared = c->verified;
@@ -108,6 +110,8 @@ static void close_file(struct cursor *c)
     c->fd = -1;
     c->z = NULL;
     c->outside = 0;
+    c->orphan = 0;
+    c->orphan_next[0] = 0;
     c->win_len = 0;
 }
 
@@ -225,7 +229,7 @@ static int read_header(struct cursor *c, uint64_t off, uint8_t *hdr, char *err, 
 
 static int refresh_limit(struct cursor *c)
 {
-    if (c->outside) return 0;   /* a complete copy: its size is its end */
+    if (c->outside || c->orphan) return 0;   /* a complete copy: its size is its end */
     struct store_file_info fi;
     if (store_file_lookup(c->store, c->name, &fi) == -1) return -1;
     if (fi.size < c->limit) {
@@ -539,6 +543,71 @@ static int verify_event(struct cursor *c, const struct cursor_item *it, char *er
     return 0;
 }
 
+/* Open `name` (the file after the current one) and step over its FDE: CURSOR_NEXT_FILE, or
+ * CURSOR_ERROR with err. */
+static enum cursor_result enter_next(struct cursor *c, const char *name, char *err, size_t errlen)
+{
+    char next[EV_MAX_NAME_LEN + 1];
+    snprintf(next, sizeof(next), "%s", name);   /* name may be c->orphan_next, which open_file clears */
+    if (open_file(c, next, err, errlen) != CURSOR_OPEN_OK) return CURSOR_ERROR;
+    struct ev_header h;
+    if (check_event(c, &h, err, errlen) == -1) return CURSOR_ERROR;
+    if (h.type != EV_FORMAT_DESCRIPTION) {
+        snprintf(err, errlen, "%s:4: first event is %s, not FORMAT_DESCRIPTION", c->name, ev_type_name(h.type));
+        set_fault(c, CURSOR_FAULT_BOGUS, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + EV_HEADER_LEN);
+        return CURSOR_ERROR;
+    }
+    c->pos += h.event_size;
+    return CURSOR_NEXT_FILE;
+}
+
+/* The file being read left the index: retention purged it under this reader
+ * (storage.max_disk_bytes overrides readers; only closed files are purged, so the file is
+ * complete). Its descriptor still reads it: read on to its real end (the limit last seen may
+ * be short of it), then go on with the file its ROTATE names while the index still lists that
+ * one (orphan_end). 0, or -1 (compressed: its blocks are the store's; the old refusal). */
+static int orphan_begin(struct cursor *c)
+{
+    struct stat sb;
+    if (c->z || c->fd < 0 || fstat(c->fd, &sb) == -1 || (uint64_t)sb.st_size < c->limit) return -1;
+    c->limit = (uint64_t)sb.st_size;
+    c->orphan = 1;
+    return 0;
+}
+
+/* At the end of a purged file: the next one as enter_next, when its ROTATE named a file the
+ * index lists; else CURSOR_FILE_END with the fault CURSOR_FAULT_PURGED and err (the caller may
+ * find the next file elsewhere: server/replicas/dump.c asks the archive). */
+static enum cursor_result orphan_end(struct cursor *c, char *err, size_t errlen)
+{
+    struct store_file_info fi;
+    if (c->orphan_next[0] && store_file_lookup(c->store, c->orphan_next, &fi) == 0)
+        return enter_next(c, c->orphan_next, err, errlen);
+    snprintf(err, errlen, "%s: purged while read, and the file after it (%s) is not here", c->name,
+             c->orphan_next[0] ? c->orphan_next : "its ROTATE names none");
+    set_fault(c, CURSOR_FAULT_PURGED, c->pos, c->pos);
+    return CURSOR_FILE_END;
+}
+
+/* Remember the name the file's ROTATE gives (the file after it) for orphan_end. */
+static void orphan_note_rotate(struct cursor *c, const struct cursor_item *it)
+{
+    uint8_t buf[EV_HEADER_LEN + 8 + EV_MAX_NAME_LEN + EV_CRC_LEN];
+    const uint8_t *ev = it->data;
+    if (it->len > sizeof(buf)) return;
+    if (!ev) {
+        char e[128];
+        if (cursor_pread(c, buf, it->len, it->offset, e, sizeof(e)) == -1) return;
+        ev = buf;
+    }
+    struct ev_fmt fmt;
+    ev_fmt_default(&fmt, c->crc == 1 ? EV_CHECKSUM_CRC32 : EV_CHECKSUM_OFF);
+    struct ev_rotate rot;
+    const char *why = NULL;
+    if (ev_rotate_parse(ev, it->len, &fmt, &rot, &why) != EV_OK) return;
+    snprintf(c->orphan_next, sizeof(c->orphan_next), "%.*s", (int)rot.name_len, (const char *)rot.name);
+}
+
 enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char *err, size_t errlen)
 {
     set_fault(c, CURSOR_FAULT_OTHER, c->pos, c->pos);
@@ -547,8 +616,13 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
         return CURSOR_ERROR;
     }
     if (c->pos >= c->limit && c->outside) return CURSOR_FILE_END;
+    if (c->pos >= c->limit && c->orphan) return orphan_end(c, err, errlen);
     if (c->pos >= c->limit) {
         if (refresh_limit(c) == -1) {
+            if (orphan_begin(c) == 0) {
+                if (c->pos >= c->limit) return orphan_end(c, err, errlen);
+                goto have_data;
+            }
             snprintf(err, errlen, "%s: no longer in the index (purged)", c->name);
             set_fault(c, CURSOR_FAULT_PURGED, c->pos, c->pos);
             return CURSOR_ERROR;
@@ -565,16 +639,7 @@ enum cursor_result cursor_next(struct cursor *c, struct cursor_item *item, char 
             /* A newer file exists, so this one is final: re-read its size once more, since
              * the last bytes may have been committed just before the switch. */
             if (refresh_limit(c) == 0 && c->pos < c->limit) goto have_data;
-            if (open_file(c, next.name, err, errlen) != CURSOR_OPEN_OK) return CURSOR_ERROR;
-            struct ev_header h;
-            if (check_event(c, &h, err, errlen) == -1) return CURSOR_ERROR;
-            if (h.type != EV_FORMAT_DESCRIPTION) {
-                snprintf(err, errlen, "%s:4: first event is %s, not FORMAT_DESCRIPTION", c->name, ev_type_name(h.type));
-                set_fault(c, CURSOR_FAULT_BOGUS, BINLOG_MAGIC_LEN, BINLOG_MAGIC_LEN + EV_HEADER_LEN);
-                return CURSOR_ERROR;
-            }
-            c->pos += h.event_size;
-            return CURSOR_NEXT_FILE;
+            return enter_next(c, next.name, err, errlen);
         }
     }
 have_data:
@@ -597,6 +662,8 @@ have_data:
         item->data = c->win + (c->pos - c->win_off);
     if (verify_event(c, item, err, errlen) == -1) return CURSOR_ERROR;
     set_fault(c, CURSOR_FAULT_NONE, 0, 0);
+    /* One per file (its last event): kept in case the file is purged before its end is seen. */
+    if (item->h.type == EV_ROTATE) orphan_note_rotate(c, item);
     c->pos += item->h.event_size;
     return CURSOR_EVENT;
 }

@@ -150,7 +150,7 @@ void binlog_events_show(const struct stmt_ctx *c, const struct query *q, struct 
     for (uint64_t count = 0;;) {
         struct cursor_item it;
         enum cursor_result cr = cursor_next(cur, &it, err, sizeof(err));
-        if (cr == CURSOR_NEXT_FILE || cr == CURSOR_WAIT) break;
+        if (cr == CURSOR_NEXT_FILE || cr == CURSOR_WAIT || cr == CURSOR_FILE_END) break;
         if (cr == CURSOR_ERROR) {
             fail(r, "Wrong offset or I/O error");
             goto out;

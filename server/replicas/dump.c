@@ -688,9 +688,11 @@ static enum dump_state pump(struct dump *d)
             if (queue_skip_heartbeat(d) == -1) goto failed;
             if (queue_file_start(d, BINLOG_MAGIC_LEN, err, sizeof(err)) == -1) goto failed;
         } else if (r == CURSOR_FILE_END) {
-            /* The end of a restored copy: the next file is the archive's next one, or the
-             * oldest local file after the last archived one. Opened (or fetched) by
-             * dump_restore_step on the loop thread. */
+            /* The end of a restored copy, or of a file purged under this reader whose next
+             * file is gone too (cursor.c: orphan_end): the next file is the archive's next
+             * one, or the oldest local file after the last archived one. Opened (or fetched)
+             * by dump_restore_step on the loop thread. No archive: ERR 1236 (the fault). */
+            if (!d->o.restore || !d->o.restore->archive) goto failed;
             d->jump_tried = 0;
             if (queue_skip_heartbeat(d) == -1) goto failed;
             if (next_after(d, err, sizeof(err)) == -1) goto failed;

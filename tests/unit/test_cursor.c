@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "storage/cursor.h"
+#include "storage/purge.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
 
@@ -418,6 +419,86 @@ static void test_corrupt_header_refused(void **state)
     expect_refusal(f, t2, want);
 }
 
+/* Read to the first CURSOR_WAIT / CURSOR_ERROR / CURSOR_FILE_END: events, hops (the name of
+ * each file entered, space separated), and the result that ended it. */
+static enum cursor_result read_all(struct cursor *c, int *events, char *hops, size_t cap)
+{
+    struct cursor_item it;
+    char err[256];
+    enum cursor_result r;
+    while ((r = cursor_next(c, &it, err, sizeof(err))) == CURSOR_EVENT || r == CURSOR_NEXT_FILE) {
+        if (r == CURSOR_EVENT) {
+            (*events)++;
+            assert_int_equal(it.h.log_pos, it.offset + it.len);
+        } else {
+            size_t at = strlen(hops);
+            snprintf(hops + at, cap - at, "%s%s", at ? " " : "", cursor_file(c));
+        }
+    }
+    return r;
+}
+
+static void append_trx(struct fx *f, uint64_t seq)
+{
+    size_t l = evgen_trx(&f->g, f->buf, sizeof(f->buf), seq, "INSERT INTO t VALUES (5)");
+    for (size_t off = 0; off < l;) {
+        struct ev_header h;
+        const char *why;
+        assert_int_equal(ev_header_parse(f->buf + off, l - off, &h, &why), EV_OK);
+        append_ok(f, f->buf + off, h.event_size);
+        off += h.event_size;
+    }
+}
+
+/* Retention purges the file a reader is in (storage.max_disk_bytes overrides readers): the
+ * reader reads the file on to its real end (also when the size it last saw was short of it:
+ * the file grew and closed meanwhile), then goes on with the file its ROTATE names while that
+ * one is still here. When that one was purged too, CURSOR_FILE_END with the PURGED fault
+ * naming it (the dump then asks the archive, or answers 1236 "could not find next log"). */
+static void test_purged_under_reader(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "m.000001", 1, NULL);   /* active while the reader starts */
+    struct cursor *c = cursor_new(f->s);
+    char err[256], hops[128] = "";
+    int events = 0;
+    assert_int_equal(cursor_open(c, "m.000001", 4, err, sizeof(err)), CURSOR_OPEN_OK);
+    assert_int_equal(read_all(c, &events, hops, sizeof(hops)), CURSOR_WAIT);
+    assert_int_equal(events, 1 + 3);
+    /* the file grows and closes; the next two begin; the first is purged under the reader */
+    append_trx(f, 2);
+    size_t l = evgen_rotate(&f->g, f->buf, sizeof(f->buf), "m.000002", 4);
+    append_ok(f, f->buf, l);
+    assert_int_equal(store_sync(f->s, f->err, sizeof(f->err)), STORE_OK);
+    write_file(f, "m.000002", 2, "m.000003");
+    write_file(f, "m.000003", 1, NULL);
+    struct store_purge_result res;
+    assert_int_equal(store_purge(f->s, "m.000001", NULL, &res, f->err, sizeof(f->err)), STORE_OK);
+    assert_int_equal(res.files, 1);
+    events = 0;
+    assert_int_equal(read_all(c, &events, hops, sizeof(hops)), CURSOR_WAIT);
+    assert_string_equal(hops, "m.000002 m.000003");
+    assert_int_equal(events, (3 + 1) + (6 + 1) + 3);   /* m.000001's rest, m.000002, m.000003 */
+
+    /* a gap: the reader in m.000002 when m.000002 and m.000003 are purged... */
+    write_file(f, "m.000004", 1, NULL);   /* (m.000003 had no ROTATE: a switch closed it) */
+    assert_int_equal(cursor_open(c, "m.000002", 4, err, sizeof(err)), CURSOR_OPEN_OK);
+    struct cursor_item it;
+    assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_EVENT);   /* its FDE */
+    assert_int_equal(store_purge(f->s, "m.000003", NULL, &res, f->err, sizeof(f->err)), STORE_OK);
+    assert_int_equal(res.files, 2);
+    events = 0;
+    hops[0] = 0;
+    assert_int_equal(read_all(c, &events, hops, sizeof(hops)), CURSOR_FILE_END);
+    assert_int_equal(events, 6 + 1);   /* ...reads it to its end, ROTATE included */
+    assert_string_equal(hops, "");
+    assert_int_equal(cursor_fault(c, NULL, NULL), CURSOR_FAULT_PURGED);
+    assert_string_equal(cursor_file(c), "m.000002");
+    assert_int_equal(cursor_next(c, &it, err, sizeof(err)), CURSOR_FILE_END);
+    assert_non_null(strstr(err, "m.000003"));   /* the file after it, named by its ROTATE */
+    cursor_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fde_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_below_horizon_same_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_header_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purged_under_reader, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

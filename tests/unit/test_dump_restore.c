@@ -26,6 +26,7 @@
 #include "protocol/wire.h"
 #include "server/replicas/dump.h"
 #include "storage/archive_state.h"
+#include "storage/purge.h"
 #include "storage/store.h"
 #include "tests/unit/evgen.h"
 #include "tests/unit/tmpdir.h"
@@ -573,6 +574,60 @@ static void test_start_in_announced_file(void **state)
     dump_free(d);
 }
 
+/* Retention purges the file a dump is in, and the next one (storage.max_disk_bytes overrides
+ * readers), both archived: the dump sends the rest of its file, then the next one restored from
+ * the archive, then goes on in the oldest local file: no ERR 1236, nothing skipped. */
+static void test_purged_under_dump(void **state)
+{
+    struct fx *f = *state;
+    enum cursor_open_error why;
+    struct dump *d = dump_start(f->s, f->pair[0], &f->seq, &f->o, "m.000003", 4, NULL, &why, f->err, sizeof(f->err));
+    assert_non_null(d);
+    assert_int_equal(run(d), DUMP_WAITING);
+    struct seen sn = {0};
+    drain(f, &sn);
+    assert_string_equal(sn.order, "RFe");
+    /* m.000003 closes, m.000004 and m.000005 follow; 3 and 4 are archived and purged */
+    struct evgen g;
+    uint8_t buf[4096];
+    evgen_init(&g);
+    g.pos = store_write_offset(f->s);
+    append_all(f, buf, evgen_rotate(&g, buf, sizeof(buf), "m.000004", 4));
+    evgen_init(&g);
+    size_t l = evgen_fde(&g, buf, sizeof(buf));
+    assert_int_equal(store_file_begin(f->s, "m.000004", buf, l, f->err, sizeof(f->err)), STORE_OK);
+    append_all(f, buf, evgen_trx(&g, buf, sizeof(buf), 10, "INSERT INTO t VALUES (4)"));
+    append_all(f, buf, evgen_rotate(&g, buf, sizeof(buf), "m.000005", 4));
+    evgen_init(&g);
+    l = evgen_fde(&g, buf, sizeof(buf));
+    assert_int_equal(store_file_begin(f->s, "m.000005", buf, l, f->err, sizeof(f->err)), STORE_OK);
+    append_all(f, buf, evgen_trx(&g, buf, sizeof(buf), 11, "INSERT INTO t VALUES (5)"));
+    struct store_file_info i3, i4;
+    assert_int_equal(store_file_lookup(f->s, "m.000003", &i3), 0);
+    assert_int_equal(store_file_lookup(f->s, "m.000004", &i4), 0);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "cp %s/m.000004 %s/m.000004", f->dir, f->arch);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(archive_state_done(f->st, "m.000003", i3.size, 3, 0, NULL, NULL, f->err, sizeof(f->err)), 0);
+    assert_int_equal(archive_state_done(f->st, "m.000004", i4.size, 4, 0, NULL, NULL, f->err, sizeof(f->err)), 0);
+    struct store_purge_result res;
+    assert_int_equal(store_purge(f->s, "m.000004", NULL, &res, f->err, sizeof(f->err)), STORE_OK);
+    assert_int_equal(res.files, 2);
+    archive_state_purged(f->st, "m.000003");
+    archive_state_purged(f->st, "m.000004");
+    f->fk.sync = 1;
+    assert_int_equal(run(d), DUMP_WAITING);
+    drain(f, &sn);
+    assert_int_equal(sn.err_code, 0);
+    assert_int_equal(f->fk.n_asked, 1);
+    assert_string_equal(f->fk.asked[0], "m.000004");
+    /* m.000003's ROTATE; m.000004's copy (fake ROTATE, FDE, its transaction, its ROTATE); m.000005 */
+    assert_string_equal(sn.order, "RFerRFerRFe");
+    assert_string_equal(sn.rotates, "m.000003 m.000004 m.000005");
+    assert_int_equal(sn.events, (2 + 3) + 1 + (2 + 3 + 1) + (2 + 3));
+    dump_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_restorable, setup, teardown),
         cmocka_unit_test(test_gtid_resolve),
         cmocka_unit_test_setup_teardown(test_start_in_announced_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purged_under_dump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
