@@ -265,7 +265,8 @@ static void log_overridden(struct retention *r, const struct purge_file *f, size
             if (!strcmp(f[i].name, r->rd[k].file)) {
                 r->st.readers_overridden++;
                 log_warn(TAG, "storage.max_disk_bytes (%" PRIu64 ") purged %s although replica server_id %u (%s) "
-                         "is reading it: it gets ERR 1236 when it reaches the end of that file", r->o.max_disk,
+                         "is reading it: it reads on to that file's end, then gets the next file if it is still "
+                         "here or the archive can restore it, else ERR 1236", r->o.max_disk,
                          f[i].name, r->rd[k].server_id, r->rd[k].host);
             }
 }

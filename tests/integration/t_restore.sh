@@ -16,6 +16,9 @@
 #     while its first file is fetched, and again while the next file is (the first copy's
 #     ROTATE held back), as does a GTID replica that joins that second fetch (its
 #     Master_Log_File empty); one dump for each in binlogd's log, their I/O threads running.
+#  g. storage.max_disk_bytes purges the files under a stalled reader (archived): it reads on to
+#     the end of its file, then gets the purged ones after it restored, then the local ones:
+#     every file byte for byte, EOF without an error.
 source "$(dirname "$0")/harness.sh"
 tl_init restore
 
@@ -229,4 +232,36 @@ tl_assert "restore_jobs=1: the second waits for the first fetch (${S1}s, ${S2}s:
   awk -v a="$S1" -v b="$S2" -v f="$FETCH_S" 'BEGIN { m = a > b ? a : b; exit !(m >= 2 * f - 0.5) }'
 tl_assert "... the oldest request first: one of them after about one fetch" \
   awk -v a="$S1" -v b="$S2" -v f="$FETCH_S" 'BEGIN { m = a < b ? a : b; exit !(m < 1.5 * f) }'
+
+# ---- g. storage.max_disk_bytes purges the files under a stalled reader, archived ----
+# The reader reads on to the end of the file it has open, then gets the purged files after it
+# restored from the archive and the local ones after them: to the end, byte for byte, no ERR.
+# Files of 4 MiB, so the stalled reader stays in the first ones (loopback socket buffers hold
+# several MiB) and the file after its own is purged too; a spool that holds such copies.
+sed -i "s/^restore_spool_bytes = .*/restore_spool_bytes = $((64 << 20))/" "$W/b.conf"
+tl_binlogd_start b "$D" --config="$W/b.conf"
+tl_wait_until 20 tl_port_open "$A"
+for i in 1 2 3 4 5 6; do tl_wl_big p 4; tl_flush_logs p; done
+# (the primary still has the files purged here: compare its newest one only)
+newest_here() { local l; l=$(tl_binlogs p | tail -1); [ "$(stat -c %s "$D/$l" 2>/dev/null)" = "$(stat -c %s "$PD/$l")" ]; }
+tl_assert "g: binlogd mirrors the new files" tl_wait_until 60 newest_here
+mapfile -t LOCAL < <(sed 's|.*/||' "$D"/*.index)
+closed_archived() { local f; for f in "${LOCAL[@]:0:${#LOCAL[@]}-1}"; do archived "$f" || return 1; done; }
+tl_assert "g: the ${#LOCAL[@]} local files but the active one are archived" tl_wait_until 30 closed_archived
+mkdir -p "$W/orph"
+"$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "${LOCAL[0]}" -o 4 -F 1 -s 930 -S 3 -w "$W/orph" \
+  > "$W/orph.out" 2>&1 &
+OR=$!; tl_track_pid $OR
+tl_wait_until 10 grep -q stalled "$W/orph.out"
+sed -i 's/^\[storage\]$/[storage]\nmax_disk_bytes = 1/' "$W/b.conf"
+kill -HUP "$(tl_binlogd_pid b)"
+tl_assert "g: max_disk_bytes purged the stalled reader's file" tl_wait_until 20 tl_log_has b "although replica server_id 930"
+kill -USR1 "$OR"; tl_wait_pid "$OR" 60
+tl_assert "g: the reader reads to the end without an error ($(tail -1 "$W/orph.out"))" grep -q "end=eof errno=0" "$W/orph.out"
+tl_assert "g: ... the purged files after its own came from the archive" tl_log_has b "server_id 930: reading .* restored from the archive"
+bad=0; n=0
+for f in "${LOCAL[@]}"; do
+  n=$((n + 1)); tl_file_prefix_of "$PD/$f" "$W/orph/$f" && [ "$(stat -c %s "$W/orph/$f")" -gt 4 ] || { bad=1; echo "  $f differs or is missing"; }
+done
+tl_assert "g: ... all $n files byte for byte as the primary's" [ $bad = 0 ]
 tl_done
