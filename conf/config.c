@@ -95,8 +95,8 @@ static const struct opt opts[] = {
     {"upstream.use_gtid", OPT_BOOL, OFF(up_use_gtid), 0, 0, 1,
      "on a new primary, continue at the file that starts at binlogd's GTID state (on | off)", 0, NULL, 0},
     {"upstream.candidates", OPT_STR, OFF(up_candidates), SZ(up_candidates), 0, 0,
-     "host:port,... to fail over to: primaries that may be promoted, or sibling binlogds mirroring the same primary "
-     "(empty = off)", 0, NULL, 0},
+     "host:port,... to fail over to: primaries that may be promoted, or sibling binlogds mirroring the same primary; "
+     "then the configured upstream (empty = off)", 0, NULL, 0},
     {"upstream.failover_after", OPT_UINT32, OFF(up_failover_after), 0, 1, 86400,
      "seconds the upstream must be unreachable before a candidate is looked for", 0, NULL, 0},
     {"upstream.ssl", OPT_BOOL, OFF(up_ssl), 0, 0, 1,
@@ -535,6 +535,29 @@ const struct config_user *config_user_find(const struct config *cfg, const char 
     for (size_t i = 0; i < cfg->n_users; i++)
         if (!strcmp(cfg->users[i].name, name)) return &cfg->users[i];
     return NULL;
+}
+
+int config_failover_list(const struct config *cfg, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s", cfg->up_candidates);
+    if (n < 0 || (size_t)n >= cap) return -1;
+    if (!cfg->up_candidates[0] || !cfg->up_host[0]) return 0;
+    /* Listed already? Tokens as ingest reads them: "host[:port]", port 3306 by default. */
+    char list[sizeof(cfg->up_candidates)], *save = NULL;
+    snprintf(list, sizeof(list), "%s", cfg->up_candidates);
+    for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        char *colon = strrchr(tok, ':');
+        unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 3306;
+        if (colon) *colon = 0;
+        if (!strcmp(tok, cfg->up_host) && port == cfg->up_port) return 0;
+    }
+    size_t len = (size_t)n;
+    int m = snprintf(out + len, cap - len, ",%s:%u", cfg->up_host, (unsigned)cfg->up_port);
+    if (m < 0 || (size_t)m >= cap - len) {
+        out[len] = 0;
+        return -1;
+    }
+    return 0;
 }
 
 const char *config_sync_name(enum config_sync s)

@@ -146,6 +146,13 @@ int config_validate(const struct config *cfg, char *err, size_t errlen);
 /* Find an account; NULL if none. */
 const struct config_user *config_user_find(const struct config *cfg, const char *name);
 
+/* The failover list (out, cap): upstream.candidates, then the configured upstream
+ * (upstream.host:port) when candidates are set and it is not listed already, so that a binlogd
+ * that failed over to a candidate can come back to it when that candidate dies in turn (a pair
+ * failing over back and forth, a sibling tier). "" when upstream.candidates is empty. 0, or -1
+ * when the list does not fit (out holds the candidates alone then). Pure. */
+int config_failover_list(const struct config *cfg, char *out, size_t cap);
+
 /* Write the effective configuration as INI text (passwords masked) with `emit` per line. */
 void config_dump(const struct config *cfg, void (*emit)(void *arg, const char *line), void *arg);
 

@@ -551,6 +551,11 @@ int main(int argc, char **argv)
 
     /* The ingest thread always runs: with no upstream it idles until CHANGE MASTER + START
      * SLAVE. Settings stored by CHANGE MASTER override the configuration file's. */
+    /* The candidates, then the configured upstream: see config_failover_list. */
+    static char failover[sizeof(app.cfg.up_candidates) + sizeof(app.cfg.up_host) + 8];
+    if (config_failover_list(&app.cfg, failover, sizeof(failover)) == -1)
+        log_warn(TAG, "upstream.candidates: no room to add the configured upstream %s:%u", app.cfg.up_host,
+                 (unsigned)app.cfg.up_port);
     struct ingest_opts io = {
         .server_id = app.cfg.server_id, .connect_timeout_s = app.cfg.up_connect_timeout,
         .net_timeout_s = app.cfg.up_net_timeout, .heartbeat_ms = app.cfg.up_heartbeat_ms,
@@ -559,7 +564,7 @@ int main(int argc, char **argv)
         .group_commit_max_bytes = app.cfg.group_commit_max_bytes,
         .sync_interval_ms = app.cfg.sync == CONFIG_SYNC_INTERVAL ? app.cfg.sync_interval_ms : 0,
         .semi_sync = app.cfg.up_semi_sync,
-        .candidates = app.cfg.up_candidates, .failover_after_s = app.cfg.up_failover_after,
+        .candidates = failover, .failover_after_s = app.cfg.up_failover_after,
     };
     snprintf(io.up.host, sizeof(io.up.host), "%s", app.cfg.up_host);
     io.up.port = app.cfg.up_port;
@@ -608,7 +613,7 @@ int main(int argc, char **argv)
     /* The split-brain watch: its own thread, started even while disabled so that a reload
      * (watch.enabled) or a first failover (auto) turns it on without a restart. */
     struct watch_opts wo = {.mode = (enum watch_mode)app.cfg.watch_enabled, .interval_ms = app.cfg.watch_interval_ms,
-                            .connect_timeout_ms = app.cfg.watch_connect_timeout_ms, .candidates = app.cfg.up_candidates};
+                            .connect_timeout_ms = app.cfg.watch_connect_timeout_ms, .candidates = failover};
     app.watch = watch_new(&wo, app.ingest, app.store);
     if (!app.watch || watch_start(app.watch) == -1) {
         log_error(TAG, "cannot start the split-brain watch thread");

@@ -367,6 +367,32 @@ static void test_tls_options(void **state)
 }
 
 /* --help and the sample name every option of the table, and the sample is a valid file. */
+/* The failover list: the candidates, then the configured upstream unless listed (any spelling
+ * ingest reads: host alone means port 3306); nothing without candidates; a list that does not
+ * fit keeps the candidates alone. */
+static void test_failover_list(void **state)
+{
+    (void)state;
+    struct config c;
+    config_defaults(&c);
+    char out[64], err[256];
+    assert_int_equal(config_set(&c, "upstream.host=db1", "t", err, sizeof(err)), 0);
+    assert_int_equal(config_failover_list(&c, out, sizeof(out)), 0);
+    assert_string_equal(out, "");   /* no candidates: no automatic failover at all */
+    assert_int_equal(config_set(&c, "upstream.candidates=db2:3307, db3", "t", err, sizeof(err)), 0);
+    assert_int_equal(config_failover_list(&c, out, sizeof(out)), 0);
+    assert_string_equal(out, "db2:3307, db3,db1:3306");
+    assert_int_equal(config_set(&c, "upstream.candidates=db2:3307,db1", "t", err, sizeof(err)), 0);
+    assert_int_equal(config_failover_list(&c, out, sizeof(out)), 0);
+    assert_string_equal(out, "db2:3307,db1");   /* listed already (3306 by default) */
+    assert_int_equal(config_set(&c, "upstream.port=3310", "t", err, sizeof(err)), 0);
+    assert_int_equal(config_failover_list(&c, out, sizeof(out)), 0);
+    assert_string_equal(out, "db2:3307,db1,db1:3310");   /* another port: another server */
+    char small[16];
+    assert_int_equal(config_failover_list(&c, small, sizeof(small)), -1);
+    assert_string_equal(small, "db2:3307,db1");
+}
+
 static void test_doc_lists_every_option(void **state)
 {
     (void)state;
@@ -404,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_apply_runtime),
         cmocka_unit_test(test_tls_options),
         cmocka_unit_test(test_doc_lists_every_option),
+        cmocka_unit_test(test_failover_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
