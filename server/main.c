@@ -338,6 +338,13 @@ static int purge_keep_unarchived(void *arg, const char *name, char *why, size_t 
 }
 
 /* After a purge removed a file (purge_done_fn): an archived file stays listed, as purged. */
+/* archive_state_mark_absent_purged's question: does the index list name? */
+static int store_has_file(void *arg, const char *name)
+{
+    struct store_file_info fi;
+    return store_file_lookup(arg, name, &fi) == 0;
+}
+
 static void purge_done_archived(void *arg, const char *name, uint64_t size)
 {
     (void)size;
@@ -543,6 +550,10 @@ int main(int argc, char **argv)
     }
     if (archive_state_load(app.archive_state, err, sizeof(err)) == -1)
         log_warn(TAG, "archive state %s/%s: ignored, every closed file will be archived again", app.cfg.data_dir, err);
+    size_t absent = archive_state_mark_absent_purged(app.archive_state, store_has_file, app.store);
+    if (absent)
+        log_info(TAG, "archive state: %zu archived file(s) no longer in the index marked purged (a purge that a crash "
+                 "interrupted): restore on demand serves them", absent);
     listener_set_archive_state(app.server, app.archive_state);
     /* Never purged before archived: retention (age, size, free space) and PURGE BINARY LOGS
      * ask the archive state before each file, and tell it what they removed. */

@@ -309,7 +309,7 @@ void archive_state_purged(void *arg, const char *name)
     if (e && e->s.archived && !e->s.purged) {
         e->s.purged = 1;
         char err[256];
-        (void)persist_locked(st, err, sizeof(err));   /* best effort: "purged" is informational */
+        (void)persist_locked(st, err, sizeof(err));   /* a failure: archive_state_mark_absent_purged at the next start */
     } else if (e && !e->s.archived) {
         size_t i = (size_t)(e - st->v);
         entry_clear(e);
@@ -317,6 +317,26 @@ void archive_state_purged(void *arg, const char *name)
         st->n--;
     }
     pthread_mutex_unlock(&st->mu);
+}
+
+size_t archive_state_mark_absent_purged(struct archive_state *st, int (*is_local)(void *arg, const char *name),
+                                       void *arg)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&st->mu);
+    for (size_t i = 0; i < st->n; i++) {
+        struct entry *e = &st->v[i];
+        if (e->s.archived && !e->s.purged && !is_local(arg, e->s.name)) {
+            e->s.purged = 1;
+            n++;
+        }
+    }
+    if (n) {
+        char err[256];
+        (void)persist_locked(st, err, sizeof(err));   /* a failure: found again at the next start */
+    }
+    pthread_mutex_unlock(&st->mu);
+    return n;
 }
 
 void archive_state_attempt(struct archive_state *st, const char *name, uint64_t size, int64_t now)

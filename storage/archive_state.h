@@ -93,6 +93,13 @@ int archive_state_must_keep(void *arg, const char *name);
  * archived file stays listed, marked purged (persisted); others are forgotten. */
 void archive_state_purged(void *arg, const char *name);
 
+/* At start, after the load: every archived file that is_local(arg, name) says the data
+ * directory no longer holds is marked purged (persisted), so that restore on demand serves it.
+ * A purge that a crash interrupted after its index change (recovery finished it) never got to
+ * archive_state_purged. Returns how many were marked. */
+size_t archive_state_mark_absent_purged(struct archive_state *st, int (*is_local)(void *arg, const char *name),
+                                       void *arg);
+
 /* The runner starts a command for name (size bytes) at `now`: attempts++. */
 void archive_state_attempt(struct archive_state *st, const char *name, uint64_t size, int64_t now);
 

@@ -19,6 +19,8 @@
 #  g. storage.max_disk_bytes purges the files under a stalled reader (archived): it reads on to
 #     the end of its file, then gets the purged ones after it restored, then the local ones:
 #     every file byte for byte, EOF without an error.
+#  h. a purge killed (BINLOGD_PURGE_CRASH=index) after its index step: after the restart the
+#     file is still served, restored from the archive.
 source "$(dirname "$0")/harness.sh"
 tl_init restore
 
@@ -264,4 +266,20 @@ for f in "${LOCAL[@]}"; do
   n=$((n + 1)); tl_file_prefix_of "$PD/$f" "$W/orph/$f" && [ "$(stat -c %s "$W/orph/$f")" -gt 4 ] || { bad=1; echo "  $f differs or is missing"; }
 done
 tl_assert "g: ... all $n files byte for byte as the primary's" [ $bad = 0 ]
+
+# ---- h. a purge killed after its index step: the file is still served from the archive ----
+# Recovery finishes the purge; the archive state, which the purge never told, learns it at
+# start (archive_state_mark_absent_purged), so restore on demand serves the file.
+tl_binlogd_stop b
+for i in 1 2 3; do tl_wl_small p 50; tl_flush_logs p; done
+h0=$(sed -n '1s|.*/||p' "$D"/*.index)   # archived already: the first file retention purges
+BINLOGD_PURGE_CRASH=index tl_binlogd_start b "$D" --config="$W/b.conf"
+tl_assert "h: retention's purge of $h0 was killed after its index step" tl_wait_pid "$(tl_binlogd_pid b)" 30
+tl_binlogd_kill b
+tl_binlogd_start b "$D" --config="$W/b.conf"
+tl_wait_until 20 tl_port_open "$A"
+tl_assert "h: $h0 is gone from the index" bash -c "! grep -q '$h0\$' $D/*.index"
+tl_assert "h: binlogd says the archive state learnt it" tl_log_has b "no longer in the index marked purged"
+out=$("$BINLOGD_DUMPCLI" -H 127.0.0.1 -P "$A" -u repl -p replpass -f "$h0" -o 4 -F 1 -s 931 -m 1 2>&1)
+tl_assert "h: a dump from $h0 gets it restored from the archive ($out)" grep -q "events=1 .*errno=0" <<<"$out"
 tl_done

@@ -185,6 +185,42 @@ static void test_state_purged_order(void **state)
     archive_state_free(st);
 }
 
+static int only_m3_local(void *arg, const char *name)
+{
+    (*(int *)arg)++;
+    return !strcmp(name, "m.000003");
+}
+
+/* A purge a crash interrupted after its index change (recovery finished it) never told the
+ * state: at start every archived file the index no longer lists is marked purged, so restore
+ * on demand serves it; local and unarchived files are left as they are. */
+static void test_state_mark_absent_purged(void **state)
+{
+    (void)state;
+    struct archive_state *st = archive_state_new(-1);
+    char err[256];
+    const char *in = HDR "m.000001\t100\t1700000000\tpurged\tmariadb\t\t0-1-3\n"
+                         "m.000002\t200\t1700000100\tlocal\tmariadb\t0-1-3\t0-1-7\n"
+                         "m.000003\t300\t1700000200\tlocal\tmariadb\t0-1-7\t0-1-9\n";
+    assert_int_equal(archive_state_parse(st, in, strlen(in), err, sizeof(err)), 0);
+    archive_state_attempt(st, "m.000004", 50, 1700000300);   /* attempted, not archived */
+    int asked = 0;
+    assert_int_equal(archive_state_mark_absent_purged(st, only_m3_local, &asked), 1);
+    assert_int_equal(asked, 2);   /* only the archived, unpurged ones are looked up */
+    assert_int_equal(archive_state_is_purged(st, "m.000002"), 1);
+    assert_int_equal(archive_state_is_purged(st, "m.000003"), 0);
+    assert_int_equal(archive_state_is_archived(st, "m.000004"), 0);
+    struct archive_purged_file *v;
+    size_t n;
+    assert_int_equal(archive_state_purged_files(st, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[1].name, "m.000002");
+    archive_state_purged_free(v, n);
+    asked = 0;
+    assert_int_equal(archive_state_mark_absent_purged(st, only_m3_local, &asked), 0);   /* once */
+    archive_state_free(st);
+}
+
 static void expect_bad(const char *in, size_t len, const char *what)
 {
     struct archive_state *st = archive_state_new(-1);
@@ -418,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_state_purged_order),
+        cmocka_unit_test(test_state_mark_absent_purged),
         cmocka_unit_test(test_state_malformed),
         cmocka_unit_test(test_state_persist),
         cmocka_unit_test(test_restore_check),
