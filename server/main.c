@@ -337,7 +337,6 @@ static int purge_keep_unarchived(void *arg, const char *name, char *why, size_t 
     return 1;
 }
 
-/* After a purge removed a file (purge_done_fn): an archived file stays listed, as purged. */
 /* archive_state_mark_absent_purged's question: does the index list name? */
 static int store_has_file(void *arg, const char *name)
 {
@@ -345,6 +344,7 @@ static int store_has_file(void *arg, const char *name)
     return store_file_lookup(arg, name, &fi) == 0;
 }
 
+/* After a purge removed a file (purge_done_fn): an archived file stays listed, as purged. */
 static void purge_done_archived(void *arg, const char *name, uint64_t size)
 {
     (void)size;
