@@ -537,20 +537,28 @@ const struct config_user *config_user_find(const struct config *cfg, const char 
     return NULL;
 }
 
+int config_hostport_next(char *list, char **save, char **host, unsigned long *port)
+{
+    char *tok = strtok_r(list, ", ", save);
+    if (!tok) return 0;
+    char *colon = strrchr(tok, ':');
+    *port = colon ? strtoul(colon + 1, NULL, 10) : 3306;
+    if (colon) *colon = 0;
+    *host = tok;
+    return 1;
+}
+
 int config_failover_list(const struct config *cfg, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s", cfg->up_candidates);
     if (n < 0 || (size_t)n >= cap) return -1;
     if (!cfg->up_candidates[0] || !cfg->up_host[0]) return 0;
     /* Listed already? Tokens as ingest reads them: "host[:port]", port 3306 by default. */
-    char list[sizeof(cfg->up_candidates)], *save = NULL;
+    char list[sizeof(cfg->up_candidates)], *save = NULL, *host;
+    unsigned long port;
     snprintf(list, sizeof(list), "%s", cfg->up_candidates);
-    for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        char *colon = strrchr(tok, ':');
-        unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 3306;
-        if (colon) *colon = 0;
-        if (!strcmp(tok, cfg->up_host) && port == cfg->up_port) return 0;
-    }
+    for (char *l = list; config_hostport_next(l, &save, &host, &port); l = NULL)
+        if (!strcmp(host, cfg->up_host) && port == cfg->up_port) return 0;
     size_t len = (size_t)n;
     int m = snprintf(out + len, cap - len, ",%s:%u", cfg->up_host, (unsigned)cfg->up_port);
     if (m < 0 || (size_t)m >= cap - len) {

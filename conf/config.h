@@ -146,6 +146,12 @@ int config_validate(const struct config *cfg, char *err, size_t errlen);
 /* Find an account; NULL if none. */
 const struct config_user *config_user_find(const struct config *cfg, const char *name);
 
+/* The next "host[:port]" entry of a list separated by commas and spaces, split in place as
+ * strtok_r does (list on the first call, NULL after; *save is strtok_r's): *host is the entry
+ * with its ":port" cut off, *port its port (3306 when absent; 0 when it does not parse, for
+ * the caller to refuse). 1, or 0 at the end. Pure. */
+int config_hostport_next(char *list, char **save, char **host, unsigned long *port);
+
 /* The failover list (out, cap): upstream.candidates, then the configured upstream
  * (upstream.host:port) when candidates are set and it is not listed already, so that a binlogd
  * that failed over to a candidate can come back to it when that candidate dies in turn (a pair

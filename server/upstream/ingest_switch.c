@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/config.h"
 #include "protocol/gtid.h"
 #include "protocol/gtid_track.h"
 #include "server/upstream/continuity.h"
@@ -261,12 +262,10 @@ int ingest_try_candidates(struct ingest *in, int *soon)
     pthread_mutex_unlock(&in->mu);
     char list[1024];
     snprintf(list, sizeof(list), "%s", in->candidates);
-    char *save = NULL;
-    for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+    char *save = NULL, *tok;
+    unsigned long port;
+    for (char *l = list; config_hostport_next(l, &save, &tok, &port); l = NULL) {
         struct upstream_conf c = cur;
-        char *colon = strrchr(tok, ':');
-        unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 3306;
-        if (colon) *colon = 0;
         if (!*tok || port == 0 || port > 65535 || strlen(tok) >= sizeof(c.host)) continue;
         if (!strcmp(tok, cur.host) && port == cur.port) continue;
         snprintf(c.host, sizeof(c.host), "%s", tok);

@@ -20,6 +20,7 @@
 
 #include <mysql.h>
 
+#include "conf/config.h"
 #include "protocol/gtid_track.h"
 #include "server/log.h"
 #include "server/upstream/ingest.h"
@@ -265,13 +266,9 @@ static void round_run(struct watch *w)
     if (w->candidates) {
         char list[1024];
         snprintf(list, sizeof(list), "%s", w->candidates);
-        char *save = NULL;
-        for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-            char *colon = strrchr(tok, ':');
-            unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 3306;
-            if (colon) *colon = 0;
-            add_target(t, &n, tok, port, up_key);
-        }
+        char *save = NULL, *host;
+        unsigned long port;
+        for (char *l = list; config_hostport_next(l, &save, &host, &port); l = NULL) add_target(t, &n, host, port, up_key);
     }
     for (size_t i = 0; i < hist.n; i++) add_target(t, &n, hist.v[i].host, hist.v[i].port, up_key);
 
